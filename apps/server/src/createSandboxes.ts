@@ -1,0 +1,61 @@
+import { LiveProjectFiles, SandboxService, type EventHub } from '@tandem/api';
+import type { ChangePayload, SyncExtension, SyncServer } from '@tandem/collab';
+import type { PrismaClient } from '@tandem/db';
+import { SandboxHost, type SandboxLimits } from '@tandem/sandbox';
+import type { Env } from './env.ts';
+
+/**
+ * The SyncServer takes its extensions at construction, and the project files need the SyncServer
+ * (to read live documents): this hook is handed to the SyncServer first and forwards document
+ * changes (which tell the sandbox its working copy is out of date) once the files exist.
+ */
+export class SandboxSyncHook implements SyncExtension {
+  target: SyncExtension | null = null;
+  files: LiveProjectFiles | null = null;
+
+  onChange(payload: ChangePayload): Promise<void> | void {
+    return this.target?.onChange?.(payload);
+  }
+
+  /** Another node changed the project's documents: the next run or command re-copies the files. */
+  changedElsewhere(projectId: string): void {
+    this.files?.changedElsewhere(projectId);
+  }
+}
+
+/** Limits the operator overrode in the environment; the rest are the sandbox package defaults. */
+export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
+  const limits: Partial<SandboxLimits> = {};
+  if (env.TANDEM_SANDBOX_MEMORY_MB !== undefined) limits.memoryBytes = env.TANDEM_SANDBOX_MEMORY_MB * 1024 * 1024;
+  if (env.TANDEM_SANDBOX_MAX_PROCESSES !== undefined) limits.pidsMax = env.TANDEM_SANDBOX_MAX_PROCESSES;
+  if (env.TANDEM_SANDBOX_CPUS !== undefined) limits.cpuCores = env.TANDEM_SANDBOX_CPUS;
+  if (env.TANDEM_SANDBOX_RUN_TIMEOUT_SECONDS !== undefined) limits.runTimeoutMs = Math.round(env.TANDEM_SANDBOX_RUN_TIMEOUT_SECONDS * 1000);
+  if (env.TANDEM_SANDBOX_OUTPUT_KB !== undefined) limits.outputCapBytes = env.TANDEM_SANDBOX_OUTPUT_KB * 1024;
+  return limits;
+}
+
+/**
+ * Runs and shared terminals: the sandbox host on TANDEM_SANDBOX_DIR, fed from the live documents.
+ * Isolation is probed now, so the log says at start-up whether code can run and, if not, what
+ * the host is missing (runs are then refused with the same words).
+ */
+export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SandboxSyncHook }): Promise<SandboxService> {
+  const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
+  const host = new SandboxHost({ rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env) });
+  const files = new LiveProjectFiles(deps.sync);
+  deps.hook.target = files.syncExtension;
+  deps.hook.files = files;
+  const service = new SandboxService({ host, files, hub: deps.hub, prisma: deps.prisma });
+  // With several nodes a project's runs are recovered by the node that becomes its home (createCluster).
+  const interrupted = env.REDIS_URL ? 0 : await service.recoverInterruptedRuns();
+  if (interrupted > 0) console.info(`[sandbox] ${interrupted} run(s) were cut short by the previous server stop`);
+  const report = await host.checkIsolation();
+  if (report.sandboxed) {
+    console.info(`[sandbox] project code runs sandboxed (bubblewrap + cgroups) in ${env.sandboxDir}; probe took ${Math.round(report.probeMs ?? 0)} ms`);
+  } else if (report.canRun) {
+    console.error(`[sandbox] TANDEM_ALLOW_UNSANDBOXED=true: project code runs WITHOUT isolation (${report.missing.join('; ')}). Never expose this server to other people.`);
+  } else {
+    console.warn(`[sandbox] running code is DISABLED: ${report.missing.join('; ')}`);
+  }
+  return service;
+}

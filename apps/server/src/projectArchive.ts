@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import type { AuthService } from '@tandem/auth';
+import { textOf, treeOf, type SyncServer } from '@tandem/collab';
+import type { PrismaClient } from '@tandem/db';
+import {
+  AppError, MAX_FILE_BYTES, fileDocName, isAppError, looksBinary, normalizeProjectPath, roleAtLeast, treeDocName,
+  type AppErrorCode, type Role, type TreeEntry,
+} from '@tandem/protocol';
+
+/**
+ * Project zip download and file upload over plain HTTP (browsers download and upload files far
+ * more easily than through tRPC):
+ *   GET  /api/projects/<id>/archive.zip   viewer+: every file and explicit folder, as a zip
+ *   POST /api/projects/<id>/upload[?dir=] editor+: a zip (`application/zip`) or
+ *                                         `multipart/form-data` files (the filename is the path)
+ * Content is read from and written through the SyncServer, so uploads appear live for everyone
+ * and downloads include edits that are not yet compacted.
+ */
+export interface ProjectArchiveDeps {
+  prisma: PrismaClient;
+  auth: AuthService;
+  sync: SyncServer;
+}
+
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+export const MAX_UPLOAD_ENTRIES = 500;
+/** Sum of the uncompressed sizes a zip may declare (zip bombs are refused before inflating). */
+const MAX_UNZIPPED_BYTES = 64 * 1024 * 1024;
+/** Documents read or written at the same time (bounds memory and database load). */
+const PARALLEL_DOCUMENTS = 8;
+
+const ROUTE = /^\/api\/projects\/([A-Za-z0-9_-]{1,64})\/(archive\.zip|upload)(?:\?.*)?$/;
+
+const HTTP_STATUS: Record<AppErrorCode, number> = {
+  UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_INPUT: 400, CONFLICT: 409, TOO_LARGE: 413,
+  RATE_LIMITED: 429, UNAVAILABLE: 503, INTERNAL: 500,
+};
+
+export interface UploadResult {
+  imported: { path: string; created: boolean }[];
+  skipped: { path: string; reason: string }[];
+}
+
+export function isProjectArchivePath(url: string): boolean {
+  return ROUTE.test(url);
+}
+
+/** Serves one archive request (the caller checked isProjectArchivePath). Never throws. */
+export async function handleProjectArchiveRequest(deps: ProjectArchiveDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const [, projectId, action] = ROUTE.exec(req.url ?? '') ?? [];
+    if (!projectId || !action) throw new AppError('NOT_FOUND', 'Not found.');
+    if (action === 'archive.zip') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('BAD_INPUT', 'Use GET to download a project.');
+      await downloadArchive(deps, req, res, projectId);
+    } else {
+      if (req.method !== 'POST') throw new AppError('BAD_INPUT', 'Use POST to upload files.');
+      await uploadFiles(deps, req, res, projectId);
+    }
+  } catch (error) {
+    sendError(res, error);
+  }
+}
+
+async function downloadArchive(deps: ProjectArchiveDeps, req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
+  const { project } = await authorize(deps, req, projectId, 'viewer');
+  const files = await readProjectFiles(deps.sync, projectId);
+  const zip = zipSync(files, { level: 6 });
+  res.writeHead(200, {
+    'content-type': 'application/zip',
+    'content-length': zip.byteLength,
+    'content-disposition': `attachment; filename="${archiveFileName(project.name)}"`,
+    'cache-control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : zip);
+}
+
+/** Every file's current text keyed by path, plus explicit (possibly empty) folders as `path/`. */
+export async function readProjectFiles(sync: SyncServer, projectId: string): Promise<Zippable> {
+  const entries = await readTreeEntries(sync, projectId);
+  const out: Zippable = {};
+  for (const entry of entries.values()) if (entry.kind === 'folder') out[entry.path + '/'] = new Uint8Array(0);
+  const files = [...entries].filter(([, e]) => e.kind === 'file');
+  await inBatches(files, async ([fileId, entry]) => {
+    let text = '';
+    await sync.editDocument(fileDocName(projectId, fileId), (doc) => {
+      text = textOf(doc).toString();
+    });
+    out[entry.path] = strToU8(text);
+  });
+  return out;
+}
+
+async function readTreeEntries(sync: SyncServer, projectId: string): Promise<Map<string, TreeEntry>> {
+  const entries = new Map<string, TreeEntry>();
+  // A transaction that changes nothing produces no update: this only reads the live document.
+  await sync.editDocument(treeDocName(projectId), (doc) => {
+    for (const [id, entry] of treeOf(doc).entries()) {
+      const path = typeof entry?.path === 'string' ? normalizeProjectPath(entry.path) : null;
+      if (path && (entry.kind === 'file' || entry.kind === 'folder')) entries.set(id, { path, kind: entry.kind });
+    }
+  });
+  return entries;
+}
+
+async function uploadFiles(deps: ProjectArchiveDeps, req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
+  assertSameOrigin(req);
+  const { user } = await authorize(deps, req, projectId, 'editor');
+  const dirParam = new URL(req.url ?? '/', 'http://x').searchParams.get('dir') ?? '';
+  const dir = dirParam.trim() === '' ? '' : normalizeProjectPath(dirParam);
+  if (dir === null) throw new AppError('BAD_INPUT', `“${dirParam}” is not a valid folder path.`);
+  const body = await readBody(req, MAX_UPLOAD_BYTES);
+  const uploaded = await parseUpload(req.headers['content-type'] ?? '', body);
+  const result = await importFiles(deps.sync, projectId, uploaded, dir, { id: user.id, name: user.name });
+  sendJson(res, 200, result);
+}
+
+export interface UploadedFile {
+  path: string;
+  bytes: Uint8Array | null;
+  /** Why the file was refused before its content was read (too large). */
+  refused?: string;
+}
+
+async function parseUpload(contentType: string, body: Buffer): Promise<UploadedFile[]> {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/zip' || type === 'application/x-zip-compressed') return unzipUpload(body);
+  if (type === 'multipart/form-data') return multipartUpload(contentType, body);
+  throw new AppError('BAD_INPUT', 'Upload a .zip file (application/zip) or files as multipart/form-data.');
+}
+
+function unzipUpload(body: Buffer): UploadedFile[] {
+  const refused: UploadedFile[] = [];
+  let entries = 0;
+  let declared = 0;
+  let unzipped: Record<string, Uint8Array>;
+  try {
+    unzipped = unzipSync(body, {
+      filter: (file) => {
+        if (file.name.endsWith('/') || isJunkEntry(file.name)) return false;
+        if (++entries > MAX_UPLOAD_ENTRIES) throw new AppError('TOO_LARGE', `The zip has more than ${MAX_UPLOAD_ENTRIES} files.`);
+        if (file.originalSize > MAX_FILE_BYTES) {
+          refused.push({ path: file.name, bytes: null, refused: tooLargeMessage(file.originalSize) });
+          return false;
+        }
+        declared += file.originalSize;
+        if (declared > MAX_UNZIPPED_BYTES) throw new AppError('TOO_LARGE', `The zip unpacks to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MB.`);
+        return true;
+      },
+    });
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError('BAD_INPUT', 'This is not a valid zip file.', String(error));
+  }
+  return [...refused, ...Object.entries(unzipped).map(([path, bytes]) => ({ path, bytes }))];
+}
+
+/** macOS resource forks and Finder metadata that zip tools add. */
+function isJunkEntry(name: string): boolean {
+  return name.startsWith('__MACOSX/') || name.split('/').pop() === '.DS_Store';
+}
+
+async function multipartUpload(contentType: string, body: Buffer): Promise<UploadedFile[]> {
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+  } catch (error) {
+    throw new AppError('BAD_INPUT', 'The upload could not be read.', String(error));
+  }
+  const files: UploadedFile[] = [];
+  for (const value of form.values()) {
+    if (typeof value === 'string') continue;
+    if (files.length >= MAX_UPLOAD_ENTRIES) throw new AppError('TOO_LARGE', `Upload at most ${MAX_UPLOAD_ENTRIES} files at once.`);
+    if (value.size > MAX_FILE_BYTES) files.push({ path: value.name, bytes: null, refused: tooLargeMessage(value.size) });
+    else files.push({ path: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
+  }
+  if (files.length === 0) throw new AppError('BAD_INPUT', 'The upload contains no files.');
+  return files;
+}
+
+/**
+ * Writes accepted files through the SyncServer: contents first, then all new tree entries in one
+ * transaction, so nobody opens a new file before its text is there. Existing files at the same
+ * path get their content replaced; each refused file gets a reason.
+ */
+export async function importFiles(sync: SyncServer, projectId: string, files: UploadedFile[], dir: string, user: { id: string; name: string }): Promise<UploadResult> {
+  const tree = await readTreeEntries(sync, projectId);
+  const byPath = new Map([...tree].map(([id, e]) => [e.path, { id, kind: e.kind }]));
+  const result: UploadResult = { imported: [], skipped: [] };
+  const accepted: { fileId: string; path: string; text: string; created: boolean }[] = [];
+  const claimed = new Set<string>();
+  for (const file of files) {
+    const path = normalizeProjectPath(dir ? `${dir}/${file.path}` : file.path);
+    const refusal = file.refused ?? refusalOf(file, path, byPath, claimed);
+    if (refusal || !path || !file.bytes) {
+      result.skipped.push({ path: path ?? file.path, reason: refusal ?? 'Not a valid file path.' });
+      continue;
+    }
+    claimed.add(path);
+    const existing = byPath.get(path);
+    accepted.push({ fileId: existing?.id ?? randomUUID(), path, text: new TextDecoder().decode(file.bytes), created: !existing });
+  }
+  await inBatches(accepted, (file) => sync.editDocument(fileDocName(projectId, file.fileId), (doc) => {
+    const text = textOf(doc);
+    if (text.toString() === file.text) return;
+    text.delete(0, text.length);
+    text.insert(0, file.text);
+  }, { user }));
+  const created = accepted.filter((f) => f.created);
+  if (created.length > 0) {
+    await sync.editDocument(treeDocName(projectId), (doc) => {
+      const map = treeOf(doc);
+      for (const f of created) map.set(f.fileId, { path: f.path, kind: 'file' });
+    }, { user });
+  }
+  result.imported = accepted.map((f) => ({ path: f.path, created: f.created }));
+  return result;
+}
+
+function refusalOf(file: UploadedFile, path: string | null, byPath: Map<string, { kind: TreeEntry['kind'] }>, claimed: Set<string>): string | null {
+  if (!path) return 'Not a valid file path.';
+  if (!file.bytes) return 'Empty upload part.';
+  if (looksBinary(file.bytes)) return 'Binary file: only text files can be imported.';
+  if (claimed.has(path)) return 'The upload contains this path twice.';
+  if (byPath.get(path)?.kind === 'folder') return 'A folder with this path already exists.';
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (byPath.get(prefix)?.kind === 'file' || claimed.has(prefix)) return `“${prefix}” is a file, not a folder.`;
+  }
+  for (const other of [...byPath.keys(), ...claimed]) {
+    if (other.startsWith(path + '/')) return 'A folder with this path already exists.';
+  }
+  return null;
+}
+
+function tooLargeMessage(bytes: number): string {
+  return `Too large (${(bytes / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB per file).`;
+}
+
+async function authorize(deps: ProjectArchiveDeps, req: IncomingMessage, projectId: string, min: Role) {
+  const user = await deps.auth.authenticate({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+  if (!user) throw new AppError('UNAUTHENTICATED', 'Sign in to access this project.');
+  const membership = await deps.prisma.membership.findUnique({
+    where: { projectId_userId: { projectId, userId: user.id } },
+    include: { project: { select: { name: true } } },
+  });
+  // Non-members learn nothing about whether the project exists (as in the API's requireRole).
+  if (!membership) throw new AppError('NOT_FOUND', 'Project not found.');
+  if (!roleAtLeast(membership.role, min)) {
+    throw new AppError('FORBIDDEN', `This needs the ${min} role; you are ${membership.role === 'viewer' ? 'a viewer' : `an ${membership.role}`}.`);
+  }
+  return { user, role: membership.role, project: membership.project };
+}
+
+/** Cookie-authenticated writes must come from our own pages (defence in depth next to SameSite). */
+function assertSameOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (!origin || !req.headers.cookie) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new AppError('FORBIDDEN', 'Cross-site uploads are not allowed.');
+  }
+  if (host !== req.headers.host) throw new AppError('FORBIDDEN', 'Cross-site uploads are not allowed.');
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(uploadTooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(uploadTooLarge(limit));
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', (error) => reject(new AppError('BAD_INPUT', 'The upload was interrupted.', String(error))));
+  });
+}
+
+function uploadTooLarge(limit: number): AppError {
+  return new AppError('TOO_LARGE', `Uploads are limited to ${limit / 1024 / 1024} MB.`);
+}
+
+function archiveFileName(projectName: string): string {
+  const safe = projectName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  return `${safe || 'project'}.zip`;
+}
+
+async function inBatches<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += PARALLEL_DOCUMENTS) {
+    await Promise.all(items.slice(i, i + PARALLEL_DOCUMENTS).map(run));
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, error: unknown): void {
+  const appError = isAppError(error) ? error : new AppError('INTERNAL', 'Something went wrong.', String(error));
+  if (appError.code === 'INTERNAL') console.error('project archive request failed:', appError.detail ?? appError);
+  // A refused upload may still be streaming in: close the connection after answering.
+  if (appError.code === 'TOO_LARGE') res.setHeader('connection', 'close');
+  sendJson(res, HTTP_STATUS[appError.code], { error: { code: appError.code, message: appError.message } });
+}

@@ -1,0 +1,196 @@
+'use client';
+import { useEffect, useRef } from 'react';
+import * as monaco from 'monaco-editor';
+import type { TreeEntries } from '@/lib/ide/fileTree';
+import { EditorFileBinding } from '@/lib/ide/EditorFileBinding';
+import { installMonacoEnvironment } from '@/lib/ide/monacoEnvironment';
+import { cursorHeadIndex, cursorOfSession } from '@/lib/ide/presence';
+import type { FileConnection, ProjectSession } from '@/lib/ide/ProjectSession';
+import { RemoteCursors } from '@/lib/ide/RemoteCursors';
+import { installTestHook } from '@/lib/ide/testHook';
+
+export interface CursorPosition {
+  line: number;
+  column: number;
+  selected: number;
+}
+
+export interface CodeEditorProps {
+  session: ProjectSession;
+  /** Open tabs (file ids), each with a live connection while open. */
+  openFiles: string[];
+  activeFile: string | null;
+  entries: TreeEntries;
+  readOnly: boolean;
+  /** Session id of the participant being followed: their cursor is kept in view. */
+  followSession: number | null;
+  onCursor(position: CursorPosition | null): void;
+  /** The user clicked or typed in the editor (ends follow mode). */
+  onOwnNavigation(): void;
+  /** The editor was created (null: disposed): features that draw in it attach here (AI edits). */
+  onEditor?(editor: monaco.editor.IStandaloneCodeEditor | null): void;
+  /** The file now shown (its model is set), or null. */
+  onShownFile?(file: FileConnection | null): void;
+}
+
+const THEME = 'tandem-dark';
+
+/**
+ * The one Monaco editor of the IDE (loaded client-side only, with next/dynamic). Each open tab is a
+ * Monaco model bound to its file's Y.Text; switching tabs swaps the model and keeps view state.
+ */
+export default function CodeEditor(props: CodeEditorProps) {
+  const container = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const cursorsRef = useRef<RemoteCursors | null>(null);
+  const bindings = useRef(new Map<string, EditorFileBinding>());
+  const shown = useRef<string | null>(null);
+  const latest = useRef(props);
+  latest.current = props;
+
+  // Create the editor once.
+  useEffect(() => {
+    installMonacoEnvironment();
+    monaco.editor.defineTheme(THEME, {
+      base: 'vs-dark',
+      inherit: true,
+      rules: [],
+      colors: { 'editor.background': '#0f1115', 'editorGutter.background': '#0f1115', 'editor.lineHighlightBackground': '#161a21' },
+    });
+    const editor = monaco.editor.create(container.current!, {
+      model: null,
+      theme: THEME,
+      automaticLayout: true,
+      fontSize: 13.5,
+      fontFamily: "ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, monospace",
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      overviewRulerBorder: false,
+      tabSize: 2,
+      renderWhitespace: 'selection',
+      readOnly: latest.current.readOnly,
+      readOnlyMessage: { value: 'You are a viewer in this project: the editor is read-only.' },
+      padding: { top: 8 },
+    });
+    editorRef.current = editor;
+    latest.current.onEditor?.(editor);
+    const cursors = new RemoteCursors(editor);
+    cursorsRef.current = cursors;
+    const active = () => (shown.current ? bindings.current.get(shown.current) : undefined);
+    const editing = 'editorTextFocus && !editorReadonly';
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyZ, () => active()?.undo(), editing);
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyMod.Shift | monaco.KeyCode.KeyZ, () => active()?.redo(), editing);
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyY, () => active()?.redo(), editing);
+    const disposables = [
+      editor.onMouseDown(() => latest.current.onOwnNavigation()),
+      editor.onKeyDown((e) => {
+        if (!isModifierOnly(e.keyCode)) latest.current.onOwnNavigation();
+      }),
+      editor.onDidChangeCursorSelection((e) => {
+        const model = editor.getModel();
+        latest.current.onCursor({
+          line: e.selection.positionLineNumber,
+          column: e.selection.positionColumn,
+          selected: model ? model.getValueLengthInRange(e.selection) : 0,
+        });
+      }),
+    ];
+    const removeHook = installTestHook(() => ({ editor, activeFile: shown.current }));
+    const open = bindings.current;
+    return () => {
+      latest.current.onEditor?.(null);
+      removeHook();
+      for (const d of disposables) d.dispose();
+      cursors.dispose();
+      for (const [fileId, binding] of open) {
+        binding.dispose();
+        latest.current.session.releaseFile(fileId);
+      }
+      open.clear();
+      editor.dispose();
+      editorRef.current = null;
+      // React may mount again (StrictMode in dev): nothing is shown in the next editor yet.
+      shown.current = null;
+    };
+  }, []);
+
+  // Open a connection and a model per tab; close them with the tab.
+  const { session, openFiles, activeFile, entries, readOnly, followSession } = props;
+  useEffect(() => {
+    const editor = editorRef.current!;
+    const open = bindings.current;
+    for (const fileId of openFiles) {
+      if (open.has(fileId)) continue;
+      const file = session.acquireFile(fileId);
+      open.set(fileId, new EditorFileBinding(file, entries.get(fileId)?.path ?? '', editor));
+    }
+    for (const [fileId, binding] of open) {
+      if (openFiles.includes(fileId)) continue;
+      if (shown.current === fileId) {
+        editor.setModel(null);
+        shown.current = null;
+        cursorsRef.current!.attach(null);
+      }
+      binding.dispose();
+      session.releaseFile(fileId);
+      open.delete(fileId);
+    }
+    for (const [fileId, binding] of open) {
+      const path = entries.get(fileId)?.path;
+      if (path) binding.setPath(path);
+    }
+  }, [session, openFiles, entries]);
+
+  // Show the active tab.
+  useEffect(() => {
+    const editor = editorRef.current!;
+    if (shown.current === activeFile) return;
+    const previous = shown.current ? bindings.current.get(shown.current) : undefined;
+    if (previous) previous.viewState = editor.saveViewState();
+    const next = activeFile ? bindings.current.get(activeFile) : undefined;
+    shown.current = next ? activeFile : null;
+    editor.setModel(next?.model ?? null);
+    if (next) {
+      if (next.viewState) editor.restoreViewState(next.viewState);
+      next.activated();
+      if (!latest.current.followSession) editor.focus();
+    }
+    cursorsRef.current!.attach(next?.file ?? null);
+    latest.current.onShownFile?.(next?.file ?? null);
+    latest.current.onCursor(next ? { line: editor.getPosition()?.lineNumber ?? 1, column: editor.getPosition()?.column ?? 1, selected: 0 } : null);
+  }, [activeFile, openFiles]);
+
+  useEffect(() => {
+    editorRef.current!.updateOptions({ readOnly });
+  }, [readOnly]);
+
+  // Follow mode: keep the followed participant's caret in view as it moves.
+  useEffect(() => {
+    if (followSession === null || !activeFile) return;
+    const file = bindings.current.get(activeFile)?.file;
+    if (!file) return;
+    const reveal = () => {
+      const editor = editorRef.current;
+      const cursor = cursorOfSession(file.awareness, followSession);
+      const model = editor?.getModel();
+      if (!editor || !cursor || !model || shown.current !== activeFile) return;
+      const head = cursor.state.selection?.head;
+      const index = cursorHeadIndex(head, file);
+      const position = index === null ? null : model.getPositionAt(index);
+      if (position) editor.revealPositionInCenterIfOutsideViewport(position, monaco.editor.ScrollType.Smooth);
+    };
+    reveal();
+    file.awareness.on('change', reveal);
+    file.text.observe(reveal);
+    return () => {
+      file.awareness.off('change', reveal);
+      file.text.unobserve(reveal);
+    };
+  }, [followSession, activeFile, openFiles]);
+
+  return <div className="ide-editor-host" ref={container} data-testid="code-editor" />;
+}
+
+function isModifierOnly(code: monaco.KeyCode): boolean {
+  return code === monaco.KeyCode.Ctrl || code === monaco.KeyCode.Shift || code === monaco.KeyCode.Alt || code === monaco.KeyCode.Meta;
+}

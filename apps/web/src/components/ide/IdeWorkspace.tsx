@@ -1,0 +1,276 @@
+'use client';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import dynamic from 'next/dynamic';
+import Link from 'next/link';
+import { languageForPath } from '@tandem/protocol';
+import { userColor } from '@/components/Avatar';
+import type { TreeEdit } from '@/lib/ide/fileTree';
+import type { Participant } from '@/lib/ide/presence';
+import { describeUpload, uploadFiles } from '@/lib/ide/uploadFiles';
+import { useProjectSession } from '@/lib/ide/useProjectSession';
+import { trpc } from '@/lib/trpc';
+import { useMe } from '@/lib/useMe';
+import { useQuery } from '@/lib/useQuery';
+import type { CursorPosition } from './CodeEditor';
+import { EditorTabs } from './EditorTabs';
+import { FileTree } from './FileTree';
+import { IdeTopBar } from './IdeTopBar';
+import { ParticipantsList } from './ParticipantsList';
+import { StatusBar } from './StatusBar';
+import { SandboxPanel } from '@/components/sandbox/SandboxPanel';
+import { ReviewPanel } from '@/components/review/ReviewPanel';
+import { useReview } from '@/lib/review/useReview';
+import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
+import { CompletionStatusBadge } from '@/components/ai/CompletionStatusBadge';
+import './ide.css';
+
+// Monaco touches `window` on import: load it in the browser only.
+const CodeEditor = dynamic(() => import('./CodeEditor'), {
+  ssr: false,
+  loading: () => <div className="editor-empty muted">Loading editor…</div>,
+});
+
+type Notice = { kind: 'info' | 'warn' | 'error'; text: string } | null;
+
+/** The IDE: file tree, tabs, the shared editor, presence and follow mode for one project. */
+export function IdeWorkspace({ projectId }: { projectId: string }) {
+  const me = useMe();
+  const project = useQuery(() => trpc.projects.get.query({ projectId }), [projectId]);
+  const role = project.data?.role ?? null;
+  const [notice, setNotice] = useState<Notice>(null);
+  const roleBefore = useRef(role);
+
+  const reloadProject = project.reload;
+  const onRoleChanged = useCallback(() => void reloadProject(), [reloadProject]);
+  useEffect(() => {
+    const before = roleBefore.current;
+    roleBefore.current = role;
+    if (!before || !role || before === role) return;
+    setNotice({
+      kind: 'info',
+      text: role === 'viewer' ? 'Your role changed to viewer: the project is now read-only for you.' : `Your role changed to ${role}: you can edit now.`,
+    });
+  }, [role]);
+
+  const user = useMemo(() => (me ? { id: me.id, name: me.name, color: userColor(me.id) } : null), [me]);
+  const live = useProjectSession(projectId, user, onRoleChanged);
+  const session = live?.session ?? null;
+  const snapshot = live?.snapshot ?? null;
+  const entries = useMemo(() => snapshot?.entries ?? new Map(), [snapshot?.entries]);
+  const participants = useMemo(() => snapshot?.participants ?? [], [snapshot?.participants]);
+  const connection = snapshot?.connection ?? 'connecting';
+  const ended = snapshot?.ended ?? null;
+  // Brief drops (a server restart, a role change) reconnect within a second: no banner for those.
+  const connectionTrouble = useSettledFlag(connection === 'offline' || connection === 'reconnecting', 1500);
+  const readOnly = (role !== 'owner' && role !== 'editor') || ended !== null;
+  const review = useReview(projectId, !readOnly);
+  const completions = useInlineCompletions(projectId, entries, readOnly);
+
+  const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
+  const { open: openFiles, active: activeFile } = tabs;
+  const [following, setFollowing] = useState<number | null>(null);
+  const [cursor, setCursor] = useState<CursorPosition | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const autoOpened = useRef(false);
+
+  const showFile = useCallback((fileId: string) => {
+    setTabs((t) => ({ open: t.open.includes(fileId) ? t.open : [...t.open, fileId], active: fileId }));
+  }, []);
+
+  /** The user's own navigation: opening a file ends follow mode. */
+  const openFile = useCallback((fileId: string) => {
+    setFollowing(null);
+    showFile(fileId);
+  }, [showFile]);
+
+  const closeFile = useCallback((fileId: string) => {
+    setTabs((t) => {
+      const index = t.open.indexOf(fileId);
+      if (index < 0) return t;
+      const open = t.open.filter((id) => id !== fileId);
+      return { open, active: t.active === fileId ? open[Math.min(index, open.length - 1)] ?? null : t.active };
+    });
+  }, []);
+
+  // Publish which file this tab is in (project-wide presence).
+  useEffect(() => {
+    session?.setActiveFile(activeFile);
+  }, [session, activeFile]);
+
+  // Files deleted by anyone close their tabs everywhere.
+  useEffect(() => {
+    if (!snapshot?.treeLoaded) return;
+    for (const id of openFiles) if (entries.get(id)?.kind !== 'file') closeFile(id);
+  }, [snapshot?.treeLoaded, entries, openFiles, closeFile]);
+
+  // First visit: open the README (or the first file) so the editor is not empty.
+  useEffect(() => {
+    if (!snapshot?.treeLoaded || autoOpened.current) return;
+    autoOpened.current = true;
+    const files = [...entries].filter(([, e]) => e.kind === 'file').sort(([, a], [, b]) => a.path.localeCompare(b.path));
+    const first = files.find(([, e]) => /^readme(\.|$)/i.test(e.path)) ?? files[0];
+    if (first) showFile(first[0]);
+  }, [snapshot?.treeLoaded, entries, showFile]);
+
+  // Follow mode: go where the followed person goes; stop if they leave.
+  const followed: Participant | undefined = participants.find((p) => p.session === following);
+  useEffect(() => {
+    if (following === null || !snapshot) return;
+    if (!followed) {
+      setFollowing(null);
+      setNotice({ kind: 'info', text: 'The person you were following left the project.' });
+      return;
+    }
+    if (followed.activeFile && followed.activeFile !== activeFile && entries.get(followed.activeFile)?.kind === 'file') showFile(followed.activeFile);
+  }, [following, followed, activeFile, entries, snapshot, showFile]);
+
+  const follow = useCallback((sessionId: number) => {
+    setFollowing(sessionId);
+    setNotice(null);
+  }, []);
+  const stopFollowing = useCallback(() => setFollowing(null), []);
+
+  const applyTreeEdit = useCallback((edit: TreeEdit) => session?.applyTreeEdit(edit), [session]);
+
+  const upload = async (files: File[]) => {
+    setUploading(true);
+    try {
+      const result = await uploadFiles(projectId, files);
+      setNotice({ kind: result.skipped.length > 0 ? 'warn' : 'info', text: describeUpload(result) });
+    } catch (e) {
+      setNotice({ kind: 'error', text: (e as Error).message });
+    } finally {
+      setUploading(false);
+    }
+  };
+
+  const presenceByFile = useMemo(() => {
+    const map = new Map<string, Participant[]>();
+    for (const p of participants) {
+      if (p.isSelf || !p.activeFile) continue;
+      map.set(p.activeFile, [...(map.get(p.activeFile) ?? []), p]);
+    }
+    return map;
+  }, [participants]);
+
+  const activePath = activeFile ? entries.get(activeFile)?.path ?? null : null;
+  const fileProblem = activeFile ? snapshot?.fileProblems.get(activeFile) : undefined;
+
+  if (project.error) {
+    return (
+      <div className="ide-fatal">
+        <div className="card stack">
+          <h1>Cannot open this project</h1>
+          <div className="error" role="alert">{project.error}</div>
+          <Link className="button" href="/projects">Back to projects</Link>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="ide">
+      <IdeTopBar
+        projectId={projectId}
+        projectName={project.data?.name ?? null}
+        role={role}
+        connection={connection}
+        participants={participants}
+        canUpload={!readOnly}
+        uploading={uploading}
+        onUpload={upload}
+        onFollow={follow}
+      />
+      {ended && (
+        <div className="ide-banner error" role="alert" data-testid="session-ended">
+          <span>{ended.message}</span>
+          <span className="spacer" />
+          {ended.code === 4401 ? <Link href={`/signin?next=/projects/${projectId}`}>Sign in</Link> : <Link href="/projects">Back to projects</Link>}
+        </div>
+      )}
+      {!ended && connectionTrouble && (
+        <div className="ide-banner warn" role="status" data-testid="offline-banner">
+          {connection === 'offline'
+            ? 'You are offline. Keep working: your edits are kept in this tab and merge when the connection returns.'
+            : 'Connection lost — reconnecting… Your edits are kept and will sync.'}
+        </div>
+      )}
+      {notice && (
+        <div className={`ide-banner ${notice.kind}`} role="status" data-testid="notice">
+          <span>{notice.text}</span>
+          <span className="spacer" />
+          <button className="link small" onClick={() => setNotice(null)}>Dismiss</button>
+        </div>
+      )}
+      <div className="ide-body">
+        <aside className="ide-sidebar">
+          <FileTree
+            entries={entries}
+            loaded={!!snapshot?.treeLoaded}
+            canEdit={!readOnly && !!snapshot?.treeLoaded}
+            activeFile={activeFile}
+            presence={presenceByFile}
+            onOpen={openFile}
+            onApply={applyTreeEdit}
+          />
+          <ParticipantsList participants={participants} entries={entries} following={following} onFollow={follow} onStopFollowing={stopFollowing} />
+        </aside>
+        <main className="ide-main">
+          <EditorTabs openFiles={openFiles} activeFile={activeFile} entries={entries} onSelect={openFile} onClose={closeFile} />
+          {followed && (
+            <div className="follow-bar" data-testid="follow-bar" style={{ borderColor: followed.user.color }}>
+              <span className="presence-dot" style={{ background: followed.user.color }} />
+              <span>Following <strong>{followed.user.name}</strong></span>
+              <span className="spacer" />
+              <button className="small-button" onClick={stopFollowing}>Stop following</button>
+            </div>
+          )}
+          {fileProblem && <div className="ide-banner error" role="alert">{fileProblem}</div>}
+          <div className="editor-area">
+            {session && (
+              <CodeEditor
+                session={session}
+                openFiles={openFiles}
+                activeFile={activeFile}
+                entries={entries}
+                readOnly={readOnly}
+                followSession={following}
+                onCursor={setCursor}
+                onOwnNavigation={stopFollowing}
+                onEditor={(editor) => {
+                  review.attachEditor(editor);
+                  completions.attachEditor(editor);
+                }}
+                onShownFile={(file) => {
+                  review.showFile(file);
+                  completions.showFile(file);
+                }}
+              />
+            )}
+            {!activeFile && (
+              <div className="editor-empty">
+                {snapshot?.treeLoaded ? <p className="muted">Open a file from the tree{readOnly ? '' : ', or create one'}.</p> : <p className="muted">Loading project…</p>}
+              </div>
+            )}
+          </div>
+          {role && <SandboxPanel projectId={projectId} canControl={!readOnly} />}
+        </main>
+        {role && <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />}
+      </div>
+      <StatusBar connection={connection} path={activePath} language={activePath ? languageForPath(activePath) : null} cursor={activeFile ? cursor : null} readOnly={readOnly}>
+        <CompletionStatusBadge projectId={projectId} />
+      </StatusBar>
+    </div>
+  );
+}
+
+/** `flag`, but turning true only once it has stayed true for `delayMs`. */
+function useSettledFlag(flag: boolean, delayMs: number): boolean {
+  const [settled, setSettled] = useState(false);
+  useEffect(() => {
+    if (!flag) return setSettled(false);
+    const timer = setTimeout(() => setSettled(true), delayMs);
+    return () => clearTimeout(timer);
+  }, [flag, delayMs]);
+  return settled && flag;
+}

@@ -1,0 +1,30 @@
+'use client';
+import type { CursorPosition } from './CodeEditor';
+import type { ConnectionState } from '@/lib/ide/ProjectSession';
+import { CONNECTION_LABELS } from './ConnectionIndicator';
+
+export interface StatusBarProps {
+  connection: ConnectionState;
+  path: string | null;
+  language: string | null;
+  cursor: CursorPosition | null;
+  readOnly: boolean;
+  /** Feature indicators (e.g. inline-completion status), shown after the file path. */
+  children?: React.ReactNode;
+}
+
+export function StatusBar({ connection, path, language, cursor, readOnly, children }: StatusBarProps) {
+  return (
+    <footer className="statusbar" data-testid="status-bar">
+      <span className={`status-conn ${connection}`}><span className="dot" />{CONNECTION_LABELS[connection]}</span>
+      {path && <span className="muted">{path}</span>}
+      {children}
+      <span className="spacer" />
+      {readOnly && <span className="status-readonly" data-testid="read-only">Read-only</span>}
+      {cursor && <span>Ln {cursor.line}, Col {cursor.column}{cursor.selected > 0 ? ` (${cursor.selected} selected)` : ''}</span>}
+      {language && <span data-testid="language">{language}</span>}
+      <span>Spaces: 2</span>
+      <span>UTF-8</span>
+    </footer>
+  );
+}

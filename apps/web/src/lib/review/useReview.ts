@@ -1,0 +1,183 @@
+'use client';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type * as monaco from 'monaco-editor';
+import type { SuggestionView } from '@tandem/api';
+import { useProjectStream } from '@/lib/useProjectStream';
+import { trpc } from '@/lib/trpc';
+import { encodeRange } from './anchors';
+import type { DiffFile, InlineDiffDecorations } from './InlineDiffDecorations';
+import { ProjectSuggestions, type SuggestionsSnapshot } from './ProjectSuggestions';
+
+/** What the AI edit prompt is about to rewrite: whole lines of the selection, or the whole file. */
+export interface EditTarget {
+  fileId: string;
+  start: number;
+  end: number;
+  startLine: number;
+  endLine: number;
+  wholeFile: boolean;
+}
+
+export type ReviewAction =
+  | { kind: 'acceptHunk' | 'rejectHunk' | 'approve'; id: string; hunk: number }
+  | { kind: 'acceptAll' | 'rejectAll' | 'cancel' | 'regenerate' | 'undo'; id: string };
+
+export interface Review {
+  projectId: string;
+  snapshot: SuggestionsSnapshot;
+  /** The prompt box is open for this target. */
+  prompt: EditTarget | null;
+  /** Opens the prompt for the editor's selection (or the whole file). */
+  openPrompt(): void;
+  closePrompt(): void;
+  request(instruction: string): Promise<void>;
+  run(action: ReviewAction): Promise<void>;
+  /** Highlights a hunk in the editor (keyboard navigation in the panel). */
+  focus(id: string | null, hunk: number | null): void;
+  /** Panel requested by the editor (header "Review" button): the suggestion to select. */
+  reviewRequest: { id: string; at: number } | null;
+  // Hooks for the editor component.
+  attachEditor(editor: monaco.editor.IStandaloneCodeEditor | null): void;
+  showFile(file: DiffFile | null): void;
+}
+
+const EMPTY: SuggestionsSnapshot = { open: [], closed: [], error: null };
+
+/**
+ * Shared AI edits in the IDE: the project's suggestions (kept live from the tab's one event
+ * stream), the inline diff in the editor, the Ctrl/Cmd+K prompt, and the review actions.
+ */
+export function useReview(projectId: string, canRequest: boolean): Review {
+  const stream = useProjectStream(projectId);
+  const [suggestions, setSuggestions] = useState<ProjectSuggestions | null>(null);
+  useEffect(() => {
+    if (!stream) return;
+    const s = new ProjectSuggestions(projectId, stream);
+    setSuggestions(s);
+    return () => {
+      s.dispose();
+      setSuggestions(null);
+    };
+  }, [projectId, stream]);
+  const snapshot = useSyncExternalStore(
+    suggestions?.subscribe ?? noSubscribe,
+    suggestions?.getSnapshot ?? emptySnapshot,
+    emptySnapshot,
+  );
+
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const diffRef = useRef<InlineDiffDecorations | null>(null);
+  const fileRef = useRef<DiffFile | null>(null);
+  const [prompt, setPrompt] = useState<EditTarget | null>(null);
+  const [reviewRequest, setReviewRequest] = useState<{ id: string; at: number } | null>(null);
+  const canRequestRef = useRef(canRequest);
+  canRequestRef.current = canRequest;
+
+  const run = useCallback(async (action: ReviewAction) => {
+    if (!suggestions) return;
+    const ref = { projectId, suggestionId: action.id };
+    const call = (): Promise<SuggestionView> => {
+      switch (action.kind) {
+        case 'acceptHunk': return trpc.suggestions.acceptHunk.mutate({ ...ref, hunk: action.hunk });
+        case 'rejectHunk': return trpc.suggestions.rejectHunk.mutate({ ...ref, hunk: action.hunk });
+        case 'approve': return trpc.suggestions.approve.mutate({ ...ref, hunk: action.hunk });
+        case 'acceptAll': return trpc.suggestions.acceptAll.mutate(ref);
+        case 'rejectAll': return trpc.suggestions.rejectAll.mutate(ref);
+        case 'cancel': return trpc.suggestions.cancel.mutate(ref);
+        case 'regenerate': return trpc.suggestions.regenerate.mutate(ref);
+        case 'undo': return trpc.suggestions.undo.mutate(ref);
+      }
+    };
+    await suggestions.act(call).catch(() => {}); // the error is in the snapshot
+  }, [projectId, suggestions]);
+  const runRef = useRef(run);
+  runRef.current = run;
+
+  const openPrompt = useCallback(() => {
+    const target = currentTarget(editorRef.current, fileRef.current);
+    if (target && canRequestRef.current) setPrompt(target);
+  }, []);
+  const openPromptRef = useRef(openPrompt);
+  openPromptRef.current = openPrompt;
+
+  const attachEditor = useCallback((editor: monaco.editor.IStandaloneCodeEditor | null) => {
+    diffRef.current?.dispose();
+    diffRef.current = null;
+    editorRef.current = editor;
+    if (!editor) return;
+    void import('./InlineDiffDecorations').then(({ InlineDiffDecorations: Diff }) => {
+      if (editorRef.current !== editor) return;
+      const diff = new Diff(editor, {
+        regenerate: (id) => void runRef.current({ kind: 'regenerate', id }),
+        cancel: (id) => void runRef.current({ kind: 'cancel', id }),
+        review: (id) => setReviewRequest({ id, at: Date.now() }),
+      });
+      diffRef.current = diff;
+      diff.show(fileRef.current);
+      diff.setSuggestions(latestOpen.current);
+    });
+    void import('monaco-editor').then((m) => {
+      editor.addAction({
+        id: 'tandem.aiEdit',
+        label: 'Ask AI to edit the selection…',
+        keybindings: [m.KeyMod.CtrlCmd | m.KeyCode.KeyK],
+        run: () => openPromptRef.current(),
+      });
+    });
+  }, []);
+
+  const showFile = useCallback((file: DiffFile | null) => {
+    fileRef.current = file;
+    diffRef.current?.show(file);
+  }, []);
+
+  const latestOpen = useRef(snapshot.open);
+  latestOpen.current = snapshot.open;
+  useEffect(() => diffRef.current?.setSuggestions(snapshot.open), [snapshot.open]);
+  useEffect(() => () => diffRef.current?.dispose(), []);
+
+  const request = useCallback(async (instruction: string) => {
+    const target = prompt;
+    const file = fileRef.current;
+    if (!target || !file || !suggestions || file.fileId !== target.fileId) return;
+    const range = encodeRange(file.text, target.start, target.end);
+    await suggestions.act(() => trpc.suggestions.request.mutate({ projectId, fileId: target.fileId, instruction, range: { kind: 'anchor', ...range } }));
+    setPrompt(null);
+  }, [projectId, prompt, suggestions]);
+
+  const focus = useCallback((id: string | null, hunk: number | null) => diffRef.current?.focus(id, hunk), []);
+
+  return useMemo(() => ({
+    projectId,
+    snapshot,
+    prompt,
+    openPrompt,
+    closePrompt: () => setPrompt(null),
+    request,
+    run,
+    focus,
+    reviewRequest,
+    attachEditor,
+    showFile,
+  }), [projectId, snapshot, prompt, openPrompt, request, run, focus, reviewRequest, attachEditor, showFile]);
+}
+
+/** The selection grown to whole lines (an AI edit rewrites lines), or the whole file when nothing is selected. */
+function currentTarget(editor: monaco.editor.IStandaloneCodeEditor | null, file: DiffFile | null): EditTarget | null {
+  const model = editor?.getModel();
+  const selection = editor?.getSelection();
+  if (!editor || !model || !file || !selection) return null;
+  if (selection.isEmpty()) {
+    return { fileId: file.fileId, start: 0, end: model.getValueLength(), startLine: 1, endLine: model.getLineCount(), wholeFile: true };
+  }
+  const startLine = selection.startLineNumber;
+  // A selection ending at column 1 does not include that line.
+  const endLine = selection.endColumn === 1 && selection.endLineNumber > startLine ? selection.endLineNumber - 1 : selection.endLineNumber;
+  const start = model.getOffsetAt({ lineNumber: startLine, column: 1 });
+  const end = endLine < model.getLineCount() ? model.getOffsetAt({ lineNumber: endLine + 1, column: 1 }) : model.getValueLength();
+  return { fileId: file.fileId, start, end, startLine, endLine, wholeFile: false };
+}
+
+const noSubscribe = () => () => {};
+const emptySnapshot = () => EMPTY;
+

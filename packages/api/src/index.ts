@@ -1,0 +1,18 @@
+export { appRouter, createCaller, type AppRouter } from './root.ts';
+export type { Context, ProjectEvents, Services } from './trpc.ts';
+export { EventHub, projectChannel, tabChannel, type EventBus, type HubEvent } from './EventHub.ts';
+export { TEMPLATES, TEMPLATE_IDS, type TemplateId } from './templates.ts';
+export { AiService, DEFAULT_AI_LIMITS, type AiLimits, type AiServiceOptions, type ProjectAiStatus } from './ai/AiService.ts';
+export { COMPLETION_EVENT, type CompletionEvent, type CompletionError, type CompletionMetrics } from './ai/completionEvents.ts';
+export { COMPLETION_BUDGET, type CompletionContext } from './ai/completionPrompt.ts';
+export { SuggestionService, type SuggestionServiceOptions, type SuggestionDocuments, type ReviewActor } from './suggestions/SuggestionService.ts';
+export {
+  SUGGESTION_EVENT, FRAME_EVENT, type SuggestionView, type SuggestionFrame, type DisplayHunk, type CompactDisplayHunk, type HunkView,
+  type UserRef, type LiveMetrics, type ActivityEntry, type ActivityEvent, type ApprovalPolicyView,
+} from './suggestions/suggestionEvents.ts';
+export { SandboxService, type SandboxServiceOptions, type SandboxStatus, type RunCommandSource, type GeneratedFileView } from './sandbox/SandboxService.ts';
+export { LiveProjectFiles, type ProjectDocuments } from './sandbox/LiveProjectFiles.ts';
+export {
+  RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT,
+  type GeneratedImported, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
+} from './sandbox/sandboxEvents.ts';

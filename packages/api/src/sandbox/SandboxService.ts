@@ -1,0 +1,432 @@
+import { hostname } from 'node:os';
+import { AppError } from '@tandem/protocol';
+import type { PrismaClient } from '@tandem/db';
+import {
+  resolveRunCommand, type ProjectFile, type RunResult, type SandboxHost, type SandboxLimits, type SandboxRun, type TerminalSize,
+} from '@tandem/sandbox';
+import { projectChannel, type EventHub } from '../EventHub.ts';
+import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
+import type { LiveProjectFiles } from './LiveProjectFiles.ts';
+import { OutputBudget } from './OutputBudget.ts';
+import { RunOutputLog } from './RunOutputLog.ts';
+import {
+  GENERATED_EVENT, RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_DATA_EVENT, TERMINAL_EVENT,
+  type GeneratedImported, type RunOutput, type RunOutputSnapshot, type RunStatus, type RunView, type TerminalData, type TerminalScrollback,
+  type TerminalView, type UserRef,
+} from './sandboxEvents.ts';
+import { TerminalSession } from './TerminalSession.ts';
+
+export interface SandboxServiceOptions {
+  host: SandboxHost;
+  files: LiveProjectFiles;
+  hub: EventHub;
+  prisma: PrismaClient;
+  /** Names this server process in TerminalView.node (default `<hostname>:<pid>`). */
+  nodeId?: string;
+  /** Output of a run kept for participants who attach later (its tail). Default 256 K chars. */
+  runOutputKeepChars?: number;
+  /** A terminal nobody typed into for this long is closed. Default 1 hour. */
+  terminalIdleMs?: number;
+  /** Terminal output broadcast to participants: sustained rate and burst (chars). Default 256 K/s, 1 M. */
+  terminalOutput?: { perSecond: number; burst: number };
+  now?: () => number;
+  logError?: (message: string, error: unknown) => void;
+}
+
+/** Where a project's run command comes from, for the UI. */
+export type RunCommandSource = 'settings' | NonNullable<ReturnType<typeof resolveRunCommand>>['source'];
+
+export interface SandboxStatus {
+  /** Code can run (sandboxed, or the operator explicitly allowed unsandboxed runs). */
+  available: boolean;
+  sandboxed: boolean;
+  /** What the host lacks, when not sandboxed (for the operator; shown to users as is). */
+  missing: string[];
+  limits: Pick<SandboxLimits, 'memoryBytes' | 'pidsMax' | 'cpuCores' | 'runTimeoutMs' | 'outputCapBytes'>;
+  runCommand: { command: string; source: RunCommandSource } | null;
+}
+
+export interface GeneratedFileView {
+  path: string;
+  bytes: number;
+}
+
+interface LiveRun {
+  view: RunView;
+  log: RunOutputLog;
+  run: SandboxRun | null;
+  stoppedBy: UserRef | null;
+}
+
+interface ProjectState {
+  /** At most one run per project: the Run button is a toggle for everyone. */
+  run: LiveRun | null;
+  /** The project's last finished run (its output for participants who attach later). */
+  lastRun: LiveRun | null;
+  /** LiveProjectFiles.version() when the working copy was last synced (-1: never). */
+  syncedVersion: number;
+  starting: boolean;
+}
+
+const RECENT_RUNS = 20;
+
+/**
+ * Runs and shared terminals of projects, on top of the sandbox host: builds each sandbox from
+ * the live documents, fans output out to every participant through the EventHub, records runs in
+ * the database, and keeps what a participant needs to reattach after a reload. Authorization
+ * (editors run and type, viewers watch) is the router's job.
+ */
+export class SandboxService {
+  readonly host: SandboxHost;
+  private readonly files: LiveProjectFiles;
+  private readonly hub: EventHub;
+  private readonly prisma: PrismaClient;
+  private readonly nodeId: string;
+  private readonly keepChars: number;
+  private readonly idleMs: number;
+  private readonly terminalOutput: { perSecond: number; burst: number };
+  private readonly now: () => number;
+  private readonly logError: (message: string, error: unknown) => void;
+  private readonly projects = new Map<string, ProjectState>();
+  private readonly terminals = new Map<string, TerminalSession>();
+  private readonly syncQueue = new KeyedSerialQueue();
+  private readonly inputQueue = new KeyedSerialQueue();
+  /** Database writes of finished runs still in flight (close() waits for them). */
+  private readonly recording = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(options: SandboxServiceOptions) {
+    this.host = options.host;
+    this.files = options.files;
+    this.hub = options.hub;
+    this.prisma = options.prisma;
+    this.nodeId = options.nodeId ?? `${hostname()}:${process.pid}`;
+    this.keepChars = options.runOutputKeepChars ?? 256 * 1024;
+    this.idleMs = options.terminalIdleMs ?? 60 * 60 * 1000;
+    this.terminalOutput = options.terminalOutput ?? { perSecond: 256 * 1024, burst: 1024 * 1024 };
+    this.now = options.now ?? Date.now;
+    this.logError = options.logError ?? ((m, e) => console.error(`[sandbox] ${m}`, e));
+  }
+
+  /**
+   * Runs left `running` in the database by a server that stopped mid-run are marked
+   * `interrupted`. Call once at start-up; with several nodes, for one project when this node
+   * takes the project over (its previous node stopped).
+   */
+  async recoverInterruptedRuns(projectId?: string): Promise<number> {
+    const where = { status: 'running', ...(projectId === undefined ? {} : { projectId }) };
+    const { count } = await this.prisma.run.updateMany({ where, data: { status: 'interrupted', endedAt: new Date() } });
+    return count;
+  }
+
+  async status(projectId: string, configuredCommand: string | null): Promise<SandboxStatus> {
+    const report = await this.host.checkIsolation();
+    const { memoryBytes, pidsMax, cpuCores, runTimeoutMs, outputCapBytes } = this.host.limits;
+    return {
+      available: report.canRun,
+      sandboxed: report.sandboxed,
+      missing: report.missing,
+      limits: { memoryBytes, pidsMax, cpuCores, runTimeoutMs, outputCapBytes },
+      runCommand: await this.runCommand(projectId, configuredCommand),
+    };
+  }
+
+  /** The project's own setting wins; otherwise tandem.json / package.json / well-known files. */
+  async runCommand(projectId: string, configuredCommand: string | null, files?: ProjectFile[]): Promise<SandboxStatus['runCommand']> {
+    if (configuredCommand?.trim()) return { command: configuredCommand.trim(), source: 'settings' };
+    const resolved = resolveRunCommand(files ?? (await this.files.read(projectId)));
+    return resolved ? { command: resolved.command, source: resolved.source } : null;
+  }
+
+  // ── Runs ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Starts the project's run command in a fresh sandbox built from the current documents. */
+  async startRun(projectId: string, user: UserRef, configuredCommand: string | null): Promise<RunView> {
+    this.assertOpen();
+    const state = this.state(projectId);
+    if (state.run || state.starting) throw new AppError('CONFLICT', 'The project is already running; stop it first.');
+    state.starting = true;
+    try {
+      await this.requireIsolation();
+      const files = await this.syncWorkingCopy(projectId);
+      const resolved = await this.runCommand(projectId, configuredCommand, files);
+      if (!resolved) {
+        throw new AppError('BAD_INPUT', 'This project has no run command. Add a tandem.json with {"run": "…"}, a package.json "start" script, or set one in the project settings.');
+      }
+      const row = await this.prisma.run.create({ data: { projectId, userId: user.id, command: resolved.command, status: 'running' } });
+      const live: LiveRun = {
+        view: {
+          id: row.id, projectId, command: row.command, status: 'running', exitCode: null, durationMs: null,
+          startedAt: row.startedAt.toISOString(), endedAt: null, startedBy: user, detail: null,
+        },
+        log: new RunOutputLog(row.id, this.keepChars),
+        run: null,
+        stoppedBy: null,
+      };
+      state.run = live;
+      this.publish(projectId, RUN_EVENT, live.view);
+      try {
+        live.run = await this.host.run(projectId, resolved.command, {
+          onOutput: (chunk) => {
+            const end = live.log.append(chunk);
+            const event: RunOutput = { runId: row.id, stream: chunk.stream === 'stderr' ? 'stderr' : 'stdout', text: chunk.text, end };
+            this.publish(projectId, RUN_OUTPUT_EVENT, event);
+          },
+        });
+      } catch (error) {
+        this.track(this.finishRun(projectId, live, null, error instanceof AppError ? error.message : null));
+        throw error;
+      }
+      this.track(live.run.done.then((result) => this.finishRun(projectId, live, result)));
+      return live.view;
+    } finally {
+      state.starting = false;
+    }
+  }
+
+  /** Kills the run's whole process tree; resolves once it is gone. False if nothing was running. */
+  async stopRun(projectId: string, runId: string, user: UserRef): Promise<boolean> {
+    const live = this.projects.get(projectId)?.run;
+    if (!live || live.view.id !== runId || !live.run) return false;
+    live.stoppedBy ??= user;
+    live.run.stop();
+    await live.run.done;
+    return true;
+  }
+
+  /** Recent runs, newest first; the live one (if any) as it is right now. */
+  async listRuns(projectId: string): Promise<RunView[]> {
+    const rows = await this.prisma.run.findMany({ where: { projectId }, orderBy: { startedAt: 'desc' }, take: RECENT_RUNS });
+    const users = await this.prisma.user.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.userId))] } }, select: { id: true, name: true } });
+    const names = new Map(users.map((u) => [u.id, u.name]));
+    const state = this.projects.get(projectId);
+    const inMemory = new Map([state?.run, state?.lastRun].filter((r) => !!r).map((r) => [r.view.id, r.view]));
+    return rows.map((r) => inMemory.get(r.id) ?? ({
+      id: r.id, projectId, command: r.command, status: r.status as RunStatus, exitCode: r.exitCode, durationMs: r.durationMs,
+      startedAt: r.startedAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null,
+      startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' },
+      detail: describeEnd(r.status as RunStatus, r.exitCode, this.host.limits, null),
+    } satisfies RunView));
+  }
+
+  /** The kept output of the live run or the last finished one. */
+  runOutput(projectId: string, runId: string): RunOutputSnapshot {
+    const state = this.projects.get(projectId);
+    const live = [state?.run, state?.lastRun].find((r) => r?.view.id === runId);
+    if (!live) throw new AppError('NOT_FOUND', 'The output of this run is no longer kept.');
+    return live.log.snapshot();
+  }
+
+  private async finishRun(projectId: string, live: LiveRun, result: RunResult | null, failure: string | null = null): Promise<void> {
+    const status: RunStatus = result?.reason ?? 'error';
+    const endedAt = new Date();
+    live.view = {
+      ...live.view,
+      status,
+      exitCode: result?.exitCode ?? null,
+      durationMs: result?.durationMs ?? null,
+      endedAt: endedAt.toISOString(),
+      detail: failure ?? describeEnd(status, result?.exitCode ?? null, this.host.limits, live.stoppedBy, result?.pidsLimitHit ?? false),
+    };
+    const state = this.state(projectId);
+    if (state.run === live) state.run = null;
+    state.lastRun = live;
+    try {
+      // updateMany: the project may have been deleted meanwhile (its runs cascade away).
+      await this.prisma.run.updateMany({
+        where: { id: live.view.id },
+        data: { status, exitCode: live.view.exitCode, durationMs: live.view.durationMs, endedAt },
+      });
+    } catch (error) {
+      this.logError(`recording the end of run ${live.view.id} failed`, error);
+    }
+    this.publish(projectId, RUN_EVENT, live.view);
+  }
+
+  // ── Terminals ─────────────────────────────────────────────────────────────────────────────
+
+  async openTerminal(projectId: string, user: UserRef, size: TerminalSize): Promise<TerminalView> {
+    this.assertOpen();
+    await this.requireIsolation();
+    await this.syncWorkingCopy(projectId);
+    const terminal = await this.host.openTerminal(projectId, size);
+    const session = new TerminalSession({
+      terminal,
+      title: this.nextTerminalTitle(projectId),
+      openedBy: user,
+      node: this.nodeId,
+      budget: new OutputBudget(this.terminalOutput.perSecond, this.terminalOutput.burst, this.now()),
+      now: this.now,
+      idleMs: this.idleMs,
+      onData: (s, data, end) => {
+        const event: TerminalData = { terminalId: s.id, data, end };
+        this.publish(s.projectId, TERMINAL_DATA_EVENT, event);
+      },
+      onExit: (s) => {
+        this.terminals.delete(s.id);
+        this.publish(s.projectId, TERMINAL_EVENT, s.view());
+      },
+    });
+    this.terminals.set(session.id, session);
+    const view = session.view();
+    this.publish(projectId, TERMINAL_EVENT, view);
+    return view;
+  }
+
+  listTerminals(projectId: string): TerminalView[] {
+    return [...this.terminals.values()].filter((s) => s.projectId === projectId).map((s) => s.view());
+  }
+
+  scrollback(projectId: string, terminalId: string): TerminalScrollback {
+    return this.terminal(projectId, terminalId).scrollback();
+  }
+
+  /**
+   * Types into a terminal. When the input ends a command line (Enter) and a document changed
+   * since the working copy was last synced, the files are synced first: a command typed in the
+   * terminal sees what everyone sees in the editor. Writes to one terminal keep their order.
+   */
+  async writeTerminal(projectId: string, terminalId: string, data: string): Promise<void> {
+    const session = this.terminal(projectId, terminalId);
+    await this.inputQueue.run(terminalId, async () => {
+      if (/[\r\n]/.test(data) && this.state(projectId).syncedVersion !== this.files.version(projectId)) {
+        try {
+          await this.syncWorkingCopy(projectId);
+        } catch (error) {
+          // The keystroke matters more than the refresh; the next Enter tries again.
+          this.logError(`syncing the working copy of ${projectId} before terminal input failed`, error);
+        }
+      }
+      session.write(data);
+    });
+  }
+
+  resizeTerminal(projectId: string, terminalId: string, size: TerminalSize): TerminalView {
+    const session = this.terminal(projectId, terminalId);
+    session.resize(size.cols, size.rows);
+    const view = session.view();
+    this.publish(projectId, TERMINAL_EVENT, view);
+    return view;
+  }
+
+  async killTerminal(projectId: string, terminalId: string): Promise<void> {
+    const session = this.terminal(projectId, terminalId);
+    session.kill();
+    await session.closed();
+  }
+
+  // ── Generated files ───────────────────────────────────────────────────────────────────────
+
+  /** Files programs wrote in the working copy that are not project documents (text, size-capped). */
+  async generatedFiles(projectId: string): Promise<{ files: GeneratedFileView[]; skipped: { path: string; reason: string }[] }> {
+    const result = await this.host.listGeneratedFiles(projectId, await this.files.paths(projectId));
+    return { files: result.files.map((f) => ({ path: f.path, bytes: f.bytes })), skipped: result.skipped };
+  }
+
+  /** Adds a generated file to the project as a new document (never replaces one). */
+  async importGenerated(projectId: string, path: string, user: UserRef): Promise<{ fileId: string; path: string }> {
+    const result = await this.host.listGeneratedFiles(projectId, await this.files.paths(projectId));
+    const file = result.files.find((f) => f.path === path);
+    if (!file) throw new AppError('NOT_FOUND', `“${path}” is not a generated file of this project (any more).`);
+    const created = await this.files.create(projectId, file.path, file.content, user);
+    const event: GeneratedImported = { ...created, importedBy: user };
+    this.publish(projectId, GENERATED_EVENT, event);
+    return created;
+  }
+
+  // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────
+
+  /** The project was deleted: stop everything and delete its working copy. */
+  async removeProject(projectId: string): Promise<void> {
+    await this.host.removeWorkingCopy(projectId);
+    await Promise.all([...this.recording]);
+    this.projects.delete(projectId);
+    this.files.forget(projectId);
+  }
+
+  /** Kills every run and terminal (recording how runs ended) and removes the host's cgroups. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.host.close();
+    await Promise.all([...this.recording]);
+  }
+
+  // ── Internals ─────────────────────────────────────────────────────────────────────────────
+
+  private state(projectId: string): ProjectState {
+    let state = this.projects.get(projectId);
+    if (!state) this.projects.set(projectId, (state = { run: null, lastRun: null, syncedVersion: -1, starting: false }));
+    return state;
+  }
+
+  private terminal(projectId: string, terminalId: string): TerminalSession {
+    const session = this.terminals.get(terminalId);
+    // Terminals live on the node that opened them (TerminalView.node); with several nodes, a
+    // write for a terminal owned elsewhere would be forwarded there instead of refused.
+    if (!session || session.projectId !== projectId || !session.isOpen) throw new AppError('NOT_FOUND', 'This terminal is closed.');
+    return session;
+  }
+
+  private nextTerminalTitle(projectId: string): string {
+    const used = new Set(this.listTerminals(projectId).map((t) => t.title));
+    let n = 1;
+    while (used.has(`Terminal ${n}`)) n++;
+    return `Terminal ${n}`;
+  }
+
+  /** Copies the live documents into the working copy (one sync at a time per project). */
+  private syncWorkingCopy(projectId: string): Promise<ProjectFile[]> {
+    return this.syncQueue.run(projectId, async () => {
+      const version = this.files.version(projectId);
+      const files = await this.files.read(projectId);
+      await this.host.syncWorkingCopy(projectId, files);
+      this.state(projectId).syncedVersion = version;
+      return files;
+    });
+  }
+
+  private async requireIsolation(): Promise<void> {
+    const report = await this.host.checkIsolation();
+    if (!report.canRun) {
+      throw new AppError('UNAVAILABLE', `Running code is disabled on this server because its sandbox is not available: ${report.missing.join('; ')}.`);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AppError('UNAVAILABLE', 'The server is shutting down.');
+  }
+
+  private publish(projectId: string, type: string, data: unknown): void {
+    this.hub.publish(projectChannel(projectId), type, data);
+  }
+
+  private track(work: Promise<void>): void {
+    const p = work.catch((error: unknown) => this.logError('finishing a run failed', error));
+    this.recording.add(p);
+    void p.finally(() => this.recording.delete(p));
+  }
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+/** Why a run ended, in words, when it was not simply the program finishing by itself. */
+function describeEnd(status: RunStatus, exitCode: number | null, limits: SandboxLimits, stoppedBy: UserRef | null, pidsLimitHit = false): string | null {
+  switch (status) {
+    case 'running':
+      return null;
+    case 'exit':
+      return pidsLimitHit ? `It hit the process limit (${limits.pidsMax} processes and threads): some forks failed.` : null;
+    case 'stopped':
+      return stoppedBy ? `Stopped by ${stoppedBy.name}.` : 'Stopped.';
+    case 'killed-timeout':
+      return `Stopped: it ran longer than the time limit (${Math.round(limits.runTimeoutMs / 1000)} s).`;
+    case 'killed-memory':
+      return `Killed: it used more than the memory limit (${mib(limits.memoryBytes)}).`;
+    case 'output-capped':
+      return `Stopped: it printed more than the output limit (${mib(limits.outputCapBytes)}).`;
+    case 'interrupted':
+      return 'The server stopped during this run.';
+    case 'error':
+      return exitCode === null ? 'The program could not be started.' : null;
+  }
+}

@@ -1,0 +1,101 @@
+import type { RunEndReason } from '@tandem/sandbox';
+
+/**
+ * What participants receive about runs and terminals, on the project channel of the EventHub
+ * (every member's one SSE stream):
+ *
+ *   RUN_EVENT            a full `RunView` when a run starts and when it ends. Replaces what the
+ *                        client had for that run id.
+ *   RUN_OUTPUT_EVENT     `RunOutput`: coalesced output of a live run (≤ one per 25 ms).
+ *   TERMINAL_EVENT       a full `TerminalView` when a terminal opens, is resized or exits.
+ *   TERMINAL_DATA_EVENT  `TerminalData`: coalesced output of a terminal (≤ one per 16 ms).
+ *   GENERATED_EVENT      `GeneratedImported`: a generated file became a project file (refetch the list).
+ *
+ * Output events carry `end`: the number of characters of that run/terminal delivered so far,
+ * including this chunk. A client reattaching (page reload) subscribes first, then fetches the
+ * snapshot (`runs.output` / `terminals.scrollback`, which carry the same `end`) and applies only
+ * events past it; an event whose start (`end - text.length`) is beyond what it has means it
+ * missed something: it refetches the snapshot. `resync` on the stream means the same.
+ */
+export const RUN_EVENT = 'sandbox.run';
+export const RUN_OUTPUT_EVENT = 'sandbox.output';
+export const TERMINAL_EVENT = 'sandbox.terminal';
+export const TERMINAL_DATA_EVENT = 'sandbox.terminalData';
+export const GENERATED_EVENT = 'sandbox.generated';
+
+export interface UserRef {
+  id: string;
+  name: string;
+}
+
+/** `running` while live; then how it ended. `interrupted`: the server stopped during the run. */
+export type RunStatus = 'running' | RunEndReason | 'interrupted';
+
+export interface RunView {
+  id: string;
+  projectId: string;
+  command: string;
+  status: RunStatus;
+  exitCode: number | null;
+  durationMs: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  startedBy: UserRef;
+  /** One line for people: why it ended when that was not the program's own choice. */
+  detail: string | null;
+}
+
+export interface RunOutput {
+  runId: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+  end: number;
+}
+
+/** Output kept for a run (its tail, when it printed more than the server keeps). */
+export interface RunOutputSnapshot {
+  runId: string;
+  chunks: { stream: 'stdout' | 'stderr'; text: string }[];
+  /** Characters delivered so far (same counter as RunOutput.end). */
+  end: number;
+  /** Characters dropped from the front (kept output starts at this offset). */
+  omitted: number;
+}
+
+export interface TerminalView {
+  id: string;
+  projectId: string;
+  /** "Terminal 1", "Terminal 2", … in order of opening within the project. */
+  title: string;
+  cols: number;
+  rows: number;
+  openedBy: UserRef;
+  openedAt: string;
+  /** Set once the shell ended; the terminal is then gone from the server. */
+  exitCode: number | null;
+  exited: boolean;
+  /**
+   * The server process that owns the pty. Input for a terminal must reach this node; with one
+   * node it is always this one (the seam where a multi-node setup routes writes).
+   */
+  node: string;
+}
+
+export interface TerminalData {
+  terminalId: string;
+  data: string;
+  end: number;
+}
+
+export interface TerminalScrollback {
+  terminalId: string;
+  /** Recent output (bounded; older output is dropped on the server). */
+  data: string;
+  end: number;
+}
+
+export interface GeneratedImported {
+  path: string;
+  fileId: string;
+  importedBy: UserRef;
+}

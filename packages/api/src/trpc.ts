@@ -1,0 +1,93 @@
+/**
+ * 1. CONTEXT — what every procedure receives. Built per request by the server app.
+ * 2. INIT — tRPC with an error formatter that never leaks internals.
+ * 3. PROCEDURES — public, protected (signed in), and project-scoped helpers.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import { APP_ERROR_CODES, AppError, roleAtLeast, type Role } from '@tandem/protocol';
+import type { PrismaClient } from '@tandem/db';
+import type { AuthService, PublicUser } from '@tandem/auth';
+import type { EventHub } from './EventHub.ts';
+import type { AiService } from './ai/AiService.ts';
+import type { SuggestionService } from './suggestions/SuggestionService.ts';
+import type { SandboxService } from './sandbox/SandboxService.ts';
+
+// 1. CONTEXT
+/** Things that happen outside the request that the server app must know about. */
+export interface ProjectEvents {
+  /** A member's role changed (`null`: removed). Open sync connections must follow at once. */
+  accessChanged(projectId: string, userId: string, role: Role | null): void;
+  /** A project was deleted (members were already told their access ended): drop cached state. */
+  projectDeleted(projectId: string): void;
+}
+
+/** Long-lived services the server app creates once and hands to every request. */
+export interface Services {
+  hub: EventHub;
+  /** Providers, per-project selection, rate limits and the completion relay. */
+  ai: AiService;
+  /** Shared AI edits (suggestions): absent where the server has no live documents (some tests). */
+  suggestions?: SuggestionService;
+  /** Runs and shared terminals: absent where the server has no sandbox host (some tests). */
+  sandboxes?: SandboxService;
+}
+
+export interface Context {
+  prisma: PrismaClient;
+  auth: AuthService;
+  events: ProjectEvents;
+  services: Services;
+  user: PublicUser | null;
+  ip: string;
+  /** Public origin used to build invite links, e.g. http://localhost:3000 */
+  origin: string;
+  /** Session cookie control; undefined for callers without HTTP (tests, scripts). */
+  session?: { token: string | null; set(token: string, expiresAt: Date): void; clear(): void };
+}
+
+// 2. INIT
+const t = initTRPC.context<Context>().create({
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
+  errorFormatter({ shape, error }) {
+    // Internal errors get a generic message; the detail goes to the server log only.
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    // The HTTP adapter refuses an oversized body (413) with the bare code as its message.
+    const message = internal ? 'Something went wrong on the server.' : error.code === 'PAYLOAD_TOO_LARGE' ? 'The request is too large.' : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined } };
+  },
+});
+
+/** Maps AppError (the closed set of application errors) to tRPC errors; logs unexpected ones. */
+const appErrors = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) {
+      throw new TRPCError({ code: APP_ERROR_CODES[cause.code].trpc, message: cause.message, cause });
+    }
+    if (result.error.code === 'INTERNAL_SERVER_ERROR') console.error(`[trpc] ${path}:`, cause ?? result.error);
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+// 3. PROCEDURES
+export const publicProcedure = t.procedure.use(appErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new AppError('UNAUTHENTICATED', 'Please sign in.');
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/**
+ * Returns the caller's role in a project, requiring at least `min`. Non-members get NOT_FOUND,
+ * so a project's existence is not revealed to outsiders.
+ */
+export async function requireRole(ctx: { prisma: PrismaClient; user: PublicUser }, projectId: string, min: Role): Promise<Role> {
+  const m = await ctx.prisma.membership.findUnique({ where: { projectId_userId: { projectId, userId: ctx.user.id } } });
+  if (!m) throw new AppError('NOT_FOUND', 'Project not found.');
+  if (!roleAtLeast(m.role, min)) throw new AppError('FORBIDDEN', `This needs the ${min} role; you are ${m.role === 'viewer' ? 'a viewer' : `an ${m.role}`}.`);
+  return m.role;
+}

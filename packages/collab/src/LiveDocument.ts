@@ -1,0 +1,515 @@
+import * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import type { DocumentBus, DocumentBusMessage, BusChange } from './DocumentBus.ts';
+import type { DocumentStore } from './DocumentStore.ts';
+import { GroupCommitLog, type CommitEntry } from './GroupCommitLog.ts';
+import type { ChangePayload, SyncExtension, SyncLogger, SyncUser, StoreDocumentPayload } from './SyncExtension.ts';
+import type { TimerHandle, Timers } from './Timers.ts';
+import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from './wireProtocol.ts';
+
+/** What a document needs from a connection (kept as an interface so the two never import each other). */
+export interface DocumentPeer {
+  /** Whether the peer may receive broadcasts (it has been answered and is not closed). */
+  readonly receiving: boolean;
+  readonly user: SyncUser;
+  /** Awareness client ids this peer set, removed for everyone when it leaves. */
+  readonly awarenessClientIds: Set<number>;
+  send(message: Uint8Array): void;
+}
+
+/** Origin of changes made by the server itself (`editDocument`, `onLoadDocument`). */
+export class ServerEdit {
+  constructor(readonly user: SyncUser | null) {}
+}
+
+type UpdateOrigin = DocumentPeer | ServerEdit;
+
+export interface LiveDocumentSettings {
+  commitWindowMs: number;
+  appendRetryDelaysMs: readonly number[];
+  compactAfterUpdates: number;
+  storeDebounceMs: number;
+  storeMaxWaitMs: number;
+}
+
+export interface LiveDocumentContext {
+  store: DocumentStore;
+  /** Other server nodes holding the same documents (null: this node is alone). */
+  bus: DocumentBus | null;
+  extensions: readonly SyncExtension[];
+  timers: Timers;
+  logger: SyncLogger;
+  settings: LiveDocumentSettings;
+  /** Loading or appending failed for good: the owner must close the peers and forget the document. */
+  failed(document: LiveDocument, error: unknown): void;
+}
+
+export type DocumentPhase = 'loading' | 'ready' | 'unloading' | 'unloaded' | 'failed';
+
+/** Marks the transaction that applies stored state, whose updates must not be appended again. */
+const LOAD_ORIGIN = Symbol('load');
+/** Marks changes applied from another node: already durable, relayed to local peers, not appended. */
+const REMOTE_ORIGIN = Symbol('remote');
+/** Awareness states withdrawn because a local peer left (told to the other nodes too). */
+const PEER_LEFT = Symbol('peer-left');
+
+/**
+ * One document in memory: its Y.Doc and awareness, the peers attached to it, and the durability
+ * pipeline. Every change the Y.Doc integrates goes through the group commit log; only once the
+ * store has it is it broadcast (never back to its sender) and reported to `onChange`.
+ */
+export class LiveDocument {
+  readonly ydoc = new Y.Doc();
+  readonly awareness = new Awareness(this.ydoc);
+  readonly peers = new Set<DocumentPeer>();
+  /** Server-side users (editDocument) currently keeping the document in memory. */
+  holds = 0;
+  phase: DocumentPhase = 'loading';
+  /** Resolves when the stored state is in memory and onLoadDocument ran; rejects if that failed. */
+  readonly ready: Promise<void>;
+
+  private readonly log: GroupCommitLog<UpdateOrigin>;
+  private cursor = 0;
+  private uncompactedUpdates = 0;
+  private compaction: Promise<void> | null = null;
+  private changeHooks: Promise<void> = Promise.resolve();
+  private storeHooks: Promise<void> = Promise.resolve();
+  private storeDebounce: TimerHandle | null = null;
+  private storeMaxWait: TimerHandle | null = null;
+  /** The client update being applied right now (its bytes are what gets stored and relayed). */
+  private incoming: IncomingUpdate | null = null;
+  /** Set while server-side changes are captured through a temporary 'update' listener. */
+  private capturing = false;
+  private readonly hasChangeHooks: boolean;
+  private readonly hasStoreHooks: boolean;
+  private unsubscribeBus: (() => void) | null = null;
+  /** Bus messages that arrived while the stored state was loading (null once they are applied directly). */
+  private remoteBacklog: DocumentBusMessage[] | null = [];
+  /** Whether the last remote transaction changed the document. */
+  private remoteChanged = false;
+
+  constructor(
+    readonly name: string,
+    private readonly context: LiveDocumentContext,
+  ) {
+    const { settings, timers } = context;
+    this.hasChangeHooks = context.extensions.some((e) => e.onChange);
+    this.hasStoreHooks = context.extensions.some((e) => e.onStoreDocument);
+    this.awareness.setLocalState(null);
+    this.log = new GroupCommitLog<UpdateOrigin>({
+      append: (updates) => context.store.append(name, updates),
+      committed: (batch, cursor) => this.committed(batch, cursor),
+      failed: (error) => this.fail(error),
+      timers,
+      windowMs: settings.commitWindowMs,
+      retryDelaysMs: settings.appendRetryDelaysMs,
+    });
+    this.ydoc.on('afterTransaction', (transaction: Y.Transaction) => this.afterTransaction(transaction));
+    this.awareness.on('update', (changes: AwarenessChanges, origin: unknown) => this.awarenessChanged(changes, origin));
+    this.ready = this.load();
+    // The owner observes failures through `ready`; this only keeps Node from reporting them twice.
+    this.ready.catch(() => {});
+  }
+
+  /** Sends what a newly answered peer needs first: our state vector and the current awareness. */
+  welcome(peer: DocumentPeer): void {
+    peer.send(encodeSyncStep1(Y.encodeStateVector(this.ydoc)));
+    if (this.awareness.getStates().size > 0) this.sendAwarenessTo(peer);
+  }
+
+  /**
+   * Answers sync step 1 with everything the peer lacks. The answer is computed now but sent only
+   * once every change it may contain is durable, so nothing leaves the server before the store
+   * has it. Throws on a malformed state vector.
+   */
+  answerSyncStep1(peer: DocumentPeer, stateVector: Uint8Array): void {
+    const message = encodeSyncStep2(Y.encodeStateAsUpdate(this.ydoc, stateVector));
+    if (!this.log.busy) {
+      peer.send(message);
+      return;
+    }
+    this.log.whenDurable().then(
+      () => peer.send(message),
+      () => {}, // the log failed: the owner is closing every peer
+    );
+  }
+
+  /** Applies a peer's update (sync step 2 or update). Throws if Yjs cannot read it. */
+  applyClientUpdate(peer: DocumentPeer, update: Uint8Array): void {
+    const incoming: IncomingUpdate = { peer, update, integrated: null };
+    this.incoming = incoming;
+    try {
+      Y.applyUpdate(this.ydoc, update, peer);
+    } catch (error) {
+      // Malformed past some valid part: log what Yjs did integrate, re-encoded by Yjs itself,
+      // never the bytes it choked on (they would poison the store and every other client).
+      if (incoming.integrated) this.enqueue(Y.encodeStateAsUpdate(this.ydoc, Y.encodeStateVector(incoming.integrated.beforeState)), peer);
+      throw error;
+    } finally {
+      this.incoming = null;
+    }
+    if (incoming.integrated) this.enqueue(update, peer);
+  }
+
+  /** Applies a peer's awareness update; it is relayed to the others. Throws if malformed. */
+  applyAwareness(peer: DocumentPeer, update: Uint8Array): void {
+    applyAwarenessUpdate(this.awareness, update, peer);
+  }
+
+  sendAwarenessTo(peer: DocumentPeer): void {
+    const clients = [...this.awareness.getStates().keys()];
+    peer.send(encodeAwareness(encodeAwarenessUpdate(this.awareness, clients)));
+  }
+
+  /**
+   * Runs `edit` as one transaction on behalf of `user`; resolves once the change is durable.
+   * `origin`, when given, is the transaction's origin instead of a ServerEdit (see editDocument).
+   */
+  async edit(edit: (doc: Y.Doc) => void, user: SyncUser | null, origin?: object): Promise<void> {
+    const serverEdit = new ServerEdit(user);
+    await this.captureServerChanges(serverEdit, async () => this.ydoc.transact(() => edit(this.ydoc), origin ?? serverEdit));
+    await this.log.flushNow();
+  }
+
+  addPeer(peer: DocumentPeer): void {
+    this.peers.add(peer);
+  }
+
+  /** Detaches a peer and withdraws the awareness states it set. */
+  removePeer(peer: DocumentPeer): void {
+    if (!this.peers.delete(peer)) return;
+    if (peer.awarenessClientIds.size > 0) removeAwarenessStates(this.awareness, [...peer.awarenessClientIds], PEER_LEFT);
+  }
+
+  /** Resolves once every change so far is durable (and broadcast). */
+  flush(): Promise<void> {
+    return this.log.flushNow();
+  }
+
+  /**
+   * Leaves memory without losing anything: flush the log, let onChange/onStoreDocument finish,
+   * compact the log into a snapshot, then destroy. The owner guarantees no peer is attached.
+   */
+  async unload(): Promise<void> {
+    this.phase = 'unloading';
+    this.cancelStoreTimers();
+    try {
+      await this.log.flushNow();
+    } catch {
+      // The log failed: what was appended is durable, the rest was never acknowledged.
+    }
+    await this.changeHooks;
+    await this.storeHooks;
+    await this.runStoreHooks('unload');
+    await this.compaction;
+    if (this.uncompactedUpdates > 0 && this.phase === 'unloading') await this.compact();
+    this.destroy('unloaded');
+  }
+
+  /** Drops the in-memory state without storing anything (after a failure). */
+  destroy(phase: 'unloaded' | 'failed'): void {
+    this.phase = phase;
+    this.unsubscribeBus?.();
+    this.unsubscribeBus = null;
+    this.cancelStoreTimers();
+    this.awareness.destroy();
+    this.ydoc.destroy();
+  }
+
+  /**
+   * Heals after the bus lost messages (a Redis reconnect): everything durable is merged in again
+   * from the store (idempotent) and what was missing is relayed to the local peers.
+   */
+  async resync(): Promise<void> {
+    if (this.phase !== 'ready') return;
+    const stored = await this.context.store.load(this.name);
+    if (this.phase !== 'ready') return;
+    const before = Y.encodeStateVector(this.ydoc);
+    this.remoteChanged = false;
+    this.ydoc.transact(() => {
+      if (stored.snapshot) Y.applyUpdate(this.ydoc, stored.snapshot, REMOTE_ORIGIN);
+      for (const update of stored.updates) Y.applyUpdate(this.ydoc, update, REMOTE_ORIGIN);
+    }, REMOTE_ORIGIN);
+    if (this.remoteChanged) {
+      const missed = Y.encodeStateAsUpdate(this.ydoc, before);
+      this.broadcast(encodeUpdate(missed), null);
+      this.queueRemoteChangeHooks([{ update: missed, origin: 'server', user: null }]);
+    }
+    this.context.bus?.publish(this.name, { kind: 'awareness-query' });
+  }
+
+  private async load(): Promise<void> {
+    try {
+      // Subscribe before reading the store, so nothing another node commits meanwhile is missed.
+      if (this.context.bus) this.unsubscribeBus = await this.context.bus.subscribe(this.name, (m) => this.received(m));
+      const stored = await this.context.store.load(this.name);
+      this.ydoc.transact(() => {
+        if (stored.snapshot) Y.applyUpdate(this.ydoc, stored.snapshot, LOAD_ORIGIN);
+        for (const update of stored.updates) Y.applyUpdate(this.ydoc, update, LOAD_ORIGIN);
+      }, LOAD_ORIGIN);
+      this.cursor = stored.cursor;
+      this.uncompactedUpdates = stored.updates.length;
+      const backlog = this.remoteBacklog ?? [];
+      this.remoteBacklog = null;
+      for (const message of backlog) this.received(message);
+      const isNew = stored.snapshot === null && stored.updates.length === 0 && backlog.length === 0;
+      await this.captureServerChanges(new ServerEdit(null), async () => {
+        for (const extension of this.context.extensions) {
+          await extension.onLoadDocument?.({ documentName: this.name, document: this.ydoc, isNew });
+        }
+      });
+      if (this.phase === 'loading') this.phase = 'ready';
+      this.context.bus?.publish(this.name, { kind: 'awareness-query' });
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Every change the Y.Doc integrates, except loading, goes to the log. A client's change is
+   * logged as the bytes it sent (once Yjs read them without error): asking Yjs to re-encode each transaction (its 'update' event)
+   * costs more than applying it, and degrades with long typing runs (Yjs merges the run into one
+   * string, then slices it to encode every keystroke). A client update that changed nothing is
+   * dropped; one that left structs pending (missing dependencies) is kept, so the log replays to
+   * exactly this state.
+   */
+  private afterTransaction(transaction: Y.Transaction): void {
+    const { origin } = transaction;
+    if (origin === REMOTE_ORIGIN) {
+      this.remoteChanged = changedState(transaction) || this.ydoc.store.pendingStructs !== null;
+      return;
+    }
+    if (origin === LOAD_ORIGIN || this.phase === 'failed' || this.phase === 'unloaded') return;
+    if (this.incoming && origin === this.incoming.peer) {
+      const { store } = this.ydoc;
+      // Logged by applyClientUpdate once Yjs has read the whole update without error.
+      if (changedState(transaction) || store.pendingStructs !== null || store.pendingDs !== null) this.incoming.integrated = transaction;
+      return;
+    }
+    if (this.capturing || !changedState(transaction)) return;
+    // A change made outside editDocument/onLoadDocument (e.g. by an extension holding the doc).
+    const update = Y.encodeStateAsUpdate(this.ydoc, Y.encodeStateVector(transaction.beforeState));
+    this.enqueue(update, new ServerEdit(null));
+  }
+
+  /** Logs the server-side changes `run` makes exactly as Yjs encodes them, attributed to `edit`. */
+  private async captureServerChanges(edit: ServerEdit, run: () => Promise<void>): Promise<void> {
+    const capture = (update: Uint8Array, origin: unknown) => {
+      if (origin !== LOAD_ORIGIN && origin !== REMOTE_ORIGIN) this.enqueue(update, edit);
+    };
+    this.ydoc.on('update', capture);
+    this.capturing = true;
+    try {
+      await run();
+    } finally {
+      this.capturing = false;
+      this.ydoc.off('update', capture);
+    }
+  }
+
+  private enqueue(update: Uint8Array, origin: UpdateOrigin): void {
+    this.log.enqueue({ update, origin });
+    this.scheduleStoreHooks();
+  }
+
+  private committed(batch: CommitEntry<UpdateOrigin>[], cursor: number): void {
+    this.cursor = cursor;
+    this.uncompactedUpdates += batch.length;
+    this.broadcastBatch(batch);
+    this.context.bus?.publish(this.name, { kind: 'changes', changes: batch.map(({ update, origin }) => busChange(update, origin)) });
+    if (this.hasChangeHooks) for (const { update, origin } of batch) this.queueChangeHooks(busChange(update, origin), false);
+    if (this.uncompactedUpdates >= this.compactThreshold && !this.compaction) void this.compact();
+  }
+
+  /**
+   * `compactAfterUpdates`, spread by ±25% per document (from its name, so it is deterministic):
+   * documents edited at the same pace must not all compact in the same instant.
+   */
+  private get compactThreshold(): number {
+    let h = 0;
+    for (let i = 0; i < this.name.length; i++) h = (h * 31 + this.name.charCodeAt(i)) >>> 0;
+    return Math.max(1, Math.round(this.context.settings.compactAfterUpdates * (0.75 + (h % 1000) / 2000)));
+  }
+
+  /**
+   * Sends a durable batch as one message per peer: the merge of the batch, or for a peer that
+   * authored part of it, the merge of everyone else's part (never its own changes back).
+   */
+  private broadcastBatch(batch: CommitEntry<UpdateOrigin>[]): void {
+    if (batch.length === 1) return this.broadcast(encodeUpdate(batch[0]!.update), batch[0]!.origin);
+    const authors = new Set<unknown>(batch.map((e) => e.origin));
+    let everything: Uint8Array | null = null;
+    for (const peer of this.peers) {
+      if (!peer.receiving) continue;
+      if (authors.has(peer)) {
+        const others = batch.filter((e) => e.origin !== peer).map((e) => e.update);
+        if (others.length > 0) peer.send(encodeUpdate(others.length === 1 ? others[0]! : Y.mergeUpdates(others)));
+      } else {
+        everything ??= encodeUpdate(Y.mergeUpdates(batch.map((e) => e.update)));
+        peer.send(everything);
+      }
+    }
+  }
+
+  private broadcast(message: Uint8Array, except: unknown): void {
+    for (const peer of this.peers) {
+      if (peer !== except && peer.receiving) peer.send(message);
+    }
+  }
+
+  /** A message from another node holding this document. */
+  private received(message: DocumentBusMessage): void {
+    if (this.remoteBacklog) {
+      this.remoteBacklog.push(message);
+      return;
+    }
+    if (this.phase === 'failed' || this.phase === 'unloaded') return;
+    switch (message.kind) {
+      case 'changes':
+        return this.applyRemoteChanges(message.changes);
+      case 'awareness':
+        applyAwarenessUpdate(this.awareness, message.update, REMOTE_ORIGIN);
+        return;
+      case 'awareness-query':
+        return this.publishLocalAwareness();
+    }
+  }
+
+  /** Changes another node made durable: applied, relayed to the local peers, never appended again. */
+  private applyRemoteChanges(changes: BusChange[]): void {
+    this.remoteChanged = false;
+    this.ydoc.transact(() => {
+      for (const { update } of changes) Y.applyUpdate(this.ydoc, update, REMOTE_ORIGIN);
+    }, REMOTE_ORIGIN);
+    if (!this.remoteChanged) return;
+    const merged = changes.length === 1 ? changes[0]!.update : Y.mergeUpdates(changes.map((c) => c.update));
+    this.broadcast(encodeUpdate(merged), null);
+    this.queueRemoteChangeHooks(changes);
+  }
+
+  private queueRemoteChangeHooks(changes: BusChange[]): void {
+    if (this.hasChangeHooks) for (const change of changes) this.queueChangeHooks(change, true);
+  }
+
+  /** Answers another node's awareness query with the states of this node's own clients. */
+  private publishLocalAwareness(): void {
+    const clients = [...this.peers].flatMap((peer) => [...peer.awarenessClientIds]);
+    const known = clients.filter((id) => this.awareness.getStates().has(id));
+    if (known.length === 0) return;
+    this.context.bus?.publish(this.name, { kind: 'awareness', update: encodeAwarenessUpdate(this.awareness, known) });
+  }
+
+  private queueChangeHooks(change: BusChange, remote: boolean): void {
+    const payload: ChangePayload = {
+      documentName: this.name,
+      document: this.ydoc,
+      update: change.update,
+      user: change.user,
+      origin: change.origin,
+      remote,
+    };
+    this.changeHooks = this.changeHooks.then(async () => {
+      try {
+        for (const extension of this.context.extensions) await extension.onChange?.(payload);
+      } catch (error) {
+        this.context.logger.error(`onChange failed for ${this.name}`, error);
+      }
+    });
+  }
+
+  private awarenessChanged({ added, updated, removed }: AwarenessChanges, origin: unknown): void {
+    const peer = this.peers.has(origin as DocumentPeer) ? (origin as DocumentPeer) : null;
+    if (peer) {
+      for (const id of added) peer.awarenessClientIds.add(id);
+      for (const id of removed) peer.awarenessClientIds.delete(id);
+    }
+    const changed = added.concat(updated, removed);
+    const update = encodeAwarenessUpdate(this.awareness, changed);
+    this.broadcast(encodeAwareness(update), peer);
+    // Only what this node's own clients did travels; remote states and timeouts stay local.
+    if (peer || origin === PEER_LEFT) this.context.bus?.publish(this.name, { kind: 'awareness', update });
+  }
+
+  /** Replaces the stored snapshot with the in-memory state, which contains every durable update. */
+  private compact(): Promise<void> {
+    if (this.compaction) return this.compaction;
+    const through = this.cursor;
+    const count = this.uncompactedUpdates;
+    const snapshot = Y.encodeStateAsUpdate(this.ydoc);
+    this.compaction = this.context.store
+      .compact(this.name, snapshot, through)
+      .then(
+        () => {
+          this.uncompactedUpdates -= count;
+        },
+        (error: unknown) => this.context.logger.warn(`compaction failed for ${this.name} (the update log is intact)`, error),
+      )
+      .finally(() => {
+        this.compaction = null;
+      });
+    return this.compaction;
+  }
+
+  private scheduleStoreHooks(): void {
+    if (!this.hasStoreHooks || this.phase !== 'ready') return;
+    const { timers, settings } = this.context;
+    if (this.storeDebounce) timers.clearTimeout(this.storeDebounce);
+    this.storeDebounce = timers.setTimeout(() => this.storeAfterDebounce(), settings.storeDebounceMs);
+    this.storeMaxWait ??= timers.setTimeout(() => this.storeAfterDebounce(), settings.storeMaxWaitMs);
+  }
+
+  private storeAfterDebounce(): void {
+    this.cancelStoreTimers();
+    this.storeHooks = this.storeHooks.then(() => this.runStoreHooks('debounce'));
+  }
+
+  private async runStoreHooks(reason: StoreDocumentPayload['reason']): Promise<void> {
+    if (!this.hasStoreHooks) return;
+    try {
+      for (const extension of this.context.extensions) {
+        await extension.onStoreDocument?.({ documentName: this.name, document: this.ydoc, reason });
+      }
+    } catch (error) {
+      this.context.logger.error(`onStoreDocument failed for ${this.name}`, error);
+    }
+  }
+
+  private cancelStoreTimers(): void {
+    if (this.storeDebounce) this.context.timers.clearTimeout(this.storeDebounce);
+    if (this.storeMaxWait) this.context.timers.clearTimeout(this.storeMaxWait);
+    this.storeDebounce = null;
+    this.storeMaxWait = null;
+  }
+
+  private fail(error: unknown): void {
+    if (this.phase === 'failed' || this.phase === 'unloaded') return;
+    this.phase = 'failed';
+    this.context.failed(this, error);
+  }
+}
+
+function busChange(update: Uint8Array, origin: UpdateOrigin): BusChange {
+  return { update, origin: origin instanceof ServerEdit ? 'server' : 'client', user: origin.user };
+}
+
+function changedState(transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of transaction.afterState) {
+    if (transaction.beforeState.get(client) !== clock) return true;
+  }
+  return false;
+}
+
+interface IncomingUpdate {
+  peer: DocumentPeer;
+  update: Uint8Array;
+  /** The transaction that applied it, if it changed anything or left structs pending. */
+  integrated: Y.Transaction | null;
+}
+
+interface AwarenessChanges {
+  added: number[];
+  updated: number[];
+  removed: number[];
+}

@@ -1,0 +1,89 @@
+/**
+ * The hook contract. `onAuthenticate` is a required server option; the other hooks come from
+ * extensions, run in the order given, each awaited; an error thrown by one stops the rest of
+ * that chain. What a thrown error means depends on the hook (see README "Hooks").
+ */
+import type { IncomingMessage } from 'node:http';
+import type * as Y from 'yjs';
+import type { DocumentRef, Role } from '@tandem/protocol';
+
+export interface SyncUser {
+  id: string;
+  name: string;
+}
+
+export interface AuthenticatePayload {
+  /** The upgrade request: cookies, headers and `?token=` are the app's to read. */
+  request: IncomingMessage;
+  documentName: string;
+  document: DocumentRef;
+}
+
+export interface AuthenticatedSession {
+  user: SyncUser;
+  role: Role;
+}
+
+/** Throw AppError UNAUTHENTICATED / FORBIDDEN (→ close 4401 / 4403) to refuse the connection. */
+export type AuthenticateHook = (payload: AuthenticatePayload) => Promise<AuthenticatedSession> | AuthenticatedSession;
+
+export interface LoadDocumentPayload {
+  documentName: string;
+  /** Already holds everything stored. Changes made here are persisted like any other change. */
+  document: Y.Doc;
+  /** True when the store had nothing for this document (the place to seed initial content). */
+  isNew: boolean;
+}
+
+/** `client`: sent by a connection; `server`: made through `editDocument` or `onLoadDocument`. */
+export type ChangeOrigin = 'client' | 'server';
+
+export interface ChangePayload {
+  documentName: string;
+  document: Y.Doc;
+  /**
+   * The change (Yjs update V1), already durable and broadcast: a client's update as it sent it
+   * (it may repeat content the document already had), or a server change as Yjs encoded it.
+   */
+  update: Uint8Array;
+  user: SyncUser | null;
+  origin: ChangeOrigin;
+  /**
+   * True when the change was made through another server node (durable there; this node applied
+   * and relayed it). Hooks run on every node holding the document: keep per-node derived state
+   * here, and do cluster-wide side effects only when `remote` is false.
+   */
+  remote: boolean;
+}
+
+export interface StoreDocumentPayload {
+  documentName: string;
+  document: Y.Doc;
+  /** `debounce`: editing paused (or went on for the max wait); `unload`: leaving memory. */
+  reason: 'debounce' | 'unload';
+}
+
+export interface DisconnectPayload {
+  documentName: string;
+  user: SyncUser;
+  role: Role;
+  /** WebSocket close code the connection ended with. */
+  code: number;
+  /** Connections still open on this document. */
+  remainingConnections: number;
+}
+
+export interface SyncExtension {
+  /** Runs once per load, after the stored state is applied and before any client is answered. */
+  onLoadDocument?(payload: LoadDocumentPayload): Promise<void> | void;
+  /** Runs for every durable change, in commit order per document. */
+  onChange?(payload: ChangePayload): Promise<void> | void;
+  /** Derived-data hook (search index, sandbox copy…). Durability never depends on it. */
+  onStoreDocument?(payload: StoreDocumentPayload): Promise<void> | void;
+  onDisconnect?(payload: DisconnectPayload): Promise<void> | void;
+}
+
+export interface SyncLogger {
+  warn(message: string, error?: unknown): void;
+  error(message: string, error?: unknown): void;
+}

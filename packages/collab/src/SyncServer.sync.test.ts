@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import { encodeStateVector } from 'yjs';
+import { startTestServer } from './testing/TestServer.ts';
+import { TestClient } from './testing/TestClient.ts';
+import { RawClient } from './testing/RawClient.ts';
+import { waitFor } from './testing/waitFor.ts';
+import { MESSAGE_SYNC, SYNC_UPDATE, encodeSyncStep1, encodeUpdate } from './wireProtocol.ts';
+
+const DOC = 'p1/file/f1';
+
+test('stock y-websocket clients sync text and awareness through the server', async () => {
+  const server = await startTestServer();
+  const alice = new TestClient(server.url, DOC, 'alice-token');
+  const bob = new TestClient(server.url, DOC, 'bob-token');
+  try {
+    await alice.synced();
+    await bob.synced();
+    alice.text.insert(0, 'hello');
+    await waitFor(() => bob.content === 'hello', 'bob sees hello');
+    bob.text.insert(5, ' world');
+    await waitFor(() => alice.content === 'hello world', 'alice sees bob');
+
+    alice.provider.awareness.setLocalStateField('cursor', 3);
+    await waitFor(() => bob.provider.awareness.getStates().get(alice.doc.clientID)?.cursor === 3, 'awareness relayed');
+    alice.provider.disconnect();
+    await waitFor(() => !bob.provider.awareness.getStates().has(alice.doc.clientID), 'awareness removed on leave');
+    assert.deepEqual(server.logger.errors, []);
+  } finally {
+    alice.destroy();
+    bob.destroy();
+    await server.close();
+  }
+});
+
+test('an update is never echoed to its sender; query-awareness is answered', async () => {
+  const server = await startTestServer();
+  const raw = new RawClient(server.url, DOC, 'alice-token');
+  const observer = new TestClient(server.url, DOC, 'bob-token');
+  try {
+    await raw.answered();
+    await observer.synced();
+    raw.send(encodeSyncStep1(encodeStateVector(new Y.Doc())));
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (u: Uint8Array) => updates.push(u));
+    source.getText('content').insert(0, 'abc');
+    raw.send(encodeUpdate(updates[0]!));
+    await waitFor(() => observer.content === 'abc', 'observer sees raw update');
+    raw.send(new Uint8Array([3])); // query awareness
+    await waitFor(() => raw.received.some((m) => m[0] === 1), 'awareness answer');
+    const echoed = raw.received.filter((m) => {
+      const d = decoding.createDecoder(m);
+      return decoding.readVarUint(d) === MESSAGE_SYNC && decoding.readVarUint(d) === SYNC_UPDATE;
+    });
+    assert.equal(echoed.length, 0, 'no update came back to its sender');
+  } finally {
+    raw.close();
+    observer.destroy();
+    await server.close();
+  }
+});
+
+test('unknown document names are refused with 4404', async () => {
+  const server = await startTestServer();
+  const client = new TestClient(server.url, 'p1/../etc', 'alice-token');
+  const other = new RawClient(server.url.replace('/sync', '/elsewhere'), 'p1/tree', 'alice-token');
+  try {
+    await client.closedWith(4404);
+    assert.equal(await other.closed(), 4404);
+  } finally {
+    client.destroy();
+    other.close();
+    await server.close();
+  }
+});

@@ -1,0 +1,100 @@
+import { parseDocName } from '@tandem/protocol';
+import type { PrismaClient } from './generated/client.ts';
+import { asBytes } from './bytes.ts';
+
+export interface PrismaDocumentStoreOptions {
+  /**
+   * Several nodes write this database: a node's snapshot may then lack updates another node
+   * stored (or that committed out of id order), so compaction merges them in (`Y.mergeUpdates`,
+   * injected so this package needs no Yjs). With one node (`undefined`), appends to a document are
+   * serialized by its only writer, so the given snapshot holds every update up to `through`
+   * and compaction skips that costly merge.
+   */
+  mergeUpdates?: (updates: Uint8Array[]) => Uint8Array;
+}
+
+/** Namespace of the per-document compaction locks (two-key advisory locks; 7321004 is migrations). */
+const COMPACTION_LOCK_SPACE = 7321005;
+
+/**
+ * Yjs documents in the database: `Document.snapshot` plus an append-only `DocumentUpdate` log.
+ * Cursors are DocumentUpdate ids (one sequence for all documents, increasing per document).
+ * Implements @tandem/collab's DocumentStore contract (structurally: db does not import collab).
+ */
+export class PrismaDocumentStore {
+  /** Documents known to have a row, so appends skip the upsert. */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: PrismaDocumentStoreOptions = {},
+  ) {}
+
+  async load(documentName: string): Promise<{ snapshot: Uint8Array | null; updates: Uint8Array[]; cursor: number }> {
+    const [doc, updates] = await Promise.all([
+      this.prisma.document.findUnique({ where: { name: documentName }, select: { snapshot: true, compactedThrough: true } }),
+      this.prisma.documentUpdate.findMany({ where: { documentName }, orderBy: { id: 'asc' }, select: { id: true, data: true } }),
+    ]);
+    if (doc) this.known.add(documentName);
+    const last = updates.at(-1);
+    return {
+      snapshot: doc?.snapshot ?? null,
+      updates: updates.map((u) => u.data),
+      cursor: last ? Number(last.id) : Number(doc?.compactedThrough ?? 0),
+    };
+  }
+
+  async append(documentName: string, updates: readonly Uint8Array[]): Promise<number> {
+    if (!this.known.has(documentName)) {
+      const ref = parseDocName(documentName);
+      if (!ref) throw new Error(`Not a document name: ${documentName}`);
+      await this.prisma.document.createMany({ data: [{ name: documentName, projectId: ref.projectId }], skipDuplicates: true });
+      this.known.add(documentName);
+    }
+    const rows = await this.prisma.documentUpdate.createManyAndReturn({
+      data: updates.map((u) => ({ documentName, data: asBytes(u) })),
+      select: { id: true },
+    });
+    return Math.max(...rows.map((r) => Number(r.id)));
+  }
+
+  /**
+   * Folds the log up to `through` into the stored snapshot. Safe with any number of server nodes
+   * compacting and appending at once: the caller's `snapshot` may lack updates another node
+   * committed (not yet relayed to it, or committed with a lower id after a higher one: sequence
+   * values are handed out before commit). So, in one transaction under a per-document lock (a node
+   * that finds it taken skips: another node is compacting), the stored snapshot, the caller's
+   * snapshot and every update with id <= `through` visible now are merged, and exactly the rows
+   * read are deleted. An update that commits later with a lower id stays in the log.
+   */
+  async compact(documentName: string, snapshot: Uint8Array, through: number): Promise<void> {
+    const merge = this.options.mergeUpdates;
+    if (!merge) {
+      await this.prisma.$transaction([
+        this.prisma.document.update({ where: { name: documentName }, data: { snapshot: asBytes(snapshot), compactedThrough: BigInt(through) } }),
+        this.prisma.documentUpdate.deleteMany({ where: { documentName, id: { lte: BigInt(through) } } }),
+      ]);
+      return;
+    }
+    await this.prisma.$transaction(async (tx) => {
+      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${COMPACTION_LOCK_SPACE}::int, hashtext(${documentName})) AS locked`;
+      if (!lock?.locked) return;
+      const doc = await tx.document.findUnique({ where: { name: documentName }, select: { snapshot: true, compactedThrough: true } });
+      if (!doc) return;
+      const rows = await tx.documentUpdate.findMany({
+        where: { documentName, id: { lte: BigInt(through) } },
+        orderBy: { id: 'asc' },
+        select: { id: true, data: true },
+      });
+      const merged = merge([...(doc.snapshot ? [doc.snapshot] : []), snapshot, ...rows.map((r) => r.data)]);
+      const compactedThrough = doc.compactedThrough > BigInt(through) ? doc.compactedThrough : BigInt(through);
+      await tx.document.update({ where: { name: documentName }, data: { snapshot: asBytes(merged), compactedThrough } });
+      if (rows.length > 0) await tx.documentUpdate.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
+    });
+  }
+
+  /** Forget cached existence (after a project is deleted). */
+  forget(projectId: string): void {
+    for (const name of this.known) if (name.startsWith(`${projectId}/`)) this.known.delete(name);
+  }
+}

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from './generated/client.ts';
+import { DataDirLock } from './DataDirLock.ts';
+import { applyMigrations, type SqlRunner } from './migrations.ts';
+
+export interface DatabaseConfig {
+  /** postgres:// URL of a PostgreSQL server; when absent the embedded PGlite database is used. */
+  url?: string | undefined;
+  /** Directory for the embedded database (ignored with `url`). */
+  dataDir: string;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean;
+}
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  prisma: PrismaClient;
+  /** Migrations applied by this open (names). */
+  appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the configured database, applies pending migrations, and returns a Prisma client. */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.url ? openPostgres(config.url, config.migrate ?? true) : openPGlite(config.dataDir, config.migrate ?? true);
+}
+
+async function openPGlite(dataDir: string, migrate: boolean): Promise<Database> {
+  const lock = DataDirLock.acquire(join(dataDir, 'pglite.lock'));
+  try {
+    const client = await PGlite.create(join(dataDir, 'pglite'));
+    const runner: SqlRunner = {
+      exec: async (sql) => void (await client.exec(sql)),
+      query: async <T>(sql: string, params?: unknown[]) => (await client.query<T>(sql, params)).rows,
+      transaction: (fn) => client.transaction((tx) => fn({
+        exec: async (sql) => void (await tx.exec(sql)),
+        query: async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows,
+        transaction: () => Promise.reject(new Error('nested transaction')),
+      })),
+    };
+    const appliedMigrations = migrate ? await applyMigrations(runner) : [];
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
+    return {
+      kind: 'pglite',
+      prisma,
+      appliedMigrations,
+      async close() {
+        await prisma.$disconnect();
+        await client.close();
+        lock.release();
+      },
+    };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function openPostgres(url: string, migrate: boolean): Promise<Database> {
+  let appliedMigrations: string[] = [];
+  if (migrate) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+    } catch (e) {
+      throw new Error(`Cannot connect to PostgreSQL at ${redact(url)}: ${(e as Error).message}`);
+    }
+    const asRunner = (c: pg.Client): SqlRunner => ({
+      exec: async (sql) => void (await c.query(sql)),
+      query: async <T>(sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as T[],
+      transaction: async (fn) => {
+        await c.query('BEGIN');
+        try {
+          await fn(asRunner(c));
+          await c.query('COMMIT');
+        } catch (e) {
+          await c.query('ROLLBACK');
+          throw e;
+        }
+      },
+    });
+    try {
+      appliedMigrations = await applyMigrations(asRunner(client));
+    } finally {
+      await client.end();
+    }
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  return { kind: 'postgres', prisma, appliedMigrations, close: () => prisma.$disconnect() };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
