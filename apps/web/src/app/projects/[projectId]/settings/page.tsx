@@ -49,14 +49,18 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
     return act(() => trpc.projects.rename.mutate({ projectId, name }));
   };
 
-  if (project.error) return (<><TopBar me={me} /><main className="page"><div className="error">{project.error}</div></main></>);
+  const loadError = project.error ?? members.error;
+  if (loadError) return (<><TopBar me={me} /><main className="page"><div className="error">{loadError}</div></main></>);
   const p = project.data;
+  // Nothing renders until the project and its members are known, so no button moves under the
+  // pointer; sections that load their own data come after the ones people act on most.
+  if (!p || !members.data) return (<><TopBar me={me} /><main className="page"><p className="muted">Loading settings…</p></main></>);
   return (
     <>
       <TopBar me={me} />
       <main className="page stack">
         <div className="row">
-          <h1 style={{ margin: 0 }}>{p?.name ?? '…'} <span className="muted">· settings</span></h1>
+          <h1 style={{ margin: 0 }}>{p.name} <span className="muted">· settings</span></h1>
           <span className="spacer" style={{ flex: 1 }} />
           <Link href={`/projects/${projectId}/activity`} className="button">AI activity</Link>
           <Link href={`/projects/${projectId}`} className="button">Open editor</Link>
@@ -68,7 +72,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
           <table>
             <thead><tr><th>Name</th><th>Email</th><th>Role</th><th /></tr></thead>
             <tbody>
-              {members.data?.map((m) => (
+              {members.data.map((m) => (
                 <tr key={m.id} data-testid="member-row">
                   <td><span className="row"><Avatar name={m.name} id={m.id} />{m.name}{m.id === me?.id && <span className="muted small">(you)</span>}</span></td>
                   <td className="muted">{m.email}</td>
@@ -92,12 +96,6 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
             </tbody>
           </table>
         </section>
-
-        {p && <RunCommandSettings projectId={projectId} canEdit={p.role !== 'viewer'} />}
-
-        {p && <ApprovalPolicySettings projectId={projectId} />}
-
-        {p && <AiProviderSettings projectId={projectId} />}
 
         {isOwner && (
           <section className="card stack">
@@ -136,7 +134,13 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
           </section>
         )}
 
-        {p && p.role !== 'viewer' && (
+        <RunCommandSettings projectId={projectId} canEdit={p.role !== 'viewer'} />
+
+        <ApprovalPolicySettings projectId={projectId} />
+
+        <AiProviderSettings projectId={projectId} />
+
+        {p.role !== 'viewer' && (
           <section className="card stack">
             <h2>Project</h2>
             <form className="row" onSubmit={rename}>
