@@ -134,3 +134,23 @@ test('replay buffers of idle, unwatched channels are dropped; watched ones are k
   assert.equal(hub.bufferedChannels(), 1, 'only the watched project channel keeps its buffer');
   await watched.return(undefined);
 });
+
+test('a subscription listens from the call on, before it is first read; aborted unread, it is removed', async () => {
+  const hub = new EventHub();
+  const it = hub.subscribe([P], owner);
+  // The tab is told it is connected (and fetches its state) before tRPC reads the stream.
+  hub.publish(P, 'run', 'started meanwhile');
+  const first = it.next();
+  hub.publish(P, 'run', 'later');
+  assert.deepEqual([((await first).value as HubEvent).data, ...(await take(it, 1)).map((e) => e.data)], ['started meanwhile', 'later']);
+  await it.return(undefined);
+
+  const ac = new AbortController();
+  hub.subscribe([P], { ...owner, signal: ac.signal });
+  assert.equal(hub.subscriberCount(), 1);
+  ac.abort();
+  assert.equal(hub.subscriberCount(), 0);
+  const late = hub.subscribe([P], { ...owner, signal: ac.signal });
+  assert.equal(hub.subscriberCount(), 0, 'an already aborted request does not subscribe');
+  assert.equal((await late.next()).done, true);
+});

@@ -101,7 +101,12 @@ export class EventHub {
     return this.subscribers.size;
   }
 
-  async *subscribe(
+  /**
+   * Listens on `channels` from THIS call on (not from the first `next()`): the stream procedure
+   * subscribes before tRPC tells the tab it is connected, and the tab fetches its state only then,
+   * so no event can fall between the state it fetched and the events it receives.
+   */
+  subscribe(
     channels: string[],
     opts: { projectId: string; userId: string; lastEventId?: string | null | undefined; signal?: AbortSignal | undefined },
   ): AsyncGenerator<HubEvent> {
@@ -122,26 +127,39 @@ export class EventHub {
       },
       end: (error) => {
         ended = true;
-        failure = error;
+        failure ??= error;
         wake?.();
       },
     };
-    const onAbort = () => sub.end();
-    opts.signal?.addEventListener('abort', onAbort);
-    this.subscribers.add(sub);
-    try {
-      if (opts.lastEventId) queue.push(...this.replayAfter(opts.lastEventId, sub.channels));
-      while (true) {
-        while (queue.length) yield queue.shift()!;
-        if (ended) break;
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-      if (failure) throw failure;
-    } finally {
+    // Removed on abort even if the stream was never read (a generator that has not started does
+    // not run its finally block).
+    const detach = () => {
       this.subscribers.delete(sub);
       opts.signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      sub.end();
+      detach();
+    };
+    if (opts.signal?.aborted) ended = true;
+    else {
+      opts.signal?.addEventListener('abort', onAbort);
+      this.subscribers.add(sub);
+      if (opts.lastEventId) queue.push(...this.replayAfter(opts.lastEventId, sub.channels));
     }
+    return (async function* () {
+      try {
+        while (true) {
+          while (queue.length) yield queue.shift()!;
+          if (ended) break;
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
+        }
+        if (failure) throw failure;
+      } finally {
+        detach();
+      }
+    })();
   }
 
   private replayAfter(lastEventId: string, channels: Set<string>): HubEvent[] {

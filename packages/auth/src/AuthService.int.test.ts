@@ -30,6 +30,7 @@ test('sign in checks the password; sessions expire', async () => {
   assert.equal((await auth.authenticate({ cookie: `x=1; ${SESSION_COOKIE}=${token}` }))?.id, u.id);
   now += 61_000;
   assert.equal(await auth.authenticate({ cookie: `${SESSION_COOKIE}=${token}` }), null);
+  assert.equal(await db.prisma.session.count({ where: { id: auth.hash(token) } }), 0, 'an expired session is deleted when presented');
   const s2 = await auth.createSession(u.id);
   await auth.endSession(s2.token);
   assert.equal(await auth.userForSession(s2.token), null);

@@ -89,13 +89,17 @@ export class AuthService {
   }
 
   async userForSession(token: string): Promise<PublicUser | null> {
-    const s = await this.prisma.session.findUnique({ where: { id: this.hash(token) }, include: { user: true } });
-    if (!s) return null;
-    if (s.expiresAt.getTime() <= this.now()) {
-      await this.prisma.session.deleteMany({ where: { id: s.id } });
-      return null;
-    }
-    return publicUser(s.user);
+    // One query on the hot path (every request of a signed-in tab): `include: { user }` would be
+    // two (Prisma loads the relation separately). Expired sessions are deleted on the miss path.
+    const id = this.hash(token);
+    const now = new Date(this.now());
+    const user = await this.prisma.user.findFirst({
+      where: { sessions: { some: { id, expiresAt: { gt: now } } } },
+      select: { id: true, email: true, name: true },
+    });
+    if (user) return user;
+    await this.prisma.session.deleteMany({ where: { id, expiresAt: { lte: now } } });
+    return null;
   }
 
   async createToken(userId: string, name: string, expiresAt?: Date): Promise<{ token: string; id: string }> {

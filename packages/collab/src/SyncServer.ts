@@ -14,6 +14,7 @@ import type { AuthenticateHook, SyncExtension, SyncLogger, SyncUser } from './Sy
 import { DEFAULT_LIMITS, DEFAULT_TUNING, type SyncLimits, type SyncTuning } from './SyncSettings.ts';
 import { systemTimers, type TimerHandle, type Timers } from './Timers.ts';
 import { TokenBucket } from './TokenBucket.ts';
+import { LogThrottle } from './LogThrottle.ts';
 import { decodeClientMessage } from './wireProtocol.ts';
 
 /**
@@ -62,6 +63,7 @@ export class SyncServer {
   private readonly tuning: SyncTuning;
   private readonly timers: Timers;
   private readonly logger: SyncLogger;
+  private readonly protocolWarnings: LogThrottle;
   private readonly documentContext: LiveDocumentContext;
   private readonly documents = new Map<string, LiveDocument>();
   private readonly unloads = new Map<LiveDocument, Promise<void>>();
@@ -77,6 +79,7 @@ export class SyncServer {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.timers = options.timers ?? systemTimers;
     this.logger = options.logger ?? consoleLogger;
+    this.protocolWarnings = new LogThrottle(this.logger, options.clock ?? (() => performance.now()));
     // ws drops frames beyond this itself (close 1009); between maxMessageBytes and it we answer 4413.
     const transportCap = Math.max(2 * this.limits.maxMessageBytes, this.limits.maxMessageBytes + 1024 * 1024);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: transportCap, perMessageDeflate: false });
@@ -208,7 +211,7 @@ export class SyncServer {
     this.connections.add(connection);
     ws.on('message', (data, isBinary) => this.received(connection, data, isBinary));
     ws.on('close', (code) => this.closeConnection(connection, code, ''));
-    ws.on('error', (error) => this.logger.warn('sync socket error', error));
+    ws.on('error', (error) => this.protocolWarnings.warn(`sync socket error: ${describe(error)}`));
     ws.on('pong', () => {
       connection.alive = true;
     });
@@ -293,7 +296,7 @@ export class SyncServer {
           return document.sendAwarenessTo(connection);
       }
     } catch (error) {
-      this.logger.warn(`malformed message from ${connection.user.id} on ${document.name}`, error);
+      this.protocolWarnings.warn(`malformed message from ${connection.user.id} on ${document.name}: ${describe(error)}`);
       this.closeConnection(connection, CLOSE_CODES.BAD_MESSAGE, 'Malformed message.');
     }
   }

@@ -17,21 +17,47 @@ export class ProjectStream {
   state: StreamState = 'connecting';
   private readonly handlers = new Map<string, Set<Handler>>();
   private readonly stateListeners = new Set<(s: StreamState) => void>();
-  private readonly sub: { unsubscribe(): void };
+  private sub: { unsubscribe(): void } | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private failures = 0;
 
   constructor(readonly projectId: string) {
+    this.connect();
+  }
+
+  private connect(): void {
     this.sub = trpc.stream.events.subscribe(
-      { projectId, tabId: this.tabId },
+      { projectId: this.projectId, tabId: this.tabId },
       {
-        onStarted: () => this.setState('live'),
+        onStarted: () => {
+          this.failures = 0;
+          this.setState('live');
+        },
         onData: (e) => this.dispatch(e.data as StreamEvent),
-        onError: () => this.setState('closed'),
+        onError: (error) => this.failed(error),
         onConnectionStateChange: (s) => {
           if (s.state === 'connecting' && this.state === 'live') this.setState('reconnecting');
           if (s.state === 'pending') this.setState('live');
         },
       },
     );
+  }
+
+  /**
+   * tRPC retries dropped connections itself; an error it does not retry ends the subscription.
+   * Lost access ends the stream for good (the IDE shows why); anything else is retried with
+   * backoff, and the features refetch their state when it is live again.
+   */
+  private failed(error: unknown): void {
+    this.sub = null;
+    const code = (error as { data?: { code?: string } } | null)?.data?.code;
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN' || code === 'NOT_FOUND') return this.setState('closed');
+    this.setState('reconnecting');
+    const delay = Math.min(10_000, 500 * 2 ** this.failures++);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
   }
 
   /** Calls `handler` for events of `type` ('*' for all); returns an unsubscribe function. */
@@ -48,7 +74,10 @@ export class ProjectStream {
   }
 
   close(): void {
-    this.sub.unsubscribe();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.sub?.unsubscribe();
+    this.sub = null;
     this.setState('closed');
   }
 

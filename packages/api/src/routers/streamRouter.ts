@@ -19,7 +19,8 @@ export const streamRouter = router({
     }),
 });
 
-async function* streamEvents(
+/** Subscribes at once (see EventHub.subscribe); the returned stream only wraps ids for resuming. */
+function streamEvents(
   ctx: { services: Context['services']; user: { id: string } },
   input: { projectId: string; tabId: string; lastEventId?: string | null | undefined },
   signal: AbortSignal | undefined,
@@ -31,5 +32,7 @@ async function* streamEvents(
     lastEventId: input.lastEventId,
     signal,
   });
-  for await (const e of events) yield tracked(e.id, { channel: e.channel, type: e.type, data: e.data });
+  return (async function* () {
+    for await (const e of events) yield tracked(e.id, { channel: e.channel, type: e.type, data: e.data });
+  })();
 }

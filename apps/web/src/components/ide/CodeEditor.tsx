@@ -8,6 +8,7 @@ import { cursorHeadIndex, cursorOfSession } from '@/lib/ide/presence';
 import type { FileConnection, ProjectSession } from '@/lib/ide/ProjectSession';
 import { RemoteCursors } from '@/lib/ide/RemoteCursors';
 import { installTestHook } from '@/lib/ide/testHook';
+import { typingElsewhere } from '@/lib/focus';
 
 export interface CursorPosition {
   line: number;
@@ -153,7 +154,7 @@ export default function CodeEditor(props: CodeEditorProps) {
     if (next) {
       if (next.viewState) editor.restoreViewState(next.viewState);
       next.activated();
-      if (!latest.current.followSession) editor.focus();
+      if (!latest.current.followSession && !typingElsewhere(editor.getContainerDomNode())) editor.focus();
     }
     cursorsRef.current!.attach(next?.file ?? null);
     latest.current.onShownFile?.(next?.file ?? null);

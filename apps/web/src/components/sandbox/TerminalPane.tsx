@@ -5,6 +5,7 @@ import type { FitAddon } from '@xterm/addon-fit';
 import type { TerminalData, TerminalView } from '@tandem/api';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
+import { typingElsewhere } from '@/lib/focus';
 import '@xterm/xterm/css/xterm.css';
 
 export interface TerminalPaneProps {
@@ -135,7 +136,7 @@ export function TerminalPane({ projectId, terminal, stream, canType, active, onE
       });
       observer.observe(host.current);
       await reattach();
-      if (activeRef.current && canTypeRef.current) term.focus();
+      if (activeRef.current && canTypeRef.current && !typingElsewhere(host.current)) term.focus();
     })();
 
     return () => {

@@ -38,24 +38,34 @@ export function useRuns(projectId: string, stream: ProjectStream | null) {
   }, []);
 
   const loadOutput = useCallback(async (runId: string) => {
+    const shownBefore = outputRef.current.runId;
+    // A run that started while this was fetched (its event switched the output) stays shown.
+    const overtaken = () => outputRef.current.runId !== shownBefore && outputRef.current.runId !== runId;
     try {
       const snap: RunOutputSnapshot = await trpc.sandbox.runs.output.query({ projectId, runId });
       const cur = outputRef.current;
-      if (cur.runId === runId && cur.end >= snap.end) return;
+      if (overtaken() || (cur.runId === runId && cur.end >= snap.end)) return;
       setOutput({ runId, chunks: snap.chunks, end: snap.end, omitted: snap.omitted });
     } catch {
       // Output of older runs is not kept: show the run without it.
-      if (outputRef.current.runId !== runId) setOutput({ ...EMPTY, runId });
+      if (!overtaken() && outputRef.current.runId !== runId) setOutput({ ...EMPTY, runId });
     }
   }, [projectId, setOutput]);
 
+  // Runs that arrive as events while a list is being fetched are newer than that list.
+  const fetching = useRef(new Set<Map<string, RunView>>());
   const reload = useCallback(async () => {
+    const arrived = new Map<string, RunView>();
+    fetching.current.add(arrived);
     try {
       const list = await trpc.sandbox.runs.list.query({ projectId });
-      setRuns(list);
-      if (list[0]) await loadOutput(list[0].id);
+      const merged = sortRuns([...arrived.values(), ...list.filter((r) => !arrived.has(r.id))]);
+      setRuns(merged);
+      if (merged[0]) await loadOutput(merged[0].id);
     } catch (e) {
       setError(errorMessage(e));
+    } finally {
+      fetching.current.delete(arrived);
     }
   }, [projectId, loadOutput]);
 
@@ -63,7 +73,8 @@ export function useRuns(projectId: string, stream: ProjectStream | null) {
     if (!stream) return;
     const onRun = (e: StreamEvent) => {
       const run = e.data as RunView;
-      setRuns((list) => [run, ...list.filter((r) => r.id !== run.id)].sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1)));
+      for (const arrived of fetching.current) arrived.set(run.id, run);
+      setRuns((list) => sortRuns([run, ...list.filter((r) => r.id !== run.id)]));
       if (run.status === 'running' && outputRef.current.runId !== run.id) setOutput({ ...EMPTY, runId: run.id });
     };
     const onOutput = (e: StreamEvent) => {
@@ -85,4 +96,9 @@ export function useRuns(projectId: string, stream: ProjectStream | null) {
   }, [stream, reload, loadOutput, setOutput]);
 
   return { runs, output, error, reload };
+}
+
+/** Newest first. */
+function sortRuns(list: RunView[]): RunView[] {
+  return list.sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
 }

@@ -1,5 +1,5 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TerminalView } from '@tandem/api';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { trpc } from '@/lib/trpc';
@@ -11,22 +11,30 @@ import { trpc } from '@/lib/trpc';
 export function useTerminals(projectId: string, stream: ProjectStream | null) {
   const [terminals, setTerminals] = useState<TerminalView[]>([]);
 
+  // Terminals that arrive (as events or `open` answers) while a list is fetched are newer than it.
+  const fetching = useRef(new Set<Set<string>>());
   const reload = useCallback(async () => {
+    const arrived = new Set<string>();
+    fetching.current.add(arrived);
     try {
       const open = await trpc.sandbox.terminals.list.query({ projectId });
       setTerminals((cur) => {
         const openIds = new Set(open.map((t) => t.id));
+        const fresh = cur.filter((t) => arrived.has(t.id));
         // Ones that ended while we were away are shown as exited rather than vanishing.
-        const ended = cur.filter((t) => !openIds.has(t.id)).map((t) => ({ ...t, exited: true }));
-        return sortByTitle([...open, ...ended]);
+        const ended = cur.filter((t) => !openIds.has(t.id) && !arrived.has(t.id)).map((t) => ({ ...t, exited: true }));
+        return sortByTitle([...open.filter((t) => !arrived.has(t.id)), ...fresh, ...ended]);
       });
     } catch {
       // Shown by the panel's status (e.g. not a member any more).
+    } finally {
+      fetching.current.delete(arrived);
     }
   }, [projectId]);
 
   /** Adds or replaces a terminal (from an event, or the answer to `open`, whichever comes first). */
   const upsert = useCallback((view: TerminalView) => {
+    for (const arrived of fetching.current) arrived.add(view.id);
     setTerminals((cur) => {
       const known = cur.find((t) => t.id === view.id);
       if (known?.exited && !view.exited) return cur; // a late `open` answer never revives an exited one

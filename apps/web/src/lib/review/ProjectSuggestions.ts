@@ -37,10 +37,15 @@ export class ProjectSuggestions {
   private scheduled: number | null = null;
   private readonly unsubscribe: (() => void)[];
   private disposed = false;
+  private readonly fetching = new Set<Set<string>>();
 
   constructor(readonly projectId: string, stream: ProjectStream) {
     this.unsubscribe = [
-      stream.on('suggestion', (e) => this.receiveView(e.data as SuggestionView)),
+      stream.on('suggestion', (e) => {
+        const view = e.data as SuggestionView;
+        for (const arrived of this.fetching) arrived.add(view.id);
+        this.receiveView(view);
+      }),
       stream.on('suggestion.frame', (e) => this.receiveFrame(e.data as SuggestionFrame)),
       stream.on('resync', () => void this.reload()),
       stream.onState((s) => {
@@ -62,14 +67,19 @@ export class ProjectSuggestions {
   }
 
   async reload(): Promise<void> {
+    // Suggestions that arrive while the list is fetched are newer than it: never dropped by it.
+    const arrived = new Set<string>();
+    this.fetching.add(arrived);
     try {
       const views = await trpc.suggestions.list.query({ projectId: this.projectId });
       const seen = new Set(views.map((v) => v.id));
-      for (const [id, s] of this.byId) if (OPEN.has(s.status) && !seen.has(id)) this.byId.delete(id);
+      for (const [id, s] of this.byId) if (OPEN.has(s.status) && !seen.has(id) && !arrived.has(id)) this.byId.delete(id);
       for (const view of views) this.receiveView(view);
       this.error = null;
     } catch (e) {
       this.error = errorMessage(e);
+    } finally {
+      this.fetching.delete(arrived);
     }
     this.changed();
   }
