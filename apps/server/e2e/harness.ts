@@ -2,6 +2,7 @@
  * E2E harness: runs the real server as a child process (the built web app, an embedded database
  * in a temp dir, port 0) and drives Debian's Chromium through playwright-core.
  */
+import { afterEach } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,21 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
 const SERVER_DIR = resolve(import.meta.dirname, '..');
+
+// When a test fails, every page still open is screenshotted and the end of each server's log is
+// printed, so a failure in CI can be understood from its log and artifacts alone.
+const openPages = new Set<Page>();
+const servers = new Set<RunningServer>();
+afterEach(async (t) => {
+  if ((t as { passed?: boolean }).passed !== false) return;
+  const name = t.name.replace(/\W+/g, '-').slice(0, 40);
+  let i = 0;
+  for (const page of openPages) {
+    const path = await screenshot(page, `failed-${name}-${++i}`).catch(() => null);
+    if (path) console.error(`[e2e] ${page.url()} at the failure: ${path}`);
+  }
+  for (const server of servers) console.error(`[e2e] end of the server log (${server.url}):\n${server.log().slice(-3000)}`);
+});
 
 export interface RunningServer {
   url: string;
@@ -43,7 +59,7 @@ export async function startServerProcess(env: Record<string, string> = {}, dataD
     proc.stdout!.on('data', check);
     proc.once('exit', (code) => rej(new Error(`server exited with ${code}:\n${out}`)));
   });
-  return {
+  const running: RunningServer = {
     url,
     dataDir,
     proc,
@@ -55,6 +71,9 @@ export async function startServerProcess(env: Record<string, string> = {}, dataD
         proc.kill(signal);
       }),
   };
+  servers.add(running);
+  proc.once('exit', () => servers.delete(running));
+  return running;
 }
 
 export function removeDir(dir: string): void {
@@ -72,6 +91,8 @@ export async function newUser(browser: Browser, baseURL: string): Promise<{ cont
   const context = await browser.newContext({ baseURL, viewport: { width: 1400, height: 860 } });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  openPages.add(page);
+  page.once('close', () => openPages.delete(page));
   return { context, page };
 }
 

@@ -44,13 +44,7 @@ test('two people share a terminal and a run; a viewer watches but cannot type or
   const pageErrors: string[] = [];
   const [a, b, c] = await Promise.all([newUser(browser, server.url), newUser(browser, server.url), newUser(browser, server.url)]);
   for (const [name, u] of [['A', a], ['B', b], ['C', c]] as const) u.page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
-  try {
-    await scenario(a.page, b.page, c.page);
-  } catch (e) {
-    // What each browser showed when it failed, for the report.
-    for (const [name, u] of [['A', a], ['B', b], ['C', c]] as const) await screenshot(u.page, `terminal-failed-${name}`).catch(() => {});
-    throw e;
-  }
+  await scenario(a.page, b.page, c.page);
   assert.deepEqual(pageErrors, []);
   for (const u of [a, b, c]) await u.context.close();
   console.log(`terminal e2e scenario took ${Date.now() - started} ms`);

@@ -10,6 +10,8 @@ import { useQuery } from '@/lib/useQuery';
 export function RunCommandSettings({ projectId, canEdit }: { projectId: string; canEdit: boolean }) {
   const status = useQuery(() => trpc.sandbox.status.query({ projectId }), [projectId]);
   const project = useQuery(() => trpc.projects.get.query({ projectId }), [projectId]);
+  // Editable once the saved command is known: loading it must never overwrite what someone typed.
+  const loaded = project.data !== undefined;
   const saved = project.data?.runCommand ?? '';
   const [value, setValue] = useState('');
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
@@ -39,9 +41,9 @@ export function RunCommandSettings({ projectId, canEdit }: { projectId: string; 
         <input
           aria-label="Run command" style={{ flex: 1, minWidth: 260, fontFamily: 'var(--mono)' }} value={value} maxLength={4096}
           placeholder={detected ? `${detected.command}   (from ${detected.source})` : 'e.g. node src/index.js'}
-          onChange={(e) => setValue(e.target.value)} disabled={!canEdit}
+          onChange={(e) => setValue(e.target.value)} disabled={!canEdit || !loaded}
         />
-        {canEdit && <button className="primary" type="submit" disabled={value.trim() === saved}>Save</button>}
+        {canEdit && <button className="primary" type="submit" disabled={!loaded || value.trim() === saved}>Save</button>}
         {canEdit && saved && <button type="button" onClick={() => void save(null)}>Use project files</button>}
       </form>
       {!canEdit && <span className="muted small">Only editors and owners can change the run command.</span>}
