@@ -88,6 +88,9 @@ export default function CodeEditor(props: CodeEditorProps) {
         if (!isModifierOnly(e.keyCode)) latest.current.onOwnNavigation();
       }),
       editor.onDidChangeCursorSelection((e) => {
+        // Moving the caret yourself (click, arrows, Ctrl+End) starts a new undo step, as in VS Code:
+        // Ctrl+Z then undoes what you typed since, not everything typed within the last 500 ms.
+        if (e.reason === monaco.editor.CursorChangeReason.Explicit) active()?.stopCapturing();
         const model = editor.getModel();
         latest.current.onCursor({
           line: e.selection.positionLineNumber,

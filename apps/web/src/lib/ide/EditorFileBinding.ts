@@ -43,6 +43,11 @@ export class EditorFileBinding {
     this.moveCaretToChange(() => this.undoManager.redo());
   }
 
+  /** Ends the current undo step: the next edit starts a new one. */
+  stopCapturing(): void {
+    this.undoManager.stopCapturing();
+  }
+
   /**
    * Called when this file becomes the editor's model. y-monaco forgets its remote-cursor
    * decorations while another model is shown (leaving stale ones behind): drop them and redraw.
