@@ -63,6 +63,7 @@ export class SyncServer {
   private readonly tuning: SyncTuning;
   private readonly timers: Timers;
   private readonly logger: SyncLogger;
+  private readonly clock: () => number;
   private readonly protocolWarnings: LogThrottle;
   private readonly documentContext: LiveDocumentContext;
   private readonly documents = new Map<string, LiveDocument>();
@@ -79,7 +80,8 @@ export class SyncServer {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.timers = options.timers ?? systemTimers;
     this.logger = options.logger ?? consoleLogger;
-    this.protocolWarnings = new LogThrottle(this.logger, options.clock ?? (() => performance.now()));
+    this.clock = options.clock ?? (() => performance.now());
+    this.protocolWarnings = new LogThrottle(this.logger, this.clock);
     // ws drops frames beyond this itself (close 1009); between maxMessageBytes and it we answer 4413.
     const transportCap = Math.max(2 * this.limits.maxMessageBytes, this.limits.maxMessageBytes + 1024 * 1024);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: transportCap, perMessageDeflate: false });
@@ -202,7 +204,7 @@ export class SyncServer {
     const documentName = documentNameFromUrl(request.url);
     const documentRef = documentName === null ? null : parseDocName(documentName);
     const { maxBufferedBytes, controlMessagesPerSecond, controlMessagesBurst } = this.limits;
-    const controlBudget = new TokenBucket(controlMessagesPerSecond, controlMessagesBurst, this.options.clock ?? (() => performance.now()));
+    const controlBudget = new TokenBucket(controlMessagesPerSecond, controlMessagesBurst, this.clock);
     const connection = new SyncConnection(ws, request, documentName ?? '', documentRef, maxBufferedBytes, (c) => {
       this.closeConnection(c, CLOSE_CODES.RECONNECT, 'Too far behind.');
       // It is not reading, so it would not read the close frame either.

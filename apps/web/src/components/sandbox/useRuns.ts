@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { RunOutput, RunOutputSnapshot, RunView } from '@tandem/api';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
+import { Arrivals } from '@/lib/Arrivals';
 import { errorMessage, trpc } from '@/lib/trpc';
 
 export interface OutputChunk {
@@ -52,20 +53,15 @@ export function useRuns(projectId: string, stream: ProjectStream | null) {
     }
   }, [projectId, setOutput]);
 
-  // Runs that arrive as events while a list is being fetched are newer than that list.
-  const fetching = useRef(new Set<Map<string, RunView>>());
+  const arrivals = useRef(new Arrivals<RunView>());
   const reload = useCallback(async () => {
-    const arrived = new Map<string, RunView>();
-    fetching.current.add(arrived);
     try {
-      const list = await trpc.sandbox.runs.list.query({ projectId });
+      const [list, arrived] = await arrivals.current.during(() => trpc.sandbox.runs.list.query({ projectId }));
       const merged = sortRuns([...arrived.values(), ...list.filter((r) => !arrived.has(r.id))]);
       setRuns(merged);
       if (merged[0]) await loadOutput(merged[0].id);
     } catch (e) {
       setError(errorMessage(e));
-    } finally {
-      fetching.current.delete(arrived);
     }
   }, [projectId, loadOutput]);
 
@@ -73,7 +69,7 @@ export function useRuns(projectId: string, stream: ProjectStream | null) {
     if (!stream) return;
     const onRun = (e: StreamEvent) => {
       const run = e.data as RunView;
-      for (const arrived of fetching.current) arrived.set(run.id, run);
+      arrivals.current.saw(run.id, run);
       setRuns((list) => sortRuns([run, ...list.filter((r) => r.id !== run.id)]));
       if (run.status === 'running' && outputRef.current.runId !== run.id) setOutput({ ...EMPTY, runId: run.id });
     };

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TerminalView } from '@tandem/api';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
+import { Arrivals } from '@/lib/Arrivals';
 import { trpc } from '@/lib/trpc';
 
 /**
@@ -12,12 +13,10 @@ export function useTerminals(projectId: string, stream: ProjectStream | null) {
   const [terminals, setTerminals] = useState<TerminalView[]>([]);
 
   // Terminals that arrive (as events or `open` answers) while a list is fetched are newer than it.
-  const fetching = useRef(new Set<Set<string>>());
+  const arrivals = useRef(new Arrivals<TerminalView>());
   const reload = useCallback(async () => {
-    const arrived = new Set<string>();
-    fetching.current.add(arrived);
     try {
-      const open = await trpc.sandbox.terminals.list.query({ projectId });
+      const [open, arrived] = await arrivals.current.during(() => trpc.sandbox.terminals.list.query({ projectId }));
       setTerminals((cur) => {
         const openIds = new Set(open.map((t) => t.id));
         const fresh = cur.filter((t) => arrived.has(t.id));
@@ -27,14 +26,12 @@ export function useTerminals(projectId: string, stream: ProjectStream | null) {
       });
     } catch {
       // Shown by the panel's status (e.g. not a member any more).
-    } finally {
-      fetching.current.delete(arrived);
     }
   }, [projectId]);
 
   /** Adds or replaces a terminal (from an event, or the answer to `open`, whichever comes first). */
   const upsert = useCallback((view: TerminalView) => {
-    for (const arrived of fetching.current) arrived.add(view.id);
+    arrivals.current.saw(view.id, view);
     setTerminals((cur) => {
       const known = cur.find((t) => t.id === view.id);
       if (known?.exited && !view.exited) return cur; // a late `open` answer never revives an exited one

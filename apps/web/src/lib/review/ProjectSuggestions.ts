@@ -1,6 +1,7 @@
 'use client';
 import type { CompactDisplayHunk, DisplayHunk, SuggestionFrame, SuggestionView } from '@tandem/api';
 import type { ProjectStream } from '@/lib/ProjectStream';
+import { Arrivals } from '@/lib/Arrivals';
 import { errorMessage, trpc } from '@/lib/trpc';
 
 /** A suggestion as this tab shows it: the server's view plus what streaming frames added. */
@@ -37,13 +38,13 @@ export class ProjectSuggestions {
   private scheduled: number | null = null;
   private readonly unsubscribe: (() => void)[];
   private disposed = false;
-  private readonly fetching = new Set<Set<string>>();
+  private readonly arrivals = new Arrivals<SuggestionView>();
 
   constructor(readonly projectId: string, stream: ProjectStream) {
     this.unsubscribe = [
       stream.on('suggestion', (e) => {
         const view = e.data as SuggestionView;
-        for (const arrived of this.fetching) arrived.add(view.id);
+        this.arrivals.saw(view.id, view);
         this.receiveView(view);
       }),
       stream.on('suggestion.frame', (e) => this.receiveFrame(e.data as SuggestionFrame)),
@@ -68,18 +69,14 @@ export class ProjectSuggestions {
 
   async reload(): Promise<void> {
     // Suggestions that arrive while the list is fetched are newer than it: never dropped by it.
-    const arrived = new Set<string>();
-    this.fetching.add(arrived);
     try {
-      const views = await trpc.suggestions.list.query({ projectId: this.projectId });
+      const [views, arrived] = await this.arrivals.during(() => trpc.suggestions.list.query({ projectId: this.projectId }));
       const seen = new Set(views.map((v) => v.id));
       for (const [id, s] of this.byId) if (OPEN.has(s.status) && !seen.has(id) && !arrived.has(id)) this.byId.delete(id);
       for (const view of views) this.receiveView(view);
       this.error = null;
     } catch (e) {
       this.error = errorMessage(e);
-    } finally {
-      this.fetching.delete(arrived);
     }
     this.changed();
   }
