@@ -30,6 +30,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 }
 
 async function openPGlite(dataDir: string, migrate: boolean): Promise<Database> {
+  // An empty dataDir would put a live database in the current directory (once, the source tree).
+  if (!dataDir) throw new Error('openDatabase: dataDir is required for the embedded database');
   const lock = DataDirLock.acquire(join(dataDir, 'pglite.lock'));
   try {
     const client = await PGlite.create(join(dataDir, 'pglite'));
