@@ -2,6 +2,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import type { editor as MonacoEditor } from 'monaco-editor';
 import { languageForPath } from '@tandem/protocol';
 import { userColor } from '@/components/Avatar';
 import type { TreeEdit } from '@/lib/ide/fileTree';
@@ -22,6 +24,10 @@ import { ReviewPanel } from '@/components/review/ReviewPanel';
 import { useReview } from '@/lib/review/useReview';
 import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
 import { CompletionStatusBadge } from '@/components/ai/CompletionStatusBadge';
+import { CommandRegistry, CommandRegistryContext, useIdeCommands, type IdeCommand } from '@/lib/ide/CommandRegistry';
+import { usePanelLayout } from '@/lib/ide/usePanelLayout';
+import { useRecentFiles } from '@/lib/ide/useRecentFiles';
+import { CommandPalette, type PaletteMode } from './CommandPalette';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -34,7 +40,17 @@ type Notice = { kind: 'info' | 'warn' | 'error'; text: string } | null;
 
 /** The IDE: file tree, tabs, the shared editor, presence and follow mode for one project. */
 export function IdeWorkspace({ projectId }: { projectId: string }) {
+  const registry = useMemo(() => new CommandRegistry(), []);
+  return (
+    <CommandRegistryContext.Provider value={registry}>
+      <Workspace projectId={projectId} registry={registry} />
+    </CommandRegistryContext.Provider>
+  );
+}
+
+function Workspace({ projectId, registry }: { projectId: string; registry: CommandRegistry }) {
   const me = useMe();
+  const router = useRouter();
   const project = useQuery(() => trpc.projects.get.query({ projectId }), [projectId]);
   const role = project.data?.role ?? null;
   const [notice, setNotice] = useState<Notice>(null);
@@ -72,6 +88,9 @@ export function IdeWorkspace({ projectId }: { projectId: string }) {
   const [cursor, setCursor] = useState<CursorPosition | null>(null);
   const [uploading, setUploading] = useState(false);
   const autoOpened = useRef(false);
+  const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
+  const [palette, setPalette] = useState<PaletteMode | null>(null);
+  const layout = usePanelLayout();
 
   const showFile = useCallback((fileId: string) => {
     setTabs((t) => ({ open: t.open.includes(fileId) ? t.open : [...t.open, fileId], active: fileId }));
@@ -154,6 +173,82 @@ export function IdeWorkspace({ projectId }: { projectId: string }) {
   }, [participants]);
 
   const activePath = activeFile ? entries.get(activeFile)?.path ?? null : null;
+  const recent = useRecentFiles(projectId, activeFile);
+
+  // The browser tab names the project and the file.
+  const projectName = project.data?.name;
+  useEffect(() => {
+    const fileName = activePath?.slice(activePath.lastIndexOf('/') + 1);
+    document.title = [fileName, projectName, 'Tandem'].filter(Boolean).join(' — ');
+  }, [activePath, projectName]);
+
+  // Ctrl/Cmd+P: quick open; Ctrl/Cmd+Shift+P: command palette (before Monaco or the browser see them).
+  useEffect(() => {
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== 'p') return;
+      e.preventDefault();
+      e.stopPropagation();
+      setPalette(e.shiftKey ? 'commands' : 'files');
+    };
+    window.addEventListener('keydown', onKeyDown, { capture: true });
+    return () => window.removeEventListener('keydown', onKeyDown, { capture: true });
+  }, []);
+
+  const paletteFiles = useMemo(() => {
+    const rank = new Map(recent.map((id, i) => [id, i]));
+    return [...entries]
+      .filter(([, e]) => e.kind === 'file')
+      .map(([id, e]) => ({ id, path: e.path }))
+      .sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity) || a.path.localeCompare(b.path));
+  }, [entries, recent]);
+
+  const focusEditorThen = (action: string) => {
+    const editor = editorRef.current;
+    if (!editor) return;
+    editor.focus();
+    editor.trigger('palette', action, null);
+  };
+  const workspaceCommands: IdeCommand[] = [
+    { id: 'files.quickOpen', label: 'Go to File…', keybinding: 'Ctrl+P', run: () => setPalette('files') },
+    { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
+    { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
+    {
+      id: 'ai.edit', label: 'AI: Edit Selection…', keybinding: 'Ctrl+K', enabled: !readOnly && !!activeFile,
+      disabledReason: readOnly ? 'Viewers cannot ask for AI edits' : 'Open a file first', run: () => focusEditorThen('tandem.aiEdit'),
+    },
+    { id: 'editor.commands', label: 'Editor: Show Editor Commands', keybinding: 'F1', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => focusEditorThen('editor.action.quickCommand') },
+    { id: 'project.settings', label: 'Project: Settings', run: () => router.push(`/projects/${projectId}/settings`) },
+    { id: 'project.activity', label: 'Project: AI Activity', run: () => router.push(`/projects/${projectId}/activity`) },
+    { id: 'project.download', label: 'Project: Download as Zip', run: () => { window.location.href = `/api/projects/${projectId}/archive.zip`; } },
+    { id: 'project.all', label: 'Go to All Projects', run: () => router.push('/projects') },
+  ];
+  useIdeCommands(workspaceCommands);
+
+  // Ctrl/Cmd+B toggles the file tree, as in VS Code.
+  const toggleSidebar = layout.toggleSidebar;
+  useEffect(() => {
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey || e.key.toLowerCase() !== 'b') return;
+      e.preventDefault();
+      e.stopPropagation();
+      toggleSidebar();
+    };
+    window.addEventListener('keydown', onKeyDown, { capture: true });
+    return () => window.removeEventListener('keydown', onKeyDown, { capture: true });
+  }, [toggleSidebar]);
+
+  const startSidebarResize = (e: React.PointerEvent) => {
+    e.preventDefault();
+    const startX = e.clientX;
+    const startWidth = layout.sidebarWidth;
+    const move = (ev: PointerEvent) => layout.setSidebarWidth(startWidth + ev.clientX - startX);
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  };
   const fileProblem = activeFile ? snapshot?.fileProblems.get(activeFile) : undefined;
 
   if (project.error) {
@@ -202,8 +297,12 @@ export function IdeWorkspace({ projectId }: { projectId: string }) {
           <button className="link small" onClick={() => setNotice(null)}>Dismiss</button>
         </div>
       )}
-      <div className="ide-body">
-        <aside className="ide-sidebar">
+      <div
+        className="ide-body"
+        style={{ gridTemplateColumns: `${layout.sidebarOpen ? `${layout.sidebarWidth}px ` : ''}minmax(0, 1fr)${role && layout.reviewOpen ? ' var(--review-width)' : ''}` }}
+      >
+        {layout.sidebarOpen && <aside className="ide-sidebar" data-testid="sidebar">
+          <div className="ide-sidebar-resize" onPointerDown={startSidebarResize} role="separator" aria-orientation="vertical" aria-label="Resize file tree" />
           <FileTree
             entries={entries}
             loaded={!!snapshot?.treeLoaded}
@@ -214,7 +313,7 @@ export function IdeWorkspace({ projectId }: { projectId: string }) {
             onApply={applyTreeEdit}
           />
           <ParticipantsList participants={participants} entries={entries} following={following} onFollow={follow} onStopFollowing={stopFollowing} />
-        </aside>
+        </aside>}
         <main className="ide-main">
           <EditorTabs openFiles={openFiles} activeFile={activeFile} entries={entries} onSelect={openFile} onClose={closeFile} />
           {followed && (
@@ -238,6 +337,7 @@ export function IdeWorkspace({ projectId }: { projectId: string }) {
                 onCursor={setCursor}
                 onOwnNavigation={stopFollowing}
                 onEditor={(editor) => {
+                  editorRef.current = editor;
                   review.attachEditor(editor);
                   completions.attachEditor(editor);
                 }}
@@ -255,11 +355,36 @@ export function IdeWorkspace({ projectId }: { projectId: string }) {
           </div>
           {role && <SandboxPanel projectId={projectId} canControl={!readOnly} />}
         </main>
-        {role && <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />}
+        {role && layout.reviewOpen && <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />}
       </div>
-      <StatusBar connection={connection} path={activePath} language={activePath ? languageForPath(activePath) : null} cursor={activeFile ? cursor : null} readOnly={readOnly}>
+      <StatusBar
+        connection={connection}
+        path={activePath}
+        language={activePath ? languageForPath(activePath) : null}
+        cursor={activeFile ? cursor : null}
+        readOnly={readOnly}
+        toggles={
+          <>
+            <button className={`status-toggle${layout.sidebarOpen ? ' on' : ''}`} onClick={layout.toggleSidebar} title="Show or hide the file tree (Ctrl+B)" data-testid="toggle-sidebar">Files</button>
+            {role && (
+              <button className={`status-toggle${layout.reviewOpen ? ' on' : ''}`} onClick={layout.toggleReview} title="Show or hide the AI edits panel" data-testid="toggle-review">
+                AI edits{review.snapshot.open.length > 0 ? ` (${review.snapshot.open.length})` : ''}
+              </button>
+            )}
+          </>
+        }
+      >
         <CompletionStatusBadge projectId={projectId} />
       </StatusBar>
+      {palette && (
+        <CommandPalette
+          mode={palette}
+          files={paletteFiles}
+          commands={registry.list()}
+          onOpenFile={openFile}
+          onClose={() => setPalette(null)}
+        />
+      )}
     </div>
   );
 }

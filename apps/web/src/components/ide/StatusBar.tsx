@@ -9,13 +9,16 @@ export interface StatusBarProps {
   language: string | null;
   cursor: CursorPosition | null;
   readOnly: boolean;
+  /** Panel toggles, shown first. */
+  toggles?: React.ReactNode;
   /** Feature indicators (e.g. inline-completion status), shown after the file path. */
   children?: React.ReactNode;
 }
 
-export function StatusBar({ connection, path, language, cursor, readOnly, children }: StatusBarProps) {
+export function StatusBar({ connection, path, language, cursor, readOnly, toggles, children }: StatusBarProps) {
   return (
     <footer className="statusbar" data-testid="status-bar">
+      {toggles}
       <span className={`status-conn ${connection}`}><span className="dot" />{CONNECTION_LABELS[connection]}</span>
       {path && <span className="muted">{path}</span>}
       {children}
@@ -23,8 +26,8 @@ export function StatusBar({ connection, path, language, cursor, readOnly, childr
       {readOnly && <span className="status-readonly" data-testid="read-only">Read-only</span>}
       {cursor && <span>Ln {cursor.line}, Col {cursor.column}{cursor.selected > 0 ? ` (${cursor.selected} selected)` : ''}</span>}
       {language && <span data-testid="language">{language}</span>}
-      <span>Spaces: 2</span>
-      <span>UTF-8</span>
+      <span className="status-wide">Spaces: 2</span>
+      <span className="status-wide">UTF-8</span>
     </footer>
   );
 }

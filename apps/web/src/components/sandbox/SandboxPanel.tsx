@@ -4,6 +4,7 @@ import type { RunView } from '@tandem/api';
 import { useProjectStream } from '@/lib/useProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
 import { useQuery } from '@/lib/useQuery';
+import { useIdeCommands } from '@/lib/ide/CommandRegistry';
 import { RunOutputView } from './RunOutputView';
 import { TerminalPane } from './TerminalPane';
 import { useRuns } from './useRuns';
@@ -94,6 +95,14 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
     if (exited) return dismiss(id);
     void act(() => trpc.sandbox.terminals.kill.mutate({ projectId, terminalId: id }));
   };
+
+  const cannotRun = !canControl ? 'Only editors can run the project' : !available ? 'Running code is disabled on this server' : null;
+  useIdeCommands([
+    { id: 'sandbox.run', label: 'Run: Run Project', enabled: !cannotRun && !running && !busy, disabledReason: cannotRun ?? 'Already running', run: () => void run() },
+    { id: 'sandbox.stop', label: 'Run: Stop', enabled: canControl && running, disabledReason: canControl ? 'Nothing is running' : 'Only editors can stop runs', run: () => void stop() },
+    { id: 'sandbox.newTerminal', label: 'Terminal: New Shared Terminal', enabled: !cannotRun && !busy, disabledReason: cannotRun ?? 'Busy', run: () => void openTerminal() },
+    { id: 'view.togglePanel', label: collapsed ? 'Show Bottom Panel' : 'Hide Bottom Panel', run: () => setCollapsed((c) => !c) },
+  ]);
 
   const startResize = (e: React.PointerEvent) => {
     e.preventDefault();
