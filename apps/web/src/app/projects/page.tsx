@@ -47,11 +47,10 @@ export default function Projects() {
         <div className="project-grid">
           {projects.data?.map((p) => (
             <Link key={p.id} href={`/projects/${p.id}`} className="project-card" data-testid="project-card">
-              <div className="name">{p.name}</div>
-              <div className="row small muted">
+              <div className="name" title={p.name}>{p.name}</div>
+              <div className="row small muted project-card-meta">
                 <span className={`badge ${p.role}`}>{p.role}</span>
-                <span>{p.members} member{p.members === 1 ? '' : 's'}</span>
-                <span>· updated {new Date(p.updatedAt).toLocaleDateString()}</span>
+                <span className="nowrap">{p.members} member{p.members === 1 ? '' : 's'} · updated {new Date(p.updatedAt).toLocaleDateString()}</span>
               </div>
             </Link>
           ))}

@@ -5,6 +5,7 @@ import { initials } from '@/components/Avatar';
 import type { Participant } from '@/lib/ide/presence';
 import type { ConnectionState } from '@/lib/ide/ProjectSession';
 import { ConnectionIndicator } from './ConnectionIndicator';
+import { ShareButton } from './ShareButton';
 import { DownloadIcon, SettingsIcon, UploadIcon } from './Icons';
 
 export interface IdeTopBarProps {
@@ -46,11 +47,12 @@ export function IdeTopBar({ projectId, projectName, role, connection, participan
         ))}
         {participants.length > MAX_AVATARS && <span className="avatar stacked more">+{participants.length - MAX_AVATARS}</span>}
       </div>
-      <a className="button small-button" href={`/api/projects/${projectId}/archive.zip`} download data-testid="download-zip">
-        <DownloadIcon size={14} />Download zip
+      {role && <ShareButton projectId={projectId} isOwner={role === 'owner'} />}
+      <a className="button small-button" href={`/api/projects/${projectId}/archive.zip`} download data-testid="download-zip" title="Download the project as a zip">
+        <DownloadIcon size={14} /><span className="button-label">Download zip</span>
       </a>
       <button className="small-button" disabled={!canUpload || uploading} onClick={() => input.current?.click()} title={canUpload ? 'Upload a .zip or files' : 'Viewers cannot upload'}>
-        <UploadIcon size={14} />{uploading ? 'Uploading…' : 'Upload'}
+        <UploadIcon size={14} /><span className="button-label">{uploading ? 'Uploading…' : 'Upload'}</span>
       </button>
       <input
         ref={input}
@@ -64,7 +66,7 @@ export function IdeTopBar({ projectId, projectName, role, connection, participan
           if (files.length > 0) onUpload(files);
         }}
       />
-      <Link className="button small-button" href={`/projects/${projectId}/settings`}><SettingsIcon size={14} />Settings</Link>
+      <Link className="button small-button" href={`/projects/${projectId}/settings`} title="Project settings"><SettingsIcon size={14} /><span className="button-label">Settings</span></Link>
     </header>
   );
 }

@@ -28,6 +28,8 @@ import { CommandRegistry, CommandRegistryContext, useIdeCommands, type IdeComman
 import { usePanelLayout } from '@/lib/ide/usePanelLayout';
 import { useRecentFiles } from '@/lib/ide/useRecentFiles';
 import { CommandPalette, type PaletteMode } from './CommandPalette';
+import { FileNavigationContext, revealPosition, type FileNavigation } from '@/lib/ide/FileNavigation';
+import { fileIdAt } from '@/lib/ide/fileTree';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -91,6 +93,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [palette, setPalette] = useState<PaletteMode | null>(null);
   const layout = usePanelLayout();
+  const shownFile = useRef<string | null>(null);
+  const pendingReveal = useRef<{ fileId: string; line: number; column: number } | null>(null);
 
   const showFile = useCallback((fileId: string) => {
     setTabs((t) => ({ open: t.open.includes(fileId) ? t.open : [...t.open, fileId], active: fileId }));
@@ -148,6 +152,18 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     setNotice(null);
   }, []);
   const stopFollowing = useCallback(() => setFollowing(null), []);
+
+  const entriesRef = useRef(entries);
+  entriesRef.current = entries;
+  const navigation = useMemo<FileNavigation>(() => ({
+    fileIdAt: (path) => fileIdAt(entriesRef.current, path),
+    openAt: (fileId, line, column) => {
+      openFile(fileId);
+      const editor = editorRef.current;
+      if (editor && shownFile.current === fileId) revealPosition(editor, line, column);
+      else pendingReveal.current = { fileId, line, column };
+    },
+  }), [openFile]);
 
   const applyTreeEdit = useCallback((edit: TreeEdit) => session?.applyTreeEdit(edit), [session]);
 
@@ -342,6 +358,12 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   completions.attachEditor(editor);
                 }}
                 onShownFile={(file) => {
+                  shownFile.current = file?.fileId ?? null;
+                  const reveal = pendingReveal.current;
+                  if (reveal && file?.fileId === reveal.fileId && editorRef.current) {
+                    pendingReveal.current = null;
+                    revealPosition(editorRef.current, reveal.line, reveal.column);
+                  }
                   review.showFile(file);
                   completions.showFile(file);
                 }}
@@ -353,7 +375,11 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
               </div>
             )}
           </div>
-          {role && <SandboxPanel projectId={projectId} canControl={!readOnly} />}
+          {role && (
+            <FileNavigationContext.Provider value={navigation}>
+              <SandboxPanel projectId={projectId} canControl={!readOnly} />
+            </FileNavigationContext.Provider>
+          )}
         </main>
         {role && layout.reviewOpen && <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />}
       </div>

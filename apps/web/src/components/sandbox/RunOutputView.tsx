@@ -4,6 +4,7 @@ import type { GeneratedFileView, RunView, SandboxStatus } from '@tandem/api';
 import type { ProjectStream } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
 import type { OutputChunk, RunOutputState } from './useRuns';
+import { LinkedText } from '@/components/ide/LinkedText';
 
 export interface RunOutputViewProps {
   projectId: string;
@@ -65,7 +66,7 @@ export function RunOutputView({ projectId, stream, run, output, status, canContr
           <span>started by {run.startedBy.name} · {new Date(run.startedAt).toLocaleTimeString()}</span>
         </div>
         {output.omitted > 0 && <div className="muted small">… {output.omitted.toLocaleString()} earlier characters not kept</div>}
-        <pre data-testid="run-output">{chunks.map((c, i) => <span key={i} className={c.stream === 'stderr' ? 'stderr' : undefined}>{c.text}</span>)}</pre>
+        <pre data-testid="run-output">{chunks.map((c, i) => <span key={i} className={c.stream === 'stderr' ? 'stderr' : undefined}><LinkedText text={c.text} /></span>)}</pre>
         {run.status !== 'running' && <RunEnd run={run} />}
       </div>
       {run.status !== 'running' && <GeneratedFiles projectId={projectId} stream={stream} runId={run.id} canImport={canControl} onError={onError} />}

@@ -6,6 +6,8 @@ import type { TerminalData, TerminalView } from '@tandem/api';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
 import { typingElsewhere } from '@/lib/focus';
+import { findFileLinks } from '@/lib/ide/fileLinks';
+import { useFileNavigation } from '@/lib/ide/FileNavigation';
 import '@xterm/xterm/css/xterm.css';
 
 export interface TerminalPaneProps {
@@ -38,6 +40,9 @@ export function TerminalPane({ projectId, terminal, stream, canType, active, onE
   canTypeRef.current = canType;
   const activeRef = useRef(active);
   activeRef.current = active;
+  const nav = useFileNavigation();
+  const navRef = useRef(nav);
+  navRef.current = nav;
   const sizeRef = useRef({ cols: terminal.cols, rows: terminal.rows });
   sizeRef.current = { cols: terminal.cols, rows: terminal.rows };
   const onErrorRef = useRef(onError);
@@ -127,6 +132,20 @@ export function TerminalPane({ projectId, terminal, stream, canType, active, onE
       });
       const fit = new Fit();
       term.loadAddon(fit);
+      // file:line[:col] in the output opens the file there (lines as shown; wrapped ones are not joined).
+      term.registerLinkProvider({
+        provideLinks(y, callback) {
+          const nav = navRef.current;
+          const text = term.buffer.active.getLine(y - 1)?.translateToString(true) ?? '';
+          if (!nav) return callback(undefined);
+          const links = findFileLinks(text, nav.fileIdAt);
+          callback(links.length === 0 ? undefined : links.map((l) => ({
+            range: { start: { x: l.start + 1, y }, end: { x: l.end, y } },
+            text: text.slice(l.start, l.end),
+            activate: () => nav.openAt(l.fileId, l.line, l.column),
+          })));
+        },
+      });
       term.open(host.current);
       xterm.current = { term, fit };
       term.onData((data) => {

@@ -1,5 +1,9 @@
 import { normalizeProjectPath, type TreeEntry } from '@tandem/protocol';
 
+/** The limits `normalizeProjectPath` enforces, named for the messages. */
+const MAX_NAME_LENGTH = 255;
+const MAX_PATH_LENGTH = 512;
+
 /**
  * The project's file tree as the UI shows it, and the edits behind create/rename/move/delete.
  * The tree document stores a flat map fileId → { path, kind }. Folders exist explicitly (an entry
@@ -72,7 +76,9 @@ export function fileIdAt(entries: TreeEntries, path: string): string | null {
   return null;
 }
 
-export function planCreate(entries: TreeEntries, rawPath: string, kind: TreeEntry['kind'], newId: string): TreePlan {
+export function planCreate(entries: TreeEntries, rawPath: string, requestedKind: TreeEntry['kind'], newId: string): TreePlan {
+  // "name/" asks for a folder, as in VS Code's new-file box.
+  const kind = /[/\\]\s*$/.test(rawPath) ? 'folder' : requestedKind;
   const path = normalizeProjectPath(rawPath);
   if (!path) return invalidPath(rawPath);
   const problem = placementProblem(entries, path, new Set());
@@ -127,8 +133,15 @@ function placementProblem(entries: TreeEntries, path: string, ignore: Set<string
 }
 
 function invalidPath(raw: string): TreePlan {
-  const shown = raw.trim() || '(empty)';
-  return { ok: false, error: `“${shown}” is not a valid path: use names separated by “/”, without “.” or “..” segments.` };
+  const trimmed = raw.trim();
+  const shown = trimmed.length > 60 ? `${trimmed.slice(0, 40)}…${trimmed.slice(-12)}` : trimmed;
+  const parts = trimmed.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '').split('/');
+  let reason = 'use names separated by “/”, without “.” or “..” segments.';
+  if (!trimmed) return { ok: false, error: 'Enter a name.' };
+  if (/[\u0000-\u001f]/.test(trimmed)) reason = 'names cannot contain control characters.';
+  else if (parts.some((p) => p.length > MAX_NAME_LENGTH)) reason = `a name can be at most ${MAX_NAME_LENGTH} characters long.`;
+  else if (trimmed.length > MAX_PATH_LENGTH) reason = `a path can be at most ${MAX_PATH_LENGTH} characters long.`;
+  return { ok: false, error: `“${shown}” is not a valid path: ${reason}` };
 }
 
 export function baseName(path: string): string {
