@@ -33,6 +33,14 @@ test('quick open, command palette, panels that collapse and are remembered, tab 
   const url = await createProject(a.page, 'Compiler');
   await waitFor('the tab title to name the file and project', async () => (await a.page.title()) === 'README.md — Compiler — Tandem');
 
+  // Markdown renders beside its source and follows edits live.
+  await a.page.getByTestId('markdown-preview').locator('h1', { hasText: 'Hello Tandem' }).waitFor();
+  await a.page.locator('.monaco-editor textarea').first().focus();
+  await a.page.keyboard.press('Control+End');
+  await a.page.keyboard.type('\n## Added live\n');
+  await a.page.getByTestId('markdown-preview').locator('h2', { hasText: 'Added live' }).waitFor();
+  await screenshot(a.page, 'ide-00-markdown-preview');
+
   // Ctrl+P from inside the editor: fuzzy file names, Enter opens.
   await a.page.locator('.monaco-editor textarea').first().focus();
   await a.page.keyboard.press('Control+P');

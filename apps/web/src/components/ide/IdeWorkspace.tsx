@@ -28,6 +28,7 @@ import { CommandRegistry, CommandRegistryContext, useIdeCommands, type IdeComman
 import { usePanelLayout } from '@/lib/ide/usePanelLayout';
 import { useRecentFiles } from '@/lib/ide/useRecentFiles';
 import { CommandPalette, type PaletteMode } from './CommandPalette';
+import { MarkdownPreview } from './MarkdownPreview';
 import { FileNavigationContext, revealPosition, type FileNavigation } from '@/lib/ide/FileNavigation';
 import { fileIdAt } from '@/lib/ide/fileTree';
 import './ide.css';
@@ -190,6 +191,9 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
 
   const activePath = activeFile ? entries.get(activeFile)?.path ?? null : null;
   const recent = useRecentFiles(projectId, activeFile);
+  const [markdownPreview, setMarkdownPreview] = useState(true);
+  const isMarkdown = !!activePath && /\.(md|markdown)$/i.test(activePath);
+  const showPreview = isMarkdown && markdownPreview && !!activeFile && !!session;
 
   // The browser tab names the project and the file.
   const projectName = project.data?.name;
@@ -227,6 +231,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const workspaceCommands: IdeCommand[] = [
     { id: 'files.quickOpen', label: 'Go to File…', keybinding: 'Ctrl+P', run: () => setPalette('files') },
     { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
+    { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
     {
       id: 'ai.edit', label: 'AI: Edit Selection…', keybinding: 'Ctrl+K', enabled: !readOnly && !!activeFile,
@@ -331,7 +336,18 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           <ParticipantsList participants={participants} entries={entries} following={following} onFollow={follow} onStopFollowing={stopFollowing} />
         </aside>}
         <main className="ide-main">
-          <EditorTabs openFiles={openFiles} activeFile={activeFile} entries={entries} onSelect={openFile} onClose={closeFile} />
+          <EditorTabs
+            openFiles={openFiles}
+            activeFile={activeFile}
+            entries={entries}
+            onSelect={openFile}
+            onClose={closeFile}
+            actions={isMarkdown && (
+              <button className={`small-button tab-action${markdownPreview ? ' on' : ''}`} onClick={() => setMarkdownPreview((p) => !p)} aria-pressed={markdownPreview} data-testid="markdown-preview-toggle">
+                {markdownPreview ? 'Hide preview' : 'Preview'}
+              </button>
+            )}
+          />
           {followed && (
             <div className="follow-bar" data-testid="follow-bar" style={{ borderColor: followed.user.color }}>
               <span className="presence-dot" style={{ background: followed.user.color }} />
@@ -341,7 +357,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
             </div>
           )}
           {fileProblem && <div className="ide-banner error" role="alert">{fileProblem}</div>}
-          <div className="editor-area">
+          <div className={`editor-area${showPreview ? ' with-preview' : ''}`}>
             {session && (
               <CodeEditor
                 session={session}
@@ -369,6 +385,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 }}
               />
             )}
+            {showPreview && <MarkdownPreview key={activeFile} session={session} fileId={activeFile} />}
             {!activeFile && (
               <div className="editor-empty">
                 {snapshot?.treeLoaded ? <p className="muted">Open a file from the tree{readOnly ? '' : ', or create one'}.</p> : <p className="muted">Loading project…</p>}

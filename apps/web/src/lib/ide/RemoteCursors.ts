@@ -9,8 +9,14 @@ interface Label {
   idleTimer: ReturnType<typeof setTimeout> | null;
 }
 
-/** A name label fades out this long after its cursor last moved, so it does not hide code. */
-const LABEL_IDLE_MS = 2500;
+/**
+ * A name label shows briefly when its cursor jumps (another line, a click) or when the pointer
+ * hovers the caret, then fades: while someone types along a line it stays out of the way of the
+ * code being written.
+ */
+const LABEL_IDLE_MS = 1500;
+/** Moves along a line by at most this many columns count as typing, not a jump. */
+const TYPING_COLUMNS = 2;
 
 /**
  * Colours and name labels for other people's cursors in the active file. y-monaco draws each
@@ -23,13 +29,16 @@ export class RemoteCursors {
   private readonly styled = new Set<string>();
   private readonly labels = new Map<number, Label>();
   private file: FileConnection | null = null;
-  private readonly contentListener: monaco.IDisposable;
+  private readonly listeners: monaco.IDisposable[];
 
   constructor(private readonly editor: monaco.editor.IStandaloneCodeEditor) {
     this.style = document.createElement('style');
     this.style.dataset.owner = 'remote-cursors';
     document.head.appendChild(this.style);
-    this.contentListener = editor.onDidChangeModelContent(() => this.render());
+    this.listeners = [
+      editor.onDidChangeModelContent(() => this.render()),
+      editor.onMouseMove((e) => this.hover(e.target.position)),
+    ];
   }
 
   /** Shows the cursors of `file` (the file now in the editor), or none. */
@@ -43,7 +52,7 @@ export class RemoteCursors {
 
   dispose(): void {
     this.attach(null);
-    this.contentListener.dispose();
+    for (const l of this.listeners) l.dispose();
     this.style.remove();
   }
 
@@ -70,6 +79,13 @@ export class RemoteCursors {
     }
   };
 
+  private hover(position: monaco.IPosition | null): void {
+    if (!position) return;
+    for (const label of this.labels.values()) {
+      if (label.position.lineNumber === position.lineNumber && Math.abs(label.position.column - position.column) <= 1) this.wake(label);
+    }
+  }
+
   private wake(label: Label): void {
     label.node.classList.remove('idle');
     if (label.idleTimer) clearTimeout(label.idleTimer);
@@ -79,13 +95,13 @@ export class RemoteCursors {
   private showLabel(clientId: number, name: string, color: string, position: monaco.IPosition): void {
     const existing = this.labels.get(clientId);
     if (existing) {
-      const moved = existing.position.lineNumber !== position.lineNumber || existing.position.column !== position.column;
+      const before = existing.position;
+      const moved = before.lineNumber !== position.lineNumber || before.column !== position.column;
+      const jumped = before.lineNumber !== position.lineNumber || Math.abs(before.column - position.column) > TYPING_COLUMNS;
       existing.position = position;
       existing.node.textContent = name;
-      if (moved) {
-        this.wake(existing);
-        this.editor.layoutContentWidget(existing.widget);
-      }
+      if (jumped) this.wake(existing);
+      if (moved) this.editor.layoutContentWidget(existing.widget);
       return;
     }
     const node = document.createElement('div');
