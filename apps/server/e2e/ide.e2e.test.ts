@@ -35,14 +35,13 @@ test('quick open, command palette, panels that collapse and are remembered, tab 
 
   // Markdown renders beside its source and follows edits live.
   await a.page.getByTestId('markdown-preview').locator('h1', { hasText: 'Hello Tandem' }).waitFor();
-  await a.page.locator('.monaco-editor textarea').first().focus();
+  await a.page.locator('.monaco-editor .view-lines').click();
   await a.page.keyboard.press('Control+End');
   await a.page.keyboard.type('\n## Added live\n');
   await a.page.getByTestId('markdown-preview').locator('h2', { hasText: 'Added live' }).waitFor();
   await screenshot(a.page, 'ide-00-markdown-preview');
 
   // Ctrl+P from inside the editor: fuzzy file names, Enter opens.
-  await a.page.locator('.monaco-editor textarea').first().focus();
   await a.page.keyboard.press('Control+P');
   await a.page.getByTestId('palette-input').waitFor();
   await a.page.keyboard.type('srcidx');
@@ -77,8 +76,8 @@ test('quick open, command palette, panels that collapse and are remembered, tab 
   await a.page.getByTestId('share-button').click();
   await a.page.getByLabel('Invite role').selectOption('viewer');
   await a.page.getByTestId('share-create').dblclick();
-  const link = await a.page.getByTestId('share-link').inputValue();
-  assert.match(link, /\/invite\/[\w-]+$/);
+  const invite = await a.page.getByTestId('share-link').inputValue();
+  assert.match(invite, /\/invite\/[\w-]+$/);
   await screenshot(a.page, 'ide-02b-share');
   await a.page.keyboard.press('Escape');
   const invites = await a.page.evaluate(async (projectId) => {

@@ -133,15 +133,18 @@ test('two people review an AI edit together: it streams into both editors, B dec
   await inlineHeader(b.page, 'ready').waitFor();
   await waitFor('diff back', async () => (await b.page.locator('.tdm-add-line').count()) === 3);
 
-  // B reviews from the keyboard: ↓ selects hunk 1, R rejects it; ↓ selects hunk 2, A accepts it.
+  // B reviews from the keyboard: the first hunk is selected from the start (↓/↑ move), R rejects
+  // it and selects the next pending one, A accepts that.
   await b.page.getByTestId('review-panel').focus();
+  await b.page.locator('[data-testid=hunk][data-hunk="0"].selected').waitFor();
   await b.page.keyboard.press('ArrowDown');
+  await b.page.locator('[data-testid=hunk][data-hunk="1"].selected').waitFor();
+  await b.page.keyboard.press('ArrowUp');
   await b.page.locator('[data-testid=hunk][data-hunk="0"].selected').waitFor();
   await b.page.keyboard.press('r');
   await b.page.locator('[data-testid=hunk][data-hunk="0"][data-decision=rejected]').waitFor();
   // A sees B's decision live.
   await a.page.locator('[data-testid=hunk][data-hunk="0"][data-decision=rejected]').waitFor();
-  await b.page.keyboard.press('ArrowDown');
   await b.page.locator('[data-testid=hunk][data-hunk="1"].selected').waitFor();
   await b.page.keyboard.press('a');
 

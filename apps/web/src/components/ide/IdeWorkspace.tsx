@@ -21,6 +21,7 @@ import { ParticipantsList } from './ParticipantsList';
 import { StatusBar } from './StatusBar';
 import { SandboxPanel } from '@/components/sandbox/SandboxPanel';
 import { ReviewPanel } from '@/components/review/ReviewPanel';
+import { AiEditPrompt } from '@/components/review/AiEditPrompt';
 import { useReview } from '@/lib/review/useReview';
 import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
 import { CompletionStatusBadge } from '@/components/ai/CompletionStatusBadge';
@@ -419,6 +420,9 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
       >
         <CompletionStatusBadge projectId={projectId} />
       </StatusBar>
+      {review.prompt && (
+        <AiEditPrompt target={review.prompt} top={review.promptTop} path={entries.get(review.prompt.fileId)?.path ?? ''} onSubmit={review.request} onClose={review.closePrompt} />
+      )}
       {palette && (
         <CommandPalette
           mode={palette}

@@ -3,8 +3,10 @@ import { useState } from 'react';
 import type { EditTarget } from '@/lib/review/useReview';
 
 /** The small box that asks for an AI edit of the selected lines (or the whole file). */
-export function AiEditPrompt({ target, path, onSubmit, onClose }: {
+export function AiEditPrompt({ target, top, path, onSubmit, onClose }: {
   target: EditTarget;
+  /** Viewport position chosen beside the selected code; null: the default place. */
+  top: number | null;
   path: string;
   onSubmit(instruction: string): Promise<void>;
   onClose(): void;
@@ -27,7 +29,7 @@ export function AiEditPrompt({ target, path, onSubmit, onClose }: {
   };
   const where = target.wholeFile ? 'the whole file' : target.startLine === target.endLine ? `line ${target.startLine}` : `lines ${target.startLine}–${target.endLine}`;
   return (
-    <form className="ai-prompt" data-testid="ai-edit-prompt" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+    <form className="ai-prompt" style={top === null ? undefined : { top }} data-testid="ai-edit-prompt" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
       <div className="ai-prompt-head">
         <span className="tdm-spark">✦</span> AI edit of <strong>{where}</strong> in <code>{path}</code>
       </div>

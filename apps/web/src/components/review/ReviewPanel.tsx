@@ -6,7 +6,6 @@ import { Avatar } from '@/components/Avatar';
 import { formatMetricsText } from '@/lib/review/formatMetrics';
 import type { LiveSuggestion } from '@/lib/review/ProjectSuggestions';
 import type { Review } from '@/lib/review/useReview';
-import { AiEditPrompt } from './AiEditPrompt';
 import './review.css';
 
 type Role = 'owner' | 'editor' | 'viewer';
@@ -43,11 +42,18 @@ function mayDecide(policy: ApprovalPolicyView, role: Role | null): boolean {
  */
 export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelProps) {
   const { snapshot } = review;
-  const [cursor, setCursor] = useState<Cursor | null>(null);
+  const [chosen, setCursor] = useState<Cursor | null>(null);
   const panel = useRef<HTMLElement>(null);
 
   // Every hunk that can be navigated to, in panel order.
   const stops = useMemo(() => snapshot.open.filter((s) => s.status === 'ready').flatMap((s) => s.hunks.map((h) => ({ s, h }))), [snapshot.open]);
+  // Until someone picks a hunk (or after theirs is gone), the first pending one is selected, so
+  // A / R work at once.
+  const cursor = useMemo<Cursor | null>(() => {
+    if (chosen && stops.some((x) => x.s.id === chosen.id && x.h.index === chosen.hunk)) return chosen;
+    const first = stops.find((x) => x.h.decision === 'pending');
+    return first ? { id: first.s.id, hunk: first.h.index } : null;
+  }, [chosen, stops]);
 
   const select = useCallback((next: Cursor | null, reveal = true) => {
     setCursor(next);
@@ -79,14 +85,25 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelPro
       select({ id: next.s.id, hunk: next.h.index });
     };
     const current = at >= 0 ? stops[at] : undefined;
+    // After a decision, the next pending hunk (if any) is selected: review is A/R, A/R, …
+    const advance = () => {
+      const next = stops.find((x, i) => i > at && x.h.decision === 'pending');
+      if (next) select({ id: next.s.id, hunk: next.h.index });
+    };
     switch (e.key) {
       case 'ArrowDown': case 'j': move(1); break;
       case 'ArrowUp': case 'k': move(-1); break;
       case 'a': case 'A':
-        if (current && current.h.decision === 'pending') void review.run({ kind: current.s.policy.kind === 'n_approvals' ? 'approve' : 'acceptHunk', id: current.s.id, hunk: current.h.index });
+        if (current && current.h.decision === 'pending') {
+          void review.run({ kind: current.s.policy.kind === 'n_approvals' ? 'approve' : 'acceptHunk', id: current.s.id, hunk: current.h.index });
+          advance();
+        }
         break;
       case 'r': case 'R':
-        if (current && current.h.decision === 'pending') void review.run({ kind: 'rejectHunk', id: current.s.id, hunk: current.h.index });
+        if (current && current.h.decision === 'pending') {
+          void review.run({ kind: 'rejectHunk', id: current.s.id, hunk: current.h.index });
+          advance();
+        }
         break;
       case 'Enter':
         if (current) select({ id: current.s.id, hunk: current.h.index });
@@ -103,7 +120,6 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelPro
     return [...groups];
   }, [snapshot.open]);
 
-  const promptPath = review.prompt ? pathOf(review.prompt.fileId) : '';
   const canRequest = role === 'owner' || role === 'editor';
 
   return (
@@ -140,7 +156,6 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelPro
         )}
       </div>
       <div className="review-keys muted">↑↓ hunks · <kbd>A</kbd> accept · <kbd>R</kbd> reject · <kbd>Enter</kbd> show</div>
-      {review.prompt && <AiEditPrompt target={review.prompt} path={promptPath} onSubmit={review.request} onClose={review.closePrompt} />}
     </aside>
   );
 }

@@ -27,6 +27,8 @@ export interface Review {
   snapshot: SuggestionsSnapshot;
   /** The prompt box is open for this target. */
   prompt: EditTarget | null;
+  /** Where the prompt goes (viewport px) so it does not cover the code it will change; null: default. */
+  promptTop: number | null;
   /** Opens the prompt for the editor's selection (or the whole file). */
   openPrompt(): void;
   closePrompt(): void;
@@ -69,6 +71,7 @@ export function useReview(projectId: string, canRequest: boolean): Review {
   const diffRef = useRef<InlineDiffDecorations | null>(null);
   const fileRef = useRef<DiffFile | null>(null);
   const [prompt, setPrompt] = useState<EditTarget | null>(null);
+  const [promptTop, setPromptTop] = useState<number | null>(null);
   const [reviewRequest, setReviewRequest] = useState<{ id: string; at: number } | null>(null);
   const canRequestRef = useRef(canRequest);
   canRequestRef.current = canRequest;
@@ -95,7 +98,9 @@ export function useReview(projectId: string, canRequest: boolean): Review {
 
   const openPrompt = useCallback(() => {
     const target = currentTarget(editorRef.current, fileRef.current);
-    if (target && canRequestRef.current) setPrompt(target);
+    if (!target || !canRequestRef.current) return;
+    setPromptTop(editorRef.current && !target.wholeFile ? promptTopBeside(editorRef.current, target) : null);
+    setPrompt(target);
   }, []);
   const openPromptRef = useRef(openPrompt);
   openPromptRef.current = openPrompt;
@@ -151,6 +156,7 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     projectId,
     snapshot,
     prompt,
+    promptTop,
     openPrompt,
     closePrompt: () => setPrompt(null),
     request,
@@ -159,10 +165,26 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     reviewRequest,
     attachEditor,
     showFile,
-  }), [projectId, snapshot, prompt, openPrompt, request, run, focus, reviewRequest, attachEditor, showFile]);
+  }), [projectId, snapshot, prompt, promptTop, openPrompt, request, run, focus, reviewRequest, attachEditor, showFile]);
 }
 
 /** The selection grown to whole lines (an AI edit rewrites lines), or the whole file when nothing is selected. */
+/** Height reserved for the prompt box (px), with a gap to the code. */
+const PROMPT_HEIGHT = 118;
+const PROMPT_GAP = 6;
+
+/** Just above the selected lines if they leave room, else just below them; null when neither fits. */
+function promptTopBeside(editor: monaco.editor.IStandaloneCodeEditor, target: EditTarget): number | null {
+  const dom = editor.getDomNode();
+  if (!dom) return null;
+  const box = dom.getBoundingClientRect();
+  const first = editor.getScrolledVisiblePosition({ lineNumber: target.startLine, column: 1 });
+  const last = editor.getScrolledVisiblePosition({ lineNumber: target.endLine, column: 1 });
+  if (first && first.top - PROMPT_HEIGHT - PROMPT_GAP >= 0) return box.top + first.top - PROMPT_HEIGHT - PROMPT_GAP;
+  if (last && last.top + last.height + PROMPT_GAP + PROMPT_HEIGHT <= box.height) return box.top + last.top + last.height + PROMPT_GAP;
+  return null;
+}
+
 function currentTarget(editor: monaco.editor.IStandaloneCodeEditor | null, file: DiffFile | null): EditTarget | null {
   const model = editor?.getModel();
   const selection = editor?.getSelection();
