@@ -182,6 +182,10 @@ test('owner, editor and viewer edit one project live', async () => {
   await a.page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
   await b.page.locator('[data-testid=tab][data-path="src/util/math.js"]').waitFor({ state: 'detached' });
   await treeItem(b.page, 'src/util/math.js').waitFor({ state: 'detached' });
+  // B is told why the tab went away; A, who deleted it, is not.
+  await b.page.getByTestId('notice').filter({ hasText: '“src/util/math.js” was deleted by someone else' }).waitFor();
+  assert.equal(await a.page.getByTestId('notice').filter({ hasText: 'was deleted' }).count(), 0);
+  await b.page.getByTestId('notice').getByRole('button', { name: 'Dismiss' }).click();
 
   // Download: the zip holds every file with the live text.
   const [download] = await Promise.all([a.page.waitForEvent('download'), a.page.getByTestId('download-zip').click()]);

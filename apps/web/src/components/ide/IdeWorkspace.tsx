@@ -122,10 +122,29 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     session?.setActiveFile(activeFile);
   }, [session, activeFile]);
 
-  // Files deleted by anyone close their tabs everywhere.
+  // Files deleted by anyone close their tabs everywhere; deletions and renames of open files made
+  // by someone else are announced (your own tree edits are not).
+  const openPaths = useRef(new Map<string, string>());
+  const ownTreeEdit = useRef(false);
   useEffect(() => {
     if (!snapshot?.treeLoaded) return;
-    for (const id of openFiles) if (entries.get(id)?.kind !== 'file') closeFile(id);
+    const known = openPaths.current;
+    const news: string[] = [];
+    for (const id of openFiles) {
+      const entry = entries.get(id);
+      const before = known.get(id);
+      if (entry?.kind !== 'file') {
+        if (before && !ownTreeEdit.current) news.push(`“${before}” was deleted by someone else, so its tab was closed.`);
+        known.delete(id);
+        closeFile(id);
+      } else {
+        if (before && before !== entry.path && !ownTreeEdit.current) news.push(`“${before}” was renamed to “${entry.path}”.`);
+        known.set(id, entry.path);
+      }
+    }
+    for (const id of known.keys()) if (!openFiles.includes(id)) known.delete(id);
+    ownTreeEdit.current = false;
+    if (news.length > 0) setNotice({ kind: 'info', text: news.join(' ') });
   }, [snapshot?.treeLoaded, entries, openFiles, closeFile]);
 
   // First visit: open the README (or the first file) so the editor is not empty.
@@ -167,7 +186,10 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     },
   }), [openFile]);
 
-  const applyTreeEdit = useCallback((edit: TreeEdit) => session?.applyTreeEdit(edit), [session]);
+  const applyTreeEdit = useCallback((edit: TreeEdit) => {
+    ownTreeEdit.current = true;
+    session?.applyTreeEdit(edit);
+  }, [session]);
 
   const upload = async (files: File[]) => {
     setUploading(true);

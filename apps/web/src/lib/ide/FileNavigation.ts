@@ -32,7 +32,8 @@ export function revealPosition(editor: MonacoEditor.IStandaloneCodeEditor, line:
   const listener = editor.onDidChangeModelContent(() => {
     if ((editor.getModel()?.getLineCount() ?? 0) < line) return;
     cleanup();
-    apply();
+    // After the binding has finished applying the text (it restores the caret it saved before).
+    setTimeout(apply, 0);
   });
   const timer = setTimeout(() => {
     cleanup();
