@@ -82,13 +82,16 @@ export class ProjectSuggestions {
   }
 
   /** Runs an action; its returned view is applied at once (the event for it may come later). */
-  async act(action: () => Promise<SuggestionView>): Promise<void> {
+  /** Runs an action; its error is shown in the panel unless the caller shows it (`report: false`). */
+  async act(action: () => Promise<SuggestionView>, { report = true } = {}): Promise<void> {
     try {
       this.receiveView(await action());
       this.error = null;
     } catch (e) {
-      this.error = errorMessage(e);
-      this.changed();
+      if (report) {
+        this.error = errorMessage(e);
+        this.changed();
+      }
       throw e;
     }
   }

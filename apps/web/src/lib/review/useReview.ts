@@ -146,7 +146,8 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     const file = fileRef.current;
     if (!target || !file || !suggestions || file.fileId !== target.fileId) return;
     const range = encodeRange(file.text, target.start, target.end);
-    await suggestions.act(() => trpc.suggestions.request.mutate({ projectId, fileId: target.fileId, instruction, range: { kind: 'anchor', ...range } }));
+    // A refused request is shown in the prompt, where it was asked (not again in the panel).
+    await suggestions.act(() => trpc.suggestions.request.mutate({ projectId, fileId: target.fileId, instruction, range: { kind: 'anchor', ...range } }), { report: false });
     setPrompt(null);
   }, [projectId, prompt, suggestions]);
 
