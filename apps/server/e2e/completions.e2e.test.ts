@@ -73,6 +73,10 @@ test('ghost text streams in, Tab inserts it, a second browser sees it; a fault s
     await a.context.close();
     await b.context.close();
   });
+  // Aborted completions must not surface as uncaught errors (Monaco's "Canceled").
+  const uncaught: string[] = [];
+  a.page.on('pageerror', (e) => uncaught.push(e.message));
+  a.page.on('console', (m) => m.type() === 'error' && uncaught.push(m.text()));
   await signUp(a.page, 'Ada', 'ada-ai@example.com');
   await a.page.waitForURL(/\/projects$/);
   await a.page.getByPlaceholder('New project name').fill('Completions');
@@ -163,6 +167,7 @@ test('ghost text streams in, Tab inserts it, a second browser sees it; a fault s
   const aborted = upstream.requests.filter((r) => r.outcome === 'closed_early');
   assert.ok(aborted.every((r) => !String(r.body?.prompt).endsWith('const total = ')), 'the completion that was shown was not aborted');
   upstream.configure({ fault: null });
+  assert.deepEqual(uncaught.filter((m) => /cancel/i.test(m)), [], 'no uncaught cancellation errors while typing');
 
   // The owner sees the server's providers in the project settings.
   await a.page.goto(projectUrl + '/settings');
