@@ -30,8 +30,10 @@ import { usePanelLayout } from '@/lib/ide/usePanelLayout';
 import { useRecentFiles } from '@/lib/ide/useRecentFiles';
 import { CommandPalette, type PaletteMode } from './CommandPalette';
 import { MarkdownPreview } from './MarkdownPreview';
-import { FileNavigationContext, revealPosition, type FileNavigation } from '@/lib/ide/FileNavigation';
-import { fileIdAt } from '@/lib/ide/fileTree';
+import { FileNavigationContext, useEditorNavigation } from '@/lib/ide/FileNavigation';
+import { useOpenFileChanges } from '@/lib/ide/useOpenFileChanges';
+import { dragResize } from '@/lib/ide/dragResize';
+import { useShortcut } from '@/lib/ide/useShortcut';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -95,8 +97,6 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [palette, setPalette] = useState<PaletteMode | null>(null);
   const layout = usePanelLayout();
-  const shownFile = useRef<string | null>(null);
-  const pendingReveal = useRef<{ fileId: string; line: number; column: number } | null>(null);
 
   const showFile = useCallback((fileId: string) => {
     setTabs((t) => ({ open: t.open.includes(fileId) ? t.open : [...t.open, fileId], active: fileId }));
@@ -122,30 +122,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     session?.setActiveFile(activeFile);
   }, [session, activeFile]);
 
-  // Files deleted by anyone close their tabs everywhere; deletions and renames of open files made
-  // by someone else are announced (your own tree edits are not).
-  const openPaths = useRef(new Map<string, string>());
-  const ownTreeEdit = useRef(false);
-  useEffect(() => {
-    if (!snapshot?.treeLoaded) return;
-    const known = openPaths.current;
-    const news: string[] = [];
-    for (const id of openFiles) {
-      const entry = entries.get(id);
-      const before = known.get(id);
-      if (entry?.kind !== 'file') {
-        if (before && !ownTreeEdit.current) news.push(`“${before}” was deleted by someone else, so its tab was closed.`);
-        known.delete(id);
-        closeFile(id);
-      } else {
-        if (before && before !== entry.path && !ownTreeEdit.current) news.push(`“${before}” was renamed to “${entry.path}”.`);
-        known.set(id, entry.path);
-      }
-    }
-    for (const id of known.keys()) if (!openFiles.includes(id)) known.delete(id);
-    ownTreeEdit.current = false;
-    if (news.length > 0) setNotice({ kind: 'info', text: news.join(' ') });
-  }, [snapshot?.treeLoaded, entries, openFiles, closeFile]);
+  // Files deleted by anyone close their tabs everywhere; others' deletions and renames are announced.
+  const markOwnTreeEdit = useOpenFileChanges(!!snapshot?.treeLoaded, entries, openFiles, closeFile, (text) => setNotice({ kind: 'info', text }));
 
   // First visit: open the README (or the first file) so the editor is not empty.
   useEffect(() => {
@@ -174,22 +152,12 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   }, []);
   const stopFollowing = useCallback(() => setFollowing(null), []);
 
-  const entriesRef = useRef(entries);
-  entriesRef.current = entries;
-  const navigation = useMemo<FileNavigation>(() => ({
-    fileIdAt: (path) => fileIdAt(entriesRef.current, path),
-    openAt: (fileId, line, column) => {
-      openFile(fileId);
-      const editor = editorRef.current;
-      if (editor && shownFile.current === fileId) revealPosition(editor, line, column);
-      else pendingReveal.current = { fileId, line, column };
-    },
-  }), [openFile]);
+  const navigation = useEditorNavigation(entries, openFile, editorRef);
 
   const applyTreeEdit = useCallback((edit: TreeEdit) => {
-    ownTreeEdit.current = true;
+    markOwnTreeEdit();
     session?.applyTreeEdit(edit);
-  }, [session]);
+  }, [session, markOwnTreeEdit]);
 
   const upload = async (files: File[]) => {
     setUploading(true);
@@ -225,17 +193,10 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     document.title = [fileName, projectName, 'Tandem'].filter(Boolean).join(' — ');
   }, [activePath, projectName]);
 
-  // Ctrl/Cmd+P: quick open; Ctrl/Cmd+Shift+P: command palette (before Monaco or the browser see them).
-  useEffect(() => {
-    const onKeyDown = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== 'p') return;
-      e.preventDefault();
-      e.stopPropagation();
-      setPalette(e.shiftKey ? 'commands' : 'files');
-    };
-    window.addEventListener('keydown', onKeyDown, { capture: true });
-    return () => window.removeEventListener('keydown', onKeyDown, { capture: true });
-  }, []);
+  // Ctrl/Cmd+P: quick open; Ctrl/Cmd+Shift+P: command palette; Ctrl/Cmd+B: file tree (as in VS Code).
+  useShortcut('p', false, () => setPalette('files'));
+  useShortcut('p', true, () => setPalette('commands'));
+  useShortcut('b', false, layout.toggleSidebar);
 
   const paletteFiles = useMemo(() => {
     const rank = new Map(recent.map((id, i) => [id, i]));
@@ -268,31 +229,6 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   ];
   useIdeCommands(workspaceCommands);
 
-  // Ctrl/Cmd+B toggles the file tree, as in VS Code.
-  const toggleSidebar = layout.toggleSidebar;
-  useEffect(() => {
-    const onKeyDown = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey || e.key.toLowerCase() !== 'b') return;
-      e.preventDefault();
-      e.stopPropagation();
-      toggleSidebar();
-    };
-    window.addEventListener('keydown', onKeyDown, { capture: true });
-    return () => window.removeEventListener('keydown', onKeyDown, { capture: true });
-  }, [toggleSidebar]);
-
-  const startSidebarResize = (e: React.PointerEvent) => {
-    e.preventDefault();
-    const startX = e.clientX;
-    const startWidth = layout.sidebarWidth;
-    const move = (ev: PointerEvent) => layout.setSidebarWidth(startWidth + ev.clientX - startX);
-    const up = () => {
-      window.removeEventListener('pointermove', move);
-      window.removeEventListener('pointerup', up);
-    };
-    window.addEventListener('pointermove', move);
-    window.addEventListener('pointerup', up);
-  };
   const fileProblem = activeFile ? snapshot?.fileProblems.get(activeFile) : undefined;
 
   if (project.error) {
@@ -346,7 +282,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
         style={{ gridTemplateColumns: `${layout.sidebarOpen ? `${layout.sidebarWidth}px ` : ''}minmax(0, 1fr)${role && layout.reviewOpen ? ' var(--review-width)' : ''}` }}
       >
         {layout.sidebarOpen && <aside className="ide-sidebar" data-testid="sidebar">
-          <div className="ide-sidebar-resize" onPointerDown={startSidebarResize} role="separator" aria-orientation="vertical" aria-label="Resize file tree" />
+          <div className="ide-sidebar-resize" onPointerDown={(e) => dragResize(e, 'x', layout.sidebarWidth, layout.setSidebarWidth)} role="separator" aria-orientation="vertical" aria-label="Resize file tree" />
           <FileTree
             entries={entries}
             loaded={!!snapshot?.treeLoaded}
@@ -397,12 +333,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   completions.attachEditor(editor);
                 }}
                 onShownFile={(file) => {
-                  shownFile.current = file?.fileId ?? null;
-                  const reveal = pendingReveal.current;
-                  if (reveal && file?.fileId === reveal.fileId && editorRef.current) {
-                    pendingReveal.current = null;
-                    revealPosition(editorRef.current, reveal.line, reveal.column);
-                  }
+                  navigation.shown(file?.fileId ?? null);
                   review.showFile(file);
                   completions.showFile(file);
                 }}

@@ -5,6 +5,7 @@ import { useProjectStream } from '@/lib/useProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
 import { useQuery } from '@/lib/useQuery';
 import { useIdeCommands } from '@/lib/ide/CommandRegistry';
+import { dragResize } from '@/lib/ide/dragResize';
 import { RunOutputView } from './RunOutputView';
 import { TerminalPane } from './TerminalPane';
 import { useRuns } from './useRuns';
@@ -104,18 +105,8 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
     { id: 'view.togglePanel', label: collapsed ? 'Show Bottom Panel' : 'Hide Bottom Panel', run: () => setCollapsed((c) => !c) },
   ]);
 
-  const startResize = (e: React.PointerEvent) => {
-    e.preventDefault();
-    const startY = e.clientY;
-    const startHeight = height;
-    const move = (ev: PointerEvent) => setHeight(Math.max(MIN_HEIGHT, Math.min(window.innerHeight - 200, startHeight + startY - ev.clientY)));
-    const up = () => {
-      window.removeEventListener('pointermove', move);
-      window.removeEventListener('pointerup', up);
-    };
-    window.addEventListener('pointermove', move);
-    window.addEventListener('pointerup', up);
-  };
+  const startResize = (e: React.PointerEvent) =>
+    dragResize(e, 'y', height, (h) => setHeight(Math.max(MIN_HEIGHT, Math.min(window.innerHeight - 200, h))), -1);
 
   const runTitle = !available
     ? status.data ? 'Running code is disabled on this server' : 'Checking the sandbox…'
