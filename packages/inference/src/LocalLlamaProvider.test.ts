@@ -75,9 +75,10 @@ test('requests queue on the single sequence, and a queued request can be cancell
   assert.ok(after.at(-1)?.type === 'finish');
 });
 
-test('FIM needs a model with FIM tokens; the tiny model has none', async () => {
-  await assert.rejects(collect(provider.generate({ mode: 'fim', prefix: 'a', suffix: 'b' })),
-    (e: unknown) => e instanceof InferenceError && e.kind === 'unsupported' && /FIM tokens/.test(e.message));
+test('FIM on a model without FIM tokens (the tiny one) falls back to continuing the prefix; FIM turned off is refused', async () => {
+  const chunks = await collect(provider.generate({ mode: 'fim', prefix: 'function add(a, b) {', suffix: '}', maxTokens: 4 }));
+  assert.ok(chunks.some((c) => c.type === 'text'), 'text was generated');
+  assert.deepEqual(chunks.at(-1), { type: 'finish', reason: 'length' });
   const noFim = new LocalLlamaProvider({ kind: 'local-llama', id: 'x', modelPath: MODEL_PATH });
   await assert.rejects(collect(noFim.generate({ mode: 'fim', prefix: 'a', suffix: 'b' })),
     (e: unknown) => e instanceof InferenceError && e.kind === 'unsupported');

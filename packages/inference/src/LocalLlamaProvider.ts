@@ -22,7 +22,7 @@ export interface LocalLlamaConfig {
   threads?: number;
   /** Prompt tokens evaluated per batch. Default 512 (node-llama-cpp's default). */
   batchSize?: number;
-  /** Accept `mode: 'fim'`. Also needs a model with FIM tokens (checked at request time). */
+  /** Accept `mode: 'fim'`. A model without FIM tokens continues the prefix instead (no suffix). */
   fim?: boolean;
   /** Applied when a request gives no `maxTokens`. Default 512. */
   defaultMaxTokens?: number;
@@ -175,10 +175,11 @@ export class LocalLlamaProvider implements InferenceProvider {
         stopReason = response.metadata.stopReason;
       } else {
         loaded.completion ??= new loaded.lib.LlamaCompletion({ contextSequence: loaded.sequence, autoDisposeSequence: false });
-        if (!loaded.completion.infillSupported) {
-          throw new InferenceError('unsupported', `The local model "${this.label}" cannot fill in the middle (it has no FIM tokens). Use a code model such as Qwen2.5-Coder.`);
-        }
-        const response = await loaded.completion.generateInfillCompletionWithMeta(request.prefix, request.suffix, callbacks);
+        // A model without FIM tokens cannot see the suffix; continuing the prefix still gives a
+        // useful completion (instead of failing every request).
+        const response = loaded.completion.infillSupported
+          ? await loaded.completion.generateInfillCompletionWithMeta(request.prefix, request.suffix, callbacks)
+          : await loaded.completion.generateCompletionWithMeta(request.prefix, callbacks);
         stopReason = response.metadata.stopReason;
       }
       const used = loaded.lib.TokenMeter.diff(loaded.sequence.tokenMeter, meterBefore);
