@@ -118,5 +118,29 @@ test('quick open, command palette, panels that collapse and are remembered, tab 
   await a.page.getByTestId('toggle-review').click();
   await a.page.getByTestId('review-panel').waitFor();
   await screenshot(a.page, 'ide-04-800px-review-open');
+
+  // Settings: destructive actions ask in the page (no native confirm()); Cancel / Esc change nothing;
+  // a double click on "Create invite link" makes one link.
+  await a.page.setViewportSize({ width: 1440, height: 900 });
+  await a.page.goto(url + '/settings');
+  await a.page.getByRole('button', { name: 'Leave' }).click();
+  const dialog = a.page.locator('dialog.confirm-dialog');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent() ?? '', /Leave “Compiler”\?/);
+  await screenshot(a.page, 'ide-05-confirm-leave');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await a.page.getByRole('button', { name: 'Delete project' }).click();
+  await dialog.waitFor();
+  await a.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await a.page.getByTestId('member-row').count(), 1, 'still a member');
+  await a.page.getByRole('button', { name: 'Create invite link' }).dblclick();
+  await a.page.getByTestId('invite-link').waitFor();
+  await waitFor('the invite list', async () => (await a.page.locator('td').filter({ hasText: /^editor$/ }).count()) >= 1);
+  await new Promise((r) => setTimeout(r, 500)); // a second request would have landed by now
+  await a.page.reload();
+  await a.page.getByTestId('member-row').waitFor();
+  assert.equal(await a.page.locator('td .badge.editor').count(), 1, 'one editor invite link from a double click');
   await a.context.close();
 });

@@ -6,6 +6,7 @@
 export function installMonacoEnvironment(): void {
   const scope = self as unknown as { MonacoEnvironment?: { getWorker(workerId: string, label: string): Worker } };
   if (scope.MonacoEnvironment) return;
+  ignoreMonacoCancellations();
   scope.MonacoEnvironment = {
     getWorker(_workerId: string, label: string): Worker {
       switch (label) {
@@ -27,4 +28,18 @@ export function installMonacoEnvironment(): void {
       }
     },
   };
+}
+
+/**
+ * Monaco cancels its own pending work with a `CancellationError` (name and message "Canceled"),
+ * and some of its async callbacks let that rejection go unhandled (e.g. the inline-completion
+ * controller's 50 ms screen-reader delay when the ghost text changes again). VS Code's global error
+ * handler ignores these; without one, every keystroke during streamed completions logged an
+ * "Uncaught (in promise) Canceled". Only that exact error is swallowed; anything else still surfaces.
+ */
+function ignoreMonacoCancellations(): void {
+  window.addEventListener('unhandledrejection', (event) => {
+    const reason: unknown = event.reason;
+    if (reason instanceof Error && reason.name === 'Canceled' && reason.message === 'Canceled') event.preventDefault();
+  });
 }

@@ -10,6 +10,7 @@ import { useQuery } from '@/lib/useQuery';
 import { RunCommandSettings } from '@/components/sandbox/RunCommandSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
+import { useConfirm } from '@/components/ConfirmDialog';
 
 type Role = 'owner' | 'editor' | 'viewer';
 
@@ -23,6 +24,8 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
   const invites = useQuery(() => (isOwner ? trpc.invites.list.query({ projectId }) : Promise.resolve([])), [projectId, isOwner]);
   const [error, setError] = useState<string | null>(null);
   const [newLink, setNewLink] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const { ask, dialog } = useConfirm();
 
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
@@ -37,10 +40,12 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
   const createInvite = (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
+    if (creating) return; // a double click makes one link
+    setCreating(true);
     return act(async () => {
       const inv = await trpc.invites.create.mutate({ projectId, role: f.get('role') as Role, expiresInHours: Number(f.get('expires')) });
       setNewLink(inv.url);
-    });
+    }).finally(() => setCreating(false));
   };
 
   const rename = (e: React.FormEvent<HTMLFormElement>) => {
@@ -74,7 +79,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
             <tbody>
               {members.data.map((m) => (
                 <tr key={m.id} data-testid="member-row">
-                  <td><span className="row"><Avatar name={m.name} id={m.id} />{m.name}{m.id === me?.id && <span className="muted small">(you)</span>}</span></td>
+                  <td><span className="row member-name"><Avatar name={m.name} id={m.id} /><span className="ellipsis" title={m.name}>{m.name}</span>{m.id === me?.id && <span className="muted small">(you)</span>}</span></td>
                   <td className="muted">{m.email}</td>
                   <td>
                     {isOwner ? (
@@ -85,10 +90,17 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
                   </td>
                   <td style={{ textAlign: 'right' }}>
                     {(isOwner || m.id === me?.id) && (
-                      <button className="danger" onClick={() => act(async () => {
-                        await trpc.members.remove.mutate({ projectId, userId: m.id });
-                        if (m.id === me?.id) router.replace('/projects');
-                      })}>{m.id === me?.id ? 'Leave' : 'Remove'}</button>
+                      <button className="danger" onClick={async () => {
+                        const self = m.id === me?.id;
+                        const ok = await ask(self
+                          ? { title: `Leave “${p.name}”?`, body: 'You lose access until someone invites you again.', confirm: 'Leave', danger: true }
+                          : { title: `Remove ${m.name}?`, body: `${m.name} loses access to “${p.name}” at once; their open editors are disconnected.`, confirm: 'Remove', danger: true });
+                        if (!ok) return;
+                        await act(async () => {
+                          await trpc.members.remove.mutate({ projectId, userId: m.id });
+                          if (self) router.replace('/projects');
+                        });
+                      }}>{m.id === me?.id ? 'Leave' : 'Remove'}</button>
                     )}
                   </td>
                 </tr>
@@ -107,7 +119,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
               <label style={{ flexDirection: 'row', alignItems: 'center' }}>Expires in
                 <select name="expires" defaultValue="72"><option value="1">1 hour</option><option value="24">1 day</option><option value="72">3 days</option><option value="168">7 days</option><option value="720">30 days</option></select>
               </label>
-              <button className="primary" type="submit">Create invite link</button>
+              <button className="primary" type="submit" disabled={creating}>Create invite link</button>
             </form>
             {newLink && (
               <div className="stack" style={{ gap: 6 }}>
@@ -149,16 +161,16 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
             </form>
             {isOwner && (
               <div className="row">
-                <button className="danger" onClick={() => {
-                  if (confirm(`Delete "${p.name}" and all its files for everyone?`)) {
-                    void act(async () => { await trpc.projects.delete.mutate({ projectId }); router.replace('/projects'); });
-                  }
+                <button className="danger" onClick={async () => {
+                  const ok = await ask({ title: `Delete “${p.name}”?`, body: 'All its files, runs and AI history are deleted for everyone. This cannot be undone.', confirm: 'Delete project', danger: true });
+                  if (ok) await act(async () => { await trpc.projects.delete.mutate({ projectId }); router.replace('/projects'); });
                 }}>Delete project</button>
               </div>
             )}
           </section>
         )}
       </main>
+      {dialog}
     </>
   );
 }
