@@ -16,3 +16,6 @@ export {
   RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT,
   type GeneratedImported, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
 } from './sandbox/sandboxEvents.ts';
+export { ProjectSearch, ProjectReplaceOrigin, type ReplaceResult } from './search/ProjectSearch.ts';
+export { SearchWorkers } from './search/SearchWorkers.ts';
+export type { SearchOutcome, FileMatch, SearchQuery } from './search/findMatches.ts';

@@ -48,9 +48,14 @@ export class LiveProjectFiles {
 
   /** Every file's current text. */
   async read(projectId: string): Promise<ProjectFile[]> {
+    return (await this.readWithIds(projectId)).map(({ path, content }) => ({ path, content }));
+  }
+
+  /** Every file's current text and document id, sorted by path. */
+  async readWithIds(projectId: string): Promise<(ProjectFile & { fileId: string })[]> {
     const entries = await this.tree(projectId);
     const files = [...entries].filter(([, e]) => e.kind === 'file');
-    const out: ProjectFile[] = [];
+    const out: (ProjectFile & { fileId: string })[] = [];
     for (let i = 0; i < files.length; i += PARALLEL_DOCUMENTS) {
       await Promise.all(files.slice(i, i + PARALLEL_DOCUMENTS).map(async ([fileId, entry]) => {
         let content = '';
@@ -58,7 +63,7 @@ export class LiveProjectFiles {
         await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
           content = doc.getText(FILE_TEXT).toString();
         });
-        out.push({ path: entry.path, content });
+        out.push({ fileId, path: entry.path, content });
       }));
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { AppError } from '@tandem/protocol';
+import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
+import { id } from '../inputs.ts';
+import type { ProjectSearch } from '../search/ProjectSearch.ts';
+
+const query = {
+  projectId: id,
+  pattern: z.string().min(1, 'Enter something to search for.').max(500),
+  regex: z.boolean().default(false),
+  caseSensitive: z.boolean().default(false),
+  wholeWord: z.boolean().default(false),
+  include: z.string().max(500).default(''),
+  exclude: z.string().max(500).default(''),
+};
+
+function search(ctx: Context): ProjectSearch {
+  if (!ctx.services.search) throw new AppError('UNAVAILABLE', 'Search is not available on this server.');
+  return ctx.services.search;
+}
+
+/**
+ * Search and replace across a project's files. find: any member; replace and undo: editors and
+ * owners. Runs on the project's home node (declared in the cluster's project-bound procedures),
+ * where replace's undo records live.
+ */
+export const searchRouter = router({
+  find: protectedProcedure.input(z.object(query)).query(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    const { projectId, ...q } = input;
+    const outcome = await search(ctx).search(projectId, q, ctx.user);
+    if (outcome.invalid) throw new AppError('BAD_INPUT', `Not a valid search: ${outcome.invalid}`);
+    return outcome;
+  }),
+
+  replace: protectedProcedure
+    .input(z.object({ ...query, replacement: z.string().max(10_000), only: z.object({ path: z.string().min(1).max(1024), start: z.number().int().min(0) }).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'editor');
+      const { projectId, replacement, only, ...q } = input;
+      return search(ctx).replace(projectId, q, replacement, ctx.user, only);
+    }),
+
+  undo: protectedProcedure.input(z.object({ projectId: id, replaceId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'editor');
+    return search(ctx).undo(input.projectId, input.replaceId, ctx.user);
+  }),
+});
