@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
 
 let server: RunningServer;
 let browser: Browser;
@@ -142,5 +142,87 @@ test('quick open, command palette, panels that collapse and are remembered, tab 
   await a.page.reload();
   await a.page.getByTestId('member-row').waitFor();
   assert.equal(await a.page.locator('td .badge.editor').count(), 1, 'one editor invite link from a double click');
+  await a.context.close();
+});
+
+test('search across the project, replace all seen live by a second person, undo', async () => {
+  const a = await newUser(browser, server.url);
+  await signUp(a.page, 'Edsger Dijkstra', 'edsger@example.com');
+  const url = await createProject(a.page, 'Searchable');
+  const projectId = url.split('/').pop()!;
+  const invite = await a.page.evaluate(async (projectId) => {
+    const r = await fetch('/api/trpc/invites.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projectId, role: 'editor' }) });
+    return ((await r.json()) as { result: { data: { url: string } } }).result.data.url;
+  }, projectId);
+  const b = await newUser(browser, server.url);
+  await signUp(b.page, 'Barbara Liskov', 'barbara@example.com', new URL(invite).pathname);
+  await b.page.getByRole('button', { name: 'Join project' }).click();
+  await b.page.waitForURL(url);
+  await openFile(b.page, 'src/index.js');
+
+  // Ctrl+Shift+F opens the search view with the query focused; results are grouped by file.
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Shift+F');
+  await a.page.getByTestId('search-input').waitFor();
+  await a.page.keyboard.type('greet');
+  await a.page.getByTitle('Match whole word').click();
+  await waitFor('grouped results', async () => (await a.page.getByTestId('search-file').count()) === 2);
+  assert.deepEqual(await a.page.getByTestId('search-file').evaluateAll((els) => els.map((e) => e.getAttribute('data-path'))), ['src/greet.js', 'src/index.js']);
+  await screenshot(a.page, 'ide-06-search');
+
+  // A result opens its file at the match.
+  await a.page.getByTestId('search-file').filter({ hasText: 'greet.js' }).getByTestId('search-match').first().click();
+  await waitFor('greet.js to open', async () => (await activeTabPath(a.page)) === 'src/greet.js');
+
+  // Replace all: B sees it in the open editor at once; Undo puts it back for both.
+  await a.page.getByLabel('Toggle replace').click();
+  await a.page.getByTestId('replace-input').fill('welcome');
+  await a.page.getByTestId('replace-all').click();
+  await a.page.getByTestId('replace-summary').waitFor();
+  assert.match(await a.page.getByTestId('replace-summary').textContent() ?? '', /Replaced 5 in 2 files/);
+  await waitFor('B to see the replace', async () => (await editorValue(b.page)).includes("console.log(welcome('Tandem'))"));
+  await screenshot(b.page, 'ide-07-replace-seen-by-b');
+  await a.page.setViewportSize({ width: 800, height: 700 });
+  await screenshot(a.page, 'ide-08-search-800px');
+  await a.page.getByTestId('replace-undo').click();
+  await waitFor('B to see the undo', async () => (await editorValue(b.page)).includes("console.log(greet('Tandem'))"));
+  await a.context.close();
+  await b.context.close();
+});
+
+test('code intelligence across files: go to definition opens the other file, type errors from another file reach the Problems list', async () => {
+  const a = await newUser(browser, server.url);
+  await signUp(a.page, 'Anders Hejlsberg', 'anders@example.com');
+  const url = await createProject(a.page, 'Typed');
+  const projectId = url.split('/').pop()!;
+  await a.page.evaluate(async (projectId) => {
+    const form = new FormData();
+    form.append('files', new File(['export const answer: number = 42;\n'], 'util.ts'), 'src/util.ts');
+    form.append('files', new File(["import { answer } from './util';\n\nexport const label: string = answer;\n"], 'main.ts'), 'src/main.ts');
+    const r = await fetch(`/api/projects/${projectId}/upload`, { method: 'POST', body: form });
+    if (!r.ok) throw new Error(await r.text());
+  }, projectId);
+
+  // JS: F12 on greet (imported from ./greet.js) opens greet.js at the definition.
+  await openFile(a.page, 'src/index.js');
+  await waitFor('index.js text', async () => (await editorValue(a.page)).includes("greet('Tandem')"));
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  for (let i = 0; i < 2; i++) await a.page.keyboard.press('ArrowDown');
+  await a.page.keyboard.press('Home');
+  for (let i = 0; i < 14; i++) await a.page.keyboard.press('ArrowRight'); // on "greet" in console.log(greet(…))
+  await waitFor('go to definition to open greet.js', async () => {
+    await a.page.keyboard.press('F12');
+    return (await activeTabPath(a.page)) === 'src/greet.js';
+  }, 20_000);
+
+  // TS: the error in main.ts comes from util.ts's type; it is listed without opening main.ts.
+  await waitFor('the cross-file type error in Problems', async () => /⊗ 1/.test(await a.page.getByTestId('problems-button').textContent() ?? ''), 30_000);
+  await a.page.getByTestId('problems-button').click();
+  const problem = a.page.getByTestId('problem').first();
+  assert.match(await problem.textContent() ?? '', /Type 'number' is not assignable to type 'string'/);
+  await screenshot(a.page, 'ide-09-problems');
+  await problem.click();
+  await waitFor('main.ts to open at the error', async () => (await activeTabPath(a.page)) === 'src/main.ts');
   await a.context.close();
 });

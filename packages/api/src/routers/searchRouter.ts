@@ -41,6 +41,12 @@ export const searchRouter = router({
       return search(ctx).replace(projectId, q, replacement, ctx.user, only);
     }),
 
+  /** Sources for the editor's cross-file code intelligence (any member). */
+  sources: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    return search(ctx).sources(input.projectId);
+  }),
+
   undo: protectedProcedure.input(z.object({ projectId: id, replaceId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'editor');
     return search(ctx).undo(input.projectId, input.replaceId, ctx.user);

@@ -9,6 +9,9 @@ import type { SearchWorkers } from './SearchWorkers.ts';
 export const SEARCH_LIMITS: SearchLimits = { maxMatches: 2000, maxMatchesPerFile: 500, previewChars: 160 };
 /** Replace-all changes at most this many places at once (a bigger one is refused, not cut short). */
 const MAX_REPLACEMENTS = 10_000;
+const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
+const MAX_SOURCE_FILES = 1000;
+const MAX_SOURCE_CHARS = 8 * 1024 * 1024;
 /** Undo records kept per project (the newest). */
 const UNDO_RECORDS = 20;
 
@@ -45,6 +48,26 @@ export class ProjectSearch {
   async search(projectId: string, query: SearchQuery, user: SyncUser): Promise<SearchOutcome> {
     const files = await this.deps.files.read(projectId);
     return this.deps.workers.run(user.id, files, query, SEARCH_LIMITS, null);
+  }
+
+  /**
+   * The project's JavaScript/TypeScript sources and JSON files (for the editor's code intelligence,
+   * which needs every file a module may import), within limits; `truncated` says some were left out.
+   */
+  async sources(projectId: string): Promise<{ files: { path: string; content: string }[]; truncated: boolean }> {
+    const files: { path: string; content: string }[] = [];
+    let bytes = 0;
+    let truncated = false;
+    for (const f of await this.deps.files.read(projectId)) {
+      if (!SOURCE_FILE.test(f.path) || /(^|\/)node_modules\//.test(f.path)) continue;
+      if (files.length >= MAX_SOURCE_FILES || bytes + f.content.length > MAX_SOURCE_CHARS) {
+        truncated = true;
+        continue;
+      }
+      bytes += f.content.length;
+      files.push(f);
+    }
+    return { files, truncated };
   }
 
   /**

@@ -3,6 +3,8 @@ import { useEffect, useRef } from 'react';
 import * as monaco from 'monaco-editor';
 import type { TreeEntries } from '@/lib/ide/fileTree';
 import { EditorFileBinding } from '@/lib/ide/EditorFileBinding';
+import { ProjectModels } from '@/lib/ide/ProjectModels';
+import { CodeIntelligence } from '@/lib/ide/CodeIntelligence';
 import { installMonacoEnvironment } from '@/lib/ide/monacoEnvironment';
 import { cursorHeadIndex, cursorOfSession } from '@/lib/ide/presence';
 import type { FileConnection, ProjectSession } from '@/lib/ide/ProjectSession';
@@ -17,6 +19,7 @@ export interface CursorPosition {
 }
 
 export interface CodeEditorProps {
+  projectId: string;
   session: ProjectSession;
   /** Open tabs (file ids), each with a live connection while open. */
   openFiles: string[];
@@ -32,6 +35,8 @@ export interface CodeEditorProps {
   onEditor?(editor: monaco.editor.IStandaloneCodeEditor | null): void;
   /** The file now shown (its model is set), or null. */
   onShownFile?(file: FileConnection | null): void;
+  /** Go to definition / references into another file: open its tab there. False if not a project file. */
+  onOpenPath?(path: string, position: { line: number; column: number } | null): boolean;
 }
 
 const THEME = 'tandem-dark';
@@ -46,6 +51,8 @@ export default function CodeEditor(props: CodeEditorProps) {
   const cursorsRef = useRef<RemoteCursors | null>(null);
   const bindings = useRef(new Map<string, EditorFileBinding>());
   const shown = useRef<string | null>(null);
+  const models = useRef<ProjectModels | null>(null);
+  const intelligenceRef = useRef<CodeIntelligence | null>(null);
   const latest = useRef(props);
   latest.current = props;
 
@@ -74,6 +81,11 @@ export default function CodeEditor(props: CodeEditorProps) {
       padding: { top: 8 },
     });
     editorRef.current = editor;
+    models.current = new ProjectModels();
+    const intelligence = new CodeIntelligence(latest.current.projectId, models.current, {
+      open: (path, position) => latest.current.onOpenPath?.(path, position) ?? false,
+    });
+    intelligenceRef.current = intelligence;
     latest.current.onEditor?.(editor);
     const cursors = new RemoteCursors(editor);
     cursorsRef.current = cursors;
@@ -111,6 +123,10 @@ export default function CodeEditor(props: CodeEditorProps) {
         latest.current.session.releaseFile(fileId);
       }
       open.clear();
+      intelligence.dispose();
+      intelligenceRef.current = null;
+      models.current?.dispose();
+      models.current = null;
       editor.dispose();
       editorRef.current = null;
       // React may mount again (StrictMode in dev): nothing is shown in the next editor yet.
@@ -126,7 +142,7 @@ export default function CodeEditor(props: CodeEditorProps) {
     for (const fileId of openFiles) {
       if (open.has(fileId)) continue;
       const file = session.acquireFile(fileId);
-      open.set(fileId, new EditorFileBinding(file, entries.get(fileId)?.path ?? '', editor));
+      open.set(fileId, new EditorFileBinding(file, entries.get(fileId)?.path ?? '', editor, models.current!));
     }
     for (const [fileId, binding] of open) {
       if (openFiles.includes(fileId)) continue;
@@ -141,9 +157,18 @@ export default function CodeEditor(props: CodeEditorProps) {
     }
     for (const [fileId, binding] of open) {
       const path = entries.get(fileId)?.path;
-      if (path) binding.setPath(path);
+      if (path && binding.setPath(path) && shown.current === fileId) {
+        editor.setModel(binding.model);
+        binding.activated();
+      }
     }
   }, [session, openFiles, entries]);
+
+  // Files created, renamed or deleted: the code intelligence reloads the project's sources.
+  useEffect(() => {
+    const timer = setTimeout(() => void intelligenceRef.current?.refresh(), 500);
+    return () => clearTimeout(timer);
+  }, [entries]);
 
   // Show the active tab.
   useEffect(() => {

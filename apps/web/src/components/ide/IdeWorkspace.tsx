@@ -7,15 +7,16 @@ import type { editor as MonacoEditor } from 'monaco-editor';
 import { languageForPath } from '@tandem/protocol';
 import { userColor } from '@/components/Avatar';
 import type { TreeEdit } from '@/lib/ide/fileTree';
-import type { Participant } from '@/lib/ide/presence';
-import { describeUpload, uploadFiles } from '@/lib/ide/uploadFiles';
+import { presenceOf, type Participant } from '@/lib/ide/presence';
+import { useUpload } from '@/lib/ide/uploadFiles';
 import { useProjectSession } from '@/lib/ide/useProjectSession';
 import { trpc } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import type { CursorPosition } from './CodeEditor';
 import { EditorTabs } from './EditorTabs';
-import { FileTree } from './FileTree';
+import { IdeSidebar, type SidebarView } from './IdeSidebar';
+import { ProblemsButton } from './ProblemsButton';
 import { IdeTopBar } from './IdeTopBar';
 import { ParticipantsList } from './ParticipantsList';
 import { StatusBar } from './StatusBar';
@@ -34,6 +35,7 @@ import { FileNavigationContext, useEditorNavigation } from '@/lib/ide/FileNaviga
 import { useOpenFileChanges } from '@/lib/ide/useOpenFileChanges';
 import { dragResize } from '@/lib/ide/dragResize';
 import { useShortcut } from '@/lib/ide/useShortcut';
+import { useDocumentTitle } from '@/lib/ide/useDocumentTitle';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -92,7 +94,6 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const { open: openFiles, active: activeFile } = tabs;
   const [following, setFollowing] = useState<number | null>(null);
   const [cursor, setCursor] = useState<CursorPosition | null>(null);
-  const [uploading, setUploading] = useState(false);
   const autoOpened = useRef(false);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [palette, setPalette] = useState<PaletteMode | null>(null);
@@ -159,26 +160,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     session?.applyTreeEdit(edit);
   }, [session, markOwnTreeEdit]);
 
-  const upload = async (files: File[]) => {
-    setUploading(true);
-    try {
-      const result = await uploadFiles(projectId, files);
-      setNotice({ kind: result.skipped.length > 0 ? 'warn' : 'info', text: describeUpload(result) });
-    } catch (e) {
-      setNotice({ kind: 'error', text: (e as Error).message });
-    } finally {
-      setUploading(false);
-    }
-  };
-
-  const presenceByFile = useMemo(() => {
-    const map = new Map<string, Participant[]>();
-    for (const p of participants) {
-      if (p.isSelf || !p.activeFile) continue;
-      map.set(p.activeFile, [...(map.get(p.activeFile) ?? []), p]);
-    }
-    return map;
-  }, [participants]);
+  const { uploading, upload } = useUpload(projectId, setNotice);
+  const presenceByFile = useMemo(() => presenceOf(participants), [participants]);
 
   const activePath = activeFile ? entries.get(activeFile)?.path ?? null : null;
   const recent = useRecentFiles(projectId, activeFile);
@@ -186,17 +169,20 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const isMarkdown = !!activePath && /\.(md|markdown)$/i.test(activePath);
   const showPreview = isMarkdown && markdownPreview && !!activeFile && !!session;
 
-  // The browser tab names the project and the file.
-  const projectName = project.data?.name;
-  useEffect(() => {
-    const fileName = activePath?.slice(activePath.lastIndexOf('/') + 1);
-    document.title = [fileName, projectName, 'Tandem'].filter(Boolean).join(' — ');
-  }, [activePath, projectName]);
+  useDocumentTitle(activePath, project.data?.name);
 
   // Ctrl/Cmd+P: quick open; Ctrl/Cmd+Shift+P: command palette; Ctrl/Cmd+B: file tree (as in VS Code).
   useShortcut('p', false, () => setPalette('files'));
   useShortcut('p', true, () => setPalette('commands'));
   useShortcut('b', false, layout.toggleSidebar);
+  const [sidebarView, setSidebarView] = useState<SidebarView>('files');
+  const [searchFocus, setSearchFocus] = useState(0);
+  const findInFiles = () => {
+    layout.showSidebar();
+    setSidebarView('search');
+    setSearchFocus((n) => n + 1);
+  };
+  useShortcut('f', true, findInFiles);
 
   const paletteFiles = useMemo(() => {
     const rank = new Map(recent.map((id, i) => [id, i]));
@@ -214,6 +200,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   };
   const workspaceCommands: IdeCommand[] = [
     { id: 'files.quickOpen', label: 'Go to File…', keybinding: 'Ctrl+P', run: () => setPalette('files') },
+    { id: 'search.findInFiles', label: 'Search: Find in Files', keybinding: 'Ctrl+Shift+F', run: findInFiles },
     { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
@@ -283,16 +270,17 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
       >
         {layout.sidebarOpen && <aside className="ide-sidebar" data-testid="sidebar">
           <div className="ide-sidebar-resize" onPointerDown={(e) => dragResize(e, 'x', layout.sidebarWidth, layout.setSidebarWidth)} role="separator" aria-orientation="vertical" aria-label="Resize file tree" />
-          <FileTree
-            entries={entries}
-            loaded={!!snapshot?.treeLoaded}
-            canEdit={!readOnly && !!snapshot?.treeLoaded}
-            activeFile={activeFile}
-            presence={presenceByFile}
-            onOpen={openFile}
-            onApply={applyTreeEdit}
-          />
-          <ParticipantsList participants={participants} entries={entries} following={following} onFollow={follow} onStopFollowing={stopFollowing} />
+          <FileNavigationContext.Provider value={navigation}>
+            <IdeSidebar
+              view={sidebarView}
+              onView={setSidebarView}
+              projectId={projectId}
+              canReplace={!readOnly}
+              searchFocus={searchFocus}
+              tree={{ entries, loaded: !!snapshot?.treeLoaded, canEdit: !readOnly && !!snapshot?.treeLoaded, activeFile, presence: presenceByFile, onOpen: openFile, onApply: applyTreeEdit }}
+              footer={<ParticipantsList participants={participants} entries={entries} following={following} onFollow={follow} onStopFollowing={stopFollowing} />}
+            />
+          </FileNavigationContext.Provider>
         </aside>}
         <main className="ide-main">
           <EditorTabs
@@ -319,6 +307,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           <div className={`editor-area${showPreview ? ' with-preview' : ''}`}>
             {session && (
               <CodeEditor
+                projectId={projectId}
                 session={session}
                 openFiles={openFiles}
                 activeFile={activeFile}
@@ -331,6 +320,13 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   editorRef.current = editor;
                   review.attachEditor(editor);
                   completions.attachEditor(editor);
+                }}
+                onOpenPath={(path, position) => {
+                  const fileId = navigation.fileIdAt(path);
+                  if (!fileId) return false;
+                  if (position) navigation.openAt(fileId, position.line, position.column);
+                  else openFile(fileId);
+                  return true;
                 }}
                 onShownFile={(file) => {
                   navigation.shown(file?.fileId ?? null);
@@ -371,6 +367,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           </>
         }
       >
+        <ProblemsButton navigation={navigation} />
         <CompletionStatusBadge projectId={projectId} />
       </StatusBar>
       {review.prompt && (

@@ -1,8 +1,8 @@
 import * as monaco from 'monaco-editor';
 import * as Y from 'yjs';
 import { MonacoBinding } from 'y-monaco';
-import { languageForPath } from '@tandem/protocol';
 import type { FileConnection } from './ProjectSession';
+import type { ProjectModels } from './ProjectModels';
 
 /**
  * One open file in the (single) Monaco editor: a Monaco model kept equal to the file's Y.Text by
@@ -16,23 +16,31 @@ import type { FileConnection } from './ProjectSession';
  * and never remote edits, server edits (uploads, AI suggestions) or the sync handshake.
  */
 export class EditorFileBinding {
-  readonly model: monaco.editor.ITextModel;
-  private readonly binding: MonacoBinding;
-  private readonly undoManager: Y.UndoManager;
+  model: monaco.editor.ITextModel;
+  private binding: MonacoBinding;
+  private undoManager: Y.UndoManager;
   viewState: monaco.editor.ICodeEditorViewState | null = null;
   private path: string;
 
-  constructor(readonly file: FileConnection, path: string, private readonly editor: monaco.editor.IStandaloneCodeEditor) {
+  /** The model lives at the file's path (ProjectModels), so code intelligence sees the project. */
+  constructor(readonly file: FileConnection, path: string, private readonly editor: monaco.editor.IStandaloneCodeEditor, private readonly models: ProjectModels) {
     this.path = path;
-    this.model = monaco.editor.createModel('', languageForPath(path));
+    this.model = models.acquire(path);
     this.binding = new MonacoBinding(file.text, this.model, new Set([editor]), file.awareness);
     this.undoManager = new Y.UndoManager(file.text, { trackedOrigins: new Set([this.binding]), captureTimeout: 500 });
   }
 
-  setPath(path: string): void {
-    if (path === this.path) return;
+  /** The file was renamed or moved: rebinds at the new path (a model's path cannot change). True if the model changed. */
+  setPath(path: string): boolean {
+    if (path === this.path || !path) return false;
+    this.undoManager.destroy();
+    this.binding.destroy();
+    this.models.release(this.path);
     this.path = path;
-    monaco.editor.setModelLanguage(this.model, languageForPath(path));
+    this.model = this.models.acquire(path);
+    this.binding = new MonacoBinding(this.file.text, this.model, new Set([this.editor]), this.file.awareness);
+    this.undoManager = new Y.UndoManager(this.file.text, { trackedOrigins: new Set([this.binding]), captureTimeout: 500 });
+    return true;
   }
 
   undo(): void {
@@ -61,7 +69,7 @@ export class EditorFileBinding {
   dispose(): void {
     this.undoManager.destroy();
     this.binding.destroy();
-    this.model.dispose();
+    this.models.release(this.path);
   }
 
   /** Runs an undo/redo and puts the caret where it changed the text (as editors usually do). */

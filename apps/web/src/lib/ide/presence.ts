@@ -80,3 +80,13 @@ export function cursorHeadIndex(head: unknown, file: { doc: Y.Doc; text: Y.Text 
     return null; // malformed position from another client
   }
 }
+
+/** Other participants by the file they have open (the tree's coloured dots). */
+export function presenceOf(participants: Participant[]): Map<string, Participant[]> {
+  const map = new Map<string, Participant[]>();
+  for (const p of participants) {
+    if (p.isSelf || !p.activeFile) continue;
+    map.set(p.activeFile, [...(map.get(p.activeFile) ?? []), p]);
+  }
+  return map;
+}

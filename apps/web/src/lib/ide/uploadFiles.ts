@@ -1,3 +1,5 @@
+import { useState } from 'react';
+
 /** What the server reports for an upload (apps/server projectArchive.ts). */
 export interface UploadResult {
   imported: { path: string; created: boolean }[];
@@ -30,4 +32,23 @@ export function describeUpload(result: UploadResult): string {
     parts.push(`Skipped ${result.skipped.length}: ${result.skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}`);
   }
   return parts.join(' ');
+}
+
+type UploadNotice = { kind: 'info' | 'warn' | 'error'; text: string };
+
+/** Uploading from the IDE: busy while it runs, then a notice saying what was imported or skipped. */
+export function useUpload(projectId: string, notify: (notice: UploadNotice) => void): { uploading: boolean; upload(files: File[]): Promise<void> } {
+  const [uploading, setUploading] = useState(false);
+  const upload = async (files: File[]) => {
+    setUploading(true);
+    try {
+      const result = await uploadFiles(projectId, files);
+      notify({ kind: result.skipped.length > 0 ? 'warn' : 'info', text: describeUpload(result) });
+    } catch (e) {
+      notify({ kind: 'error', text: (e as Error).message });
+    } finally {
+      setUploading(false);
+    }
+  };
+  return { uploading, upload };
 }

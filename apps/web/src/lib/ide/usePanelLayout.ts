@@ -64,6 +64,7 @@ export function usePanelLayout() {
     sidebarOpen,
     reviewOpen,
     toggleSidebar: useCallback(() => update((l) => ({ ...l, sidebar: !(l.sidebar ?? window.innerWidth >= SIDEBAR_AUTO_MIN_WIDTH) })), [update]),
+    showSidebar: useCallback(() => update((l) => ({ ...l, sidebar: true })), [update]),
     toggleReview: useCallback(() => update((l) => ({ ...l, review: !(l.review ?? window.innerWidth >= REVIEW_AUTO_MIN_WIDTH) })), [update]),
     setSidebarWidth: useCallback((w: number) => update((l) => ({ ...l, sidebarWidth: Math.min(SIDEBAR_MAX, Math.max(SIDEBAR_MIN, Math.round(w))) })), [update]),
   };
