@@ -179,7 +179,7 @@ test('search across the project, replace all seen live by a second person, undo'
   await a.page.getByTestId('replace-input').fill('welcome');
   await a.page.getByTestId('replace-all').click();
   await a.page.getByTestId('replace-summary').waitFor();
-  assert.match(await a.page.getByTestId('replace-summary').textContent() ?? '', /Replaced 5 in 2 files/);
+  assert.match(await a.page.getByTestId('replace-summary').textContent() ?? '', /Replaced 4 in 2 files/);
   await waitFor('B to see the replace', async () => (await editorValue(b.page)).includes("console.log(welcome('Tandem'))"));
   await screenshot(b.page, 'ide-07-replace-seen-by-b');
   await a.page.setViewportSize({ width: 800, height: 700 });
@@ -225,4 +225,55 @@ test('code intelligence across files: go to definition opens the other file, typ
   await problem.click();
   await waitFor('main.ts to open at the error', async () => (await activeTabPath(a.page)) === 'src/main.ts');
   await a.context.close();
+});
+
+test('comment threads between two people: anchored to the selected line, live, reply, resolve', async () => {
+  const a = await newUser(browser, server.url);
+  await signUp(a.page, 'Margaret Hamilton', 'margaret@example.com');
+  const url = await createProject(a.page, 'Reviewed');
+  const projectId = url.split('/').pop()!;
+  const invite = await a.page.evaluate(async (projectId) => {
+    const r = await fetch('/api/trpc/invites.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projectId, role: 'viewer' }) });
+    return ((await r.json()) as { result: { data: { url: string } } }).result.data.url;
+  }, projectId);
+  const b = await newUser(browser, server.url);
+  await signUp(b.page, 'Frances Allen', 'frances@example.com', new URL(invite).pathname);
+  await b.page.getByRole('button', { name: 'Join project' }).click();
+  await b.page.waitForURL(url);
+  await openFile(b.page, 'src/greet.js');
+
+  // A selects line 2 of greet.js and adds a comment (Ctrl+Alt+M).
+  await openFile(a.page, 'src/greet.js');
+  await waitFor('greet.js text', async () => (await editorValue(a.page)).includes('return'));
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  await a.page.keyboard.press('ArrowDown');
+  await a.page.keyboard.press('Control+Alt+M');
+  const draft = a.page.getByTestId('comment-draft');
+  await draft.waitFor();
+  assert.match(await draft.textContent() ?? '', /src\/greet\.js:2[^]*return `Hello/);
+  await draft.getByLabel('Comment').fill('Should greet say hi instead?');
+  await draft.getByRole('button', { name: 'Comment' }).click();
+  await a.page.getByTestId('comment-thread').waitFor();
+
+  // B (a viewer) sees the marker on line 2 at once, opens the thread from it and replies.
+  const glyph = b.page.locator('.comment-glyph');
+  await glyph.waitFor({ timeout: 15_000 });
+  await screenshot(b.page, 'ide-10-comment-marker');
+  await glyph.click();
+  const thread = b.page.getByTestId('comment-thread');
+  await thread.waitFor();
+  await thread.getByLabel('Reply').fill('Agreed, and keep the name.');
+  await thread.getByRole('button', { name: 'Reply' }).click();
+
+  // A sees the reply live, then resolves; the marker disappears for B.
+  await waitFor('the reply at A', async () => (await a.page.getByTestId('comment').count()) === 2, 15_000);
+  await screenshot(a.page, 'ide-11-comment-thread');
+  await a.page.getByTestId('comment-resolve').click();
+  await waitFor('the marker to go away at B', async () => (await b.page.locator('.comment-glyph').count()) === 0, 15_000);
+  await a.page.setViewportSize({ width: 800, height: 700 });
+  await a.page.getByRole('button', { name: /Show resolved/ }).click();
+  await screenshot(a.page, 'ide-12-comments-800px');
+  await a.context.close();
+  await b.context.close();
 });

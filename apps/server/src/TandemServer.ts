@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, EventHub, LiveProjectFiles, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, LiveProjectFiles, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, mergeUpdates } from '@tandem/collab';
@@ -54,6 +54,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
+  services.comments = new CommentService(db.prisma, hub);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({

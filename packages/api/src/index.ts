@@ -19,3 +19,4 @@ export {
 export { ProjectSearch, ProjectReplaceOrigin, type ReplaceResult } from './search/ProjectSearch.ts';
 export { SearchWorkers } from './search/SearchWorkers.ts';
 export type { SearchOutcome, FileMatch, SearchQuery } from './search/findMatches.ts';
+export { CommentService, COMMENT_EVENT, COMMENT_LIMITS, type CommentThreadView } from './comments/CommentService.ts';

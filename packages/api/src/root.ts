@@ -9,6 +9,7 @@ import { aiRouter } from './routers/aiRouter.ts';
 import { suggestionsRouter } from './routers/suggestionsRouter.ts';
 import { sandboxRouter } from './routers/sandboxRouter.ts';
 import { searchRouter } from './routers/searchRouter.ts';
+import { commentsRouter } from './routers/commentsRouter.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -21,6 +22,7 @@ export const appRouter = router({
   suggestions: suggestionsRouter,
   sandbox: sandboxRouter,
   search: searchRouter,
+  comments: commentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -12,6 +12,7 @@ import type { AiService } from './ai/AiService.ts';
 import type { SuggestionService } from './suggestions/SuggestionService.ts';
 import type { SandboxService } from './sandbox/SandboxService.ts';
 import type { ProjectSearch } from './search/ProjectSearch.ts';
+import type { CommentService } from './comments/CommentService.ts';
 
 // 1. CONTEXT
 /** Things that happen outside the request that the server app must know about. */
@@ -33,6 +34,8 @@ export interface Services {
   sandboxes?: SandboxService;
   /** Search and replace across a project's live documents: absent where there are none (some tests). */
   search?: ProjectSearch;
+  /** Comment threads on code: absent in tests that do not need them. */
+  comments?: CommentService;
 }
 
 export interface Context {

@@ -5,6 +5,9 @@ import type { TreeEntries } from '@/lib/ide/fileTree';
 import { EditorFileBinding } from '@/lib/ide/EditorFileBinding';
 import { ProjectModels } from '@/lib/ide/ProjectModels';
 import { CodeIntelligence } from '@/lib/ide/CodeIntelligence';
+import { CommentGutter } from '@/lib/comments/CommentGutter';
+import type { CommentDraft } from '@/lib/comments/useComments';
+import type { CommentThreadView } from '@tandem/api';
 import { installMonacoEnvironment } from '@/lib/ide/monacoEnvironment';
 import { cursorHeadIndex, cursorOfSession } from '@/lib/ide/presence';
 import type { FileConnection, ProjectSession } from '@/lib/ide/ProjectSession';
@@ -35,6 +38,12 @@ export interface CodeEditorProps {
   onEditor?(editor: monaco.editor.IStandaloneCodeEditor | null): void;
   /** The file now shown (its model is set), or null. */
   onShownFile?(file: FileConnection | null): void;
+  /** The project's comment threads (markers on their lines), and what to do with them. */
+  threads?: CommentThreadView[];
+  onAddComment?(draft: CommentDraft): void;
+  onOpenThread?(threadId: string): void;
+  /** Bring this thread's lines into view (a new `seq` asks again). */
+  revealThread?: { id: string; seq: number } | null;
   /** Go to definition / references into another file: open its tab there. False if not a project file. */
   onOpenPath?(path: string, position: { line: number; column: number } | null): boolean;
 }
@@ -53,6 +62,7 @@ export default function CodeEditor(props: CodeEditorProps) {
   const shown = useRef<string | null>(null);
   const models = useRef<ProjectModels | null>(null);
   const intelligenceRef = useRef<CodeIntelligence | null>(null);
+  const gutterRef = useRef<CommentGutter | null>(null);
   const latest = useRef(props);
   latest.current = props;
 
@@ -86,6 +96,10 @@ export default function CodeEditor(props: CodeEditorProps) {
       open: (path, position) => latest.current.onOpenPath?.(path, position) ?? false,
     });
     intelligenceRef.current = intelligence;
+    gutterRef.current = new CommentGutter(editor, {
+      addComment: (draft) => latest.current.onAddComment?.(draft),
+      openThread: (id) => latest.current.onOpenThread?.(id),
+    });
     latest.current.onEditor?.(editor);
     const cursors = new RemoteCursors(editor);
     cursorsRef.current = cursors;
@@ -125,6 +139,8 @@ export default function CodeEditor(props: CodeEditorProps) {
       open.clear();
       intelligence.dispose();
       intelligenceRef.current = null;
+      gutterRef.current?.dispose();
+      gutterRef.current = null;
       models.current?.dispose();
       models.current = null;
       editor.dispose();
@@ -192,6 +208,18 @@ export default function CodeEditor(props: CodeEditorProps) {
   useEffect(() => {
     editorRef.current!.updateOptions({ readOnly });
   }, [readOnly]);
+
+  // Comment markers for the file shown.
+  const { threads } = props;
+  useEffect(() => {
+    const file = activeFile ? bindings.current.get(activeFile)?.file ?? null : null;
+    gutterRef.current?.show(file, threads ?? []);
+  }, [activeFile, openFiles, threads]);
+
+  const { revealThread } = props;
+  useEffect(() => {
+    if (revealThread) gutterRef.current?.reveal(revealThread.id);
+  }, [revealThread]);
 
   // Follow mode: keep the followed participant's caret in view as it moves.
   useEffect(() => {

@@ -1,30 +1,37 @@
 'use client';
 import type { ReactNode } from 'react';
-import { FileTree, type FileTreeProps } from './FileTree';
-import { SearchPanel } from './SearchPanel';
 
-export type SidebarView = 'files' | 'search';
+export type SidebarView = 'files' | 'search' | 'comments';
+
+const VIEWS: { id: SidebarView; label: string; title: string }[] = [
+  { id: 'files', label: 'Files', title: 'Files (Ctrl+B)' },
+  { id: 'search', label: 'Search', title: 'Search (Ctrl+Shift+F)' },
+  { id: 'comments', label: 'Comments', title: 'Comment threads (Ctrl+Alt+M adds one)' },
+];
 
 export interface IdeSidebarProps {
   view: SidebarView;
   onView(view: SidebarView): void;
-  projectId: string;
-  tree: FileTreeProps;
-  canReplace: boolean;
-  searchFocus: number;
+  /** What each view shows (only the current one is rendered). */
+  views: Record<SidebarView, () => ReactNode>;
+  /** Count shown beside a view's name (e.g. open comment threads). */
+  badges?: Partial<Record<SidebarView, number>>;
   /** Below the view: the people in the project. */
   footer: ReactNode;
 }
 
-/** The left side bar: the file tree or project search (as VS Code's Explorer / Search), then people. */
-export function IdeSidebar({ view, onView, projectId, tree, canReplace, searchFocus, footer }: IdeSidebarProps) {
+/** The left side bar: files, project search or comments (as VS Code's views), then people. */
+export function IdeSidebar({ view, onView, views, badges, footer }: IdeSidebarProps) {
   return (
     <>
       <div className="sidebar-views" role="tablist" aria-label="Side bar">
-        <button role="tab" aria-selected={view === 'files'} className={`sidebar-view${view === 'files' ? ' on' : ''}`} onClick={() => onView('files')} title="Files (Ctrl+B)">Files</button>
-        <button role="tab" aria-selected={view === 'search'} className={`sidebar-view${view === 'search' ? ' on' : ''}`} onClick={() => onView('search')} title="Search (Ctrl+Shift+F)" data-testid="sidebar-search">Search</button>
+        {VIEWS.map((v) => (
+          <button key={v.id} role="tab" aria-selected={view === v.id} className={`sidebar-view${view === v.id ? ' on' : ''}`} onClick={() => onView(v.id)} title={v.title} data-testid={`sidebar-${v.id}`}>
+            {v.label}{badges?.[v.id] ? <span className="count">{badges[v.id]}</span> : null}
+          </button>
+        ))}
       </div>
-      {view === 'files' ? <FileTree {...tree} /> : <SearchPanel projectId={projectId} canReplace={canReplace} focusSignal={searchFocus} />}
+      {views[view]()}
       {footer}
     </>
   );

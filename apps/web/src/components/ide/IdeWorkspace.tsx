@@ -16,6 +16,10 @@ import { useQuery } from '@/lib/useQuery';
 import type { CursorPosition } from './CodeEditor';
 import { EditorTabs } from './EditorTabs';
 import { IdeSidebar, type SidebarView } from './IdeSidebar';
+import { FileTree } from './FileTree';
+import { SearchPanel } from './SearchPanel';
+import { CommentsPanel } from '@/components/comments/CommentsPanel';
+import { useComments, type CommentDraft } from '@/lib/comments/useComments';
 import { ProblemsButton } from './ProblemsButton';
 import { IdeTopBar } from './IdeTopBar';
 import { ParticipantsList } from './ParticipantsList';
@@ -183,6 +187,14 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     setSearchFocus((n) => n + 1);
   };
   useShortcut('f', true, findInFiles);
+  const comments = useComments(projectId);
+  const [commentDraft, setCommentDraft] = useState<CommentDraft | null>(null);
+  const [focusedThread, setFocusedThread] = useState<string | null>(null);
+  const [revealThread, setRevealThread] = useState<{ id: string; seq: number } | null>(null);
+  const showComments = () => {
+    layout.showSidebar();
+    setSidebarView('comments');
+  };
 
   const paletteFiles = useMemo(() => {
     const rank = new Map(recent.map((id, i) => [id, i]));
@@ -200,6 +212,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   };
   const workspaceCommands: IdeCommand[] = [
     { id: 'files.quickOpen', label: 'Go to File…', keybinding: 'Ctrl+P', run: () => setPalette('files') },
+    { id: 'comments.add', label: 'Comments: Add Comment on Selection', keybinding: 'Ctrl+Alt+M', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => focusEditorThen('tandem.addComment') },
     { id: 'search.findInFiles', label: 'Search: Find in Files', keybinding: 'Ctrl+Shift+F', run: findInFiles },
     { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
@@ -274,10 +287,16 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
             <IdeSidebar
               view={sidebarView}
               onView={setSidebarView}
-              projectId={projectId}
-              canReplace={!readOnly}
-              searchFocus={searchFocus}
-              tree={{ entries, loaded: !!snapshot?.treeLoaded, canEdit: !readOnly && !!snapshot?.treeLoaded, activeFile, presence: presenceByFile, onOpen: openFile, onApply: applyTreeEdit }}
+              badges={{ comments: comments.threads.filter((t) => !t.resolved).length }}
+              views={{
+                files: () => <FileTree entries={entries} loaded={!!snapshot?.treeLoaded} canEdit={!readOnly && !!snapshot?.treeLoaded} activeFile={activeFile} presence={presenceByFile} onOpen={openFile} onApply={applyTreeEdit} />,
+                search: () => <SearchPanel projectId={projectId} canReplace={!readOnly} focusSignal={searchFocus} />,
+                comments: () => (
+                  <CommentsPanel comments={comments} entries={entries} draft={commentDraft} onDraftDone={() => setCommentDraft(null)} focused={focusedThread}
+                    onOpen={(t) => { openFile(t.fileId); setFocusedThread(t.id); setRevealThread((r) => ({ id: t.id, seq: (r?.seq ?? 0) + 1 })); }}
+                    meId={me?.id ?? null} canModerate={!readOnly} />
+                ),
+              }}
               footer={<ParticipantsList participants={participants} entries={entries} following={following} onFollow={follow} onStopFollowing={stopFollowing} />}
             />
           </FileNavigationContext.Provider>
@@ -321,6 +340,10 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   review.attachEditor(editor);
                   completions.attachEditor(editor);
                 }}
+                threads={comments.threads}
+                onAddComment={(draft) => { setCommentDraft(draft); showComments(); }}
+                onOpenThread={(id) => { setFocusedThread(id); showComments(); }}
+                revealThread={revealThread}
                 onOpenPath={(path, position) => {
                   const fileId = navigation.fileIdAt(path);
                   if (!fileId) return false;
