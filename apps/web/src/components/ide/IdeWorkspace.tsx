@@ -15,11 +15,11 @@ import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import type { CursorPosition } from './CodeEditor';
 import { EditorTabs } from './EditorTabs';
-import { IdeSidebar, type SidebarView } from './IdeSidebar';
+import { IdeSidebar } from './IdeSidebar';
 import { FileTree } from './FileTree';
 import { SearchPanel } from './SearchPanel';
 import { CommentsPanel } from '@/components/comments/CommentsPanel';
-import { useComments, type CommentDraft } from '@/lib/comments/useComments';
+import { useSidebarViews } from '@/lib/ide/useSidebarViews';
 import { ProblemsButton } from './ProblemsButton';
 import { IdeTopBar } from './IdeTopBar';
 import { ParticipantsList } from './ParticipantsList';
@@ -179,22 +179,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   useShortcut('p', false, () => setPalette('files'));
   useShortcut('p', true, () => setPalette('commands'));
   useShortcut('b', false, layout.toggleSidebar);
-  const [sidebarView, setSidebarView] = useState<SidebarView>('files');
-  const [searchFocus, setSearchFocus] = useState(0);
-  const findInFiles = () => {
-    layout.showSidebar();
-    setSidebarView('search');
-    setSearchFocus((n) => n + 1);
-  };
-  useShortcut('f', true, findInFiles);
-  const comments = useComments(projectId);
-  const [commentDraft, setCommentDraft] = useState<CommentDraft | null>(null);
-  const [focusedThread, setFocusedThread] = useState<string | null>(null);
-  const [revealThread, setRevealThread] = useState<{ id: string; seq: number } | null>(null);
-  const showComments = () => {
-    layout.showSidebar();
-    setSidebarView('comments');
-  };
+  const sidebar = useSidebarViews(projectId, layout.showSidebar);
 
   const paletteFiles = useMemo(() => {
     const rank = new Map(recent.map((id, i) => [id, i]));
@@ -213,7 +198,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const workspaceCommands: IdeCommand[] = [
     { id: 'files.quickOpen', label: 'Go to File…', keybinding: 'Ctrl+P', run: () => setPalette('files') },
     { id: 'comments.add', label: 'Comments: Add Comment on Selection', keybinding: 'Ctrl+Alt+M', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => focusEditorThen('tandem.addComment') },
-    { id: 'search.findInFiles', label: 'Search: Find in Files', keybinding: 'Ctrl+Shift+F', run: findInFiles },
+    { id: 'search.findInFiles', label: 'Search: Find in Files', keybinding: 'Ctrl+Shift+F', run: sidebar.findInFiles },
     { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
@@ -285,15 +270,15 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           <div className="ide-sidebar-resize" onPointerDown={(e) => dragResize(e, 'x', layout.sidebarWidth, layout.setSidebarWidth)} role="separator" aria-orientation="vertical" aria-label="Resize file tree" />
           <FileNavigationContext.Provider value={navigation}>
             <IdeSidebar
-              view={sidebarView}
-              onView={setSidebarView}
-              badges={{ comments: comments.threads.filter((t) => !t.resolved).length }}
+              view={sidebar.view}
+              onView={sidebar.setView}
+              badges={{ comments: sidebar.comments.threads.filter((t) => !t.resolved).length }}
               views={{
                 files: () => <FileTree entries={entries} loaded={!!snapshot?.treeLoaded} canEdit={!readOnly && !!snapshot?.treeLoaded} activeFile={activeFile} presence={presenceByFile} onOpen={openFile} onApply={applyTreeEdit} />,
-                search: () => <SearchPanel projectId={projectId} canReplace={!readOnly} focusSignal={searchFocus} />,
+                search: () => <SearchPanel projectId={projectId} canReplace={!readOnly} focusSignal={sidebar.searchFocus} />,
                 comments: () => (
-                  <CommentsPanel comments={comments} entries={entries} draft={commentDraft} onDraftDone={() => setCommentDraft(null)} focused={focusedThread}
-                    onOpen={(t) => { openFile(t.fileId); setFocusedThread(t.id); setRevealThread((r) => ({ id: t.id, seq: (r?.seq ?? 0) + 1 })); }}
+                  <CommentsPanel comments={sidebar.comments} entries={entries} draft={sidebar.draft} onDraftDone={sidebar.clearDraft} focused={sidebar.focusedThread}
+                    onOpen={(t) => { openFile(t.fileId); sidebar.revealInEditor(t.id); }}
                     meId={me?.id ?? null} canModerate={!readOnly} />
                 ),
               }}
@@ -340,10 +325,10 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   review.attachEditor(editor);
                   completions.attachEditor(editor);
                 }}
-                threads={comments.threads}
-                onAddComment={(draft) => { setCommentDraft(draft); showComments(); }}
-                onOpenThread={(id) => { setFocusedThread(id); showComments(); }}
-                revealThread={revealThread}
+                threads={sidebar.comments.threads}
+                onAddComment={sidebar.startThread}
+                onOpenThread={sidebar.focusThread}
+                revealThread={sidebar.revealThread}
                 onOpenPath={(path, position) => {
                   const fileId = navigation.fileIdAt(path);
                   if (!fileId) return false;
