@@ -7,6 +7,8 @@ import { AppError } from '@tandem/protocol';
 import { CgroupHierarchy } from './CgroupHierarchy.ts';
 import type { RunCgroup } from './RunCgroup.ts';
 import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type SandboxTools } from './sandboxCommand.ts';
+import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts';
+import { buildSeccompFilter, seccompArch } from './SeccompFilter.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
@@ -37,6 +39,16 @@ export interface SandboxHostOptions {
   maxSessions?: number;
   scrollbackChars?: number;
   log?: SandboxLogger;
+  /**
+   * Load the seccomp filter (SeccompFilter.ts) in every sandbox. Default true; false exists only
+   * so tests can show what the filter prevents.
+   */
+  seccomp?: boolean;
+  /**
+   * Per-project disk quota over everything a project writes (working copy, installed packages,
+   * caches, /tmp). Default 1 GiB; 0 disables it. Needs root and loop devices (ProjectDisks).
+   */
+  diskQuotaBytes?: number;
 }
 
 export interface IsolationReport {
@@ -52,6 +64,10 @@ export interface IsolationReport {
   user: { uid: number; gid: number } | null;
   /** Time of the probe run (`true` in a full sandbox), when it ran. */
   probeMs: number | null;
+  /** The seccomp filter is loaded in every sandbox. */
+  seccomp: boolean;
+  /** Per-project disk quota in bytes, or null with the reason there is none. */
+  diskQuota: { bytes: number } | { bytes: null; reason: string };
 }
 
 export interface RunOptions extends RunOutputOptions {
@@ -92,6 +108,8 @@ export class SandboxHost {
   private readonly log: SandboxLogger;
   private readonly rootEntries = osRootEntries();
   private readonly etcDir: string;
+  private readonly seccompFile: string | null;
+  private readonly disks: ProjectDisks;
   private readonly runs = new Map<string, SandboxRun>();
   private readonly terms = new Map<string, SandboxTerminal>();
   private isolation: Promise<IsolationReport> | null = null;
@@ -109,6 +127,8 @@ export class SandboxHost {
     this.scrollbackChars = options.scrollbackChars ?? 256 * 1024;
     this.log = options.log ?? defaultLog;
     this.etcDir = join(this.rootDir, '.sandbox-etc');
+    this.seccompFile = options.seccomp === false ? null : join(this.etcDir, 'seccomp.bpf');
+    this.disks = new ProjectDisks({ rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log });
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
     }
@@ -124,76 +144,109 @@ export class SandboxHost {
     return this.isolation;
   }
 
+  /**
+   * Copies the documents into the working copy. Files over the per-file limit are left out and
+   * listed in `skipped` (say so to the user); a full project disk is a clear TOO_LARGE error.
+   */
   async syncWorkingCopy(projectId: string, files: readonly ProjectFile[]): Promise<SyncResult> {
-    return this.workingCopy(projectId).sync(files);
+    const wc = await this.workingCopy(projectId);
+    try {
+      return wc.sync(files);
+    } catch (e) {
+      if (isDiskFullError(e)) throw new AppError('TOO_LARGE', this.diskFullMessage(), (e as Error).message);
+      throw e;
+    }
   }
 
   async listGeneratedFiles(projectId: string, knownPaths: Iterable<string>, limits?: Partial<GeneratedFilesLimits>): Promise<GeneratedFilesResult> {
-    return this.workingCopy(projectId).listGenerated(knownPaths, { ...DEFAULT_GENERATED_LIMITS, ...limits });
+    return (await this.workingCopy(projectId)).listGenerated(knownPaths, { ...DEFAULT_GENERATED_LIMITS, ...limits });
   }
 
-  /** Stops the project's runs and terminals, then deletes its working copy. */
+  /** Stops the project's runs and terminals, then deletes its working copy and environment. */
   async removeWorkingCopy(projectId: string): Promise<void> {
-    const wc = this.workingCopy(projectId);
+    validateProjectId(projectId);
     await this.stopProject(projectId);
-    wc.remove();
+    await this.disks.remove(projectId);
+  }
+
+  /**
+   * Reset environment: stops the project's runs and terminals and deletes everything programs
+   * wrote (installed packages, caches, generated files); the next run or terminal starts from
+   * the documents alone.
+   */
+  async resetEnvironment(projectId: string): Promise<void> {
+    await this.removeWorkingCopy(projectId);
+  }
+
+  /** Space the project uses on its disk, or null without a quota (or before its first use). */
+  diskUsage(projectId: string): DiskUsage | null {
+    validateProjectId(projectId);
+    return this.disks.usage(projectId);
   }
 
   /** Runs a shell command (`/bin/sh -c`) in /project. Call syncWorkingCopy first. */
   async run(projectId: string, command: string, options: RunOptions = {}): Promise<SandboxRun> {
-    const wc = this.workingCopy(projectId);
+    validateProjectId(projectId);
     if (typeof command !== 'string' || !command.trim() || command.length > MAX_COMMAND_CHARS || command.includes('\0')) {
       throw new AppError('BAD_INPUT', 'The run command is empty or invalid.');
     }
+    const wc = await this.workingCopy(projectId);
     const limits = resolveLimits(this.limits, options.limits);
     const report = await this.requireIsolation();
     this.checkCapacity(projectId);
     wc.ensure();
     const id = `run-${randomUUID()}`;
-    const cgroup = this.createCgroup(id, limits, report);
+    const tmpDir = this.sessionTmp(projectId, id);
+    const cgroup = this.createCgroup(id, limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
     const env = sandboxEnv(home);
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env,
+      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: true,
       argv: ['/bin/sh', '-c', command],
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED run of project ${projectId}: ${command}`);
-    const run = this.startOrCleanUp(cgroup, () => new SandboxRun({
+    const run = this.startOrCleanUp(cgroup, tmpDir, () => new SandboxRun({
       id, projectId, command, argv, cwd: wc.workDir, cgroup, limits,
       env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
       sandboxed: report.sandboxed,
       outputIntervalMs: RUN_OUTPUT_INTERVAL_MS,
       maxPendingChars: MAX_PENDING_CHARS,
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
+      diskFullNotice: () => (this.disks.isFull(projectId) ? this.diskFullMessage() : null),
     }, options));
     this.runs.set(id, run);
-    void run.done.then(() => this.runs.delete(id));
+    void run.done.then(() => {
+      this.runs.delete(id);
+      if (tmpDir) this.disks.removeTmp(tmpDir);
+    });
     return run;
   }
 
   /** Opens an interactive bash in the project's sandbox. Terminals have no wall-clock limit. */
   async openTerminal(projectId: string, size: TerminalSize): Promise<SandboxTerminal> {
-    const wc = this.workingCopy(projectId);
+    validateProjectId(projectId);
     const { cols, rows } = validateTerminalSize(size?.cols, size?.rows);
     const report = await this.requireIsolation();
     this.checkCapacity(projectId);
+    const wc = await this.workingCopy(projectId);
     wc.ensure();
     const id = `term-${randomUUID()}`;
-    const cgroup = this.createCgroup(id, this.limits, report);
+    const tmpDir = this.sessionTmp(projectId, id);
+    const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
     const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ' });
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env,
+      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: false,
       argv: ['/bin/bash', '--noprofile', '--norc', '-i'],
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED terminal for project ${projectId}`);
-    const term = this.startOrCleanUp(cgroup, () => new SandboxTerminal({
+    const term = this.startOrCleanUp(cgroup, tmpDir, () => new SandboxTerminal({
       id, projectId, argv, cwd: wc.workDir, cgroup, size: { cols, rows },
       env: report.sandboxed ? { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } : env,
       scrollbackChars: this.scrollbackChars,
@@ -202,7 +255,10 @@ export class SandboxHost {
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
     }));
     this.terms.set(id, term);
-    void term.closed.then(() => this.terms.delete(id));
+    void term.closed.then(() => {
+      this.terms.delete(id);
+      if (tmpDir) this.disks.removeTmp(tmpDir);
+    });
     return term;
   }
 
@@ -236,12 +292,24 @@ export class SandboxHost {
     for (const t of terms) t.kill();
     await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
     await this.cgroups.close();
+    await this.disks.close();
   }
 
-  private workingCopy(projectId: string): WorkingCopy {
-    if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) throw new AppError('BAD_INPUT', 'Invalid project id.');
+  private async workingCopy(projectId: string): Promise<WorkingCopy> {
+    validateProjectId(projectId);
     mkdirSync(this.rootDir, { recursive: true, mode: 0o711 });
-    return new WorkingCopy(join(this.rootDir, projectId), this.user);
+    const disk = await this.disks.ensure(projectId);
+    return new WorkingCopy(disk.projectDir, this.user, disk.workDir);
+  }
+
+  /** A /tmp on the project's quota-limited disk; null (tmpfs /tmp) without a quota. */
+  private sessionTmp(projectId: string, sessionId: string): string | null {
+    const disk = this.disks.paths(projectId);
+    return disk.quota ? this.disks.createTmp(disk, sessionId) : null;
+  }
+
+  private diskFullMessage(): string {
+    return `This project's disk is full (quota ${formatBytes(this.disks.quotaBytes)}, shared by its files, installed packages, caches and /tmp): writes fail with "No space left on device". Delete files, or use Reset environment in the project settings.`;
   }
 
   private checkCapacity(projectId: string): void {
@@ -264,7 +332,7 @@ export class SandboxHost {
     );
   }
 
-  private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport): RunCgroup | null {
+  private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport, tmpDir: string | null = null): RunCgroup | null {
     if (!report.cgroups) return null;
     let cg: RunCgroup | null = null;
     try {
@@ -273,16 +341,18 @@ export class SandboxHost {
       return cg;
     } catch (e) {
       void cg?.destroy();
+      if (tmpDir) this.disks.removeTmp(tmpDir);
       throw new AppError('INTERNAL', 'Could not set up resource limits for the program.', (e as Error).message);
     }
   }
 
   /** Starts a run/terminal; if spawning throws, its cgroup is removed and the error is an AppError. */
-  private startOrCleanUp<T>(cgroup: RunCgroup | null, start: () => T): T {
+  private startOrCleanUp<T>(cgroup: RunCgroup | null, tmpDir: string | null, start: () => T): T {
     try {
       return start();
     } catch (e) {
       void cgroup?.destroy();
+      if (tmpDir) this.disks.removeTmp(tmpDir);
       throw new AppError('INTERNAL', 'The program could not be started.', (e as Error).message);
     }
   }
@@ -304,6 +374,8 @@ export class SandboxHost {
     } catch (e) {
       missing.push(`cannot prepare ${this.rootDir} (${(e as Error).message})`);
     }
+    const disk = await this.disks.probe();
+    if (!disk.quota) this.log('warn', `no per-project disk quota: ${disk.reason}`);
     let probeMs: number | null = null;
     if (missing.length === 0) {
       const result = await this.probeSandbox();
@@ -316,7 +388,8 @@ export class SandboxHost {
     }
     return {
       sandboxed, canRun: sandboxed || this.allowUnsandboxed, missing, bwrapPath, cgroups: cg.ok,
-      user: this.user, probeMs,
+      user: this.user, probeMs, seccomp: sandboxed && this.seccompFile !== null,
+      diskQuota: disk.quota ? { bytes: this.disks.quotaBytes } : { bytes: null, reason: disk.reason },
     };
   }
 
@@ -329,6 +402,12 @@ export class SandboxHost {
     writeFileSync(join(this.etcDir, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${uid}:${gid}:sandbox:${SANDBOX_PROJECT_DIR}:/bin/bash\n`, { mode: 0o644 });
     writeFileSync(join(this.etcDir, 'group'), `root:x:0:\nsandbox:x:${gid}:\n`, { mode: 0o644 });
     writeFileSync(join(this.etcDir, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n', { mode: 0o644 });
+    if (this.seccompFile) {
+      const arch = seccompArch();
+      if (!arch) throw new Error(`no seccomp filter for the ${process.arch} architecture (supported: x64, arm64)`);
+      // Read by the root wrapper shell only (it opens it before dropping privileges).
+      writeFileSync(this.seccompFile, buildSeccompFilter(arch), { mode: 0o600 });
+    }
   }
 
   /** Runs `true` in a complete sandbox (cgroup, uid switch, bwrap) against a scratch working copy. */
@@ -343,6 +422,7 @@ export class SandboxHost {
       const argv = sandboxArgv({
         tools: this.tools, cgroupProcsFiles: cg?.procsFiles() ?? [], limits: this.limits, user: this.user,
         workDir: wc.workDir, etcDir: this.etcDir, env: sandboxEnv(SANDBOX_PROJECT_DIR), newSession: true, argv: ['true'],
+        seccompFile: this.seccompFile,
       }, this.rootEntries);
       const { code, stderr } = await runToEnd(argv, PROBE_TIMEOUT_MS);
       const ms = performance.now() - t0;
@@ -354,6 +434,16 @@ export class SandboxHost {
       await cg?.destroy();
     }
   }
+}
+
+const DEFAULT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024;
+
+function validateProjectId(projectId: string): void {
+  if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) throw new AppError('BAD_INPUT', 'Invalid project id.');
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${+(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
 function isExecutable(path: string): boolean {

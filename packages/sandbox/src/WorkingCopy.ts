@@ -75,9 +75,9 @@ export class WorkingCopy {
   readonly workDir: string;
   private readonly owner: { uid: number; gid: number } | null;
 
-  constructor(projectDir: string, owner: { uid: number; gid: number } | null) {
+  constructor(projectDir: string, owner: { uid: number; gid: number } | null, workDir = join(projectDir, 'work')) {
     this.projectDir = projectDir;
-    this.workDir = join(projectDir, 'work');
+    this.workDir = workDir;
     this.owner = owner;
   }
 

@@ -12,3 +12,4 @@ export {
 export { type OutputChunk, type OutputStream } from './OutputCoalescer.ts';
 export { resolveRunCommand, type ResolvedRunCommand } from './resolveRunCommand.ts';
 export { SANDBOX_PROJECT_DIR } from './sandboxCommand.ts';
+export { type DiskUsage } from './ProjectDisks.ts';
