@@ -46,8 +46,9 @@ export const DEFAULT_GENERATED_LIMITS: GeneratedFilesLimits = {
   maxEntries: 20_000,
 };
 
-/** Folders a program fills with things nobody wants imported as documents. */
-const IGNORED_DIRS = new Set(['node_modules', '.git', '__pycache__', '.npm', '.cache']);
+/** Folders a program fills with things nobody wants imported as documents (the environment). */
+export const ENVIRONMENT_DIRS: readonly string[] = ['node_modules', '.venv', '.cache', '.npm'];
+const IGNORED_DIRS = new Set([...ENVIRONMENT_DIRS, '.git', '__pycache__']);
 const MAX_DEPTH = 32;
 const DIR_FLAGS = fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW;
 // O_NONBLOCK: a FIFO planted by a program must not hang the server; fstat then rejects it.

@@ -51,7 +51,9 @@ export function sandboxEnv(home: string, extra: Record<string, string> = {}): Re
     TMPDIR: '/tmp',
     PYTHONUNBUFFERED: '1', // live output instead of a block-buffered pipe
     PYTHONDONTWRITEBYTECODE: '1', // no __pycache__ clutter in the project
-    npm_config_cache: '/tmp/.npm', // not in the project dir
+    // Package caches persist with the project's environment (its disk), out of the documents.
+    XDG_CACHE_HOME: `${home}/.cache`, // pip and most tools
+    npm_config_cache: `${home}/.cache/npm`,
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
