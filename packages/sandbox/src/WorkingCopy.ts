@@ -18,6 +18,8 @@ export interface SyncResult {
   removed: string[];
   /** Program-made entries that stood where a document or folder had to go, renamed (kept). */
   movedAside: string[];
+  /** Documents over the per-file limit (MAX_FILE_BYTES), not copied: tell the user. */
+  skipped: { path: string; bytes: number }[];
 }
 
 export interface GeneratedFile {
@@ -95,9 +97,9 @@ export class WorkingCopy {
   }
 
   sync(files: readonly ProjectFile[]): SyncResult {
-    const wanted = validateFiles(files);
+    const { wanted, skipped } = validateFiles(files);
     this.ensure();
-    const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [] };
+    const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
     const dirs = new DirCache(this.openWorkDir());
     try {
       for (const [path, content] of wanted) {
@@ -320,16 +322,26 @@ export class WorkingCopy {
   }
 }
 
-/** Normalized path → bytes; refuses bad paths, duplicates, oversized files, file/folder clashes. */
-function validateFiles(files: readonly ProjectFile[]): Map<string, Buffer> {
+/**
+ * Normalized path → bytes; refuses bad paths, duplicates and file/folder clashes. A file over the
+ * per-file limit is left out (and reported) rather than failing the whole sync: one large file
+ * must not stop everyone's runs and terminals.
+ */
+function validateFiles(files: readonly ProjectFile[]): { wanted: Map<string, Buffer>; skipped: SyncResult['skipped'] } {
   const wanted = new Map<string, Buffer>();
+  const skipped: SyncResult['skipped'] = [];
+  const seen = new Set<string>();
   for (const f of files) {
     const path = typeof f?.path === 'string' ? normalizeProjectPath(f.path) : null;
     if (!path || typeof f.content !== 'string') throw new AppError('BAD_INPUT', 'A project file has an invalid path.', String(f?.path));
-    if (wanted.has(path)) throw new AppError('BAD_INPUT', `The file ${path} appears twice.`);
-    const bytes = Buffer.from(f.content, 'utf8');
-    if (bytes.length > MAX_FILE_BYTES) throw new AppError('TOO_LARGE', `The file ${path} is too large to run.`);
-    wanted.set(path, bytes);
+    if (seen.has(path)) throw new AppError('BAD_INPUT', `The file ${path} appears twice.`);
+    seen.add(path);
+    const size = Buffer.byteLength(f.content, 'utf8');
+    if (size > MAX_FILE_BYTES) {
+      skipped.push({ path, bytes: size });
+      continue;
+    }
+    wanted.set(path, Buffer.from(f.content, 'utf8'));
   }
   for (const path of wanted.keys()) {
     const parts = path.split('/');
@@ -338,7 +350,7 @@ function validateFiles(files: readonly ProjectFile[]): Map<string, Buffer> {
       if (wanted.has(folder)) throw new AppError('BAD_INPUT', `${folder} is both a file and a folder.`);
     }
   }
-  return wanted;
+  return { wanted, skipped };
 }
 
 /** Open directory fds by relative folder path for the duration of one sync. */
