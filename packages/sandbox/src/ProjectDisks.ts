@@ -35,6 +35,15 @@ interface ProjectDisksOptions {
   /** The sandbox user: owns work/ and each session's tmp dir. */
   owner: { uid: number; gid: number } | null;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /**
+   * Disks kept mounted at once (each holds a loop device): past it, the least recently used disks
+   * of projects with nothing running are unmounted (mounted again at their next use, ~50 ms).
+   */
+  maxMounted?: number;
+  /** A disk used within this long is never unmounted for the cap. */
+  mountIdleMs?: number;
+  /** Whether a project has runs or terminals (their disks stay mounted). */
+  isBusy?: (projectId: string) => boolean;
 }
 
 const MKFS = '/usr/sbin/mkfs.ext4';
@@ -59,6 +68,9 @@ export class ProjectDisks {
   private readonly pending = new Map<string, Promise<ProjectDisk>>();
   /** Projects whose disk this process mounted or found mounted (unmounted on close). */
   private readonly mounted = new Set<string>();
+  private readonly lastUsed = new Map<string, number>();
+  /** Disks being unmounted for the cap: their next use waits, then mounts again. */
+  private readonly evicting = new Map<string, Promise<void>>();
 
   constructor(options: ProjectDisksOptions) {
     this.opts = options;
@@ -109,14 +121,48 @@ export class ProjectDisks {
 
   /** Creates and mounts the project's disk if needed. Concurrent calls share one attempt. */
   ensure(projectId: string): Promise<ProjectDisk> {
+    this.lastUsed.set(projectId, Date.now());
+    const evicting = this.evicting.get(projectId);
+    if (evicting) return evicting.then(() => this.ensure(projectId));
     const disk = this.paths(projectId);
     if (this.mounted.has(projectId) || (!disk.quota && isDir(disk.workDir) && isDir(disk.tmpRoot))) return Promise.resolve(disk);
     let p = this.pending.get(projectId);
     if (!p) {
-      p = this.prepare(projectId, disk).finally(() => this.pending.delete(projectId));
+      p = this.prepare(projectId, disk).finally(() => {
+        this.pending.delete(projectId);
+        this.evictIdle();
+      });
       this.pending.set(projectId, p);
     }
     return p;
+  }
+
+  /** Unmounts least recently used idle disks past `maxMounted` (never a busy or recent one). */
+  private evictIdle(): void {
+    const max = this.opts.maxMounted ?? 64;
+    if (this.mounted.size <= max) return;
+    const now = Date.now();
+    const idleMs = this.opts.mountIdleMs ?? 30_000;
+    const candidates = [...this.mounted]
+      .filter((id) => !this.pending.has(id) && !this.opts.isBusy?.(id) && now - (this.lastUsed.get(id) ?? 0) >= idleMs)
+      .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0));
+    for (const id of candidates.slice(0, this.mounted.size - max)) {
+      const { dataDir } = this.paths(id);
+      this.mounted.delete(id);
+      // No lazy fallback here: a busy disk simply stays mounted.
+      const done = tool(UMOUNT, [dataDir])
+        .catch((e: unknown) => {
+          this.mounted.add(id);
+          this.opts.log('warn', `unmounting idle ${dataDir} failed: ${(e as Error).message}`);
+        })
+        .finally(() => this.evicting.delete(id));
+      this.evicting.set(id, done);
+    }
+  }
+
+  /** Disks mounted right now (for tests and status). */
+  mountedCount(): number {
+    return this.mounted.size;
   }
 
   /** A private /tmp for one run or terminal, on the project's disk. Remove it with `removeTmp`. */
@@ -147,6 +193,13 @@ export class ProjectDisks {
     }
   }
 
+  /** What a user sees when the project's disk is full. */
+  fullMessage(): string {
+    const q = this.opts.quotaBytes;
+    const size = q >= 1024 ** 3 ? `${+(q / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(q / 1024 ** 2)} MiB`;
+    return `This project's disk is full (quota ${size}, shared by its files, installed packages, caches and /tmp): writes fail with "No space left on device". Delete files, or use Reset environment in the project settings.`;
+  }
+
   isFull(projectId: string): boolean {
     const u = this.usage(projectId);
     return u !== null && (u.freeBytes < FULL_BELOW_BYTES || u.freeInodes === 0);
@@ -161,6 +214,7 @@ export class ProjectDisks {
 
   /** Unmounts every disk this process mounted (on shutdown). */
   async close(): Promise<void> {
+    await Promise.all(this.evicting.values());
     for (const id of [...this.mounted]) await this.unmount(id);
   }
 
@@ -212,7 +266,9 @@ export class ProjectDisks {
 
   private async unmount(projectId: string): Promise<void> {
     const { dataDir } = this.paths(projectId);
+    await this.evicting.get(projectId);
     this.mounted.delete(projectId);
+    this.lastUsed.delete(projectId);
     if (!isMountPoint(dataDir)) return;
     try {
       await tool(UMOUNT, [dataDir]);

@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants as fsc, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { AppError } from '@tandem/protocol';
 import { CgroupHierarchy } from './CgroupHierarchy.ts';
 import type { RunCgroup } from './RunCgroup.ts';
 import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type SandboxTools } from './sandboxCommand.ts';
 import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts';
-import { buildSeccompFilter, seccompArch } from './SeccompFilter.ts';
+import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
@@ -49,6 +47,10 @@ export interface SandboxHostOptions {
    * caches, /tmp). Default 1 GiB; 0 disables it. Needs root and loop devices (ProjectDisks).
    */
   diskQuotaBytes?: number;
+  /** Project disks kept mounted at once (loop devices); idle ones past it are unmounted. Default 64. */
+  maxMountedDisks?: number;
+  /** A disk used within this long stays mounted whatever the cap. Default 30 s. */
+  diskMountIdleMs?: number;
 }
 
 export interface IsolationReport {
@@ -80,7 +82,6 @@ const MAX_COMMAND_CHARS = 4096;
 const RUN_OUTPUT_INTERVAL_MS = 25;
 const TERMINAL_OUTPUT_INTERVAL_MS = 16;
 const MAX_PENDING_CHARS = 64 * 1024;
-const PROBE_TIMEOUT_MS = 10_000;
 
 const defaultLog: SandboxLogger = (level, message) => {
   const line = `[sandbox] ${message}`;
@@ -128,7 +129,10 @@ export class SandboxHost {
     this.log = options.log ?? defaultLog;
     this.etcDir = join(this.rootDir, '.sandbox-etc');
     this.seccompFile = options.seccomp === false ? null : join(this.etcDir, 'seccomp.bpf');
-    this.disks = new ProjectDisks({ rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log });
+    this.disks = new ProjectDisks({
+      rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log,
+      maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length > 0,
+    });
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
     }
@@ -153,7 +157,7 @@ export class SandboxHost {
     try {
       return wc.sync(files);
     } catch (e) {
-      if (isDiskFullError(e)) throw new AppError('TOO_LARGE', this.diskFullMessage(), (e as Error).message);
+      if (isDiskFullError(e)) throw new AppError('TOO_LARGE', this.disks.fullMessage(), (e as Error).message);
       throw e;
     }
   }
@@ -215,7 +219,7 @@ export class SandboxHost {
       outputIntervalMs: RUN_OUTPUT_INTERVAL_MS,
       maxPendingChars: MAX_PENDING_CHARS,
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
-      diskFullNotice: () => (this.disks.isFull(projectId) ? this.diskFullMessage() : null),
+      diskFullNotice: () => (this.disks.isFull(projectId) ? this.disks.fullMessage() : null),
     }, options));
     this.runs.set(id, run);
     void run.done.then(() => {
@@ -308,10 +312,6 @@ export class SandboxHost {
     return disk.quota ? this.disks.createTmp(disk, sessionId) : null;
   }
 
-  private diskFullMessage(): string {
-    return `This project's disk is full (quota ${formatBytes(this.disks.quotaBytes)}, shared by its files, installed packages, caches and /tmp): writes fail with "No space left on device". Delete files, or use Reset environment in the project settings.`;
-  }
-
   private checkCapacity(projectId: string): void {
     if (this.closing) throw new AppError('UNAVAILABLE', 'The sandbox host is shutting down.');
     if (this.runs.size + this.terms.size >= this.maxSessions) {
@@ -370,7 +370,7 @@ export class SandboxHost {
       if (stale) this.log('info', `removed ${stale} cgroup subtree(s) left by a previous server`);
     }
     try {
-      this.prepareRootDir();
+      prepareSandboxRoot({ rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, seccompFile: this.seccompFile });
     } catch (e) {
       missing.push(`cannot prepare ${this.rootDir} (${(e as Error).message})`);
     }
@@ -378,7 +378,11 @@ export class SandboxHost {
     if (!disk.quota) this.log('warn', `no per-project disk quota: ${disk.reason}`);
     let probeMs: number | null = null;
     if (missing.length === 0) {
-      const result = await this.probeSandbox();
+      const result = await probeSandbox({
+        rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, tools: this.tools, limits: this.limits,
+        seccompFile: this.seccompFile, rootEntries: this.rootEntries,
+        createCgroup: (id: string) => this.createCgroup(id, this.limits, { cgroups: true } as IsolationReport),
+      });
       probeMs = result.ms;
       if (result.problem) missing.push(result.problem);
     }
@@ -393,47 +397,7 @@ export class SandboxHost {
     };
   }
 
-  /** Root dir (traverse-only) and the synthetic /etc files every sandbox sees. */
-  private prepareRootDir(): void {
-    mkdirSync(this.rootDir, { recursive: true, mode: 0o711 });
-    mkdirSync(this.etcDir, { recursive: true, mode: 0o755 });
-    const uid = this.user?.uid ?? process.getuid?.() ?? 65534;
-    const gid = this.user?.gid ?? process.getgid?.() ?? 65534;
-    writeFileSync(join(this.etcDir, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${uid}:${gid}:sandbox:${SANDBOX_PROJECT_DIR}:/bin/bash\n`, { mode: 0o644 });
-    writeFileSync(join(this.etcDir, 'group'), `root:x:0:\nsandbox:x:${gid}:\n`, { mode: 0o644 });
-    writeFileSync(join(this.etcDir, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n', { mode: 0o644 });
-    if (this.seccompFile) {
-      const arch = seccompArch();
-      if (!arch) throw new Error(`no seccomp filter for the ${process.arch} architecture (supported: x64, arm64)`);
-      // Read by the root wrapper shell only (it opens it before dropping privileges).
-      writeFileSync(this.seccompFile, buildSeccompFilter(arch), { mode: 0o600 });
-    }
-  }
 
-  /** Runs `true` in a complete sandbox (cgroup, uid switch, bwrap) against a scratch working copy. */
-  private async probeSandbox(): Promise<{ ms: number; problem: string | null }> {
-    const wc = new WorkingCopy(join(this.rootDir, '.probe'), this.user);
-    const report = { cgroups: true } as IsolationReport;
-    let cg: RunCgroup | null = null;
-    const t0 = performance.now();
-    try {
-      wc.ensure();
-      cg = this.createCgroup(`probe-${randomUUID()}`, this.limits, report);
-      const argv = sandboxArgv({
-        tools: this.tools, cgroupProcsFiles: cg?.procsFiles() ?? [], limits: this.limits, user: this.user,
-        workDir: wc.workDir, etcDir: this.etcDir, env: sandboxEnv(SANDBOX_PROJECT_DIR), newSession: true, argv: ['true'],
-        seccompFile: this.seccompFile,
-      }, this.rootEntries);
-      const { code, stderr } = await runToEnd(argv, PROBE_TIMEOUT_MS);
-      const ms = performance.now() - t0;
-      if (code === 0) return { ms, problem: null };
-      return { ms, problem: `bubblewrap could not start a sandbox (exit ${code}: ${stderr.trim().slice(0, 300) || 'no message'}); check unprivileged user namespaces and that ${this.rootDir} and its parents are searchable by uid ${this.user?.uid ?? 'of the server'}` };
-    } catch (e) {
-      return { ms: performance.now() - t0, problem: `sandbox probe failed: ${(e as Error).message}` };
-    } finally {
-      await cg?.destroy();
-    }
-  }
 }
 
 const DEFAULT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024;
@@ -442,36 +406,3 @@ function validateProjectId(projectId: string): void {
   if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) throw new AppError('BAD_INPUT', 'Invalid project id.');
 }
 
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${+(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsc.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function runToEnd(argv: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    // Cast: apps whose global types make NODE_ENV a required env key (Next's) compile this too.
-    const env = { PATH: '/usr/bin:/bin' } as unknown as NodeJS.ProcessEnv;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      if (stderr.length < 4096) stderr += b.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolvePromise({ code: null, stderr: e.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stderr });
-    });
-  });
-}

@@ -127,3 +127,23 @@ test('processes left behind with nohup, setsid or & die when the run ends or the
     assert.deepEqual(processesMatching('sleep 720'), [], `nothing survives the terminal (${close})`);
   }
 });
+
+test('past the cap on mounted disks, idle ones are unmounted and come back intact at their next use', async () => {
+  const capped = createTestHost({ diskQuotaBytes: 16 * 1024 * 1024, maxMountedDisks: 2, diskMountIdleMs: 0, cgroupName: 'tandem-sandbox-test-cap' });
+  try {
+    await capped.host.checkIsolation();
+    const isMounted = (id: string) => readFileSync('/proc/self/mounts', 'utf8').includes(join(capped.rootDir, id, 'disk'));
+    for (const id of ['c1', 'c2', 'c3']) {
+      await capped.host.syncWorkingCopy(id, [{ path: 'a.txt', content: id }]);
+      const r = await runAndCollect(capped.host, id, `mkdir -p node_modules/m && echo ${id}-installed > node_modules/m/i.js`);
+      assert.equal(r.result.exitCode, 0);
+    }
+    for (let i = 0; i < 100 && isMounted('c1'); i++) await sleep(20);
+    assert.deepEqual(['c1', 'c2', 'c3'].map(isMounted), [false, true, true], 'the least recently used idle disk was unmounted');
+    const back = await runAndCollect(capped.host, 'c1', 'cat a.txt node_modules/m/i.js');
+    assert.equal(back.output, 'c1c1-installed\n');
+    assert.ok(isMounted('c1'));
+  } finally {
+    await capped.cleanup();
+  }
+});
