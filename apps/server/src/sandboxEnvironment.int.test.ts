@@ -131,6 +131,11 @@ test('a full project disk: its own precise message reaches the user; other proje
   // Only the owner may reset; afterwards the project runs again from its documents.
   await assert.rejects(editor.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'FORBIDDEN');
   await owner.api.sandbox.resetEnvironment.mutate({ projectId: full });
+  await assert.rejects(owner.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { message: string; data?: { code?: string } }) => {
+    assert.equal(e.data?.code, 'TOO_MANY_REQUESTS');
+    assert.match(e.message, /just reset/);
+    return true;
+  });
   const again = await runToEnd(editor, full);
   assert.deepEqual([again.end.status, again.output], ['exit', 'Hello, Tandem!\n']);
   assert.ok((await editor.api.sandbox.status.query({ projectId: full })).disk!.usedBytes! < 8 * 1024 * 1024);

@@ -74,9 +74,12 @@ interface ProjectState {
   starting: boolean;
   /** Files left out of the last sync for their size (a notice is shown when this changes). */
   skippedKey: string;
+  lastResetAt: number;
 }
 
 const RECENT_RUNS = 20;
+/** At most one Reset environment per project in this interval. */
+const RESET_INTERVAL_MS = 10_000;
 
 /**
  * Runs and shared terminals of projects, on top of the sandbox host: builds each sandbox from
@@ -371,9 +374,13 @@ export class SandboxService {
    */
   async resetEnvironment(projectId: string): Promise<void> {
     this.assertOpen();
+    const state = this.state(projectId);
+    // Each reset unmounts, deletes and later re-creates a disk image: not something to loop on.
+    const wait = state.lastResetAt + RESET_INTERVAL_MS - this.now();
+    if (wait > 0) throw new AppError('RATE_LIMITED', `The environment was just reset; try again in ${Math.ceil(wait / 1000)} s.`);
+    state.lastResetAt = this.now();
     await this.syncQueue.run(projectId, async () => {
       await this.host.resetEnvironment(projectId);
-      const state = this.state(projectId);
       state.syncedVersion = -1;
       state.skippedKey = '';
     });
@@ -398,7 +405,7 @@ export class SandboxService {
 
   private state(projectId: string): ProjectState {
     let state = this.projects.get(projectId);
-    if (!state) this.projects.set(projectId, (state = { run: null, lastRun: null, syncedVersion: -1, starting: false, skippedKey: '' }));
+    if (!state) this.projects.set(projectId, (state = { run: null, lastRun: null, syncedVersion: -1, starting: false, skippedKey: '', lastResetAt: -Infinity }));
     return state;
   }
 
