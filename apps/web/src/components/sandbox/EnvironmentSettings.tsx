@@ -41,7 +41,7 @@ export function EnvironmentSettings({ projectId, isOwner }: { projectId: string;
       </span>
       {disk ? (
         <div className="row" style={{ alignItems: 'center', gap: 12 }}>
-          <span className="small">Disk: {disk.usedBytes === null ? 'not used yet' : `${mib(disk.usedBytes)} used`} of {mib(disk.quotaBytes)}</span>
+          <span className="small">{disk.usedBytes === null ? `Disk quota: ${mib(disk.quotaBytes)}, nothing written yet` : `Disk: ${mib(disk.usedBytes)} used of ${mib(disk.quotaBytes)}`}</span>
           {disk.usedBytes !== null && (
             <progress aria-label="Disk used" max={disk.quotaBytes} value={disk.usedBytes} style={{ flex: 1, minWidth: 120, maxWidth: 320 }} />
           )}
