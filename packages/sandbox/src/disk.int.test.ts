@@ -147,3 +147,20 @@ test('past the cap on mounted disks, idle ones are unmounted and come back intac
     await capped.cleanup();
   }
 });
+
+test('with the quota off, projects get plain directories (still persistent) and a tmpfs /tmp', async () => {
+  const plain = createTestHost({ diskQuotaBytes: 0, cgroupName: 'tandem-sandbox-test-plain' });
+  try {
+    const report = await plain.host.checkIsolation();
+    assert.deepEqual(report.diskQuota, { bytes: null, reason: 'disabled by configuration (quota 0)' });
+    await plain.host.syncWorkingCopy('p', [{ path: 'a.txt', content: 'a' }]);
+    const first = await runAndCollect(plain.host, 'p', 'stat -f -c %T /tmp; mkdir -p node_modules/x && echo kept > node_modules/x/i.js');
+    assert.equal(first.output, 'tmpfs\n');
+    const again = await runAndCollect(plain.host, 'p', 'cat node_modules/x/i.js');
+    assert.equal(again.output, 'kept\n');
+    assert.equal(plain.host.diskUsage('p'), null);
+    assert.ok(!readFileSync('/proc/self/mounts', 'utf8').includes(plain.rootDir));
+  } finally {
+    await plain.cleanup();
+  }
+});
