@@ -279,7 +279,6 @@ export class SandboxService {
     await this.requireIsolation();
     const { notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true });
     const terminal = await this.host.openTerminal(projectId, size);
-    if (notice) terminal.notice(notice.replace(/\n/g, '\r\n'));
     const session = new TerminalSession({
       terminal,
       title: this.nextTerminalTitle(projectId),
@@ -298,6 +297,8 @@ export class SandboxService {
       },
     });
     this.terminals.set(session.id, session);
+    // After the session subscribed: the notice is broadcast and counted like program output.
+    if (notice) session.notice(notice.replace(/\n/g, '\r\n'));
     const view = session.view();
     this.publish(projectId, TERMINAL_EVENT, view);
     return view;
