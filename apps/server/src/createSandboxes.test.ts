@@ -42,3 +42,10 @@ test('limit overrides are converted to the sandbox units and validated', () => {
   assert.throws(() => load({ TANDEM_SANDBOX_MEMORY_MB: '4' }), /TANDEM_SANDBOX_MEMORY_MB/);
   assert.throws(() => load({ TANDEM_SANDBOX_MAX_PROCESSES: 'lots' }), /TANDEM_SANDBOX_MAX_PROCESSES/);
 });
+
+test('the per-project disk quota defaults to 1 GiB, can be turned off with 0, and refuses tiny values', () => {
+  assert.equal(load({}).TANDEM_SANDBOX_DISK_MB, 1024);
+  assert.equal(load({ TANDEM_SANDBOX_DISK_MB: '0' }).TANDEM_SANDBOX_DISK_MB, 0);
+  assert.equal(load({ TANDEM_SANDBOX_DISK_MB: '2048' }).TANDEM_SANDBOX_DISK_MB, 2048);
+  for (const bad of ['8', '-1', 'big']) assert.throws(() => load({ TANDEM_SANDBOX_DISK_MB: bad }), /TANDEM_SANDBOX_DISK_MB/);
+});

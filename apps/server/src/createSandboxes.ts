@@ -41,7 +41,9 @@ export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
  */
 export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SandboxSyncHook }): Promise<SandboxService> {
   const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
-  const host = new SandboxHost({ rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env) });
+  const host = new SandboxHost({
+    rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env), diskQuotaBytes: env.TANDEM_SANDBOX_DISK_MB * 1024 * 1024,
+  });
   const files = new LiveProjectFiles(deps.sync);
   deps.hook.target = files.syncExtension;
   deps.hook.files = files;
@@ -52,6 +54,8 @@ export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hu
   const report = await host.checkIsolation();
   if (report.sandboxed) {
     console.info(`[sandbox] project code runs sandboxed (bubblewrap + cgroups) in ${env.sandboxDir}; probe took ${Math.round(report.probeMs ?? 0)} ms`);
+    const quota = report.diskQuota.bytes === null ? `no per-project disk quota (${report.diskQuota.reason})` : `per-project disk quota ${env.TANDEM_SANDBOX_DISK_MB} MiB`;
+    console.info(`[sandbox] seccomp filter ${report.seccomp ? 'on' : 'OFF'}; ${quota}`);
   } else if (report.canRun) {
     console.error(`[sandbox] TANDEM_ALLOW_UNSANDBOXED=true: project code runs WITHOUT isolation (${report.missing.join('; ')}). Never expose this server to other people.`);
   } else {

@@ -64,6 +64,11 @@ const schema = z.object({
   TANDEM_SANDBOX_CPUS: z.coerce.number().min(0.01).max(1024).optional(),
   TANDEM_SANDBOX_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(24 * 3600).optional(),
   TANDEM_SANDBOX_OUTPUT_KB: z.coerce.number().int().min(1).max(1024 * 1024).optional(),
+  // Project environments (branch sbxdisk): each project's working copy, installed packages,
+  // caches and /tmp live on its own loop-mounted ext4 image of this size (needs root + loop
+  // devices; otherwise plain directories without a quota, logged at start-up).
+  /** Per-project disk quota in MiB, over everything the project writes. Default 1024; 0 = off. */
+  TANDEM_SANDBOX_DISK_MB: z.coerce.number().int().refine((n) => n === 0 || (n >= 16 && n <= 1024 * 1024), 'TANDEM_SANDBOX_DISK_MB must be 0 (off) or 16..1048576').default(1024),
 });
 
 export type Env = z.infer<typeof schema> & {

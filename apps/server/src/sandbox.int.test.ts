@@ -176,7 +176,7 @@ describe('runs', () => {
     const term = await owner.api.sandbox.terminals.open.mutate({ projectId, cols: 80, rows: 24 });
     await owner.api.sandbox.terminals.write.mutate({ projectId, terminalId: term.id, data: `sleep ${marker}\r` });
     await waitFor(() => processesWith(`sleep\0${marker}`).length === 2, 'the run and the terminal sleeping');
-    assert.ok(existsSync(join(sandboxDir, projectId, 'work')));
+    assert.ok(existsSync(join(sandboxDir, projectId, 'disk', 'work')));
     await owner.api.projects.delete.mutate({ projectId });
     await waitFor(() => processesWith(`sleep\0${marker}`).length === 0 && !existsSync(join(sandboxDir, projectId)), 'everything of the project gone');
   });

@@ -57,8 +57,10 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     // Internal errors get a generic message; the detail goes to the server log only.
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
-    // The HTTP adapter refuses an oversized body (413) with the bare code as its message.
-    const message = internal ? 'Something went wrong on the server.' : error.code === 'PAYLOAD_TOO_LARGE' ? 'The request is too large.' : shape.message;
+    // The HTTP adapter refuses an oversized body (413) with the bare code as its message; an
+    // AppError('TOO_LARGE') carries its own precise message (which file, which quota): keep it.
+    const bareAdapter413 = error.code === 'PAYLOAD_TOO_LARGE' && !(error.cause instanceof AppError);
+    const message = internal ? 'Something went wrong on the server.' : bareAdapter413 ? 'The request is too large.' : shape.message;
     return { ...shape, message, data: { ...shape.data, stack: undefined } };
   },
 });

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants as fsc, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { AppError } from '@tandem/protocol';
 import { CgroupHierarchy } from './CgroupHierarchy.ts';
 import type { RunCgroup } from './RunCgroup.ts';
 import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type SandboxTools } from './sandboxCommand.ts';
+import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts';
+import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
@@ -37,6 +37,20 @@ export interface SandboxHostOptions {
   maxSessions?: number;
   scrollbackChars?: number;
   log?: SandboxLogger;
+  /**
+   * Load the seccomp filter (SeccompFilter.ts) in every sandbox. Default true; false exists only
+   * so tests can show what the filter prevents.
+   */
+  seccomp?: boolean;
+  /**
+   * Per-project disk quota over everything a project writes (working copy, installed packages,
+   * caches, /tmp). Default 1 GiB; 0 disables it. Needs root and loop devices (ProjectDisks).
+   */
+  diskQuotaBytes?: number;
+  /** Project disks kept mounted at once (loop devices); idle ones past it are unmounted. Default 64. */
+  maxMountedDisks?: number;
+  /** A disk used within this long stays mounted whatever the cap. Default 30 s. */
+  diskMountIdleMs?: number;
 }
 
 export interface IsolationReport {
@@ -52,6 +66,10 @@ export interface IsolationReport {
   user: { uid: number; gid: number } | null;
   /** Time of the probe run (`true` in a full sandbox), when it ran. */
   probeMs: number | null;
+  /** The seccomp filter is loaded in every sandbox. */
+  seccomp: boolean;
+  /** Per-project disk quota in bytes, or null with the reason there is none. */
+  diskQuota: { bytes: number } | { bytes: null; reason: string };
 }
 
 export interface RunOptions extends RunOutputOptions {
@@ -64,7 +82,6 @@ const MAX_COMMAND_CHARS = 4096;
 const RUN_OUTPUT_INTERVAL_MS = 25;
 const TERMINAL_OUTPUT_INTERVAL_MS = 16;
 const MAX_PENDING_CHARS = 64 * 1024;
-const PROBE_TIMEOUT_MS = 10_000;
 
 const defaultLog: SandboxLogger = (level, message) => {
   const line = `[sandbox] ${message}`;
@@ -92,6 +109,8 @@ export class SandboxHost {
   private readonly log: SandboxLogger;
   private readonly rootEntries = osRootEntries();
   private readonly etcDir: string;
+  private readonly seccompFile: string | null;
+  private readonly disks: ProjectDisks;
   private readonly runs = new Map<string, SandboxRun>();
   private readonly terms = new Map<string, SandboxTerminal>();
   private isolation: Promise<IsolationReport> | null = null;
@@ -109,6 +128,11 @@ export class SandboxHost {
     this.scrollbackChars = options.scrollbackChars ?? 256 * 1024;
     this.log = options.log ?? defaultLog;
     this.etcDir = join(this.rootDir, '.sandbox-etc');
+    this.seccompFile = options.seccomp === false ? null : join(this.etcDir, 'seccomp.bpf');
+    this.disks = new ProjectDisks({
+      rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log,
+      maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length > 0,
+    });
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
     }
@@ -124,76 +148,109 @@ export class SandboxHost {
     return this.isolation;
   }
 
+  /**
+   * Copies the documents into the working copy. Files over the per-file limit are left out and
+   * listed in `skipped` (say so to the user); a full project disk is a clear TOO_LARGE error.
+   */
   async syncWorkingCopy(projectId: string, files: readonly ProjectFile[]): Promise<SyncResult> {
-    return this.workingCopy(projectId).sync(files);
+    const wc = await this.workingCopy(projectId);
+    try {
+      return wc.sync(files);
+    } catch (e) {
+      if (isDiskFullError(e)) throw new AppError('TOO_LARGE', this.disks.fullMessage(), (e as Error).message);
+      throw e;
+    }
   }
 
   async listGeneratedFiles(projectId: string, knownPaths: Iterable<string>, limits?: Partial<GeneratedFilesLimits>): Promise<GeneratedFilesResult> {
-    return this.workingCopy(projectId).listGenerated(knownPaths, { ...DEFAULT_GENERATED_LIMITS, ...limits });
+    return (await this.workingCopy(projectId)).listGenerated(knownPaths, { ...DEFAULT_GENERATED_LIMITS, ...limits });
   }
 
-  /** Stops the project's runs and terminals, then deletes its working copy. */
+  /** Stops the project's runs and terminals, then deletes its working copy and environment. */
   async removeWorkingCopy(projectId: string): Promise<void> {
-    const wc = this.workingCopy(projectId);
+    validateProjectId(projectId);
     await this.stopProject(projectId);
-    wc.remove();
+    await this.disks.remove(projectId);
+  }
+
+  /**
+   * Reset environment: stops the project's runs and terminals and deletes everything programs
+   * wrote (installed packages, caches, generated files); the next run or terminal starts from
+   * the documents alone.
+   */
+  async resetEnvironment(projectId: string): Promise<void> {
+    await this.removeWorkingCopy(projectId);
+  }
+
+  /** Space the project uses on its disk, or null without a quota (or before its first use). */
+  diskUsage(projectId: string): DiskUsage | null {
+    validateProjectId(projectId);
+    return this.disks.usage(projectId);
   }
 
   /** Runs a shell command (`/bin/sh -c`) in /project. Call syncWorkingCopy first. */
   async run(projectId: string, command: string, options: RunOptions = {}): Promise<SandboxRun> {
-    const wc = this.workingCopy(projectId);
+    validateProjectId(projectId);
     if (typeof command !== 'string' || !command.trim() || command.length > MAX_COMMAND_CHARS || command.includes('\0')) {
       throw new AppError('BAD_INPUT', 'The run command is empty or invalid.');
     }
+    const wc = await this.workingCopy(projectId);
     const limits = resolveLimits(this.limits, options.limits);
     const report = await this.requireIsolation();
     this.checkCapacity(projectId);
     wc.ensure();
     const id = `run-${randomUUID()}`;
-    const cgroup = this.createCgroup(id, limits, report);
+    const tmpDir = this.sessionTmp(projectId, id);
+    const cgroup = this.createCgroup(id, limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
     const env = sandboxEnv(home);
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env,
+      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: true,
       argv: ['/bin/sh', '-c', command],
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED run of project ${projectId}: ${command}`);
-    const run = this.startOrCleanUp(cgroup, () => new SandboxRun({
+    const run = this.startOrCleanUp(cgroup, tmpDir, () => new SandboxRun({
       id, projectId, command, argv, cwd: wc.workDir, cgroup, limits,
       env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
       sandboxed: report.sandboxed,
       outputIntervalMs: RUN_OUTPUT_INTERVAL_MS,
       maxPendingChars: MAX_PENDING_CHARS,
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
+      diskFullNotice: () => (this.disks.isFull(projectId) ? this.disks.fullMessage() : null),
     }, options));
     this.runs.set(id, run);
-    void run.done.then(() => this.runs.delete(id));
+    void run.done.then(() => {
+      this.runs.delete(id);
+      if (tmpDir) this.disks.removeTmp(tmpDir);
+    });
     return run;
   }
 
   /** Opens an interactive bash in the project's sandbox. Terminals have no wall-clock limit. */
   async openTerminal(projectId: string, size: TerminalSize): Promise<SandboxTerminal> {
-    const wc = this.workingCopy(projectId);
+    validateProjectId(projectId);
     const { cols, rows } = validateTerminalSize(size?.cols, size?.rows);
     const report = await this.requireIsolation();
     this.checkCapacity(projectId);
+    const wc = await this.workingCopy(projectId);
     wc.ensure();
     const id = `term-${randomUUID()}`;
-    const cgroup = this.createCgroup(id, this.limits, report);
+    const tmpDir = this.sessionTmp(projectId, id);
+    const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
     const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ' });
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env,
+      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: false,
       argv: ['/bin/bash', '--noprofile', '--norc', '-i'],
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED terminal for project ${projectId}`);
-    const term = this.startOrCleanUp(cgroup, () => new SandboxTerminal({
+    const term = this.startOrCleanUp(cgroup, tmpDir, () => new SandboxTerminal({
       id, projectId, argv, cwd: wc.workDir, cgroup, size: { cols, rows },
       env: report.sandboxed ? { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } : env,
       scrollbackChars: this.scrollbackChars,
@@ -202,7 +259,10 @@ export class SandboxHost {
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
     }));
     this.terms.set(id, term);
-    void term.closed.then(() => this.terms.delete(id));
+    void term.closed.then(() => {
+      this.terms.delete(id);
+      if (tmpDir) this.disks.removeTmp(tmpDir);
+    });
     return term;
   }
 
@@ -236,12 +296,20 @@ export class SandboxHost {
     for (const t of terms) t.kill();
     await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
     await this.cgroups.close();
+    await this.disks.close();
   }
 
-  private workingCopy(projectId: string): WorkingCopy {
-    if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) throw new AppError('BAD_INPUT', 'Invalid project id.');
+  private async workingCopy(projectId: string): Promise<WorkingCopy> {
+    validateProjectId(projectId);
     mkdirSync(this.rootDir, { recursive: true, mode: 0o711 });
-    return new WorkingCopy(join(this.rootDir, projectId), this.user);
+    const disk = await this.disks.ensure(projectId);
+    return new WorkingCopy(disk.projectDir, this.user, disk.workDir);
+  }
+
+  /** A /tmp on the project's quota-limited disk; null (tmpfs /tmp) without a quota. */
+  private sessionTmp(projectId: string, sessionId: string): string | null {
+    const disk = this.disks.paths(projectId);
+    return disk.quota ? this.disks.createTmp(disk, sessionId) : null;
   }
 
   private checkCapacity(projectId: string): void {
@@ -264,7 +332,7 @@ export class SandboxHost {
     );
   }
 
-  private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport): RunCgroup | null {
+  private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport, tmpDir: string | null = null): RunCgroup | null {
     if (!report.cgroups) return null;
     let cg: RunCgroup | null = null;
     try {
@@ -273,16 +341,18 @@ export class SandboxHost {
       return cg;
     } catch (e) {
       void cg?.destroy();
+      if (tmpDir) this.disks.removeTmp(tmpDir);
       throw new AppError('INTERNAL', 'Could not set up resource limits for the program.', (e as Error).message);
     }
   }
 
   /** Starts a run/terminal; if spawning throws, its cgroup is removed and the error is an AppError. */
-  private startOrCleanUp<T>(cgroup: RunCgroup | null, start: () => T): T {
+  private startOrCleanUp<T>(cgroup: RunCgroup | null, tmpDir: string | null, start: () => T): T {
     try {
       return start();
     } catch (e) {
       void cgroup?.destroy();
+      if (tmpDir) this.disks.removeTmp(tmpDir);
       throw new AppError('INTERNAL', 'The program could not be started.', (e as Error).message);
     }
   }
@@ -300,13 +370,19 @@ export class SandboxHost {
       if (stale) this.log('info', `removed ${stale} cgroup subtree(s) left by a previous server`);
     }
     try {
-      this.prepareRootDir();
+      prepareSandboxRoot({ rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, seccompFile: this.seccompFile });
     } catch (e) {
       missing.push(`cannot prepare ${this.rootDir} (${(e as Error).message})`);
     }
+    const disk = await this.disks.probe();
+    if (!disk.quota) this.log('warn', `no per-project disk quota: ${disk.reason}`);
     let probeMs: number | null = null;
     if (missing.length === 0) {
-      const result = await this.probeSandbox();
+      const result = await probeSandbox({
+        rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, tools: this.tools, limits: this.limits,
+        seccompFile: this.seccompFile, rootEntries: this.rootEntries,
+        createCgroup: (id: string) => this.createCgroup(id, this.limits, { cgroups: true } as IsolationReport),
+      });
       probeMs = result.ms;
       if (result.problem) missing.push(result.problem);
     }
@@ -316,72 +392,17 @@ export class SandboxHost {
     }
     return {
       sandboxed, canRun: sandboxed || this.allowUnsandboxed, missing, bwrapPath, cgroups: cg.ok,
-      user: this.user, probeMs,
+      user: this.user, probeMs, seccomp: sandboxed && this.seccompFile !== null,
+      diskQuota: disk.quota ? { bytes: this.disks.quotaBytes } : { bytes: null, reason: disk.reason },
     };
   }
 
-  /** Root dir (traverse-only) and the synthetic /etc files every sandbox sees. */
-  private prepareRootDir(): void {
-    mkdirSync(this.rootDir, { recursive: true, mode: 0o711 });
-    mkdirSync(this.etcDir, { recursive: true, mode: 0o755 });
-    const uid = this.user?.uid ?? process.getuid?.() ?? 65534;
-    const gid = this.user?.gid ?? process.getgid?.() ?? 65534;
-    writeFileSync(join(this.etcDir, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${uid}:${gid}:sandbox:${SANDBOX_PROJECT_DIR}:/bin/bash\n`, { mode: 0o644 });
-    writeFileSync(join(this.etcDir, 'group'), `root:x:0:\nsandbox:x:${gid}:\n`, { mode: 0o644 });
-    writeFileSync(join(this.etcDir, 'hosts'), '127.0.0.1 localhost sandbox\n::1 localhost\n', { mode: 0o644 });
-  }
 
-  /** Runs `true` in a complete sandbox (cgroup, uid switch, bwrap) against a scratch working copy. */
-  private async probeSandbox(): Promise<{ ms: number; problem: string | null }> {
-    const wc = new WorkingCopy(join(this.rootDir, '.probe'), this.user);
-    const report = { cgroups: true } as IsolationReport;
-    let cg: RunCgroup | null = null;
-    const t0 = performance.now();
-    try {
-      wc.ensure();
-      cg = this.createCgroup(`probe-${randomUUID()}`, this.limits, report);
-      const argv = sandboxArgv({
-        tools: this.tools, cgroupProcsFiles: cg?.procsFiles() ?? [], limits: this.limits, user: this.user,
-        workDir: wc.workDir, etcDir: this.etcDir, env: sandboxEnv(SANDBOX_PROJECT_DIR), newSession: true, argv: ['true'],
-      }, this.rootEntries);
-      const { code, stderr } = await runToEnd(argv, PROBE_TIMEOUT_MS);
-      const ms = performance.now() - t0;
-      if (code === 0) return { ms, problem: null };
-      return { ms, problem: `bubblewrap could not start a sandbox (exit ${code}: ${stderr.trim().slice(0, 300) || 'no message'}); check unprivileged user namespaces and that ${this.rootDir} and its parents are searchable by uid ${this.user?.uid ?? 'of the server'}` };
-    } catch (e) {
-      return { ms: performance.now() - t0, problem: `sandbox probe failed: ${(e as Error).message}` };
-    } finally {
-      await cg?.destroy();
-    }
-  }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, fsc.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+const DEFAULT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024;
+
+function validateProjectId(projectId: string): void {
+  if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) throw new AppError('BAD_INPUT', 'Invalid project id.');
 }
 
-function runToEnd(argv: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    // Cast: apps whose global types make NODE_ENV a required env key (Next's) compile this too.
-    const env = { PATH: '/usr/bin:/bin' } as unknown as NodeJS.ProcessEnv;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      if (stderr.length < 4096) stderr += b.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolvePromise({ code: null, stderr: e.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stderr });
-    });
-  });
-}

@@ -46,6 +46,8 @@ export interface SandboxRunSpawn {
   outputIntervalMs: number;
   maxPendingChars: number;
   onError: (message: string, e: unknown) => void;
+  /** At the end of the run: a notice to print when the project's disk filled up, or null. */
+  diskFullNotice?: () => string | null;
 }
 
 /** Grace period between the program's exit and its pipes closing (a leftover child holding them). */
@@ -190,6 +192,8 @@ export class SandboxRun {
       this.coalescer.push('stdout', this.decoders.stdout.end());
       this.coalescer.push('stderr', this.decoders.stderr.end());
     }
+    const diskFull = this.spec.diskFullNotice?.() ?? null;
+    if (diskFull) this.coalescer.push('stderr', `\n[tandem] ${diskFull}\n`);
     this.coalescer.close();
     const cg = this.spec.cgroup;
     const oom = cg ? cg.oomKills() > 0 : false;

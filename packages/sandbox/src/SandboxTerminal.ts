@@ -135,6 +135,11 @@ export class SandboxTerminal {
     return () => this.exitListeners.delete(listener);
   }
 
+  /** Shows a line from Tandem itself (not the program) to everyone watching, e.g. skipped files. */
+  notice(text: string): void {
+    if (!this.exitInfo) this.coalescer.push('pty', text);
+  }
+
   /** Kills the shell and everything it started. */
   kill(): void {
     if (this.exitInfo) return;

@@ -6,7 +6,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAppError } from '@tandem/protocol';
+import { isAppError, MAX_FILE_BYTES } from '@tandem/protocol';
 import { DEFAULT_GENERATED_LIMITS, WorkingCopy } from './WorkingCopy.ts';
 
 /** A working copy plus a sibling "data dir" holding a secret, like the server's real layout. */
@@ -27,12 +27,31 @@ test('sync writes documents, skips unchanged ones and removes documents that wer
     assert.deepEqual(r.written.sort(), ['main.py', 'src/lib/a.js']);
     assert.equal(readFileSync(join(work, 'src/lib/a.js'), 'utf8'), 'x');
     r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'src/lib/a.js', content: 'y' }]);
-    assert.deepEqual(r, { written: ['src/lib/a.js'], unchanged: 1, removed: [], movedAside: [] });
+    assert.deepEqual(r, { written: ['src/lib/a.js'], unchanged: 1, removed: [], movedAside: [], skipped: [] });
     writeFileSync(join(work, 'out.txt'), 'program output');
     r = wc.sync([{ path: 'main.py', content: 'print(2)' }]);
     assert.deepEqual(r.removed, ['src/lib/a.js']);
     assert.ok(!existsSync(join(work, 'src/lib/a.js')));
     assert.ok(existsSync(join(work, 'out.txt')), 'files the program made are not deleted by sync');
+  } finally {
+    done();
+  }
+});
+
+test('a file over the per-file limit is left out and reported; the rest syncs; a shrunk file comes back', () => {
+  const { wc, work, done } = setup();
+  try {
+    const big = 'x'.repeat(5 * 1024 * 1024);
+    let r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'data/big.txt', content: big }]);
+    assert.deepEqual(r.written, ['main.py']);
+    assert.deepEqual(r.skipped, [{ path: 'data/big.txt', bytes: big.length }]);
+    assert.ok(!existsSync(join(work, 'data/big.txt')));
+    r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'data/big.txt', content: 'small now' }]);
+    assert.deepEqual([r.written, r.skipped], [['data/big.txt'], []]);
+    // Growing past the limit again removes the stale copy: the sandbox never sees an old version.
+    r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'data/big.txt', content: 'y'.repeat(MAX_FILE_BYTES + 1) }]);
+    assert.deepEqual([r.removed, r.skipped.map((f) => f.path)], [['data/big.txt'], ['data/big.txt']]);
+    assert.ok(!existsSync(join(work, 'data/big.txt')));
   } finally {
     done();
   }

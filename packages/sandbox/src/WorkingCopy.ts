@@ -18,6 +18,8 @@ export interface SyncResult {
   removed: string[];
   /** Program-made entries that stood where a document or folder had to go, renamed (kept). */
   movedAside: string[];
+  /** Documents over the per-file limit (MAX_FILE_BYTES), not copied: tell the user. */
+  skipped: { path: string; bytes: number }[];
 }
 
 export interface GeneratedFile {
@@ -46,8 +48,9 @@ export const DEFAULT_GENERATED_LIMITS: GeneratedFilesLimits = {
   maxEntries: 20_000,
 };
 
-/** Folders a program fills with things nobody wants imported as documents. */
-const IGNORED_DIRS = new Set(['node_modules', '.git', '__pycache__', '.npm', '.cache']);
+/** Folders a program fills with things nobody wants imported as documents (the environment). */
+export const ENVIRONMENT_DIRS: readonly string[] = ['node_modules', '.venv', '.cache', '.npm'];
+const IGNORED_DIRS = new Set([...ENVIRONMENT_DIRS, '.git', '__pycache__']);
 const MAX_DEPTH = 32;
 const DIR_FLAGS = fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW;
 // O_NONBLOCK: a FIFO planted by a program must not hang the server; fstat then rejects it.
@@ -75,9 +78,9 @@ export class WorkingCopy {
   readonly workDir: string;
   private readonly owner: { uid: number; gid: number } | null;
 
-  constructor(projectDir: string, owner: { uid: number; gid: number } | null) {
+  constructor(projectDir: string, owner: { uid: number; gid: number } | null, workDir = join(projectDir, 'work')) {
     this.projectDir = projectDir;
-    this.workDir = join(projectDir, 'work');
+    this.workDir = workDir;
     this.owner = owner;
   }
 
@@ -94,9 +97,9 @@ export class WorkingCopy {
   }
 
   sync(files: readonly ProjectFile[]): SyncResult {
-    const wanted = validateFiles(files);
+    const { wanted, skipped } = validateFiles(files);
     this.ensure();
-    const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [] };
+    const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
     const dirs = new DirCache(this.openWorkDir());
     try {
       for (const [path, content] of wanted) {
@@ -319,16 +322,26 @@ export class WorkingCopy {
   }
 }
 
-/** Normalized path → bytes; refuses bad paths, duplicates, oversized files, file/folder clashes. */
-function validateFiles(files: readonly ProjectFile[]): Map<string, Buffer> {
+/**
+ * Normalized path → bytes; refuses bad paths, duplicates and file/folder clashes. A file over the
+ * per-file limit is left out (and reported) rather than failing the whole sync: one large file
+ * must not stop everyone's runs and terminals.
+ */
+function validateFiles(files: readonly ProjectFile[]): { wanted: Map<string, Buffer>; skipped: SyncResult['skipped'] } {
   const wanted = new Map<string, Buffer>();
+  const skipped: SyncResult['skipped'] = [];
+  const seen = new Set<string>();
   for (const f of files) {
     const path = typeof f?.path === 'string' ? normalizeProjectPath(f.path) : null;
     if (!path || typeof f.content !== 'string') throw new AppError('BAD_INPUT', 'A project file has an invalid path.', String(f?.path));
-    if (wanted.has(path)) throw new AppError('BAD_INPUT', `The file ${path} appears twice.`);
-    const bytes = Buffer.from(f.content, 'utf8');
-    if (bytes.length > MAX_FILE_BYTES) throw new AppError('TOO_LARGE', `The file ${path} is too large to run.`);
-    wanted.set(path, bytes);
+    if (seen.has(path)) throw new AppError('BAD_INPUT', `The file ${path} appears twice.`);
+    seen.add(path);
+    const size = Buffer.byteLength(f.content, 'utf8');
+    if (size > MAX_FILE_BYTES) {
+      skipped.push({ path, bytes: size });
+      continue;
+    }
+    wanted.set(path, Buffer.from(f.content, 'utf8'));
   }
   for (const path of wanted.keys()) {
     const parts = path.split('/');
@@ -337,7 +350,7 @@ function validateFiles(files: readonly ProjectFile[]): Map<string, Buffer> {
       if (wanted.has(folder)) throw new AppError('BAD_INPUT', `${folder} is both a file and a folder.`);
     }
   }
-  return wanted;
+  return { wanted, skipped };
 }
 
 /** Open directory fds by relative folder path for the duration of one sync. */

@@ -6,9 +6,10 @@ export { SandboxRun, type RunResult, type RunEndReason } from './SandboxRun.ts';
 export { SandboxTerminal, MAX_TERMINAL_WRITE_CHARS, type TerminalSize, type TerminalExit } from './SandboxTerminal.ts';
 export { DEFAULT_LIMITS, type SandboxLimits } from './SandboxLimits.ts';
 export {
-  DEFAULT_GENERATED_LIMITS,
+  DEFAULT_GENERATED_LIMITS, ENVIRONMENT_DIRS,
   type ProjectFile, type SyncResult, type GeneratedFile, type GeneratedFilesResult, type GeneratedFilesLimits,
 } from './WorkingCopy.ts';
 export { type OutputChunk, type OutputStream } from './OutputCoalescer.ts';
 export { resolveRunCommand, type ResolvedRunCommand } from './resolveRunCommand.ts';
 export { SANDBOX_PROJECT_DIR } from './sandboxCommand.ts';
+export { type DiskUsage } from './ProjectDisks.ts';

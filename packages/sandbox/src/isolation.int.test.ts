@@ -57,7 +57,7 @@ test('no network: the database port and a host HTTP server on 127.0.0.1 are unre
 });
 
 test('cannot read outside its project: other project, data dir, /etc/shadow, host paths', async () => {
-  const bWork = join(t.rootDir, 'projB', 'work');
+  const bWork = join(t.rootDir, 'projB', 'disk', 'work');
   const { output } = await runAndCollect(t.host, 'projA', [
     `cat ${bWork}/b-secret.txt`,
     'cat ../projB/work/b-secret.txt /projB/work/b-secret.txt',
@@ -98,7 +98,7 @@ test('symlinks and FIFOs made by the program do not let host sync/list escape', 
     `rm main.py && ln -s ${secret} main.py`,
     `ln -s ${t.dataDir} src`,
     'ln -s /etc/shadow shadow.txt',
-    'ln -s ../../projB/work/b-secret.txt bsecret.txt',
+    'ln -s ../../projB/disk/work/b-secret.txt bsecret.txt',
     'mkfifo notes.txt',
     'echo generated > out.txt',
   ].join(' && '));
@@ -112,7 +112,7 @@ test('symlinks and FIFOs made by the program do not let host sync/list escape', 
   assert.deepEqual(synced.movedAside, ['notes.txt.moved-1']);
   assert.equal(readFileSync(secret, 'utf8'), 'DATA-DIR-SECRET');
   assert.deepEqual(readdirSync(t.dataDir), ['secret.txt']);
-  const work = join(t.rootDir, 'projA', 'work');
+  const work = join(t.rootDir, 'projA', 'disk', 'work');
   assert.ok(lstatSync(join(work, 'main.py')).isFile());
   assert.ok(lstatSync(join(work, 'src')).isDirectory());
   // And the program itself, following its own links, still only finds dangling ones.

@@ -36,7 +36,7 @@ test('the environment is a fixed allow-list with no server variables', () => {
   process.env.DATABASE_URL = 'postgres://secret';
   const env = sandboxEnv('/project', { TERM: 'xterm' });
   assert.deepEqual(Object.keys(env).sort(), [
-    'HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TERM', 'TMPDIR',
+    'HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TERM', 'TMPDIR', 'XDG_CACHE_HOME',
     'npm_config_audit', 'npm_config_cache', 'npm_config_fund', 'npm_config_update_notifier',
   ]);
   assert.equal(env.HOME, '/project');
@@ -46,7 +46,8 @@ test('the environment is a fixed allow-list with no server variables', () => {
 test('wrapper joins cgroups, lowers rlimits, drops to the sandbox uid, then execs bwrap', () => {
   const argv = sandboxArgv(spec(), []);
   assert.equal(argv[0], '/bin/sh');
-  const afterScript = argv.slice(4);
+  assert.equal(argv[4], '', 'no seccomp file given');
+  const afterScript = argv.slice(5);
   assert.deepEqual(afterScript.slice(0, 3), ['/cg/mem/cgroup.procs', '/cg/pids/cgroup.procs', '--']);
   const prl = argv.indexOf('/usr/bin/prlimit');
   const sp = argv.indexOf('/usr/bin/setpriv');
@@ -60,4 +61,18 @@ test('unsandboxed mode (bwrap null) still wraps but runs the program directly', 
   const argv = sandboxArgv(spec({ tools: { sh: '/bin/sh', prlimit: '/usr/bin/prlimit', setpriv: '/usr/bin/setpriv', bwrap: null } }), []);
   assert.ok(!argv.some((a) => a.includes('bwrap')));
   assert.deepEqual(argv.slice(-3), ['/bin/sh', '-c', 'echo "$HOME"; rm -rf /']);
+});
+
+test('with a seccomp file the wrapper opens it as fd 3 and bwrap loads it; a disk tmp dir replaces the tmpfs', () => {
+  const argv = sandboxArgv(spec({ seccompFile: '/srv/.etc/seccomp.bpf', tmpDir: '/srv/p/disk/tmp/run-1' }), []);
+  assert.equal(argv[4], '/srv/.etc/seccomp.bpf');
+  assert.match(argv[2]!, /exec 3<"\$s"/);
+  const bw = argv.indexOf('/usr/bin/bwrap');
+  const args = argv.slice(bw + 1);
+  const i = args.indexOf('--seccomp');
+  assert.ok(i > 0 && args[i + 1] === '3' && i < args.lastIndexOf('--'));
+  assert.ok(!args.includes('--tmpfs'));
+  assert.ok(args.join(' ').includes('--bind /srv/p/disk/tmp/run-1 /tmp'));
+  // Unsandboxed mode never passes the file (nothing would load it).
+  assert.equal(sandboxArgv(spec({ seccompFile: '/x', tools: { sh: '/bin/sh', prlimit: '/usr/bin/prlimit', setpriv: '/usr/bin/setpriv', bwrap: null } }), [])[4], '');
 });

@@ -30,7 +30,17 @@ export interface SandboxCommandSpec {
    */
   newSession: boolean;
   argv: string[];
+  /** Host file holding the seccomp BPF program (SeccompFilter); the wrapper opens it as fd 3 for bwrap. */
+  seccompFile?: string | null;
+  /**
+   * Host directory bound as /tmp (on the project's quota-limited disk, so /tmp counts against
+   * the quota); null: a private size-capped tmpfs instead.
+   */
+  tmpDir?: string | null;
 }
+
+/** The descriptor the wrapper shell opens the seccomp program on, for `bwrap --seccomp`. */
+export const SECCOMP_FD = 3;
 
 /** The minimal environment programs see: no server variables at all (no secrets, no database URL). */
 export function sandboxEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -41,7 +51,9 @@ export function sandboxEnv(home: string, extra: Record<string, string> = {}): Re
     TMPDIR: '/tmp',
     PYTHONUNBUFFERED: '1', // live output instead of a block-buffered pipe
     PYTHONDONTWRITEBYTECODE: '1', // no __pycache__ clutter in the project
-    npm_config_cache: '/tmp/.npm', // not in the project dir
+    // Package caches persist with the project's environment (its disk), out of the documents.
+    XDG_CACHE_HOME: `${home}/.cache`, // pip and most tools
+    npm_config_cache: `${home}/.cache/npm`,
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
@@ -88,13 +100,14 @@ export function bwrapArgs(spec: SandboxCommandSpec, rootEntries: { path: string;
   args.push(
     '--proc', '/proc',
     '--dev', '/dev',
-    '--size', String(spec.limits.tmpBytes), '--tmpfs', '/tmp',
+    ...(spec.tmpDir ? ['--bind', spec.tmpDir, '/tmp'] : ['--size', String(spec.limits.tmpBytes), '--tmpfs', '/tmp']),
     '--bind', spec.workDir, SANDBOX_PROJECT_DIR,
     // The root tmpfs bwrap builds (/, /etc) becomes read-only once everything is mounted on it.
     '--remount-ro', '/',
     '--chdir', SANDBOX_PROJECT_DIR,
     '--clearenv',
   );
+  if (spec.seccompFile) args.push('--seccomp', String(SECCOMP_FD));
   for (const [k, v] of Object.entries(spec.env)) args.push('--setenv', k, v);
   args.push('--', ...spec.argv);
   return args;
@@ -105,11 +118,14 @@ export function bwrapArgs(spec: SandboxCommandSpec, rootEntries: { path: string;
  * the program, so the program can neither start outside its cgroup nor keep host privileges.
  * Values travel as separate argv entries, never through shell interpolation.
  */
-const JOIN_CGROUPS_AND_EXEC = 'while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+const JOIN_CGROUPS_AND_EXEC =
+  's="$1"; shift; while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; ' +
+  `if [ -n "$s" ]; then exec ${SECCOMP_FD}<"$s" || exit 125; fi; exec "$@"`;
 
 export function sandboxArgv(spec: SandboxCommandSpec, rootEntries: { path: string; symlinkTo: string | null }[]): string[] {
   const { tools, limits } = spec;
-  const argv = [tools.sh, '-c', JOIN_CGROUPS_AND_EXEC, 'tandem-sandbox', ...spec.cgroupProcsFiles, '--'];
+  const seccompFile = tools.bwrap && spec.seccompFile ? spec.seccompFile : '';
+  const argv = [tools.sh, '-c', JOIN_CGROUPS_AND_EXEC, 'tandem-sandbox', seccompFile, ...spec.cgroupProcsFiles, '--'];
   argv.push(
     tools.prlimit, `--fsize=${limits.fileSizeBytes}`, `--nofile=${limits.openFiles}`, '--core=0', '--',
   );

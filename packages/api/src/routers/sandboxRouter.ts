@@ -26,7 +26,7 @@ async function configuredCommand(ctx: Context, projectId: string): Promise<strin
  * every run and terminal (output arrives on the project's event stream); who may do what:
  * - status, runs.list/output, terminals.list/scrollback, generated.list: any member;
  * - runs.start/stop, terminals.open/write/resize/kill, generated.import, setRunCommand: editors
- *   and owners. A viewer's keystrokes never reach a terminal: `write` refuses them here.
+ *   and owners; resetEnvironment: owners. A viewer's keystrokes never reach a terminal: `write` refuses them here.
  */
 export const sandboxRouter = router({
   status: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
@@ -45,6 +45,16 @@ export const sandboxRouter = router({
       await ctx.prisma.project.update({ where: { id: input.projectId }, data: { runCommand: command } });
       return { runCommand: command };
     }),
+
+  /**
+   * Owners only: stops the project's programs and deletes its environment (installed packages,
+   * caches, generated files). Documents are untouched and copied in again at the next run.
+   */
+  resetEnvironment: protectedProcedure.input(projectId).mutation(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'owner');
+    await sandboxes(ctx).resetEnvironment(input.projectId);
+    return { ok: true };
+  }),
 
   runs: router({
     start: protectedProcedure.input(projectId).mutation(async ({ ctx, input }) => {

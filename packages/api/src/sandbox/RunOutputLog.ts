@@ -35,7 +35,17 @@ export class RunOutputLog {
     return this.total;
   }
 
-  snapshot(): RunOutputSnapshot {
-    return { runId: this.runId, chunks: this.chunks.map((c) => ({ ...c })), end: this.total, omitted: this.omittedChars };
+  /** What is kept; with `maxChars`, only its last `maxChars` characters (e.g. to store them). */
+  snapshot(maxChars = Infinity): RunOutputSnapshot {
+    const chunks: RunOutputSnapshot['chunks'] = [];
+    let room = maxChars;
+    for (let i = this.chunks.length - 1; i >= 0 && room > 0; i--) {
+      const c = this.chunks[i]!;
+      const text = c.text.length > room ? c.text.slice(c.text.length - room) : c.text;
+      chunks.unshift({ stream: c.stream, text });
+      room -= text.length;
+    }
+    const keptChars = chunks.reduce((n, c) => n + c.text.length, 0);
+    return { runId: this.runId, chunks, end: this.total, omitted: this.total - keptChars };
   }
 }

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { AppError } from '@tandem/protocol';
-import type { PrismaClient } from '@tandem/db';
+import { AppError, MAX_FILE_BYTES } from '@tandem/protocol';
+import type { Prisma, PrismaClient } from '@tandem/db';
 import {
-  resolveRunCommand, type ProjectFile, type RunResult, type SandboxHost, type SandboxLimits, type SandboxRun, type TerminalSize,
+  ENVIRONMENT_DIRS, resolveRunCommand, type ProjectFile, type RunResult, type SandboxHost, type SandboxLimits, type SandboxRun, type TerminalSize,
 } from '@tandem/sandbox';
 import { projectChannel, type EventHub } from '../EventHub.ts';
 import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
@@ -25,6 +25,8 @@ export interface SandboxServiceOptions {
   nodeId?: string;
   /** Output of a run kept for participants who attach later (its tail). Default 256 K chars. */
   runOutputKeepChars?: number;
+  /** Tail of a run's output stored in the database, so it survives a restart. Default 64 K chars. */
+  runOutputStoreChars?: number;
   /** A terminal nobody typed into for this long is closed. Default 1 hour. */
   terminalIdleMs?: number;
   /** Terminal output broadcast to participants: sustained rate and burst (chars). Default 256 K/s, 1 M. */
@@ -44,6 +46,10 @@ export interface SandboxStatus {
   missing: string[];
   limits: Pick<SandboxLimits, 'memoryBytes' | 'pidsMax' | 'cpuCores' | 'runTimeoutMs' | 'outputCapBytes'>;
   runCommand: { command: string; source: RunCommandSource } | null;
+  /** The project's disk: quota and use (use null before its first run), or null without quotas. */
+  disk: { quotaBytes: number; usedBytes: number | null } | null;
+  /** Folders that hold the environment (installed packages, caches): not documents. */
+  environmentDirs: readonly string[];
 }
 
 export interface GeneratedFileView {
@@ -66,9 +72,14 @@ interface ProjectState {
   /** LiveProjectFiles.version() when the working copy was last synced (-1: never). */
   syncedVersion: number;
   starting: boolean;
+  /** Files left out of the last sync for their size (a notice is shown when this changes). */
+  skippedKey: string;
+  lastResetAt: number;
 }
 
 const RECENT_RUNS = 20;
+/** At most one Reset environment per project in this interval. */
+const RESET_INTERVAL_MS = 10_000;
 
 /**
  * Runs and shared terminals of projects, on top of the sandbox host: builds each sandbox from
@@ -83,6 +94,7 @@ export class SandboxService {
   private readonly prisma: PrismaClient;
   private readonly nodeId: string;
   private readonly keepChars: number;
+  private readonly storeChars: number;
   private readonly idleMs: number;
   private readonly terminalOutput: { perSecond: number; burst: number };
   private readonly now: () => number;
@@ -102,6 +114,7 @@ export class SandboxService {
     this.prisma = options.prisma;
     this.nodeId = options.nodeId ?? `${hostname()}:${process.pid}`;
     this.keepChars = options.runOutputKeepChars ?? 256 * 1024;
+    this.storeChars = options.runOutputStoreChars ?? 64 * 1024;
     this.idleMs = options.terminalIdleMs ?? 60 * 60 * 1000;
     this.terminalOutput = options.terminalOutput ?? { perSecond: 256 * 1024, burst: 1024 * 1024 };
     this.now = options.now ?? Date.now;
@@ -122,12 +135,15 @@ export class SandboxService {
   async status(projectId: string, configuredCommand: string | null): Promise<SandboxStatus> {
     const report = await this.host.checkIsolation();
     const { memoryBytes, pidsMax, cpuCores, runTimeoutMs, outputCapBytes } = this.host.limits;
+    const quota = report.diskQuota.bytes;
     return {
       available: report.canRun,
       sandboxed: report.sandboxed,
       missing: report.missing,
       limits: { memoryBytes, pidsMax, cpuCores, runTimeoutMs, outputCapBytes },
       runCommand: await this.runCommand(projectId, configuredCommand),
+      disk: quota === null ? null : { quotaBytes: quota, usedBytes: this.host.diskUsage(projectId)?.usedBytes ?? null },
+      environmentDirs: ENVIRONMENT_DIRS,
     };
   }
 
@@ -148,7 +164,7 @@ export class SandboxService {
     state.starting = true;
     try {
       await this.requireIsolation();
-      const files = await this.syncWorkingCopy(projectId);
+      const { files, notice } = await this.syncWorkingCopy(projectId);
       const resolved = await this.runCommand(projectId, configuredCommand, files);
       if (!resolved) {
         throw new AppError('BAD_INPUT', 'This project has no run command. Add a tandem.json with {"run": "…"}, a package.json "start" script, or set one in the project settings.');
@@ -165,6 +181,10 @@ export class SandboxService {
       };
       state.run = live;
       this.publish(projectId, RUN_EVENT, live.view);
+      if (notice) {
+        const end = live.log.append({ stream: 'stderr', text: notice });
+        this.publish(projectId, RUN_OUTPUT_EVENT, { runId: row.id, stream: 'stderr', text: notice, end } satisfies RunOutput);
+      }
       try {
         live.run = await this.host.run(projectId, resolved.command, {
           onOutput: (chunk) => {
@@ -205,16 +225,22 @@ export class SandboxService {
       id: r.id, projectId, command: r.command, status: r.status as RunStatus, exitCode: r.exitCode, durationMs: r.durationMs,
       startedAt: r.startedAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null,
       startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' },
-      detail: describeEnd(r.status as RunStatus, r.exitCode, this.host.limits, null),
+      detail: r.detail ?? describeEnd(r.status as RunStatus, r.exitCode, this.host.limits, null),
     } satisfies RunView));
   }
 
-  /** The kept output of the live run or the last finished one. */
-  runOutput(projectId: string, runId: string): RunOutputSnapshot {
+  /**
+   * The kept output of the live run or the last finished one (in memory), else the tail stored
+   * with the run in the database (earlier runs, and every run after a restart).
+   */
+  async runOutput(projectId: string, runId: string): Promise<RunOutputSnapshot> {
     const state = this.projects.get(projectId);
     const live = [state?.run, state?.lastRun].find((r) => r?.view.id === runId);
-    if (!live) throw new AppError('NOT_FOUND', 'The output of this run is no longer kept.');
-    return live.log.snapshot();
+    if (live) return live.log.snapshot();
+    const row = await this.prisma.run.findFirst({ where: { id: runId, projectId }, select: { output: true } });
+    const stored = parseStoredOutput(runId, row?.output);
+    if (!stored) throw new AppError('NOT_FOUND', 'The output of this run is no longer kept.');
+    return stored;
   }
 
   private async finishRun(projectId: string, live: LiveRun, result: RunResult | null, failure: string | null = null): Promise<void> {
@@ -235,7 +261,10 @@ export class SandboxService {
       // updateMany: the project may have been deleted meanwhile (its runs cascade away).
       await this.prisma.run.updateMany({
         where: { id: live.view.id },
-        data: { status, exitCode: live.view.exitCode, durationMs: live.view.durationMs, endedAt },
+        data: {
+          status, exitCode: live.view.exitCode, durationMs: live.view.durationMs, endedAt, detail: live.view.detail,
+          output: live.log.snapshot(this.storeChars) as unknown as Prisma.InputJsonValue,
+        },
       });
     } catch (error) {
       this.logError(`recording the end of run ${live.view.id} failed`, error);
@@ -248,7 +277,7 @@ export class SandboxService {
   async openTerminal(projectId: string, user: UserRef, size: TerminalSize): Promise<TerminalView> {
     this.assertOpen();
     await this.requireIsolation();
-    await this.syncWorkingCopy(projectId);
+    const { notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true });
     const terminal = await this.host.openTerminal(projectId, size);
     const session = new TerminalSession({
       terminal,
@@ -268,6 +297,8 @@ export class SandboxService {
       },
     });
     this.terminals.set(session.id, session);
+    // After the session subscribed: the notice is broadcast and counted like program output.
+    if (notice) session.notice(notice.replace(/\n/g, '\r\n'));
     const view = session.view();
     this.publish(projectId, TERMINAL_EVENT, view);
     return view;
@@ -291,7 +322,8 @@ export class SandboxService {
     await this.inputQueue.run(terminalId, async () => {
       if (/[\r\n]/.test(data) && this.state(projectId).syncedVersion !== this.files.version(projectId)) {
         try {
-          await this.syncWorkingCopy(projectId);
+          const { notice } = await this.syncWorkingCopy(projectId);
+          if (notice) session.notice(notice.replace(/\n/g, '\r\n'));
         } catch (error) {
           // The keystroke matters more than the refresh; the next Enter tries again.
           this.logError(`syncing the working copy of ${projectId} before terminal input failed`, error);
@@ -336,6 +368,25 @@ export class SandboxService {
 
   // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Reset environment (owners): stops the project's runs and terminals and deletes what programs
+   * installed or wrote (node_modules, .venv, caches, generated files); the next run or terminal
+   * starts from the documents alone.
+   */
+  async resetEnvironment(projectId: string): Promise<void> {
+    this.assertOpen();
+    const state = this.state(projectId);
+    // Each reset unmounts, deletes and later re-creates a disk image: not something to loop on.
+    const wait = state.lastResetAt + RESET_INTERVAL_MS - this.now();
+    if (wait > 0) throw new AppError('RATE_LIMITED', `The environment was just reset; try again in ${Math.ceil(wait / 1000)} s.`);
+    state.lastResetAt = this.now();
+    await this.syncQueue.run(projectId, async () => {
+      await this.host.resetEnvironment(projectId);
+      state.syncedVersion = -1;
+      state.skippedKey = '';
+    });
+  }
+
   /** The project was deleted: stop everything and delete its working copy. */
   async removeProject(projectId: string): Promise<void> {
     await this.host.removeWorkingCopy(projectId);
@@ -355,7 +406,7 @@ export class SandboxService {
 
   private state(projectId: string): ProjectState {
     let state = this.projects.get(projectId);
-    if (!state) this.projects.set(projectId, (state = { run: null, lastRun: null, syncedVersion: -1, starting: false }));
+    if (!state) this.projects.set(projectId, (state = { run: null, lastRun: null, syncedVersion: -1, starting: false, skippedKey: '', lastResetAt: -Infinity }));
     return state;
   }
 
@@ -374,14 +425,21 @@ export class SandboxService {
     return `Terminal ${n}`;
   }
 
-  /** Copies the live documents into the working copy (one sync at a time per project). */
-  private syncWorkingCopy(projectId: string): Promise<ProjectFile[]> {
+  /**
+   * Copies the live documents into the working copy (one sync at a time per project). Files over
+   * the per-file limit are left out: `notice` says which, when that list changed (or always).
+   */
+  private syncWorkingCopy(projectId: string, options: { alwaysNotice?: boolean } = {}): Promise<{ files: ProjectFile[]; notice: string | null }> {
     return this.syncQueue.run(projectId, async () => {
       const version = this.files.version(projectId);
       const files = await this.files.read(projectId);
-      await this.host.syncWorkingCopy(projectId, files);
-      this.state(projectId).syncedVersion = version;
-      return files;
+      const { skipped } = await this.host.syncWorkingCopy(projectId, files);
+      const state = this.state(projectId);
+      state.syncedVersion = version;
+      const key = skipped.map((f) => f.path).join('\0');
+      const changed = key !== state.skippedKey;
+      state.skippedKey = key;
+      return { files, notice: skipped.length && (changed || options.alwaysNotice) ? skippedNotice(skipped) : null };
     });
   }
 
@@ -408,6 +466,25 @@ export class SandboxService {
 }
 
 const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+/** Tells participants which documents the sandbox does not have, and why. */
+function skippedNotice(skipped: { path: string; bytes: number }[]): string {
+  const list = skipped.slice(0, 5).map((f) => `${f.path} (${(f.bytes / 1024 / 1024).toFixed(1)} MiB)`).join(', ');
+  const more = skipped.length > 5 ? ` and ${skipped.length - 5} more` : '';
+  const n = skipped.length === 1 ? '1 file is' : `${skipped.length} files are`;
+  return `[tandem] ${n} over the ${mib(MAX_FILE_BYTES)} per-file limit and not in the sandbox: ${list}${more}.\n`;
+}
+
+/** A stored output tail, checked (the column is JSON), as a snapshot; null when absent. */
+function parseStoredOutput(runId: string, value: unknown): RunOutputSnapshot | null {
+  if (!value || typeof value !== 'object') return null;
+  const v = value as Partial<RunOutputSnapshot>;
+  if (!Array.isArray(v.chunks) || typeof v.end !== 'number' || typeof v.omitted !== 'number') return null;
+  const chunks = v.chunks
+    .filter((c) => c && typeof c.text === 'string')
+    .map((c) => ({ stream: c.stream === 'stderr' ? 'stderr' as const : 'stdout' as const, text: c.text }));
+  return { runId, chunks, end: v.end, omitted: v.omitted };
+}
 
 /** Why a run ended, in words, when it was not simply the program finishing by itself. */
 function describeEnd(status: RunStatus, exitCode: number | null, limits: SandboxLimits, stoppedBy: UserRef | null, pidsLimitHit = false): string | null {

@@ -52,6 +52,11 @@ export class TerminalSession {
     return !this.exited;
   }
 
+  /** A line from Tandem (not the program) in the terminal, for everyone watching it. */
+  notice(text: string): void {
+    this.options.terminal.notice(text);
+  }
+
   write(data: string): void {
     this.touch();
     this.options.terminal.write(data);

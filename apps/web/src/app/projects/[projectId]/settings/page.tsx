@@ -8,6 +8,7 @@ import { trpc, errorMessage } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import { RunCommandSettings } from '@/components/sandbox/RunCommandSettings';
+import { EnvironmentSettings } from '@/components/sandbox/EnvironmentSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
 import { useConfirm } from '@/components/ConfirmDialog';
@@ -147,6 +148,8 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
         )}
 
         <RunCommandSettings projectId={projectId} canEdit={p.role !== 'viewer'} />
+
+        <EnvironmentSettings projectId={projectId} isOwner={isOwner} />
 
         <ApprovalPolicySettings projectId={projectId} />
 

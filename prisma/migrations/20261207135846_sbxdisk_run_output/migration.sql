@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Run" ADD COLUMN     "detail" TEXT,
+ADD COLUMN     "output" JSONB;
