@@ -216,6 +216,29 @@ test('code intelligence across files: go to definition opens the other file, typ
     return (await activeTabPath(a.page)) === 'src/greet.js';
   }, 20_000);
 
+  // Rename across files (F2) in index.js reaches greet.js even while nobody has greet.js open.
+  await a.page.getByLabel('Close src/greet.js').click();
+  await waitFor('index.js to be shown again', async () => (await activeTabPath(a.page)) === 'src/index.js');
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  for (let i = 0; i < 2; i++) await a.page.keyboard.press('ArrowDown');
+  await a.page.keyboard.press('Home');
+  for (let i = 0; i < 14; i++) await a.page.keyboard.press('ArrowRight');
+  await a.page.keyboard.press('F2');
+  await a.page.locator('.rename-box input').waitFor();
+  await a.page.keyboard.press('Control+A');
+  await a.page.keyboard.type('welcome');
+  await a.page.keyboard.press('Enter');
+  await waitFor('the rename in index.js', async () => (await editorValue(a.page)).includes("import { welcome } from './greet.js'"));
+  await waitFor('the rename to reach greet.js on the server', async () => {
+    const found = await a.page.evaluate(async (projectId) => {
+      const input = encodeURIComponent(JSON.stringify({ projectId, pattern: 'export function welcome' }));
+      const r = await fetch(`/api/trpc/search.find?input=${input}`);
+      return ((await r.json()) as { result: { data: { files: { path: string }[] } } }).result.data.files.map((f) => f.path);
+    }, projectId);
+    return found.includes('src/greet.js');
+  }, 15_000);
+
   // TS: the error in main.ts comes from util.ts's type; it is listed without opening main.ts.
   await waitFor('the cross-file type error in Problems', async () => /⊗ 1/.test(await a.page.getByTestId('problems-button').textContent() ?? ''), 30_000);
   await a.page.getByTestId('problems-button').click();

@@ -47,6 +47,20 @@ export const searchRouter = router({
     return search(ctx).sources(input.projectId);
   }),
 
+  /** Edits from code intelligence (rename across files) to a file the editor had not open: editors and owners. */
+  applyEdits: protectedProcedure
+    .input(z.object({
+      projectId: id,
+      path: z.string().min(1).max(1024),
+      baseSha256: z.string().regex(/^[0-9a-f]{64}$/),
+      edits: z.array(z.object({ offset: z.number().int().min(0), length: z.number().int().min(0), text: z.string().max(100_000) })).min(1).max(1000),
+    }))
+    .mutation(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'editor');
+      await search(ctx).applyEdits(input.projectId, input.path, input.baseSha256, input.edits, ctx.user);
+      return { applied: input.edits.length };
+    }),
+
   undo: protectedProcedure.input(z.object({ projectId: id, replaceId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'editor');
     return search(ctx).undo(input.projectId, input.replaceId, ctx.user);

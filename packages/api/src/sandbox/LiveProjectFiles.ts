@@ -69,6 +69,12 @@ export class LiveProjectFiles {
     return out.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
+  /** The document id of the file at `path`, or null. */
+  async fileIdOf(projectId: string, path: string): Promise<string | null> {
+    for (const [id, e] of await this.tree(projectId)) if (e.kind === 'file' && e.path === path) return id;
+    return null;
+  }
+
   /** Paths of every file and folder in the project tree. */
   async paths(projectId: string): Promise<Set<string>> {
     return new Set([...(await this.tree(projectId)).values()].map((e) => e.path));

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { AppError, FILE_TEXT, fileDocName } from '@tandem/protocol';
 import type { SyncUser } from '@tandem/collab';
@@ -68,6 +68,34 @@ export class ProjectSearch {
       files.push(f);
     }
     return { files, truncated };
+  }
+
+  /**
+   * Edits made by the editor's code intelligence to a file nobody had open in that tab (e.g. a
+   * rename across files): applied only if the file is still exactly what the editor changed
+   * (`baseSha256`), as one transaction everyone sees; otherwise CONFLICT, and nothing changes.
+   */
+  async applyEdits(projectId: string, path: string, baseSha256: string, edits: { offset: number; length: number; text: string }[], user: SyncUser): Promise<void> {
+    const fileId = await this.deps.files.fileIdOf(projectId, path);
+    if (!fileId) throw new AppError('NOT_FOUND', `“${path}” is not in the project.`);
+    let outcome = 'ok' as 'ok' | 'changed' | 'bad';
+    await this.deps.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
+      const text = doc.getText(FILE_TEXT);
+      const current = text.toString();
+      if (createHash('sha256').update(current).digest('hex') !== baseSha256) return void (outcome = 'changed');
+      const sorted = [...edits].sort((a, b) => b.offset - a.offset);
+      let limit = current.length;
+      for (const e of sorted) {
+        if (e.offset < 0 || e.offset + e.length > limit) return void (outcome = 'bad');
+        limit = e.offset;
+      }
+      for (const e of sorted) {
+        if (e.length > 0) text.delete(e.offset, e.length);
+        if (e.text) text.insert(e.offset, e.text);
+      }
+    }, { user, origin: new ProjectReplaceOrigin(randomUUID(), user.id) });
+    if (outcome === 'changed') throw new AppError('CONFLICT', `“${path}” changed meanwhile: nothing was applied to it. Try again.`);
+    if (outcome === 'bad') throw new AppError('BAD_INPUT', 'The edits overlap or fall outside the file.');
   }
 
   /**

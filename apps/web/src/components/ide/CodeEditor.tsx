@@ -44,6 +44,8 @@ export interface CodeEditorProps {
   onOpenThread?(threadId: string): void;
   /** Bring this thread's lines into view (a new `seq` asks again). */
   revealThread?: { id: string; seq: number } | null;
+  /** Something the user should know (e.g. a rename could not change a file). */
+  onProblem?(message: string): void;
   /** Go to definition / references into another file: open its tab there. False if not a project file. */
   onOpenPath?(path: string, position: { line: number; column: number } | null): boolean;
 }
@@ -91,9 +93,10 @@ export default function CodeEditor(props: CodeEditorProps) {
       padding: { top: 8 },
     });
     editorRef.current = editor;
-    models.current = new ProjectModels();
-    const intelligence = new CodeIntelligence(latest.current.projectId, models.current, {
+    models.current = new ProjectModels((edit) => void intelligence.applyShadowEdit(edit));
+    const intelligence: CodeIntelligence = new CodeIntelligence(latest.current.projectId, models.current, {
       open: (path, position) => latest.current.onOpenPath?.(path, position) ?? false,
+      problem: (message) => latest.current.onProblem?.(message),
     });
     intelligenceRef.current = intelligence;
     gutterRef.current = new CommentGutter(editor, {

@@ -329,6 +329,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 onAddComment={sidebar.startThread}
                 onOpenThread={sidebar.focusThread}
                 revealThread={sidebar.revealThread}
+                onProblem={(text) => setNotice({ kind: 'error', text })}
                 onOpenPath={(path, position) => {
                   const fileId = navigation.fileIdAt(path);
                   if (!fileId) return false;

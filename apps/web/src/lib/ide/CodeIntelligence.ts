@@ -1,6 +1,6 @@
 import * as monaco from 'monaco-editor';
 import { errorMessage, trpc } from '@/lib/trpc';
-import { ProjectModels } from './ProjectModels';
+import { ProjectModels, type ShadowEdit } from './ProjectModels';
 import { problemsStore, type Problem } from './problemsStore';
 
 /** How often the sources of files nobody here has open are refreshed from the server. */
@@ -35,6 +35,13 @@ function configureTypeScript(): void {
 export interface CodeIntelligenceHost {
   /** Opens a project file at a position (go to definition into another file). */
   open(path: string, position: { line: number; column: number } | null): boolean;
+  /** Something went wrong the user should know about (e.g. a rename could not reach a file). */
+  problem(message: string): void;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -48,7 +55,7 @@ export class CodeIntelligence {
   readonly #timer: ReturnType<typeof setInterval>;
   #disposed = false;
 
-  constructor(private readonly projectId: string, private readonly models: ProjectModels, host: CodeIntelligenceHost) {
+  constructor(private readonly projectId: string, private readonly models: ProjectModels, private readonly host: CodeIntelligenceHost) {
     configureTypeScript();
     this.#disposables.push(
       monaco.editor.registerEditorOpener({
@@ -76,6 +83,16 @@ export class CodeIntelligence {
       if (!this.#disposed) this.models.syncShadows(files);
     } catch (e) {
       console.warn('[code intelligence] could not load the project sources:', errorMessage(e));
+    }
+  }
+
+  /** A rename (or another multi-file edit) changed a file not open here: apply it to the shared document. */
+  async applyShadowEdit(edit: ShadowEdit): Promise<void> {
+    try {
+      await trpc.search.applyEdits.mutate({ projectId: this.projectId, path: edit.path, baseSha256: await sha256(edit.base), edits: edit.edits });
+    } catch (e) {
+      this.host.problem(`${edit.path}: ${errorMessage(e)}`);
+      await this.refresh(); // put the server's text back in the shadow
     }
   }
 
