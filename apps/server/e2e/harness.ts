@@ -128,3 +128,18 @@ export async function openFile(page: Page, path: string): Promise<void> {
   await page.locator(`[data-testid=tree-item][data-path="${path}"]`).click();
   await page.locator(`[data-testid=tab][data-path="${path}"][aria-selected=true]`).waitFor();
 }
+
+/**
+ * `owner` (signed in, a member of the project at `projectUrl`) creates an invite link over the
+ * API; `page` signs up as `name` through it, joins, and lands in the project.
+ */
+export async function inviteAndJoin(owner: Page, projectUrl: string, role: 'editor' | 'viewer', page: Page, name: string, email: string): Promise<void> {
+  const projectId = projectUrl.split('/').pop()!;
+  const invite = await owner.evaluate(async ({ projectId, role }) => {
+    const r = await fetch('/api/trpc/invites.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projectId, role }) });
+    return ((await r.json()) as { result: { data: { url: string } } }).result.data.url;
+  }, { projectId, role });
+  await signUp(page, name, email, new URL(invite).pathname);
+  await page.getByRole('button', { name: 'Join project' }).click();
+  await page.waitForURL(projectUrl);
+}

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
 
 let server: RunningServer;
 let browser: Browser;
@@ -149,15 +149,8 @@ test('search across the project, replace all seen live by a second person, undo'
   const a = await newUser(browser, server.url);
   await signUp(a.page, 'Edsger Dijkstra', 'edsger@example.com');
   const url = await createProject(a.page, 'Searchable');
-  const projectId = url.split('/').pop()!;
-  const invite = await a.page.evaluate(async (projectId) => {
-    const r = await fetch('/api/trpc/invites.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projectId, role: 'editor' }) });
-    return ((await r.json()) as { result: { data: { url: string } } }).result.data.url;
-  }, projectId);
   const b = await newUser(browser, server.url);
-  await signUp(b.page, 'Barbara Liskov', 'barbara@example.com', new URL(invite).pathname);
-  await b.page.getByRole('button', { name: 'Join project' }).click();
-  await b.page.waitForURL(url);
+  await inviteAndJoin(a.page, url, 'editor', b.page, 'Barbara Liskov', 'barbara@example.com');
   await openFile(b.page, 'src/index.js');
 
   // Ctrl+Shift+F opens the search view with the query focused; results are grouped by file.
@@ -254,15 +247,8 @@ test('comment threads between two people: anchored to the selected line, live, r
   const a = await newUser(browser, server.url);
   await signUp(a.page, 'Margaret Hamilton', 'margaret@example.com');
   const url = await createProject(a.page, 'Reviewed');
-  const projectId = url.split('/').pop()!;
-  const invite = await a.page.evaluate(async (projectId) => {
-    const r = await fetch('/api/trpc/invites.create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ projectId, role: 'viewer' }) });
-    return ((await r.json()) as { result: { data: { url: string } } }).result.data.url;
-  }, projectId);
   const b = await newUser(browser, server.url);
-  await signUp(b.page, 'Frances Allen', 'frances@example.com', new URL(invite).pathname);
-  await b.page.getByRole('button', { name: 'Join project' }).click();
-  await b.page.waitForURL(url);
+  await inviteAndJoin(a.page, url, 'viewer', b.page, 'Frances Allen', 'frances@example.com');
   await openFile(b.page, 'src/greet.js');
 
   // A selects line 2 of greet.js and adds a comment (Ctrl+Alt+M).

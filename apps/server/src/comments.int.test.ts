@@ -3,18 +3,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as Y from 'yjs';
 import type { CommentThreadView } from '@tandem/api';
 import { TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
-import { loadEnv } from './env.ts';
-import { startTandemServer, type TandemServer } from './TandemServer.ts';
+import type { TandemServer } from './TandemServer.ts';
+import { startTestServer, starterProject } from './testing/testServer.ts';
 import { connectSync, signUpOverHttp, waitFor, type SignedIn } from './testing/clients.ts';
 import { HttpSubscription } from './testing/HttpSubscription.ts';
 
-let dataDir: string;
+let running: Awaited<ReturnType<typeof startTestServer>>;
 let server: TandemServer;
 let owner: SignedIn;
 let viewer: SignedIn;
@@ -22,17 +19,12 @@ let stranger: SignedIn;
 let projectId: string;
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tandem-comments-'));
-  server = await startTandemServer(loadEnv({ PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, COOKIE_SECURE: 'false' }, []), { withWeb: false });
+  running = await startTestServer('comments');
+  server = running.server;
   [owner, viewer, stranger] = await Promise.all([signUpOverHttp(server.url, 'Owner'), signUpOverHttp(server.url, 'Viewer'), signUpOverHttp(server.url, 'Stranger')]);
-  projectId = (await owner.api.projects.create.mutate({ name: 'Comments', template: 'node' })).id;
-  const inv = await owner.api.invites.create.mutate({ projectId, role: 'viewer' });
-  await viewer.api.invites.accept.mutate({ token: inv.token });
+  projectId = await starterProject(owner, 'Comments', [[viewer, 'viewer']]);
 });
-after(async () => {
-  await server?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => running?.close());
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));

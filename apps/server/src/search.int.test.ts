@@ -2,16 +2,13 @@
 // and y-websocket clients that see a replace land live and its undo take it back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
-import { loadEnv } from './env.ts';
-import { startTandemServer, type TandemServer } from './TandemServer.ts';
+import type { TandemServer } from './TandemServer.ts';
+import { startTestServer, starterProject } from './testing/testServer.ts';
 import { connectSync, signUpOverHttp, waitFor, type SignedIn, type SyncClient } from './testing/clients.ts';
 
-let dataDir: string;
+let running: Awaited<ReturnType<typeof startTestServer>>;
 let server: TandemServer;
 let owner: SignedIn;
 let viewer: SignedIn;
@@ -19,17 +16,12 @@ let stranger: SignedIn;
 let projectId: string;
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tandem-search-'));
-  server = await startTandemServer(loadEnv({ PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, COOKIE_SECURE: 'false' }, []), { withWeb: false });
+  running = await startTestServer('search');
+  server = running.server;
   [owner, viewer, stranger] = await Promise.all([signUpOverHttp(server.url, 'Owner'), signUpOverHttp(server.url, 'Viewer'), signUpOverHttp(server.url, 'Stranger')]);
-  projectId = (await owner.api.projects.create.mutate({ name: 'Search', template: 'node' })).id;
-  const inv = await owner.api.invites.create.mutate({ projectId, role: 'viewer' });
-  await viewer.api.invites.accept.mutate({ token: inv.token });
+  projectId = await starterProject(owner, 'Search', [[viewer, 'viewer']]);
 });
-after(async () => {
-  await server?.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => running?.close());
 
 async function openFile(who: SignedIn, path: string): Promise<SyncClient> {
   const tree = connectSync(server.url, treeDocName(projectId), { cookie: who.cookie });

@@ -1,7 +1,7 @@
 import * as monaco from 'monaco-editor';
 import type { CommentThreadView } from '@tandem/api';
 import type { FileConnection } from '@/lib/ide/ProjectSession';
-import { anchorOf, resolveAnchor } from './commentAnchors';
+import { encodeRange, resolveRange } from '@/lib/review/anchors';
 import type { CommentDraft } from './useComments';
 
 export interface CommentGutterHost {
@@ -83,7 +83,7 @@ export class CommentGutter {
     const decorations: monaco.editor.IModelDeltaDecoration[] = [];
     for (const t of this.#threads) {
       if (t.fileId !== file.fileId) continue;
-      const range = resolveAnchor(file.doc, t.anchorStart, t.anchorEnd);
+      const range = placeOf(file, t);
       if (!range || range.end > model.getValueLength()) continue;
       const start = model.getPositionAt(range.start);
       const end = model.getPositionAt(range.end);
@@ -126,6 +126,17 @@ export class CommentGutter {
     const endLine = selection.endColumn === 1 && selection.endLineNumber > startLine ? selection.endLineNumber - 1 : selection.endLineNumber;
     const start = model.getOffsetAt({ lineNumber: startLine, column: 1 });
     const end = model.getOffsetAt({ lineNumber: endLine, column: model.getLineMaxColumn(endLine) });
-    this.host.addComment({ fileId: file.fileId, ...anchorOf(file.text, start, end), excerpt: model.getValueInRange(new monaco.Range(startLine, 1, endLine, model.getLineMaxColumn(endLine))).slice(0, 500), line: startLine });
+    const anchor = encodeRange(file.text, start, end);
+    this.host.addComment({ fileId: file.fileId, anchorStart: anchor.start, anchorEnd: anchor.end, excerpt: model.getValueInRange(new monaco.Range(startLine, 1, endLine, model.getLineMaxColumn(endLine))).slice(0, 500), line: startLine });
+  }
+}
+
+/** Where a thread's lines are now in the file, or null (text gone, not synced yet, unreadable anchor). */
+function placeOf(file: FileConnection, t: CommentThreadView): { start: number; end: number } | null {
+  try {
+    const range = resolveRange(file.doc, { start: t.anchorStart, end: t.anchorEnd });
+    return typeof range === 'string' ? null : range;
+  } catch {
+    return null;
   }
 }
