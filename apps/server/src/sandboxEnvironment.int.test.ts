@@ -136,6 +136,9 @@ test('a full project disk: its own precise message reaches the user; other proje
 
   // Only the owner may reset; afterwards the project runs again from its documents.
   await assert.rejects(editor.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'FORBIDDEN');
+  const outsider = await signUpOverHttp(server.url, 'Outsider');
+  await assert.rejects(outsider.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'NOT_FOUND');
+  await assert.rejects(outsider.api.sandbox.status.query({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'NOT_FOUND');
   await owner.api.sandbox.resetEnvironment.mutate({ projectId: full });
   await assert.rejects(owner.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { message: string; data?: { code?: string } }) => {
     assert.equal(e.data?.code, 'TOO_MANY_REQUESTS');
