@@ -4,10 +4,11 @@
  */
 import { afterEach } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { removeDirWithMounts } from '../src/testing/removeDirWithMounts.ts';
 
 export const ARTIFACTS = resolve(import.meta.dirname, '../../../test-artifacts');
 const SERVER_DIR = resolve(import.meta.dirname, '..');
@@ -77,7 +78,7 @@ export async function startServerProcess(env: Record<string, string> = {}, dataD
 }
 
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  removeDirWithMounts(dir);
 }
 
 export async function launchBrowser(): Promise<Browser> {

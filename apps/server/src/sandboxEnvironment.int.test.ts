@@ -121,6 +121,12 @@ test('a full project disk: its own precise message reaches the user; other proje
     assert.match(e.message, /^This project's disk is full \(quota 32 MiB/);
     return true;
   });
+  // A terminal still opens (it is how people free space), says why, and can delete files.
+  const freed = await shell(editor, full, 'rm fill; echo "rm-$((6*7))"', /rm-42/);
+  assert.match(freed, /\[tandem\] This project's disk is full \(quota 32 MiB/);
+  const afterRm = await runToEnd(editor, full);
+  assert.deepEqual([afterRm.end.status, afterRm.output], ['exit', 'Hello, Tandem!\n']);
+  await shell(editor, full, 'dd if=/dev/zero of=fill bs=1M count=64 2>/dev/null; echo "refill-$((6*7))"', /refill-42/);
   const status = await editor.api.sandbox.status.query({ projectId: full });
   assert.ok(status.disk && status.disk.quotaBytes === 32 * 1024 * 1024 && status.disk.usedBytes! > 28 * 1024 * 1024, JSON.stringify(status.disk));
   const ok = await runToEnd(editor, other);
@@ -130,6 +136,9 @@ test('a full project disk: its own precise message reaches the user; other proje
 
   // Only the owner may reset; afterwards the project runs again from its documents.
   await assert.rejects(editor.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'FORBIDDEN');
+  const outsider = await signUpOverHttp(server.url, 'Outsider');
+  await assert.rejects(outsider.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'NOT_FOUND');
+  await assert.rejects(outsider.api.sandbox.status.query({ projectId: full }), (e: { data?: { code?: string } }) => e.data?.code === 'NOT_FOUND');
   await owner.api.sandbox.resetEnvironment.mutate({ projectId: full });
   await assert.rejects(owner.api.sandbox.resetEnvironment.mutate({ projectId: full }), (e: { message: string; data?: { code?: string } }) => {
     assert.equal(e.data?.code, 'TOO_MANY_REQUESTS');

@@ -4,9 +4,10 @@
  * data directory. `kill('SIGKILL')` is a crash; `kill('SIGTERM')` a graceful shutdown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeDirWithMounts } from './removeDirWithMounts.ts';
 
 const SERVER_DIR = resolve(import.meta.dirname, '../..');
 
@@ -84,6 +85,6 @@ export class TandemNode {
   }
 
   removeDataDir(): void {
-    rmSync(this.dataDir, { recursive: true, force: true });
+    removeDirWithMounts(this.dataDir);
   }
 }

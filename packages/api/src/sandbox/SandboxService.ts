@@ -277,7 +277,14 @@ export class SandboxService {
   async openTerminal(projectId: string, user: UserRef, size: TerminalSize): Promise<TerminalView> {
     this.assertOpen();
     await this.requireIsolation();
-    const { notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true });
+    let notice: string | null;
+    try {
+      ({ notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true }));
+    } catch (error) {
+      // A full project disk must not lock people out of the terminal they need to free space.
+      if (!(error instanceof AppError) || error.code !== 'TOO_LARGE') throw error;
+      notice = `[tandem] ${error.message}\n`;
+    }
     const terminal = await this.host.openTerminal(projectId, size);
     const session = new TerminalSession({
       terminal,
@@ -326,7 +333,8 @@ export class SandboxService {
           if (notice) session.notice(notice.replace(/\n/g, '\r\n'));
         } catch (error) {
           // The keystroke matters more than the refresh; the next Enter tries again.
-          this.logError(`syncing the working copy of ${projectId} before terminal input failed`, error);
+          if (error instanceof AppError && error.code === 'TOO_LARGE') session.notice(`[tandem] ${error.message}\r\n`);
+          else this.logError(`syncing the working copy of ${projectId} before terminal input failed`, error);
         }
       }
       session.write(data);
