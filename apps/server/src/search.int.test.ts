@@ -99,3 +99,21 @@ test('a pattern that backtracks for ever is stopped at the deadline; the server 
   assert.ok(health.length >= 10, 'the event loop kept serving requests');
   file.destroy();
 });
+
+test('edits from code intelligence apply only onto the text they were made for; viewers and strangers cannot send them', async () => {
+  const { createHash } = await import('node:crypto');
+  const file = await openFile(owner, 'package.json');
+  const base = file.text.toString();
+  const sha = createHash('sha256').update(base).digest('hex');
+  const at = base.indexOf('hello-tandem');
+  const edit = { projectId, path: 'package.json', baseSha256: sha, edits: [{ offset: at, length: 'hello-tandem'.length, text: 'renamed' }] };
+  await assert.rejects(viewer.api.search.applyEdits.mutate(edit), /FORBIDDEN|permission|not allowed|role/i);
+  await assert.rejects(stranger.api.search.applyEdits.mutate(edit), /not found/i);
+  await assert.rejects(owner.api.search.applyEdits.mutate({ ...edit, edits: [{ offset: base.length, length: 5, text: 'x' }] }), /outside the file/);
+  await owner.api.search.applyEdits.mutate(edit);
+  await waitFor(() => file.text.toString().includes('"name": "renamed"'), 'the edit to reach a client');
+  // The same edit again is based on text that is gone: refused, nothing changes.
+  await assert.rejects(owner.api.search.applyEdits.mutate(edit), /changed meanwhile/);
+  assert.equal((file.text.toString().match(/renamed/g) ?? []).length, 1);
+  file.destroy();
+});
