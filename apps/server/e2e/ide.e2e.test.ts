@@ -218,8 +218,8 @@ test('code intelligence across files: go to definition opens the other file, typ
   await a.page.keyboard.press('Home');
   for (let i = 0; i < 14; i++) await a.page.keyboard.press('ArrowRight');
   await a.page.keyboard.press('F2');
-  await a.page.locator('.rename-box input').waitFor();
-  await a.page.keyboard.press('Control+A');
+  // The rename box opens once the language service says the symbol can be renamed, with its name selected.
+  await waitFor('the rename box to take the keyboard', async () => a.page.evaluate(() => !!document.activeElement?.closest('.rename-box')), 15_000);
   await a.page.keyboard.type('welcome');
   await a.page.keyboard.press('Enter');
   await waitFor('the rename in index.js', async () => (await editorValue(a.page)).includes("import { welcome } from './greet.js'"));
