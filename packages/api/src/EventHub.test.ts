@@ -2,6 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventHub, projectChannel, tabChannel, type HubEvent } from './EventHub.ts';
 
+// Test-only event names on the stream's map (the hub carries any payload the map declares).
+declare module '@tandem/protocol' {
+  interface ProjectStreamEvents {
+    e: unknown;
+    tab: unknown;
+    run: unknown;
+    hello: unknown;
+  }
+}
+
 const P = projectChannel('p1');
 const T = tabChannel('u1', 't1');
 const owner = { projectId: 'p1', userId: 'u1' };
@@ -20,12 +30,12 @@ test('a tab receives its project channel and its own tab channel, in order, and 
   const hub = new EventHub();
   const it = hub.subscribe([P, T], owner);
   const first = it.next(); // subscribe
-  hub.publish(P, 'suggestion', 1);
-  hub.publish(tabChannel('u2', 't1'), 'completion', 'not yours');
+  hub.publish(P, 'e', 1);
+  hub.publish(tabChannel('u2', 't1'), 'tab', 'not yours');
   hub.publish(projectChannel('p2'), 'run', 'other project');
-  hub.publish(T, 'completion', 2);
+  hub.publish(T, 'tab', 2);
   const events = [(await first).value as HubEvent, ...(await take(it, 1))];
-  assert.deepEqual(events.map((e) => [e.type, e.data]), [['suggestion', 1], ['completion', 2]]);
+  assert.deepEqual(events.map((e) => [e.type, e.data]), [['e', 1], ['tab', 2]]);
   await it.return(undefined);
   assert.equal(hub.subscriberCount(), 0);
 });
@@ -127,7 +137,7 @@ test('replay buffers of idle, unwatched channels are dropped; watched ones are k
   const watched = hub.subscribe([P], owner);
   const first = watched.next();
   hub.publish(P, 'e', 1);
-  for (let i = 0; i < 50; i++) hub.publish(tabChannel('u1', `gone-${i}`), 'completion', i);
+  for (let i = 0; i < 50; i++) hub.publish(tabChannel('u1', `gone-${i}`), 'tab', i);
   await first;
   assert.equal(hub.bufferedChannels(), 51);
   hub.sweep(Date.now() + 5000);

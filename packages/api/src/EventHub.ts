@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '@tandem/protocol';
+import { AppError, type ProjectStreamEventName, type ProjectStreamEvents } from '@tandem/protocol';
 
 /**
  * Fan-out of live events to browser tabs. Each tab holds ONE subscription (SSE) listening on its
@@ -49,8 +49,8 @@ export class EventHub {
     opts.bus?.onMessage((m) => this.deliver(m.channel, m.type, m.data));
   }
 
-  /** Publishes to every subscriber of `channel` on every node. */
-  publish(channel: string, type: string, data: unknown): void {
+  /** Publishes to every subscriber of `channel` on every node: only events the stream's map names, with their payload. */
+  publish<K extends ProjectStreamEventName>(channel: string, type: K, data: ProjectStreamEvents[K]): void {
     if (this.opts.bus) this.opts.bus.publish({ channel, type, data });
     else this.deliver(channel, type, data);
   }

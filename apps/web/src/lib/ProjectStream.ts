@@ -1,9 +1,11 @@
 'use client';
+import type { ProjectStreamEventName, ProjectStreamEvents, ProjectStreamMessage } from '@tandem/protocol';
 import { trpc } from './trpc';
 
-export type StreamEvent = { channel: string; type: string; data: unknown };
+/** An event of type `K` as a handler receives it (the map in @tandem/protocol types its payload). */
+export type StreamEvent<K extends ProjectStreamEventName = ProjectStreamEventName> = { channel: string; type: K; data: ProjectStreamEvents[K] };
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'closed';
-type Handler = (e: StreamEvent) => void;
+type Handler = (e: ProjectStreamMessage) => void;
 
 /**
  * The ONE live event stream of this browser tab for a project (a tRPC SSE subscription):
@@ -33,7 +35,7 @@ export class ProjectStream {
           this.failures = 0;
           this.setState('live');
         },
-        onData: (e) => this.dispatch(e.data as StreamEvent),
+        onData: (e) => this.dispatch(e.data as ProjectStreamMessage),
         onError: (error) => this.failed(error),
         onConnectionStateChange: (s) => {
           if (s.state === 'connecting' && this.state === 'live') this.setState('reconnecting');
@@ -60,12 +62,13 @@ export class ProjectStream {
     }, delay);
   }
 
-  /** Calls `handler` for events of `type` ('*' for all); returns an unsubscribe function. */
-  on(type: string, handler: Handler): () => void {
+  /** Calls `handler` for events of `type`, with that event's payload type; returns an unsubscribe function. */
+  on<K extends ProjectStreamEventName>(type: K, handler: (e: StreamEvent<K>) => void): () => void {
     let set = this.handlers.get(type);
     if (!set) this.handlers.set(type, (set = new Set()));
-    set.add(handler);
-    return () => set.delete(handler);
+    const h = handler as Handler; // dispatch only hands it events of its own type
+    set.add(h);
+    return () => set.delete(h);
   }
 
   onState(listener: (s: StreamState) => void): () => void {
@@ -81,9 +84,8 @@ export class ProjectStream {
     this.setState('closed');
   }
 
-  private dispatch(e: StreamEvent): void {
+  private dispatch(e: ProjectStreamMessage): void {
     this.handlers.get(e.type)?.forEach((h) => h(e));
-    this.handlers.get('*')?.forEach((h) => h(e));
   }
 
   private setState(s: StreamState): void {

@@ -2,7 +2,7 @@ import type { AppErrorCode } from '@tandem/protocol';
 import type { FinishReason, InferenceErrorKind, StreamMetrics } from '@tandem/inference';
 
 /** Event type on the caller's private tab channel (see EventHub `tabChannel`). */
-export const COMPLETION_EVENT = 'completion';
+export const COMPLETION_EVENT = 'completion' as const;
 
 /** TTFT, tokens, tokens/s and outcome of one request, live while it streams and final at the end. */
 export type CompletionMetrics = Pick<StreamMetrics, 'outcome' | 'ttftMs' | 'durationMs' | 'completionTokens' | 'tokensPerSecond' | 'finishReason' | 'errorKind'>;
@@ -25,3 +25,10 @@ export type CompletionEvent =
   | { requestId: string; kind: 'delta'; text: string; metrics: CompletionMetrics }
   | { requestId: string; kind: 'done'; finishReason: FinishReason; metrics: CompletionMetrics }
   | { requestId: string; kind: 'error'; error: CompletionError; metrics: CompletionMetrics };
+
+declare module '@tandem/protocol' {
+  interface ProjectStreamEvents {
+    /** On the typist's own tab channel only. */
+    completion: CompletionEvent;
+  }
+}

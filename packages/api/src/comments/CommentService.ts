@@ -19,7 +19,7 @@ export interface CommentThreadView {
   comments: { id: string; author: { id: string; name: string }; body: string; createdAt: string }[];
 }
 
-export const COMMENT_EVENT = 'comments.thread';
+export const COMMENT_EVENT = 'comments.thread' as const;
 
 export const COMMENT_LIMITS = {
   bodyChars: 5000,
@@ -96,9 +96,9 @@ export class CommentService {
   }
 
   async #publish(projectId: string, thread: ThreadRow): Promise<CommentThreadView> {
-    const [view] = await this.#views([thread]);
+    const view = (await this.#views([thread]))[0]!;
     this.hub.publish(projectChannel(projectId), COMMENT_EVENT, view);
-    return view!;
+    return view;
   }
 
   async #views(threads: ThreadRow[]): Promise<CommentThreadView[]> {
@@ -137,4 +137,10 @@ function decodeAnchor(base64: string): Uint8Array<ArrayBuffer> {
     throw new AppError('BAD_INPUT', 'Not a valid comment anchor.');
   }
   return new Uint8Array(bytes);
+}
+
+declare module '@tandem/protocol' {
+  interface ProjectStreamEvents {
+    'comments.thread': CommentThreadView;
+  }
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { AppError, MAX_FILE_BYTES } from '@tandem/protocol';
+import { AppError, MAX_FILE_BYTES, type ProjectStreamEventName, type ProjectStreamEvents } from '@tandem/protocol';
 import type { Prisma, PrismaClient } from '@tandem/db';
 import {
   ENVIRONMENT_DIRS, resolveRunCommand, type ProjectFile, type RunResult, type SandboxHost, type SandboxLimits, type SandboxRun, type TerminalSize,
@@ -462,7 +462,7 @@ export class SandboxService {
     if (this.closed) throw new AppError('UNAVAILABLE', 'The server is shutting down.');
   }
 
-  private publish(projectId: string, type: string, data: unknown): void {
+  private publish<K extends ProjectStreamEventName>(projectId: string, type: K, data: ProjectStreamEvents[K]): void {
     this.hub.publish(projectChannel(projectId), type, data);
   }
 

@@ -17,11 +17,11 @@ import type { RunEndReason } from '@tandem/sandbox';
  * events past it; an event whose start (`end - text.length`) is beyond what it has means it
  * missed something: it refetches the snapshot. `resync` on the stream means the same.
  */
-export const RUN_EVENT = 'sandbox.run';
-export const RUN_OUTPUT_EVENT = 'sandbox.output';
-export const TERMINAL_EVENT = 'sandbox.terminal';
-export const TERMINAL_DATA_EVENT = 'sandbox.terminalData';
-export const GENERATED_EVENT = 'sandbox.generated';
+export const RUN_EVENT = 'sandbox.run' as const;
+export const RUN_OUTPUT_EVENT = 'sandbox.output' as const;
+export const TERMINAL_EVENT = 'sandbox.terminal' as const;
+export const TERMINAL_DATA_EVENT = 'sandbox.terminalData' as const;
+export const GENERATED_EVENT = 'sandbox.generated' as const;
 
 export interface UserRef {
   id: string;
@@ -98,4 +98,14 @@ export interface GeneratedImported {
   path: string;
   fileId: string;
   importedBy: UserRef;
+}
+
+declare module '@tandem/protocol' {
+  interface ProjectStreamEvents {
+    'sandbox.run': RunView;
+    'sandbox.output': RunOutput;
+    'sandbox.terminal': TerminalView;
+    'sandbox.terminalData': TerminalData;
+    'sandbox.generated': GeneratedImported;
+  }
 }

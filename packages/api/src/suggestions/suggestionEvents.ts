@@ -15,8 +15,8 @@ import type { SuggestionStatus } from '@tandem/review';
  * `suggestions.list`. Nothing streamed is ever written to the Yjs document: a suggestion enters
  * the file only when a hunk is accepted.
  */
-export const SUGGESTION_EVENT = 'suggestion';
-export const FRAME_EVENT = 'suggestion.frame';
+export const SUGGESTION_EVENT = 'suggestion' as const;
+export const FRAME_EVENT = 'suggestion.frame' as const;
 /**
  * How often a streaming suggestion's display diff is recomputed (~ one display frame). The diff
  * of a long rewrite costs about a millisecond; computing it for every frame at 3,000 tok/s
@@ -147,4 +147,11 @@ export interface ActivityEntry {
   events: ActivityEvent[];
   undone: { by: UserRef; at: string } | null;
   createdAt: string;
+}
+
+declare module '@tandem/protocol' {
+  interface ProjectStreamEvents {
+    suggestion: SuggestionView;
+    'suggestion.frame': SuggestionFrame;
+  }
 }

@@ -79,8 +79,8 @@ export function TerminalPane({ projectId, terminal, stream, canType, active, onE
         // The terminal is gone (exited meanwhile): its exit event updates the tab.
       }
     };
-    const onData = (e: StreamEvent) => {
-      const d = e.data as TerminalData;
+    const onData = (e: StreamEvent<'sandbox.terminalData'>) => {
+      const d = e.data;
       if (d.terminalId !== terminalId) return;
       if (end < 0) pending.push(d);
       else apply(d);

@@ -1,6 +1,6 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { RunOutput, RunOutputSnapshot, RunView } from '@tandem/api';
+import type { RunOutputSnapshot, RunView } from '@tandem/api';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { Arrivals } from '@/lib/Arrivals';
 import { errorMessage, trpc } from '@/lib/trpc';
@@ -67,14 +67,14 @@ export function useRuns(projectId: string, stream: ProjectStream | null) {
 
   useEffect(() => {
     if (!stream) return;
-    const onRun = (e: StreamEvent) => {
-      const run = e.data as RunView;
+    const onRun = (e: StreamEvent<'sandbox.run'>) => {
+      const run = e.data;
       arrivals.current.saw(run.id, run);
       setRuns((list) => sortRuns([run, ...list.filter((r) => r.id !== run.id)]));
       if (run.status === 'running' && outputRef.current.runId !== run.id) setOutput({ ...EMPTY, runId: run.id });
     };
-    const onOutput = (e: StreamEvent) => {
-      const o = e.data as RunOutput;
+    const onOutput = (e: StreamEvent<'sandbox.output'>) => {
+      const o = e.data;
       const cur = outputRef.current;
       if (o.runId !== cur.runId || o.end <= cur.end) return; // another run, or already have it
       if (o.end - o.text.length !== cur.end) return void loadOutput(o.runId); // missed something

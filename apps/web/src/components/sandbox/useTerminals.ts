@@ -41,7 +41,7 @@ export function useTerminals(projectId: string, stream: ProjectStream | null) {
 
   useEffect(() => {
     if (!stream) return;
-    const onTerminal = (e: StreamEvent) => upsert(e.data as TerminalView);
+    const onTerminal = (e: StreamEvent<'sandbox.terminal'>) => upsert(e.data);
     const offs = [
       stream.on('sandbox.terminal', onTerminal),
       stream.on('resync', () => void reload()),

@@ -1,6 +1,5 @@
 'use client';
 import * as monaco from 'monaco-editor';
-import type { CompletionEvent } from '@tandem/api';
 import { acquireProjectStream } from '@/lib/useProjectStream';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
@@ -162,8 +161,8 @@ export class InlineCompletionController {
     return session;
   }
 
-  #onEvent(e: StreamEvent): void {
-    const event = e.data as CompletionEvent;
+  #onEvent(e: StreamEvent<'completion'>): void {
+    const event = e.data;
     const session = this.#session;
     if (!session || event.requestId !== session.requestId) return;
     switch (event.kind) {

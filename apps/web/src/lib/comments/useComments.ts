@@ -34,8 +34,8 @@ export function useComments(projectId: string) {
 
   useEffect(() => {
     if (!stream) return;
-    const onThread = (e: StreamEvent) => {
-      const thread = e.data as CommentThreadView;
+    const onThread = (e: StreamEvent<'comments.thread'>) => {
+      const thread = e.data;
       arrivals.current.saw(thread.id, thread);
       setThreads((list) => [...list.filter((t) => t.id !== thread.id), thread].sort(byCreated));
     };

@@ -43,11 +43,11 @@ export class ProjectSuggestions {
   constructor(readonly projectId: string, stream: ProjectStream) {
     this.unsubscribe = [
       stream.on('suggestion', (e) => {
-        const view = e.data as SuggestionView;
+        const view = e.data;
         this.arrivals.saw(view.id, view);
         this.receiveView(view);
       }),
-      stream.on('suggestion.frame', (e) => this.receiveFrame(e.data as SuggestionFrame)),
+      stream.on('suggestion.frame', (e) => this.receiveFrame(e.data)),
       stream.on('resync', () => void this.reload()),
       stream.onState((s) => {
         if (s === 'live') void this.reload();
