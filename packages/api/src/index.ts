@@ -1,4 +1,4 @@
-export { appRouter, createCaller, type AppRouter } from './root.ts';
+export { appRouter, createCaller, projectHomeProcedures, type AppRouter } from './root.ts';
 export type { Context, ProjectEvents, Services } from './trpc.ts';
 export { EventHub, projectChannel, tabChannel, type EventBus, type HubEvent } from './EventHub.ts';
 export { TEMPLATES, TEMPLATE_IDS, type TemplateId } from './templates.ts';

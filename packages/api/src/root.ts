@@ -1,4 +1,4 @@
-import { router, createCallerFactory } from './trpc.ts';
+import { router, createCallerFactory, type ProcedureMeta } from './trpc.ts';
 import { authRouter } from './routers/authRouter.ts';
 import { tokensRouter } from './routers/tokensRouter.ts';
 import { projectsRouter } from './routers/projectsRouter.ts';
@@ -26,4 +26,15 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
+
+/**
+ * Paths of the procedures that run on their project's home node (declared with
+ * `projectHomeProcedure`): a cluster forwards calls to them there.
+ */
+export const projectHomeProcedures: ReadonlySet<string> = new Set(
+  // At run time `_def.procedures` is flat, keyed by full path ('sandbox.runs.start').
+  Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: ProcedureMeta } }>)
+    .filter(([, procedure]) => procedure._def.meta?.runsOn === 'projectHome')
+    .map(([path]) => path),
+);
 export const createCaller = createCallerFactory(appRouter);

@@ -52,7 +52,16 @@ export interface Context {
 }
 
 // 2. INIT
-const t = initTRPC.context<Context>().create({
+/** What a procedure declares about itself. */
+export interface ProcedureMeta {
+  /**
+   * 'projectHome': its state lives in memory on the project's home node (AI edits under review,
+   * runs and terminals, replace undo records): with several nodes, calls go to that node.
+   */
+  runsOn?: 'projectHome';
+}
+
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error }) {
     // Internal errors get a generic message; the detail goes to the server log only.
@@ -93,6 +102,9 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
  * Returns the caller's role in a project, requiring at least `min`. Non-members get NOT_FOUND,
  * so a project's existence is not revealed to outsiders.
  */
+/** A signed-in procedure about one project whose state lives on the project's home node (see ProcedureMeta). */
+export const projectHomeProcedure = protectedProcedure.meta({ runsOn: 'projectHome' });
+
 export async function requireRole(ctx: { prisma: PrismaClient; user: PublicUser }, projectId: string, min: Role): Promise<Role> {
   const m = await ctx.prisma.membership.findUnique({ where: { projectId_userId: { projectId, userId: ctx.user.id } } });
   if (!m) throw new AppError('NOT_FOUND', 'Project not found.');

@@ -3,14 +3,14 @@ import { Agent, request as httpRequest, type IncomingMessage, type ServerRespons
 import { isAppError } from '@tandem/protocol';
 import type { ProjectHome, ProjectHomes } from './ProjectHomes.ts';
 
-/** tRPC procedures whose state lives on the project's home node (ProjectHomes). */
-const PROJECT_BOUND = ['suggestions.', 'sandbox.', 'search.'];
 const FORWARDED_HEADER = 'x-tandem-forwarded';
 /** Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1); the length is set anew. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'host']);
 
 export interface ProjectCallRouterOptions {
   homes: ProjectHomes;
+  /** The procedures that declare they run on their project's home node (`projectHomeProcedures` from @tandem/api). */
+  homeProcedures: ReadonlySet<string>;
   nodeId: string;
   /** Shared by every node (TANDEM_SECRET): signs forwarded calls so clients cannot pose as a node. */
   secret: string;
@@ -32,7 +32,7 @@ export class ProjectCallRouter {
 
   async handle(req: IncomingMessage, res: ServerResponse, local: LocalHandler): Promise<void> {
     const procedures = proceduresOf(req.url ?? '');
-    if (!procedures.some(isProjectBound)) return local(req, res);
+    if (!procedures.some((p) => this.options.homeProcedures.has(p))) return local(req, res);
     if (this.isForwardedByNode(req)) return local(req, res);
     let body: string | undefined;
     if (req.method === 'POST') {
@@ -41,7 +41,7 @@ export class ProjectCallRouter {
       // tRPC's Node adapter reads a body that was already consumed from `req.body`.
       (req as IncomingMessage & { body?: string }).body = body;
     }
-    const projectId = projectOfCall(req.url ?? '', body, procedures);
+    const projectId = projectOfCall(req.url ?? '', body, procedures, this.options.homeProcedures);
     if (!projectId) return local(req, res);
     for (let attempt = 0; ; attempt++) {
       let home: ProjectHome;
@@ -116,10 +116,6 @@ export class ProjectCallRouter {
   }
 }
 
-function isProjectBound(procedure: string): boolean {
-  return PROJECT_BOUND.some((prefix) => procedure.startsWith(prefix));
-}
-
 /** `/api/trpc/a.b,c.d?batch=1` → ['a.b', 'c.d']. */
 export function proceduresOf(url: string): string[] {
   const path = url.split('?')[0] ?? '';
@@ -135,7 +131,7 @@ export function proceduresOf(url: string): string[] {
  * The project every project-bound procedure of the call names (`input.projectId`), or null if
  * there is none or they disagree (then the call runs where it is; tRPC validates it there).
  */
-export function projectOfCall(url: string, body: string | undefined, procedures: string[]): string | null {
+export function projectOfCall(url: string, body: string | undefined, procedures: string[], homeProcedures: ReadonlySet<string>): string | null {
   const query = new URLSearchParams(url.split('?')[1] ?? '');
   const raw = body ?? query.get('input');
   if (!raw) return null;
@@ -148,7 +144,7 @@ export function projectOfCall(url: string, body: string | undefined, procedures:
   const batched = query.get('batch') === '1';
   const projects = new Set<string>();
   procedures.forEach((procedure, index) => {
-    if (!isProjectBound(procedure)) return;
+    if (!homeProcedures.has(procedure)) return;
     const callInput = batched ? (input as Record<string, unknown> | null)?.[String(index)] : input;
     const projectId = (callInput as { projectId?: unknown } | null | undefined)?.projectId;
     projects.add(typeof projectId === 'string' ? projectId : '');

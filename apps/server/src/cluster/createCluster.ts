@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
-import type { AiService, EventHub, SandboxService, SuggestionService } from '@tandem/api';
+import { projectHomeProcedures, type AiService, type EventHub, type SandboxService, type SuggestionService } from '@tandem/api';
 import { RedisDocumentBus, RedisPubSub, type DocumentBus, type SyncExtension, type SyncServer } from '@tandem/collab';
 import { parseDocName, type Role } from '@tandem/protocol';
 import type { Env } from '../env.ts';
@@ -110,7 +110,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         },
         logError,
       });
-      router = new ProjectCallRouter({ homes, nodeId, secret: env.secret, maxBodyBytes: 2 * 1024 * 1024 });
+      router = new ProjectCallRouter({ homes, homeProcedures: projectHomeProcedures, nodeId, secret: env.secret, maxBodyBytes: 2 * 1024 * 1024 });
       return router;
     },
     accessChanged: (projectId, userId, role) => commands.broadcast('access-changed', { projectId, userId, role }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '@tandem/protocol';
 import { MAX_TERMINAL_WRITE_CHARS } from '@tandem/sandbox';
-import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
+import { router, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id, projectId } from '../inputs.ts';
 import type { SandboxService } from '../sandbox/SandboxService.ts';
 
@@ -29,14 +29,14 @@ async function configuredCommand(ctx: Context, projectId: string): Promise<strin
  *   and owners; resetEnvironment: owners. A viewer's keystrokes never reach a terminal: `write` refuses them here.
  */
 export const sandboxRouter = router({
-  status: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
+  status: projectHomeProcedure.input(projectId).query(async ({ ctx, input }) => {
     const role = await requireRole(ctx, input.projectId, 'viewer');
     const status = await sandboxes(ctx).status(input.projectId, await configuredCommand(ctx, input.projectId));
     return { ...status, canControl: role !== 'viewer' };
   }),
 
   /** The project's own run command (null: pick it from tandem.json / package.json / files). */
-  setRunCommand: protectedProcedure
+  setRunCommand: projectHomeProcedure
     .input(z.object({ projectId: id, command: z.string().trim().max(MAX_COMMAND_CHARS).nullable() }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
@@ -50,42 +50,42 @@ export const sandboxRouter = router({
    * Owners only: stops the project's programs and deletes its environment (installed packages,
    * caches, generated files). Documents are untouched and copied in again at the next run.
    */
-  resetEnvironment: protectedProcedure.input(projectId).mutation(async ({ ctx, input }) => {
+  resetEnvironment: projectHomeProcedure.input(projectId).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'owner');
     await sandboxes(ctx).resetEnvironment(input.projectId);
     return { ok: true };
   }),
 
   runs: router({
-    start: protectedProcedure.input(projectId).mutation(async ({ ctx, input }) => {
+    start: projectHomeProcedure.input(projectId).mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
       const command = await configuredCommand(ctx, input.projectId);
       return sandboxes(ctx).startRun(input.projectId, { id: ctx.user.id, name: ctx.user.name }, command);
     }),
 
-    stop: protectedProcedure.input(z.object({ projectId: id, runId: id })).mutation(async ({ ctx, input }) => {
+    stop: projectHomeProcedure.input(z.object({ projectId: id, runId: id })).mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
       return { stopped: await sandboxes(ctx).stopRun(input.projectId, input.runId, { id: ctx.user.id, name: ctx.user.name }) };
     }),
 
-    list: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
+    list: projectHomeProcedure.input(projectId).query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
       return sandboxes(ctx).listRuns(input.projectId);
     }),
 
-    output: protectedProcedure.input(z.object({ projectId: id, runId: id })).query(async ({ ctx, input }) => {
+    output: projectHomeProcedure.input(z.object({ projectId: id, runId: id })).query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
       return sandboxes(ctx).runOutput(input.projectId, input.runId);
     }),
   }),
 
   terminals: router({
-    open: protectedProcedure.input(z.object({ projectId: id, ...size })).mutation(async ({ ctx, input }) => {
+    open: projectHomeProcedure.input(z.object({ projectId: id, ...size })).mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
       return sandboxes(ctx).openTerminal(input.projectId, { id: ctx.user.id, name: ctx.user.name }, { cols: input.cols, rows: input.rows });
     }),
 
-    write: protectedProcedure
+    write: projectHomeProcedure
       .input(terminalRef.extend({ data: z.string().max(MAX_TERMINAL_WRITE_CHARS, 'That paste is too large for the terminal.') }))
       .mutation(async ({ ctx, input }) => {
         await requireRole(ctx, input.projectId, 'editor');
@@ -93,23 +93,23 @@ export const sandboxRouter = router({
         return { ok: true };
       }),
 
-    resize: protectedProcedure.input(terminalRef.extend(size)).mutation(async ({ ctx, input }) => {
+    resize: projectHomeProcedure.input(terminalRef.extend(size)).mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
       return sandboxes(ctx).resizeTerminal(input.projectId, input.terminalId, { cols: input.cols, rows: input.rows });
     }),
 
-    kill: protectedProcedure.input(terminalRef).mutation(async ({ ctx, input }) => {
+    kill: projectHomeProcedure.input(terminalRef).mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
       await sandboxes(ctx).killTerminal(input.projectId, input.terminalId);
       return { ok: true };
     }),
 
-    list: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
+    list: projectHomeProcedure.input(projectId).query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
       return sandboxes(ctx).listTerminals(input.projectId);
     }),
 
-    scrollback: protectedProcedure.input(terminalRef).query(async ({ ctx, input }) => {
+    scrollback: projectHomeProcedure.input(terminalRef).query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
       return sandboxes(ctx).scrollback(input.projectId, input.terminalId);
     }),
@@ -117,12 +117,12 @@ export const sandboxRouter = router({
 
   /** Files the program wrote that are not project documents; importing adds one as a new file. */
   generated: router({
-    list: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
+    list: projectHomeProcedure.input(projectId).query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
       return sandboxes(ctx).generatedFiles(input.projectId);
     }),
 
-    import: protectedProcedure.input(z.object({ projectId: id, path })).mutation(async ({ ctx, input }) => {
+    import: projectHomeProcedure.input(z.object({ projectId: id, path })).mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
       return sandboxes(ctx).importGenerated(input.projectId, input.path, { id: ctx.user.id, name: ctx.user.name });
     }),

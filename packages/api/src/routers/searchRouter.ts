@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '@tandem/protocol';
-import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
+import { router, protectedProcedure, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import type { ProjectSearch } from '../search/ProjectSearch.ts';
 
@@ -21,8 +21,8 @@ function search(ctx: Context): ProjectSearch {
 
 /**
  * Search and replace across a project's files. find: any member; replace and undo: editors and
- * owners. Runs on the project's home node (declared in the cluster's project-bound procedures),
- * where replace's undo records live.
+ * owners. replace and undo run on the project's home node (projectHomeProcedure), where the undo
+ * records live; reads run wherever the call lands.
  */
 export const searchRouter = router({
   find: protectedProcedure.input(z.object(query)).query(async ({ ctx, input }) => {
@@ -33,7 +33,7 @@ export const searchRouter = router({
     return outcome;
   }),
 
-  replace: protectedProcedure
+  replace: projectHomeProcedure
     .input(z.object({ ...query, replacement: z.string().max(10_000), only: z.object({ path: z.string().min(1).max(1024), start: z.number().int().min(0) }).optional() }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'editor');
@@ -61,7 +61,7 @@ export const searchRouter = router({
       return { applied: input.edits.length };
     }),
 
-  undo: protectedProcedure.input(z.object({ projectId: id, replaceId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+  undo: projectHomeProcedure.input(z.object({ projectId: id, replaceId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'editor');
     return search(ctx).undo(input.projectId, input.replaceId, ctx.user);
   }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError, type Role } from '@tandem/protocol';
 import { MAX_REQUIRED_APPROVALS } from '@tandem/review';
-import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
+import { router, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import { EDIT_LIMITS } from '../suggestions/editPrompt.ts';
 import type { ReviewActor, SuggestionService, TargetRange } from '../suggestions/SuggestionService.ts';
@@ -46,7 +46,7 @@ async function providerFor(ctx: SignedIn, projectId: string) {
 
 /** A decision on one hunk. Viewers pass the membership check so the review rules (P1) refuse them with a clear reason. */
 function hunkDecision(type: 'acceptHunk' | 'rejectHunk' | 'approve') {
-  return protectedProcedure.input(hunkRef).mutation(async ({ ctx, input }) => {
+  return projectHomeProcedure.input(hunkRef).mutation(async ({ ctx, input }) => {
     const who = await actor(ctx, input.projectId, 'viewer');
     return service(ctx).decide(who, input.projectId, input.suggestionId, { type, hunk: input.hunk });
   });
@@ -54,7 +54,7 @@ function hunkDecision(type: 'acceptHunk' | 'rejectHunk' | 'approve') {
 
 /** A decision on every pending hunk. */
 function wholeDecision(type: 'acceptAll' | 'rejectAll') {
-  return protectedProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
+  return projectHomeProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
     const who = await actor(ctx, input.projectId, 'viewer');
     return service(ctx).decide(who, input.projectId, input.suggestionId, { type });
   });
@@ -71,7 +71,7 @@ function wholeDecision(type: 'acceptAll' | 'rejectAll') {
  * Everything streams to members as `suggestion` / `suggestion.frame` events on `stream.events`.
  */
 export const suggestionsRouter = router({
-  request: protectedProcedure
+  request: projectHomeProcedure
     .input(z.object({ projectId: id, fileId: id, instruction: z.string().trim().min(1, 'Say what to change.').max(EDIT_LIMITS.maxInstructionChars), range: target }))
     .mutation(async ({ ctx, input }) => {
       const who = await actor(ctx, input.projectId, 'editor');
@@ -82,7 +82,7 @@ export const suggestionsRouter = router({
       return service(ctx).request(who, { projectId: input.projectId, fileId: input.fileId, instruction: input.instruction, range, provider });
     }),
 
-  cancel: protectedProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
+  cancel: projectHomeProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
     return service(ctx).cancel(await actor(ctx, input.projectId, 'viewer'), input.projectId, input.suggestionId);
   }),
 
@@ -92,36 +92,36 @@ export const suggestionsRouter = router({
   acceptAll: wholeDecision('acceptAll'),
   rejectAll: wholeDecision('rejectAll'),
 
-  regenerate: protectedProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
+  regenerate: projectHomeProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
     const who = await actor(ctx, input.projectId, 'editor');
     const provider = await providerFor(ctx, input.projectId);
     return service(ctx).regenerate(who, input.projectId, input.suggestionId, provider);
   }),
 
-  undo: protectedProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
+  undo: projectHomeProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
     return service(ctx).undo(await actor(ctx, input.projectId, 'viewer'), input.projectId, input.suggestionId);
   }),
 
-  list: protectedProcedure.input(z.object({ projectId: id, fileId: id.optional() })).query(async ({ ctx, input }) => {
+  list: projectHomeProcedure.input(z.object({ projectId: id, fileId: id.optional() })).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');
     return service(ctx).list(input.projectId, input.fileId);
   }),
 
-  activity: protectedProcedure
+  activity: projectHomeProcedure
     .input(z.object({ projectId: id, limit: z.number().int().min(1).max(200).default(50), before: z.iso.datetime().nullish() }))
     .query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
       return service(ctx).activity(input.projectId, input.limit, input.before ? new Date(input.before) : null);
     }),
 
-  policy: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
+  policy: projectHomeProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
     const role = await requireRole(ctx, input.projectId, 'viewer');
     const p = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { approvalPolicy: true, approvalsRequired: true } });
     const policy = p.approvalPolicy === 'n_approvals' ? { kind: 'n_approvals' as const, n: p.approvalsRequired } : { kind: p.approvalPolicy as 'any_editor' | 'owner_only' };
     return { policy, canChange: role === 'owner' };
   }),
 
-  setPolicy: protectedProcedure.input(z.object({ projectId: id, policy: policyInput })).mutation(async ({ ctx, input }) => {
+  setPolicy: projectHomeProcedure.input(z.object({ projectId: id, policy: policyInput })).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'owner');
     const { policy } = input;
     await ctx.prisma.project.update({
