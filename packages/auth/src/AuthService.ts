@@ -164,6 +164,7 @@ export class AuthService {
     const id = this.hash(token);
     const cached = this.callers.get(id);
     if (cached) return cached;
+    const readAt = this.callers.begin();
     const now = new Date(this.now());
     // One query: `include: { user }` would be two (Prisma loads the relation separately).
     const row = await this.prisma.session.findFirst({
@@ -172,7 +173,7 @@ export class AuthService {
     });
     if (row) {
       const caller: Caller = { user: row.user, credential: { kind: 'session', id, expiresAt: row.expiresAt, scopes: SESSION_SCOPES } };
-      this.callers.set(id, caller);
+      this.callers.set(id, caller, readAt);
       return caller;
     }
     await this.prisma.session.deleteMany({ where: { id, expiresAt: { lte: now } } });
@@ -214,6 +215,7 @@ export class AuthService {
     const key = this.hash(token);
     const cached = this.callers.get(key);
     if (cached) return cached;
+    const readAt = this.callers.begin();
     const t = await this.prisma.apiToken.findUnique({ where: { tokenHash: key }, include: { user: true } });
     if (!t || t.revokedAt || (t.expiresAt && t.expiresAt.getTime() <= this.now())) return null;
     // lastUsedAt is informational: updated at most once a minute per token (and on cache misses).
@@ -221,7 +223,7 @@ export class AuthService {
       await this.prisma.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date(this.now()) } });
     }
     const caller: Caller = { user: publicUser(t.user), credential: { kind: 'token', id: t.id, expiresAt: t.expiresAt, scopes: parseScopes(t.scopes) } };
-    this.callers.set(key, caller);
+    this.callers.set(key, caller, readAt);
     return caller;
   }
 

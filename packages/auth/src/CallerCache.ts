@@ -15,6 +15,8 @@ interface Entry {
 export class CallerCache {
   private readonly byKey = new Map<string, Entry>();
   private readonly keyById = new Map<string, string>();
+  /** Bumped by every forget/clear: a database read that began before it must not be cached. */
+  private generation = 0;
 
   constructor(
     private readonly maxAgeMs: number,
@@ -34,7 +36,13 @@ export class CallerCache {
     return e.caller;
   }
 
-  set(key: string, caller: Caller): void {
+  /** Call before reading a credential from the database; pass the result to `set`. */
+  begin(): number {
+    return this.generation;
+  }
+
+  set(key: string, caller: Caller, readAt: number): void {
+    if (readAt !== this.generation) return;
     const old = this.byKey.get(key);
     if (old) this.delete(key, old);
     if (this.byKey.size >= this.maxEntries) {
@@ -47,6 +55,7 @@ export class CallerCache {
 
   /** Drops the credential with this id (session id or token id). */
   forget(credentialId: string): void {
+    this.generation++;
     const key = this.keyById.get(credentialId);
     const e = key === undefined ? undefined : this.byKey.get(key);
     if (key !== undefined && e) this.delete(key, e);
@@ -54,6 +63,7 @@ export class CallerCache {
   }
 
   clear(): void {
+    this.generation++;
     this.byKey.clear();
     this.keyById.clear();
   }
