@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, ProjectEvents, Services } from '@tandem/api';
 import { SESSION_COOKIE, readCookie, type AuthService } from '@tandem/auth';
 import type { PrismaClient } from '@tandem/db';
+import type { PublicOrigin } from './PublicOrigin.ts';
 
 export interface HttpContextDeps {
   prisma: PrismaClient;
@@ -9,7 +10,7 @@ export interface HttpContextDeps {
   events: ProjectEvents;
   services: Services;
   secureCookies: boolean;
-  publicUrl: string | undefined;
+  origin: PublicOrigin;
 }
 
 export function clientIp(req: IncomingMessage): string {
@@ -18,7 +19,8 @@ export function clientIp(req: IncomingMessage): string {
 
 /** Builds the tRPC context of one HTTP request: the caller, and cookie control for sign-in/out. */
 export async function createHttpContext(deps: HttpContextDeps, req: IncomingMessage, res: ServerResponse): Promise<Context> {
-  const user = await deps.auth.authenticate({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+  deps.origin.observe(req);
+  const caller = await deps.auth.authenticateCaller({ cookie: req.headers.cookie, authorization: req.headers.authorization });
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
   const attrs = `Path=/; HttpOnly; SameSite=Lax${deps.secureCookies ? '; Secure' : ''}`;
   return {
@@ -26,9 +28,10 @@ export async function createHttpContext(deps: HttpContextDeps, req: IncomingMess
     auth: deps.auth,
     events: deps.events,
     services: deps.services,
-    user,
+    user: caller?.user ?? null,
+    credential: caller?.credential ?? null,
     ip: clientIp(req),
-    origin: deps.publicUrl ?? `http://${req.headers.host ?? 'localhost'}`,
+    origin: deps.origin.value,
     session: {
       token,
       set: (value, expiresAt) => res.appendHeader('Set-Cookie', `${SESSION_COOKIE}=${value}; ${attrs}; Expires=${expiresAt.toUTCString()}`),
