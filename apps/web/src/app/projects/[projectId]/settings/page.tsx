@@ -23,6 +23,8 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
   const invites = useQuery(() => (isOwner ? trpc.invites.list.query({ projectId }) : Promise.resolve([])), [projectId, isOwner]);
   const [error, setError] = useState<string | null>(null);
   const [newLink, setNewLink] = useState<string | null>(null);
+  /** After removing someone: the invite links still open (they no longer admit that person). */
+  const [removedNote, setRemovedNote] = useState<{ name: string; open: number } | null>(null);
 
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
@@ -86,8 +88,9 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
                   <td style={{ textAlign: 'right' }}>
                     {(isOwner || m.id === me?.id) && (
                       <button className="danger" onClick={() => act(async () => {
-                        await trpc.members.remove.mutate({ projectId, userId: m.id });
+                        const removed = await trpc.members.remove.mutate({ projectId, userId: m.id });
                         if (m.id === me?.id) router.replace('/projects');
+                        else setRemovedNote({ name: m.name, open: removed.openInvites.length });
                       })}>{m.id === me?.id ? 'Leave' : 'Remove'}</button>
                     )}
                   </td>
@@ -113,6 +116,12 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
               <div className="stack" style={{ gap: 6 }}>
                 <span className="muted small">Send this link (shown once):</span>
                 <div className="secret" data-testid="invite-link">{newLink}</div>
+              </div>
+            )}
+            {removedNote && removedNote.open > 0 && (
+              <div className="notice small" role="status" data-testid="removed-open-invites">
+                {removedNote.name} was removed; the {removedNote.open} open invite link{removedNote.open === 1 ? '' : 's'} below no longer let them back in,
+                but anyone else holding {removedNote.open === 1 ? 'it' : 'them'} can still join. Revoke any you no longer need.
               </div>
             )}
             {invites.data && invites.data.length > 0 && (
