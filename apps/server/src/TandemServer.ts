@@ -95,6 +95,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       cluster?.credentialsRevoked(ids);
     },
   };
+  const trustedProxies = new Set((env.TANDEM_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   let nodeUrlForOrigin = '';
   const origin = new PublicOrigin(env.TANDEM_PUBLIC_URL, () => nodeUrlForOrigin);
 
@@ -105,7 +106,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     // One HTTP request must not carry hundreds of calls (each may cost a database query or a hash).
     maxBatchSize: TRPC_MAX_BATCH,
     createContext: ({ req, res }) =>
-      createHttpContext({ prisma: db.prisma, auth, events, services, secureCookies: env.COOKIE_SECURE === 'true', origin }, req, res),
+      createHttpContext({ prisma: db.prisma, auth, events, services, secureCookies: env.COOKIE_SECURE === 'true', origin, trustedProxies }, req, res),
   });
 
   let web: ReturnType<typeof next> | null = null;

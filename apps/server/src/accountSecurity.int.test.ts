@@ -162,3 +162,12 @@ test('sign-up over HTTP is limited per IP, and weak passwords are refused', asyn
   assert.ok(statuses.filter((s) => s === 200).length <= 12, statuses.join(','));
   assert.ok((await server.db.prisma.user.count({ where: { email: { startsWith: 'flood' } } })) <= 12);
 });
+
+test('per-IP limits see the client behind a trusted proxy, and an untrusted X-Forwarded-For is ignored', async () => {
+  const { clientIp } = await import('./httpContext.ts');
+  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as never;
+  assert.equal(clientIp(req('203.0.113.9', '1.2.3.4')), '203.0.113.9', 'no trusted proxy: the header is the client\'s to forge');
+  const proxies = new Set(['127.0.0.1']);
+  assert.equal(clientIp(req('::ffff:127.0.0.1', '6.6.6.6, 198.51.100.7'), proxies), '198.51.100.7', 'the entry the proxy appended');
+  assert.equal(clientIp(req('198.51.100.8', '6.6.6.6'), proxies), '198.51.100.8');
+});

@@ -11,10 +11,24 @@ export interface HttpContextDeps {
   services: Services;
   secureCookies: boolean;
   origin: PublicOrigin;
+  /** Peers whose X-Forwarded-For is believed (TANDEM_TRUSTED_PROXIES). */
+  trustedProxies?: ReadonlySet<string>;
 }
 
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address for per-IP limits: the TCP peer, or, when that peer is a trusted proxy,
+ * the last X-Forwarded-For entry that is not one (entries further left are the client's to forge).
+ */
+export function clientIp(req: IncomingMessage, trustedProxies: ReadonlySet<string> = new Set()): string {
+  const peer = normalizeIp(req.socket.remoteAddress ?? 'unknown');
+  if (!trustedProxies.has(peer)) return peer;
+  const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').map((s) => normalizeIp(s.trim())).filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) if (!trustedProxies.has(forwarded[i]!)) return forwarded[i]!;
+  return peer;
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
 /** Builds the tRPC context of one HTTP request: the caller, and cookie control for sign-in/out. */
@@ -30,7 +44,7 @@ export async function createHttpContext(deps: HttpContextDeps, req: IncomingMess
     services: deps.services,
     user: caller?.user ?? null,
     credential: caller?.credential ?? null,
-    ip: clientIp(req),
+    ip: clientIp(req, deps.trustedProxies),
     origin: deps.origin.value,
     session: {
       token,
