@@ -88,7 +88,7 @@ async function startNode(env: Record<string, string>, core: string | null): Prom
   const [command, ...args] = core ? ['taskset', '-c', core, ...node] : node;
   const child = spawn(command!, args, {
     cwd: SERVER_DIR,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, NODE_ENV: 'production', COOKIE_SECURE: 'false', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, NODE_ENV: 'production', COOKIE_SECURE: 'false', TANDEM_SIGNUPS_PER_IP_PER_HOUR: '100000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -161,7 +161,7 @@ async function signUp(baseUrl: string, name: string): Promise<string> {
   const res = await fetch(`${baseUrl}/api/trpc/auth.signUp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: 'password123', name }),
+    body: JSON.stringify({ email, password: 'tandem-test-password', name }),
   });
   if (!res.ok) throw new Error(`sign up failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie()[0]!.split(';')[0]!;

@@ -100,7 +100,7 @@ export class RelayClient {
     const signUp = await fetch(`${baseUrl}/api/trpc/auth.signUp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `bench-${randomUUID()}@example.com`, password: 'password123', name: 'Bench' }),
+      body: JSON.stringify({ email: `bench-${randomUUID()}@example.com`, password: 'tandem-test-password', name: 'Bench' }),
     });
     if (!signUp.ok) throw new Error(`sign up failed: ${signUp.status} ${await signUp.text()}`);
     const cookie = signUp.headers.getSetCookie()[0]!.split(';')[0]!;

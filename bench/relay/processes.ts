@@ -55,6 +55,7 @@ export function startTestServer(): Promise<Child> {
 export function startTandem(providerUrl: string, dataDir: string): Promise<Child> {
   return start('src/main.ts', ['--no-web'], {
     PORT: '0',
+    TANDEM_SIGNUPS_PER_IP_PER_HOUR: '10000',
     HOST: '127.0.0.1',
     TANDEM_DATA_DIR: dataDir,
     COOKIE_SECURE: 'false',

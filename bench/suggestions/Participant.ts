@@ -41,7 +41,7 @@ export class Participant {
     const res = await fetch(`${baseUrl}/api/trpc/auth.signUp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `${name.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com`, password: 'password123', name }),
+      body: JSON.stringify({ email: `${name.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com`, password: 'tandem-test-password', name }),
     });
     if (!res.ok) throw new Error(`sign up failed: ${res.status} ${await res.text()}`);
     return new Participant(baseUrl, res.headers.getSetCookie()[0]!.split(';')[0]!, name);

@@ -41,7 +41,7 @@ test('sign up, create a project from a template, invite a second user who joins 
   await b.page.getByRole('link', { name: 'Create an account' }).click();
   await b.page.getByLabel('Name').fill('Charles Babbage');
   await b.page.getByLabel('Email').fill('charles@example.com');
-  await b.page.getByLabel('Password').fill('password123');
+  await b.page.getByLabel('Password').fill('tandem-test-password');
   await b.page.getByRole('button', { name: 'Sign up' }).click();
   await b.page.getByRole('button', { name: 'Join project' }).waitFor();
   assert.match(await b.page.locator('main').textContent() ?? '', /Join “Analytical Engine”.*editor/s);

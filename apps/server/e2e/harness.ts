@@ -42,7 +42,7 @@ export async function startServerProcess(env: Record<string, string> = {}, dataD
   chmodSync(dataDir, 0o711);
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVER_DIR,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, NODE_ENV: 'production', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, NODE_ENV: 'production', TANDEM_SIGNUPS_PER_IP_PER_HOUR: '10000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -108,7 +108,7 @@ export async function signUp(page: Page, name: string, email: string, next?: str
   await page.goto(next ? `/signup?next=${encodeURIComponent(next)}` : '/signup');
   await page.getByLabel('Name').fill(name);
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('password123');
+  await page.getByLabel('Password').fill('tandem-test-password');
   await page.getByRole('button', { name: 'Sign up' }).click();
 }
 

@@ -3,15 +3,16 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, LiveProjectFiles, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, mergeUpdates } from '@tandem/collab';
-import { SYNC_PATH_PREFIX, type Role } from '@tandem/protocol';
+import { SYNC_PATH_PREFIX, TRPC_MAX_BATCH, type Role } from '@tandem/protocol';
 import { authenticateSync } from './authenticateSync.ts';
 import { handleProjectArchiveRequest, isProjectArchivePath } from './projectArchive.ts';
 import type { Env } from './env.ts';
 import { createHttpContext } from './httpContext.ts';
+import { PublicOrigin } from './PublicOrigin.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
 import { SandboxSyncHook, createSandboxes } from './createSandboxes.ts';
@@ -38,19 +39,24 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     await db.close();
     throw e;
   }) : null;
-  const auth = new AuthService(db.prisma, { secret: env.secret });
+  const auth = new AuthService(db.prisma, {
+    secret: env.secret,
+    signUpsPerIpPerHour: env.TANDEM_SIGNUPS_PER_IP_PER_HOUR,
+    signIn: { maxFailuresPerIp: env.TANDEM_SIGNIN_FAILURES_PER_IP },
+  });
+  const memberships = new MembershipCache();
   const store = new PrismaDocumentStore(db.prisma, cluster ? { mergeUpdates } : {});
   const suggestionHook = new SuggestionSyncHook();
   const sandboxHook = new SandboxSyncHook();
   const sync = new SyncServer({
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
-    onAuthenticate: (p) => authenticateSync(db.prisma, auth, p),
+    onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
     extensions: [suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
-  const services: Services = { hub, ai: createAiService(env, hub, { forwardCancel }) };
+  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel }) };
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
@@ -58,31 +64,53 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({
-    sync, hub, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes,
+    sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes,
     forgetDocuments: (projectId) => store.forget(projectId),
     filesChangedElsewhere: (projectId) => sandboxHook.changedElsewhere(projectId),
+    revokeCredentials: (ids) => revokeCredentialsHere(ids),
+    lostMessages: () => {
+      // Invalidations may have been missed while Redis was unreachable: re-read everything.
+      auth.forgetAllCredentials();
+      memberships.clear();
+    },
   }, () => nodeUrl);
+  function revokeCredentialsHere(ids: string[]): void {
+    for (const id of ids) auth.forgetCredential(id);
+    sync.revokeCredentials(ids);
+    hub.revokeCredentials(ids);
+  }
   const events: ProjectEvents = {
     accessChanged: (projectId: string, userId: string, role: Role | null) => {
+      memberships.changed(projectId, userId);
       sync.setAccess(projectId, userId, role);
       if (role === null) services.hub.revoke(projectId, userId);
       cluster?.accessChanged(projectId, userId, role);
     },
     projectDeleted: (projectId: string) => {
+      memberships.forgetProject(projectId);
       cluster?.projectDeleted(projectId);
       store.forget(projectId);
       services.suggestions?.forgetProject(projectId);
       services.search?.forget(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
     },
+    credentialsRevoked: (ids: string[]) => {
+      revokeCredentialsHere(ids);
+      cluster?.credentialsRevoked(ids);
+    },
   };
+  const trustedProxies = new Set((env.TANDEM_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  let nodeUrlForOrigin = '';
+  const origin = new PublicOrigin(env.TANDEM_PUBLIC_URL, () => nodeUrlForOrigin);
 
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_TRPC_BODY,
+    // One HTTP request must not carry hundreds of calls (each may cost a database query or a hash).
+    maxBatchSize: TRPC_MAX_BATCH,
     createContext: ({ req, res }) =>
-      createHttpContext({ prisma: db.prisma, auth, events, services, secureCookies: env.COOKIE_SECURE === 'true', publicUrl: env.TANDEM_PUBLIC_URL }, req, res),
+      createHttpContext({ prisma: db.prisma, auth, events, services, secureCookies: env.COOKIE_SECURE === 'true', origin, trustedProxies }, req, res),
   });
 
   let web: ReturnType<typeof next> | null = null;
@@ -123,6 +151,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://localhost:${port}`;
+  nodeUrlForOrigin = url;
   nodeUrl = defaultNodeUrl(env, port);
 
   let closing: Promise<void> | null = null;

@@ -27,6 +27,15 @@ const schema = z.object({
   TANDEM_NODE_URL: z.string().url().optional(),
   TANDEM_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TANDEM_PUBLIC_URL: z.string().url().optional(),
+  // Accounts and sessions (SECURITY.md → Accounts and sessions).
+  /** Sign-up attempts allowed per client IP per hour (each costs an Argon2 hash). */
+  TANDEM_SIGNUPS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Failed (or in-flight) sign-ins allowed per client IP per 15 minutes, across accounts. */
+  TANDEM_SIGNIN_FAILURES_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  /** Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client (e.g.
+   * `127.0.0.1`). Unset: the client is the TCP peer (behind a proxy every client would share its IP). */
+  TANDEM_TRUSTED_PROXIES: z.string().max(2000).optional(),
+
   /** Set to "false" only when serving over plain HTTP on a non-localhost address. */
   COOKIE_SECURE: z.enum(['true', 'false']).default('true'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),

@@ -84,7 +84,7 @@ describe('oversized requests over HTTP', () => {
   const errorOf = async (res: Response) => ((await res.json()) as { error: { message: string; data: { code: string } } }).error;
 
   test('a body over 2 MiB is refused with 413 PAYLOAD_TOO_LARGE, signed in or not', async () => {
-    const body = JSON.stringify({ email: 'big@example.com', password: 'password123', name: 'x'.repeat(MAX_BODY) });
+    const body = JSON.stringify({ email: 'big@example.com', password: 'tandem-test-password', name: 'x'.repeat(MAX_BODY) });
     for (const cookie of [undefined, owner.cookie]) {
       const res = await post('auth.signUp', body, cookie);
       assert.equal(res.status, 413);

@@ -36,7 +36,7 @@ async function trpc<T>(cookie: string | undefined, path: string, input: unknown)
 }
 
 async function signUp(name: string): Promise<string> {
-  const { cookie } = await trpc(undefined, 'auth.signUp', { name, email: `${name.toLowerCase()}@example.com`, password: 'password123' });
+  const { cookie } = await trpc(undefined, 'auth.signUp', { name, email: `${name.toLowerCase()}@example.com`, password: 'tandem-test-password' });
   assert.ok(cookie);
   return cookie;
 }

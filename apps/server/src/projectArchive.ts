@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
-import type { AuthService } from '@tandem/auth';
+import { hasScope, type AuthService } from '@tandem/auth';
 import { textOf, treeOf, type SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 import {
@@ -241,8 +241,13 @@ function tooLargeMessage(bytes: number): string {
 }
 
 async function authorize(deps: ProjectArchiveDeps, req: IncomingMessage, projectId: string, min: Role) {
-  const user = await deps.auth.authenticate({ cookie: req.headers.cookie, authorization: req.headers.authorization });
-  if (!user) throw new AppError('UNAUTHENTICATED', 'Sign in to access this project.');
+  const caller = await deps.auth.authenticateCaller({ cookie: req.headers.cookie, authorization: req.headers.authorization });
+  if (!caller) throw new AppError('UNAUTHENTICATED', 'Sign in to access this project.');
+  // Archives are API calls: a token needs the "api" scope (and "sync:write" to import files).
+  if (!hasScope(caller.credential, 'api') || (roleAtLeast(min, 'editor') && !hasScope(caller.credential, 'sync:write'))) {
+    throw new AppError('FORBIDDEN', 'This access token lacks the scope for this.');
+  }
+  const user = caller.user;
   const membership = await deps.prisma.membership.findUnique({
     where: { projectId_userId: { projectId, userId: user.id } },
     include: { project: { select: { name: true } } },

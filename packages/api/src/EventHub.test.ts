@@ -9,6 +9,7 @@ declare module '@tandem/protocol' {
     tab: unknown;
     run: unknown;
     hello: unknown;
+    t: unknown;
   }
 }
 
@@ -163,4 +164,28 @@ test('a subscription listens from the call on, before it is first read; aborted 
   const late = hub.subscribe([P], { ...owner, signal: ac.signal });
   assert.equal(hub.subscriberCount(), 0, 'an already aborted request does not subscribe');
   assert.equal((await late.next()).done, true);
+});
+
+test('a stream ends when its credential is revoked or expires; others keep going', async () => {
+  const hub = new EventHub();
+  const keepAlive = setTimeout(() => {}, 10_000); // the expiry timer is unref'd
+  const read = async (stream: AsyncGenerator<unknown>) => {
+    try {
+      for await (const _ of stream) void _;
+      return 'ended';
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+  };
+  const revoked = read(hub.subscribe(['c'], { projectId: 'p', userId: 'u', credential: { id: 's1', expiresAt: null } }));
+  const expiring = read(hub.subscribe(['c'], { projectId: 'p', userId: 'u', credential: { id: 's2', expiresAt: new Date(Date.now() + 50) } }));
+  const ac = new AbortController();
+  const other = hub.subscribe(['c'], { projectId: 'p', userId: 'u', credential: { id: 's3', expiresAt: null }, signal: ac.signal });
+  hub.revokeCredentials(['s1']);
+  assert.equal(await revoked, 'UNAUTHENTICATED');
+  assert.equal(await expiring, 'UNAUTHENTICATED');
+  hub.publish('c', 't', 1);
+  assert.equal(((await other.next()).value as { data: number }).data, 1);
+  ac.abort();
+  clearTimeout(keepAlive);
 });

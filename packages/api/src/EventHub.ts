@@ -30,6 +30,8 @@ interface Subscriber {
   channels: Set<string>;
   projectId: string;
   userId: string;
+  /** The session or token the stream was opened with (closed when it ends). */
+  credentialId: string | undefined;
   push(e: HubEvent): void;
   end(error?: AppError): void;
 }
@@ -97,6 +99,14 @@ export class EventHub {
     }
   }
 
+  /** Ends the subscriptions opened with these credentials (signed out, token revoked, password changed). */
+  revokeCredentials(credentialIds: readonly string[]): void {
+    const ids = new Set(credentialIds);
+    for (const s of this.subscribers) {
+      if (s.credentialId !== undefined && ids.has(s.credentialId)) s.end(new AppError('UNAUTHENTICATED', 'You were signed out.'));
+    }
+  }
+
   subscriberCount(): number {
     return this.subscribers.size;
   }
@@ -108,7 +118,14 @@ export class EventHub {
    */
   subscribe(
     channels: string[],
-    opts: { projectId: string; userId: string; lastEventId?: string | null | undefined; signal?: AbortSignal | undefined },
+    opts: {
+      projectId: string;
+      userId: string;
+      lastEventId?: string | null | undefined;
+      signal?: AbortSignal | undefined;
+      /** The caller's credential: revoking it, or its expiry, ends the stream. */
+      credential?: { id: string; expiresAt: Date | null } | undefined;
+    },
   ): AsyncGenerator<HubEvent> {
     const queue: HubEvent[] = [];
     let wake: (() => void) | null = null;
@@ -119,6 +136,7 @@ export class EventHub {
       channels: new Set(channels),
       projectId: opts.projectId,
       userId: opts.userId,
+      credentialId: opts.credential?.id,
       push: (e) => {
         queue.push(e);
         // A consumer this far behind is disconnected; it resumes from its last id on reconnect.
@@ -133,7 +151,19 @@ export class EventHub {
     };
     // Removed on abort even if the stream was never read (a generator that has not started does
     // not run its finally block).
+    // The stream ends when its credential expires. setTimeout's delay is a 32-bit int: a
+    // credential further out is checked again then.
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const expiresAt = opts.credential?.expiresAt?.getTime();
+    if (expiresAt !== undefined) {
+      const check = () => {
+        if (Date.now() >= expiresAt) sub.end(new AppError('UNAUTHENTICATED', 'Your session expired. Sign in again.'));
+        else expiryTimer = setTimeout(check, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)).unref();
+      };
+      expiryTimer = setTimeout(check, Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1)).unref();
+    }
     const detach = () => {
+      clearTimeout(expiryTimer);
       this.subscribers.delete(sub);
       opts.signal?.removeEventListener('abort', onAbort);
     };

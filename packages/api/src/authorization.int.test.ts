@@ -33,8 +33,8 @@ describe('accounts', () => {
     await assert.rejects(t.callerFor(null).projects.list(), { code: 'UNAUTHORIZED' });
   });
   test('input is validated with clear messages', async () => {
-    await assert.rejects(t.callerFor(null).auth.signUp({ email: 'not-an-email', password: 'password123', name: 'X' }), /valid email/);
-    await assert.rejects(t.callerFor(null).auth.signUp({ email: 'a@b.co', password: 'short', name: 'X' }), /at least 8/);
+    await assert.rejects(t.callerFor(null).auth.signUp({ email: 'not-an-email', password: 'tandem-test-password', name: 'X' }), /valid email/);
+    await assert.rejects(t.callerFor(null).auth.signUp({ email: 'a@b.co', password: 'short', name: 'X' }), /at least 10/);
   });
   test('a revoked token stops working', async () => {
     const u = await t.signUp('Tok');

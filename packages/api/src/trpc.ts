@@ -6,13 +6,14 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { APP_ERROR_CODES, AppError, roleAtLeast, type Role } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
-import type { AuthService, PublicUser } from '@tandem/auth';
+import { hasScope, type AuthService, type Credential, type PublicUser } from '@tandem/auth';
 import type { EventHub } from './EventHub.ts';
 import type { AiService } from './ai/AiService.ts';
 import type { SuggestionService } from './suggestions/SuggestionService.ts';
 import type { SandboxService } from './sandbox/SandboxService.ts';
 import type { ProjectSearch } from './search/ProjectSearch.ts';
 import type { CommentService } from './comments/CommentService.ts';
+import type { MembershipCache } from './MembershipCache.ts';
 
 // 1. CONTEXT
 /** Things that happen outside the request that the server app must know about. */
@@ -21,6 +22,11 @@ export interface ProjectEvents {
   accessChanged(projectId: string, userId: string, role: Role | null): void;
   /** A project was deleted (members were already told their access ended): drop cached state. */
   projectDeleted(projectId: string): void;
+  /**
+   * Sessions or tokens ended (sign-out, password change, token revocation): close the sync
+   * sockets and event streams opened with them, and drop them from caches, on every node.
+   */
+  credentialsRevoked(credentialIds: string[]): void;
 }
 
 /** Long-lived services the server app creates once and hands to every request. */
@@ -36,6 +42,8 @@ export interface Services {
   search?: ProjectSearch;
   /** Comment threads on code: absent in tests that do not need them. */
   comments?: CommentService;
+  /** Members' roles, invalidated on every membership change (absent: read the database each time). */
+  memberships?: MembershipCache;
 }
 
 export interface Context {
@@ -44,6 +52,8 @@ export interface Context {
   events: ProjectEvents;
   services: Services;
   user: PublicUser | null;
+  /** How the user signed in (absent for calls without HTTP: they act as a session). */
+  credential?: Credential | null;
   ip: string;
   /** Public origin used to build invite links, e.g. http://localhost:3000 */
   origin: string;
@@ -95,7 +105,20 @@ export const publicProcedure = t.procedure.use(appErrors);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new AppError('UNAUTHENTICATED', 'Please sign in.');
+  if (ctx.credential && !hasScope(ctx.credential, 'api')) throw new AppError('FORBIDDEN', 'This access token may not call the API (it lacks the "api" scope).');
   return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/**
+ * What only a signed-in browser session may do, never a personal access token: manage tokens and
+ * invites, accept invites, change the password, delete projects. A leaked token then cannot
+ * create credentials that outlive its revocation.
+ */
+export const sessionProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.credential && ctx.credential.kind !== 'session') {
+    throw new AppError('FORBIDDEN', 'Access tokens cannot manage tokens, invites, passwords or projects. Sign in to do this.');
+  }
+  return next();
 });
 
 /**
@@ -105,9 +128,12 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
 /** A signed-in procedure about one project whose state lives on the project's home node (see ProcedureMeta). */
 export const projectHomeProcedure = protectedProcedure.meta({ runsOn: 'projectHome' });
 
-export async function requireRole(ctx: { prisma: PrismaClient; user: PublicUser }, projectId: string, min: Role): Promise<Role> {
-  const m = await ctx.prisma.membership.findUnique({ where: { projectId_userId: { projectId, userId: ctx.user.id } } });
-  if (!m) throw new AppError('NOT_FOUND', 'Project not found.');
-  if (!roleAtLeast(m.role, min)) throw new AppError('FORBIDDEN', `This needs the ${min} role; you are ${m.role === 'viewer' ? 'a viewer' : `an ${m.role}`}.`);
-  return m.role;
+export async function requireRole(ctx: { prisma: PrismaClient; user: PublicUser; services?: Pick<Services, 'memberships'> }, projectId: string, min: Role): Promise<Role> {
+  const cache = ctx.services?.memberships;
+  const role = cache
+    ? await cache.role(ctx.prisma, projectId, ctx.user.id)
+    : (await ctx.prisma.membership.findUnique({ where: { projectId_userId: { projectId, userId: ctx.user.id } }, select: { role: true } }))?.role ?? null;
+  if (!role) throw new AppError('NOT_FOUND', 'Project not found.');
+  if (!roleAtLeast(role, min)) throw new AppError('FORBIDDEN', `This needs the ${min} role; you are ${role === 'viewer' ? 'a viewer' : `an ${role}`}.`);
+  return role;
 }

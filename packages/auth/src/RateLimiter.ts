@@ -1,5 +1,5 @@
 /**
- * Fixed-window failure counter per key (e.g. `account:<email>`, `ip:<addr>`). In memory: with
+ * Fixed-window counter per key (e.g. `account:<email>`, `ip:<addr>`). In memory: with
  * several nodes each node limits on its own, which still bounds guessing per node.
  */
 export class RateLimiter {
@@ -29,6 +29,12 @@ export class RateLimiter {
     if (!h || t >= h.resetAt) this.hits.set(key, { count: 1, resetAt: t + this.windowMs });
     else h.count++;
     if (this.hits.size > 100_000) this.sweep(t);
+  }
+
+  /** Takes back one recorded hit (a reserved attempt that turned out fine). */
+  release(key: string): void {
+    const h = this.hits.get(key);
+    if (h && h.count > 0) h.count--;
   }
 
   reset(key: string): void {

@@ -23,6 +23,8 @@ export class SyncConnection implements DocumentPeer {
   alive = true;
   /** setAccess() calls that arrived while onAuthenticate was still running. */
   readonly accessChanges = new Map<string, Role | null>();
+  /** revokeCredentials() calls that arrived while onAuthenticate was still running. */
+  readonly revokedCredentials = new Set<string>();
   /** Resolves when the socket is closed at the transport level. */
   readonly socketClosed: Promise<void>;
 
@@ -59,7 +61,15 @@ export class SyncConnection implements DocumentPeer {
   }
 
   set role(role: Role) {
-    this.session = { user: this.authenticated().user, role };
+    this.session = { ...this.authenticated(), role };
+  }
+
+  get credentialId(): string | undefined {
+    return this.session?.credentialId;
+  }
+
+  get expiresAt(): number | null | undefined {
+    return this.session?.expiresAt;
   }
 
   get isAuthenticated(): boolean {

@@ -22,6 +22,10 @@ export interface AuthenticatePayload {
 export interface AuthenticatedSession {
   user: SyncUser;
   role: Role;
+  /** The session or token this connection was opened with: `revokeCredentials` names it. */
+  credentialId?: string;
+  /** When that credential expires (ms since epoch): the connection is closed then (4401). */
+  expiresAt?: number | null;
 }
 
 /** Throw AppError UNAUTHENTICATED / FORBIDDEN (→ close 4401 / 4403) to refuse the connection. */

@@ -136,3 +136,37 @@ test('an owner → editor change keeps the connection open', () =>
     await waitFor(() => bob.content === 'x', 'write still accepted');
     assert.deepEqual(alice.closeCodes, []);
   }));
+
+test('revokeCredentials closes (4401) the connections opened with that credential; session expiry closes too', async () => {
+  const membership = defaultMembership();
+  const expiresSoon = Date.now() + 400;
+  const server = await startTestServer({
+    membership,
+    tuning: { pingIntervalMs: 100 },
+    onAuthenticate: async (payload) => {
+      const session = await membership.authenticate(payload);
+      const token = new URL(payload.request.url ?? '', 'http://x').searchParams.get('token') ?? '';
+      return { ...session, credentialId: `cred:${token}`, expiresAt: session.user.id === 'victor' ? expiresSoon : null };
+    },
+  });
+  const clients: TestClient[] = [];
+  try {
+    const alice = new TestClient(server.url, DOC, 'alice-token');
+    const aliceOtherTab = new TestClient(server.url, DOC, 'alice-token');
+    const bob = new TestClient(server.url, DOC, 'bob-token');
+    const victor = new TestClient(server.url, DOC, 'victor-token');
+    clients.push(alice, aliceOtherTab, bob, victor);
+    await Promise.all(clients.map((c) => c.synced()));
+    server.sync.revokeCredentials(['cred:alice-token']);
+    await alice.closedWith(CLOSE_CODES.UNAUTHENTICATED);
+    await aliceOtherTab.closedWith(CLOSE_CODES.UNAUTHENTICATED);
+    assert.equal(alice.provider.shouldConnect, false, 'final: no reconnect');
+    await victor.closedWith(CLOSE_CODES.UNAUTHENTICATED);
+    bob.text.insert(0, 'bob stays');
+    await waitFor(() => server.sync.stats().connections === 1, 'only bob is left');
+    assert.deepEqual(bob.closeCodes, []);
+  } finally {
+    for (const c of clients) c.destroy();
+    await server.close();
+  }
+});

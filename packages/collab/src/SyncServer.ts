@@ -129,6 +129,24 @@ export class SyncServer {
   }
 
   /**
+   * Closes (4401, final) every connection opened with one of these credentials: the session was
+   * signed out, the password changed, the token revoked. Connections still authenticating are
+   * refused when they finish.
+   */
+  revokeCredentials(credentialIds: readonly string[]): void {
+    const ids = new Set(credentialIds);
+    for (const connection of this.connections) {
+      if (!connection.isAuthenticated) {
+        for (const id of ids) connection.revokedCredentials.add(id);
+        continue;
+      }
+      if (connection.credentialId !== undefined && ids.has(connection.credentialId)) {
+        this.closeConnection(connection, CLOSE_CODES.UNAUTHENTICATED, 'Signed out.');
+      }
+    }
+  }
+
+  /**
    * Changes a document on the server's behalf (e.g. an accepted AI suggestion) as one
    * transaction. Resolves once the change is durable and broadcast. `edit` must be synchronous.
    * `origin` becomes the Yjs transaction origin (so a Y.UndoManager can track exactly this edit,
@@ -232,7 +250,9 @@ export class SyncServer {
       if (role === null) throw new AppError('FORBIDDEN', 'Access revoked.');
       const refusal = this.userLimitRefusal(session.user.id, documentName);
       if (refusal) return this.closeConnection(connection, CLOSE_CODES.TOO_MANY_CONNECTIONS, refusal);
-      connection.authenticate({ user: session.user, role });
+      if (session.credentialId !== undefined && connection.revokedCredentials.has(session.credentialId)) throw new AppError('UNAUTHENTICATED', 'Signed out.');
+      if (session.expiresAt != null && session.expiresAt <= Date.now()) throw new AppError('UNAUTHENTICATED', 'Your session expired.');
+      connection.authenticate({ ...session, role });
       this.indexByUser(connection);
       const document = await this.acquire(documentName);
       if (connection.isClosed) return this.scheduleIdleUnload(document);
@@ -448,7 +468,14 @@ export class SyncServer {
   }
 
   private pingClients(): void {
+    // Credential expiry is wall-clock time (the monotonic `clock` is for rate limits).
+    const now = Date.now();
     for (const connection of this.connections) {
+      const expiresAt = connection.isAuthenticated ? connection.expiresAt : null;
+      if (expiresAt != null && expiresAt <= now) {
+        this.closeConnection(connection, CLOSE_CODES.UNAUTHENTICATED, 'Your session expired.');
+        continue;
+      }
       if (!connection.alive) {
         connection.socket.terminate();
         continue;

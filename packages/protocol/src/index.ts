@@ -7,3 +7,4 @@ export {
 } from './documents.ts';
 export { normalizeProjectPath, languageForPath, looksBinary } from './paths.ts';
 export type { ProjectStreamEvents, ProjectStreamEventName, ProjectStreamMessage } from './streamEvents.ts';
+export { TRPC_MAX_BATCH, safeNextPath } from './navigation.ts';

@@ -4,6 +4,8 @@ import type { RedisPubSub } from '@tandem/collab';
 export interface NodeCommands {
   /** A member's role changed (null: removed): open sync connections and event streams follow at once. */
   'access-changed': { projectId: string; userId: string; role: 'owner' | 'editor' | 'viewer' | null };
+  /** Sessions or tokens ended (sign-out, password change, revocation): close their connections, drop them from caches. */
+  'credentials-revoked': { credentialIds: string[] };
   /** A project was deleted: drop what is cached for it. */
   'project-deleted': { projectId: string };
   /** Cancel an inline completion wherever it runs (the tab's `ai.cancel` may reach another node). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
-import { projectHomeProcedures, type AiService, type EventHub, type SandboxService, type SuggestionService } from '@tandem/api';
+import { projectHomeProcedures, type AiService, type EventHub, type MembershipCache, type SandboxService, type SuggestionService } from '@tandem/api';
 import { RedisDocumentBus, RedisPubSub, type DocumentBus, type SyncExtension, type SyncServer } from '@tandem/collab';
 import { parseDocName, type Role } from '@tandem/protocol';
 import type { Env } from '../env.ts';
@@ -17,10 +17,16 @@ export interface ClusterServices {
   ai: AiService;
   suggestions?: SuggestionService;
   sandboxes?: SandboxService;
+  /** Roles cached by this node: every membership change made elsewhere invalidates them. */
+  memberships: MembershipCache;
   /** Forgets a project's cached state in the document store. */
   forgetDocuments(projectId: string): void;
   /** Marks a project's files changed by another node (sandbox working copies). */
   filesChangedElsewhere(projectId: string): void;
+  /** Credentials ended through another node: close their connections here, drop cached callers. */
+  revokeCredentials(credentialIds: string[]): void;
+  /** Redis reconnected: node commands sent meanwhile were lost (drop caches they would invalidate). */
+  lostMessages(): void;
 }
 
 /**
@@ -41,6 +47,7 @@ export interface Cluster {
   /** A membership change made here, for the other nodes (apply it locally yourself). */
   accessChanged(projectId: string, userId: string, role: Role | null): void;
   projectDeleted(projectId: string): void;
+  credentialsRevoked(credentialIds: string[]): void;
   /** Hands this node's projects over to the others (after its services stopped). */
   releaseProjects(): Promise<void>;
   /** Stops listening and closes the Redis connections (last, after everything was flushed). */
@@ -85,10 +92,14 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
     },
     attach(services, nodeUrl) {
       commands.on('access-changed', ({ projectId, userId, role }) => {
+        services.memberships.changed(projectId, userId);
         services.sync.setAccess(projectId, userId, role);
         if (role === null) services.hub.revoke(projectId, userId);
       });
+      pubsub.onReconnect(() => services.lostMessages());
+      commands.on('credentials-revoked', ({ credentialIds }) => services.revokeCredentials(credentialIds.filter((id) => typeof id === 'string')));
       commands.on('project-deleted', ({ projectId }) => {
+        services.memberships.forgetProject(projectId);
         services.forgetDocuments(projectId);
         services.suggestions?.forgetProject(projectId);
         services.sandboxes?.removeProject(projectId).catch((e: unknown) => logError(`[sandbox] removing ${projectId} failed:`, e));
@@ -115,6 +126,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
     },
     accessChanged: (projectId, userId, role) => commands.broadcast('access-changed', { projectId, userId, role }),
     projectDeleted: (projectId) => commands.broadcast('project-deleted', { projectId }),
+    credentialsRevoked: (credentialIds) => commands.broadcast('credentials-revoked', { credentialIds }),
     async releaseProjects() {
       await homes?.close();
     },

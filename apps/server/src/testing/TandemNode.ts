@@ -27,7 +27,7 @@ export class TandemNode {
     chmodSync(dataDir, 0o711);
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--no-web'], {
       cwd: SERVER_DIR,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, NODE_ENV: 'production', COOKIE_SECURE: 'false', ...env },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, NODE_ENV: 'production', COOKIE_SECURE: 'false', TANDEM_SIGNUPS_PER_IP_PER_HOUR: '10000', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -20,7 +20,7 @@ export async function signUpOverHttp(baseUrl: string, name: string): Promise<Sig
   const res = await fetch(`${baseUrl}/api/trpc/auth.signUp`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: 'password123', name }),
+    body: JSON.stringify({ email, password: 'tandem-test-password', name }),
   });
   if (!res.ok) throw new Error(`sign up failed: ${res.status} ${await res.text()}`);
   const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;

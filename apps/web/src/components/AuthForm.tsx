@@ -2,13 +2,15 @@
 import { useState } from 'react';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
+import { safeNextPath } from '@tandem/protocol';
 import { trpc, errorMessage } from '@/lib/trpc';
 
 /** Sign-in and sign-up share one form; after success we go back to where the user came from. */
 export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
   const router = useRouter();
   const params = useSearchParams();
-  const next = params.get('next')?.startsWith('/') ? params.get('next')! : '/projects';
+  // Only a path on this site: `?next=//other.host` must not send a fresh sign-in elsewhere.
+  const next = safeNextPath(params.get('next'));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -39,7 +41,7 @@ export function AuthForm({ mode }: { mode: 'signin' | 'signup' }) {
           <h1>{mode === 'signin' ? 'Sign in' : 'Create your account'}</h1>
           {mode === 'signup' && <label>Name<input name="name" required maxLength={80} autoComplete="name" /></label>}
           <label>Email<input name="email" type="email" required autoComplete="email" /></label>
-          <label>Password<input name="password" type="password" required minLength={mode === 'signup' ? 8 : 1} autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} /></label>
+          <label>Password<input name="password" type="password" required minLength={mode === 'signup' ? 10 : 1} autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} /></label>
           {error && <div className="error" role="alert">{error}</div>}
           <button className="primary" type="submit" disabled={busy}>{mode === 'signin' ? 'Sign in' : 'Sign up'}</button>
           <div className="muted small">

@@ -1,13 +1,14 @@
 'use client';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '@tandem/api';
+import { TRPC_MAX_BATCH } from '@tandem/protocol';
 
 export const trpc = createTRPCClient<AppRouter>({
   links: [
     splitLink({
       condition: (op) => op.type === 'subscription',
       true: httpSubscriptionLink({ url: '/api/trpc' }),
-      false: httpBatchLink({ url: '/api/trpc', maxURLLength: 2000 }),
+      false: httpBatchLink({ url: '/api/trpc', maxURLLength: 2000, maxItems: TRPC_MAX_BATCH }),
     }),
   ],
 });

@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { AppError, roleAtLeast } from '@tandem/protocol';
 import { newSecret, type AuthService } from '@tandem/auth';
 import type { PrismaClient } from '@tandem/db';
-import { router, protectedProcedure, requireRole } from '../trpc.ts';
+import { router, sessionProcedure, requireRole } from '../trpc.ts';
 import { id, projectId, role } from '../inputs.ts';
 
 const inviteToken = z.object({ token: z.string().min(10).max(100) });
 
+/** Invite links: managed and redeemed from a signed-in session only, never with an access token. */
 export const invitesRouter = router({
-  create: protectedProcedure
+  create: sessionProcedure
     .input(z.object({ projectId: projectId.shape.projectId, role, expiresInHours: z.number().int().min(1).max(24 * 30).default(72) }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'owner');
@@ -25,7 +26,7 @@ export const invitesRouter = router({
       return { id: invite.id, token, url: `${ctx.origin}/invite/${token}`, expiresAt: invite.expiresAt };
     }),
 
-  list: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
+  list: sessionProcedure.input(projectId).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'owner');
     return ctx.prisma.invite.findMany({
       where: { projectId: input.projectId, revokedAt: null, expiresAt: { gt: new Date() } },
@@ -34,7 +35,7 @@ export const invitesRouter = router({
     });
   }),
 
-  revoke: protectedProcedure.input(z.object({ projectId: projectId.shape.projectId, inviteId: id })).mutation(async ({ ctx, input }) => {
+  revoke: sessionProcedure.input(z.object({ projectId: projectId.shape.projectId, inviteId: id })).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'owner');
     const { count } = await ctx.prisma.invite.updateMany({
       where: { id: input.inviteId, projectId: input.projectId, revokedAt: null },
@@ -45,13 +46,18 @@ export const invitesRouter = router({
   }),
 
   /** What an invite link offers (shown before joining). */
-  preview: protectedProcedure.input(inviteToken).query(async ({ ctx, input }) => {
+  preview: sessionProcedure.input(inviteToken).query(async ({ ctx, input }) => {
     const invite = await usableInvite(ctx.prisma, ctx.auth, input.token);
     return { projectName: invite.project.name, role: invite.role, expiresAt: invite.expiresAt };
   }),
 
-  accept: protectedProcedure.input(inviteToken).mutation(async ({ ctx, input }) => {
+  accept: sessionProcedure.input(inviteToken).mutation(async ({ ctx, input }) => {
     const invite = await usableInvite(ctx.prisma, ctx.auth, input.token);
+    // An owner removed this user: links made before that do not bring them back.
+    const removal = await ctx.prisma.projectRemoval.findUnique({ where: { projectId_userId: { projectId: invite.projectId, userId: ctx.user.id } } });
+    if (removal && invite.createdAt.getTime() <= removal.removedAt.getTime()) {
+      throw new AppError('FORBIDDEN', 'You were removed from this project. Ask an owner for a new invite link.');
+    }
     const key = { projectId_userId: { projectId: invite.projectId, userId: ctx.user.id } };
     const existing = await ctx.prisma.membership.findUnique({ where: key });
     // Joining never downgrades an existing member.

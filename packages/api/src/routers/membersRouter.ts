@@ -37,12 +37,26 @@ export const membersRouter = router({
     return { ok: true };
   }),
 
-  /** Owners remove anyone; anyone may remove themselves (leave). */
+  /**
+   * Owners remove anyone; anyone may remove themselves (leave). A removal by an owner sticks:
+   * invite links created before it no longer let that user back in (a new link does). The
+   * project's open links are returned so the owner can revoke them too.
+   */
   remove: protectedProcedure.input(memberInput).mutation(async ({ ctx, input }) => {
-    await requireRole(ctx, input.projectId, input.userId === ctx.user.id ? 'viewer' : 'owner');
+    const self = input.userId === ctx.user.id;
+    await requireRole(ctx, input.projectId, self ? 'viewer' : 'owner');
     await assertNotLastOwner(ctx.prisma, input.projectId, input.userId);
-    await ctx.prisma.membership.delete({ where: { projectId_userId: { projectId: input.projectId, userId: input.userId } } });
+    const key = { projectId: input.projectId, userId: input.userId };
+    await ctx.prisma.$transaction([
+      ctx.prisma.membership.delete({ where: { projectId_userId: key } }),
+      ...(self ? [] : [ctx.prisma.projectRemoval.upsert({ where: { projectId_userId: key }, create: key, update: { removedAt: new Date() } })]),
+    ]);
     ctx.events.accessChanged(input.projectId, input.userId, null);
-    return { ok: true };
+    const openInvites = self ? [] : await ctx.prisma.invite.findMany({
+      where: { projectId: input.projectId, revokedAt: null, expiresAt: { gt: new Date() } },
+      select: { id: true, role: true, createdAt: true, expiresAt: true, uses: true },
+      orderBy: { createdAt: 'desc' },
+    });
+    return { ok: true, openInvites };
   }),
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { fileDocName, normalizeProjectPath, treeDocName, type TreeEntry } from '@tandem/protocol';
 import { encodeTextDocument, encodeTreeDocument } from '@tandem/collab';
 import { asBytes } from '@tandem/db';
-import { router, protectedProcedure, requireRole } from '../trpc.ts';
+import { router, protectedProcedure, sessionProcedure, requireRole } from '../trpc.ts';
 import { projectId, projectName } from '../inputs.ts';
 import { TEMPLATES, TEMPLATE_IDS } from '../templates.ts';
 
@@ -64,7 +64,8 @@ export const projectsRouter = router({
     return { ok: true };
   }),
 
-  delete: protectedProcedure.input(projectId).mutation(async ({ ctx, input }) => {
+  /** Deleting a project needs a signed-in session (never an access token). */
+  delete: sessionProcedure.input(projectId).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'owner');
     const members = await ctx.prisma.membership.findMany({ where: { projectId: input.projectId }, select: { userId: true } });
     await ctx.prisma.project.delete({ where: { id: input.projectId } });

@@ -21,7 +21,7 @@ export const streamRouter = router({
 
 /** Subscribes at once (see EventHub.subscribe); the returned stream only wraps ids for resuming. */
 function streamEvents(
-  ctx: { services: Context['services']; user: { id: string } },
+  ctx: { services: Context['services']; user: { id: string }; credential?: Context['credential'] },
   input: { projectId: string; tabId: string; lastEventId?: string | null | undefined },
   signal: AbortSignal | undefined,
 ) {
@@ -31,6 +31,7 @@ function streamEvents(
     userId: ctx.user.id,
     lastEventId: input.lastEventId,
     signal,
+    credential: ctx.credential ?? undefined,
   });
   return (async function* () {
     for await (const e of events) yield tracked(e.id, { channel: e.channel, type: e.type, data: e.data });

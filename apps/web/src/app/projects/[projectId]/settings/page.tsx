@@ -27,6 +27,8 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
   const [newLink, setNewLink] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const { ask, dialog } = useConfirm();
+  /** After removing someone: the invite links still open (they no longer admit that person). */
+  const [removedNote, setRemovedNote] = useState<{ name: string; open: number } | null>(null);
 
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
@@ -98,8 +100,9 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
                           : { title: `Remove ${m.name}?`, body: `${m.name} loses access to “${p.name}” at once; their open editors are disconnected.`, confirm: 'Remove', danger: true });
                         if (!ok) return;
                         await act(async () => {
-                          await trpc.members.remove.mutate({ projectId, userId: m.id });
+                          const removed = await trpc.members.remove.mutate({ projectId, userId: m.id });
                           if (self) router.replace('/projects');
+                          else setRemovedNote({ name: m.name, open: removed.openInvites.length });
                         });
                       }}>{m.id === me?.id ? 'Leave' : 'Remove'}</button>
                     )}
@@ -126,6 +129,12 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
               <div className="stack" style={{ gap: 6 }}>
                 <span className="muted small">Send this link (shown once):</span>
                 <div className="secret" data-testid="invite-link">{newLink}</div>
+              </div>
+            )}
+            {removedNote && removedNote.open > 0 && (
+              <div className="notice small" role="status" data-testid="removed-open-invites">
+                {removedNote.name} was removed; the {removedNote.open} open invite link{removedNote.open === 1 ? '' : 's'} below no longer let them back in,
+                but anyone else holding {removedNote.open === 1 ? 'it' : 'them'} can still join. Revoke any you no longer need.
               </div>
             )}
             {invites.data && invites.data.length > 0 && (
