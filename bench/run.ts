@@ -7,9 +7,10 @@
 export {};
 
 const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
-  sync: async () => (await import('./sync.ts')).runSyncBenchmark(),
+  sync: async (options) => (await import('./sync.ts')).runSyncBenchmark(options),
   relay: async () => (await import('./relay.ts')).runRelayBenchmark(),
   suggestions: async () => (await import('./suggestions.ts')).runSuggestionsBenchmark(),
+  traces: async (options) => (await import('./traces.ts')).runTracesBenchmark(options),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
 };
 

@@ -23,10 +23,19 @@ interface RunningNode extends LoadNode {
 export class TandemNodes {
   readonly nodes: RunningNode[] = [];
 
-  private constructor(readonly databaseName: string) {}
+  /** `databaseName` null: the default embedded database (PGlite in each node's data directory). */
+  private constructor(readonly databaseName: string | null) {}
 
   get databaseUrl(): string {
+    if (!this.databaseName) throw new Error('the embedded database has no URL');
     return `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${this.databaseName}`;
+  }
+
+  /** One node as `npm start` runs it: the default embedded database, no PostgreSQL, no Redis. */
+  static async startEmbedded(core: string | null): Promise<TandemNodes> {
+    const nodes = new TandemNodes(null);
+    nodes.nodes.push(await startNode({}, core));
+    return nodes;
   }
 
   /** Starts `count` nodes pinned to `core` (null: not pinned); with two or more they share Redis. */
@@ -53,6 +62,7 @@ export class TandemNodes {
 
   /** Each document's stored state (snapshot + update log), read with psql. */
   storedDocuments(names: string[]): Map<string, Uint8Array[]> {
+    if (!this.databaseName) throw new Error('storedDocuments reads PostgreSQL only');
     const list = names.map((n) => `'${n.replace(/'/g, "''")}'`).join(',');
     const rows = psql(this.databaseName, [
       '-At', '-F', '\t', '-c',
@@ -73,6 +83,7 @@ export class TandemNodes {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => stopNode(n)));
     for (const n of this.nodes) rmSync(n.dataDir, { recursive: true, force: true });
+    if (!this.databaseName) return;
     try {
       psqlAdmin(['-c', `DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`]);
     } catch (error) {
