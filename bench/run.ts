@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   sync: async (options) => (await import('./sync.ts')).runSyncBenchmark(options),
   relay: async () => (await import('./relay.ts')).runRelayBenchmark(),
   suggestions: async () => (await import('./suggestions.ts')).runSuggestionsBenchmark(),
+  batch: async () => (await import('./batch.ts')).runBatchBenchmark(),
   traces: async (options) => (await import('./traces.ts')).runTracesBenchmark(options),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
 };

@@ -95,7 +95,9 @@ export class TandemNodes {
 async function startNode(env: Record<string, string>, core: string | null): Promise<RunningNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-load-'));
   chmodSync(dataDir, 0o711);
-  const node = [process.execPath, '--import', 'tsx', 'src/main.ts', '--no-web'];
+  // Diagnostics: BENCH_TANDEM_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
+  const extra = process.env.BENCH_TANDEM_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const node = [process.execPath, ...extra, '--import', 'tsx', 'src/main.ts', '--no-web'];
   const [command, ...args] = core ? ['taskset', '-c', core, ...node] : node;
   const child = spawn(command!, args, {
     cwd: SERVER_DIR,
