@@ -73,6 +73,9 @@ export class LiveDocument {
   private readonly log: GroupCommitLog<UpdateOrigin>;
   private cursor = 0;
   private uncompactedUpdates = 0;
+  /** Bytes of the updates appended since the last snapshot, and the size of that snapshot. */
+  private uncompactedBytes = 0;
+  private snapshotBytes = 0;
   private compaction: Promise<void> | null = null;
   private changeHooks: Promise<void> = Promise.resolve();
   private storeHooks: Promise<void> = Promise.resolve();
@@ -251,6 +254,8 @@ export class LiveDocument {
       }, LOAD_ORIGIN);
       this.cursor = stored.cursor;
       this.uncompactedUpdates = stored.updates.length;
+      this.uncompactedBytes = byteLength(stored.updates);
+      this.snapshotBytes = stored.snapshot?.length ?? 0;
       const backlog = this.remoteBacklog ?? [];
       this.remoteBacklog = null;
       for (const message of backlog) this.received(message);
@@ -318,10 +323,21 @@ export class LiveDocument {
   private committed(batch: CommitEntry<UpdateOrigin>[], cursor: number): void {
     this.cursor = cursor;
     this.uncompactedUpdates += batch.length;
+    for (const { update } of batch) this.uncompactedBytes += update.length;
     this.broadcastBatch(batch);
     this.context.bus?.publish(this.name, { kind: 'changes', changes: batch.map(({ update, origin }) => busChange(update, origin)) });
     if (this.hasChangeHooks) for (const { update, origin } of batch) this.queueChangeHooks(busChange(update, origin), false);
-    if (this.uncompactedUpdates >= this.compactThreshold && !this.compaction) void this.compact();
+    if (this.shouldCompact && !this.compaction) void this.compact();
+  }
+
+  /**
+   * After `compactAfterUpdates` updates, and once they add up to at least the last snapshot's size:
+   * a snapshot costs time in proportion to the document, so a long document is snapshotted less
+   * often and the cost per appended byte stays flat however long its history (loading replays at
+   * most about a snapshot's worth of updates).
+   */
+  private get shouldCompact(): boolean {
+    return this.uncompactedUpdates >= this.compactThreshold && this.uncompactedBytes >= this.snapshotBytes;
   }
 
   /**
@@ -442,12 +458,15 @@ export class LiveDocument {
     if (this.compaction) return this.compaction;
     const through = this.cursor;
     const count = this.uncompactedUpdates;
+    const bytes = this.uncompactedBytes;
     const snapshot = Y.encodeStateAsUpdate(this.ydoc);
     this.compaction = this.context.store
       .compact(this.name, snapshot, through)
       .then(
         () => {
           this.uncompactedUpdates -= count;
+          this.uncompactedBytes -= bytes;
+          this.snapshotBytes = snapshot.length;
         },
         (error: unknown) => this.context.logger.warn(`compaction failed for ${this.name} (the update log is intact)`, error),
       )
@@ -493,6 +512,12 @@ export class LiveDocument {
     this.phase = 'failed';
     this.context.failed(this, error);
   }
+}
+
+function byteLength(updates: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const update of updates) total += update.length;
+  return total;
 }
 
 function busChange(update: Uint8Array, origin: UpdateOrigin): BusChange {
