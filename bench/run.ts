@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   relay: async () => (await import('./relay.ts')).runRelayBenchmark(),
   suggestions: async () => (await import('./suggestions.ts')).runSuggestionsBenchmark(),
   batch: async () => (await import('./batch.ts')).runBatchBenchmark(),
+  browser: async () => (await import('./browser.ts')).runBrowserBenchmark(),
   traces: async (options) => (await import('./traces.ts')).runTracesBenchmark(options),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
 };

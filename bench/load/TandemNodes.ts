@@ -32,9 +32,9 @@ export class TandemNodes {
   }
 
   /** One node as `npm start` runs it: the default embedded database, no PostgreSQL, no Redis. */
-  static async startEmbedded(core: string | null): Promise<TandemNodes> {
+  static async startEmbedded(core: string | null, options: { web?: boolean } = {}): Promise<TandemNodes> {
     const nodes = new TandemNodes(null);
-    nodes.nodes.push(await startNode({}, core));
+    nodes.nodes.push(await startNode({}, core, options.web ?? false));
     return nodes;
   }
 
@@ -92,12 +92,12 @@ export class TandemNodes {
   }
 }
 
-async function startNode(env: Record<string, string>, core: string | null): Promise<RunningNode> {
+async function startNode(env: Record<string, string>, core: string | null, web = false): Promise<RunningNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-load-'));
   chmodSync(dataDir, 0o711);
   // Diagnostics: BENCH_TANDEM_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
   const extra = process.env.BENCH_TANDEM_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const node = [process.execPath, ...extra, '--import', 'tsx', 'src/main.ts', '--no-web'];
+  const node = [process.execPath, ...extra, '--import', 'tsx', 'src/main.ts', ...(web ? [] : ['--no-web'])];
   const [command, ...args] = core ? ['taskset', '-c', core, ...node] : node;
   const child = spawn(command!, args, {
     cwd: SERVER_DIR,
@@ -158,10 +158,10 @@ export interface Participants {
 }
 
 /** Signs up `users` users over the API, the first creates a project and invites the rest as editors. */
-export async function setUpProject(baseUrl: string, users: number): Promise<Participants> {
+export async function setUpProject(baseUrl: string, users: number, template: 'empty' | 'node' = 'empty'): Promise<Participants> {
   const cookies: string[] = [];
   for (let i = 0; i < users; i++) cookies.push(await signUp(baseUrl, `Load ${i}`));
-  const { id: projectId } = await call<{ id: string }>(baseUrl, 'projects.create', { name: 'Load', template: 'empty' }, cookies[0]!);
+  const { id: projectId } = await call<{ id: string }>(baseUrl, 'projects.create', { name: 'Load', template }, cookies[0]!);
   for (const cookie of cookies.slice(1)) {
     const { token } = await call<{ token: string }>(baseUrl, 'invites.create', { projectId, role: 'editor' }, cookies[0]!);
     await call(baseUrl, 'invites.accept', { token }, cookie);
