@@ -83,7 +83,7 @@ export async function startServer(server: ServerKind, pinning: boolean): Promise
   const child = start('sync/serverProcess.ts', [server, dataDirectory], pinning ? SERVER_CORE : null);
   try {
     // The Tandem kinds start the real server (migrations, sign-ups): allow for a loaded machine.
-    const announced = JSON.parse(await firstLine(child, 120_000)) as AnnouncedServer;
+    const announced = JSON.parse(await firstLine(child, 300_000)) as AnnouncedServer;
     return { process: child, dataDirectory, ...announced };
   } catch (error) {
     child.kill('SIGKILL');

@@ -108,7 +108,11 @@ async function startNode(env: Record<string, string>, core: string | null, web =
   child.stdout!.on('data', (d: Buffer) => (output += d));
   child.stderr!.on('data', (d: Buffer) => (output += d));
   const port = await new Promise<string>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Tandem did not start in 60 s:\n${output}`)), 60_000);
+    // Generous: on a loaded 2-core machine tsx compiling the server alone can take a minute.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Tandem did not start in 180 s:\n${output}`));
+    }, 180_000);
     const check = () => {
       const m = /running at http:\/\/localhost:(\d+)/.exec(output);
       if (!m) return;

@@ -39,7 +39,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     throw e;
   }) : null;
   const auth = new AuthService(db.prisma, { secret: env.secret });
-  const store = new PrismaDocumentStore(db.prisma, cluster ? { mergeUpdates } : {});
+  const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
   const sandboxHook = new SandboxSyncHook();
   const sync = new SyncServer({

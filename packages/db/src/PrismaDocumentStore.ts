@@ -1,6 +1,7 @@
 import { parseDocName } from '@tandem/protocol';
 import type { PrismaClient } from './generated/client.ts';
 import { asBytes } from './bytes.ts';
+import type { RawQuery } from './openDatabase.ts';
 
 export interface PrismaDocumentStoreOptions {
   /**
@@ -11,6 +12,8 @@ export interface PrismaDocumentStoreOptions {
    * and compaction skips that costly merge.
    */
   mergeUpdates?: (updates: Uint8Array[]) => Uint8Array;
+  /** `Database.rawQuery` (the embedded database): appends bypass Prisma. */
+  rawQuery?: RawQuery | undefined;
 }
 
 /** Rows per INSERT statement (PostgreSQL allows 65,535 parameters; a batch is rarely this long). */
@@ -56,12 +59,12 @@ export class PrismaDocumentStore {
     }
     // One raw multi-row INSERT per batch: the bytes go to the driver as they are, without the
     // query builder's per-row work (it was a tenth of the server's CPU under fast typing).
-    if (updates.length <= ROWS_PER_INSERT) return insertUpdates(this.prisma, documentName, updates);
+    if (updates.length <= ROWS_PER_INSERT) return insertUpdates(this.options.rawQuery ?? prismaQuery(this.prisma), documentName, updates);
     // Longer batches: several statements, all or nothing.
     return this.prisma.$transaction(async (tx) => {
       let last = 0;
       for (let start = 0; start < updates.length; start += ROWS_PER_INSERT) {
-        last = await insertUpdates(tx, documentName, updates.slice(start, start + ROWS_PER_INSERT));
+        last = await insertUpdates(prismaQuery(tx), documentName, updates.slice(start, start + ROWS_PER_INSERT));
       }
       return last;
     });
@@ -108,17 +111,16 @@ export class PrismaDocumentStore {
   }
 }
 
+function prismaQuery(client: Pick<PrismaClient, '$queryRawUnsafe'>): RawQuery {
+  return <T>(sql: string, params: unknown[]) => client.$queryRawUnsafe<T[]>(sql, ...params);
+}
+
 /** Inserts the updates as DocumentUpdate rows with one statement; returns the last id. */
-async function insertUpdates(
-  client: Pick<PrismaClient, '$queryRawUnsafe'>,
-  documentName: string,
-  updates: readonly Uint8Array[],
-): Promise<number> {
+async function insertUpdates(query: RawQuery, documentName: string, updates: readonly Uint8Array[]): Promise<number> {
   const values = updates.map((_, i) => `($1, $${i + 2})`).join(', ');
-  const [row] = await client.$queryRawUnsafe<{ last: bigint | null }[]>(
+  const [row] = await query<{ last: bigint | number | string | null }>(
     `WITH inserted AS (INSERT INTO "DocumentUpdate" ("documentName", "data") VALUES ${values} RETURNING "id") SELECT max("id") AS "last" FROM inserted`,
-    documentName,
-    ...updates.map(asBytes),
+    [documentName, ...updates.map(asBytes)],
   );
   if (row?.last === null || row?.last === undefined) throw new Error(`append to ${documentName} stored nothing`);
   return Number(row.last);
