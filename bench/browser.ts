@@ -97,19 +97,21 @@ export async function runBrowserBenchmark(): Promise<void> {
         if (length !== last) bench.renders.push({ length: (last = length), at: performance.timeOrigin + performance.now() });
       }).observe(document.querySelector('.monaco-editor .view-lines')!, { subtree: true, childList: true, characterData: true });
     });
+    await a.locator('.monaco-editor .view-lines').click();
+    await a.keyboard.press('Control+Home');
+    await a.keyboard.press('End');
+    // Installed after the navigation keys: one keydown per measured keystroke.
     await a.evaluate(() => {
       const bench = (window.__bench = { keys: [] as number[], renders: [] });
       window.addEventListener('keydown', () => bench.keys.push(performance.timeOrigin + performance.now()), { capture: true });
     });
-    await a.locator('.monaco-editor .view-lines').click();
-    await a.keyboard.press('Control+Home');
-    await a.keyboard.press('End');
     for (let i = 0; i < KEYSTROKES; i++) {
       await a.keyboard.press('x');
       await new Promise((r) => setTimeout(r, KEYSTROKE_GAP_MS));
     }
     await b.waitForFunction((n) => window.__tandem!.getValue().length >= n, baseLength + KEYSTROKES);
     const keys = await a.evaluate(() => window.__bench!.keys);
+    if (keys.length !== KEYSTROKES) throw new Error(`${keys.length} keydown events for ${KEYSTROKES} keystrokes`);
     const renders = await b.evaluate(() => window.__bench!.renders);
     const latencies = keys.map((at, i) => {
       const render = renders.find((r) => r.length >= baseLength + i + 1);
