@@ -76,7 +76,7 @@ async function runMode(nodeCount: number, timing: { warmupMs: number; measureMs:
     const documents = Array.from({ length: DOCUMENTS }, (_, i) => `${projectId}/file/load-${String(i).padStart(2, '0')}`);
     const plan: LoadPlan = {
       nodes: system.nodes.map(({ url, pid }) => ({ url, pid })),
-      databaseName: system.databaseName,
+      databaseName: system.databaseName!,
       documents, cookies, clients: CLIENTS, editsPerSecond: EDITS_PER_SECOND, ...timing,
     };
     process.stdout.write('running… ');

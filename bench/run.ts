@@ -7,9 +7,12 @@
 export {};
 
 const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
-  sync: async () => (await import('./sync.ts')).runSyncBenchmark(),
+  sync: async (options) => (await import('./sync.ts')).runSyncBenchmark(options),
   relay: async () => (await import('./relay.ts')).runRelayBenchmark(),
   suggestions: async () => (await import('./suggestions.ts')).runSuggestionsBenchmark(),
+  batch: async () => (await import('./batch.ts')).runBatchBenchmark(),
+  browser: async () => (await import('./browser.ts')).runBrowserBenchmark(),
+  traces: async (options) => (await import('./traces.ts')).runTracesBenchmark(options),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
   sandbox: async () => (await import('./sandbox.ts')).runSandboxStartupBenchmark(),
 };

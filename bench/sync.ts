@@ -9,14 +9,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LoadPlan, LoadResult } from './sync/loadGenerator.ts';
-import type { ServerKind } from './sync/serverProcess.ts';
-import type { WireProtocol } from './sync/wire.ts';
+import { SERVER_LABELS, type AnnouncedServer, type ServerKind } from './sync/servers.ts';
 
-/** Diagnostics: SYNC_BENCH_SERVERS=tandem,hocuspocus runs a subset. */
-const SERVERS: ServerKind[] = (process.env.SYNC_BENCH_SERVERS?.split(',') as ServerKind[] | undefined) ?? ['tandem', 'y-websocket-server', 'hocuspocus'];
+/**
+ * What ships (`tandem`: the real server process on its default embedded store; `tandem-postgres`)
+ * against the reference server and Hocuspocus with and without its durable SQLite store.
+ * Diagnostics: SYNC_BENCH_SERVERS=tandem,tandem-filestore,… runs a subset or adds the file store.
+ */
+export const DEFAULT_SERVERS: ServerKind[] = ['tandem', 'tandem-postgres', 'y-websocket-server', 'hocuspocus', 'hocuspocus-sqlite'];
+const SERVERS: ServerKind[] = (process.env.SYNC_BENCH_SERVERS?.split(',') as ServerKind[] | undefined) ?? DEFAULT_SERVERS;
 const LATENCY_CLIENTS = [2, 8, 32];
 const LATENCY_RATE = 200;
-/** Latency runs are repeated, servers in rotating order, and the median reported: the cores are shared. */
+/** Latency runs are repeated (`--repeats=N`), servers in rotating order, and the median reported: the cores are shared. */
 const REPEATS = 3;
 const SATURATION_CLIENTS = 32;
 const MAX_IN_FLIGHT = 100;
@@ -25,39 +29,37 @@ const MEASURE_MS = 3000;
 /** A run whose generator could not keep the target rate measures the generator, not the server. */
 const MIN_RATE_FRACTION = 0.98;
 
-const SERVER_CORE = '1';
-const LOAD_CORE = '0';
+export const SERVER_CORE = '1';
+export const LOAD_CORE = '0';
 
 interface Row {
   server: ServerKind;
   result: LoadResult;
 }
 
-interface RunningServer {
+export interface RunningServer extends AnnouncedServer {
   process: ChildProcess;
   dataDirectory: string;
-  syncUrl: string;
-  controlUrl: string;
-  protocol: WireProtocol;
 }
 
-export async function runSyncBenchmark(): Promise<void> {
+export async function runSyncBenchmark(options: string[] = []): Promise<void> {
+  const repeats = Number(options.find((o) => o.startsWith('--repeats='))?.split('=')[1] ?? REPEATS);
   const pinning = taskSetAvailable();
   const loadBefore = loadavg()[0]!;
   console.log(`\n# Sync benchmark (1 document; server and load generator in separate processes${pinning ? `, pinned to cores ${SERVER_CORE} and ${LOAD_CORE} with taskset` : ', NOT pinned: taskset unavailable'})`);
   const latencyRuns: Row[] = [];
   const saturation: Row[] = [];
-  for (let repeat = 0; repeat < REPEATS; repeat++) {
+  for (let repeat = 0; repeat < repeats; repeat++) {
     const order = SERVERS.map((_, i) => SERVERS[(i + repeat) % SERVERS.length]!);
     for (const server of order) {
       const running = await startServer(server, pinning);
       try {
         for (const clients of LATENCY_CLIENTS) {
-          const result = await generateLoad(running, pinning, { mode: 'latency', clients }, `bench/file/latency-${clients}-${repeat}`);
+          const result = await generateLoad(running, pinning, { mode: 'latency', clients }, `latency-${clients}-${repeat}`);
           latencyRuns.push({ server, result });
         }
         if (repeat === 0) {
-          const result = await generateLoad(running, pinning, { mode: 'saturation', clients: SATURATION_CLIENTS }, 'bench/file/saturation');
+          const result = await generateLoad(running, pinning, { mode: 'saturation', clients: SATURATION_CLIENTS }, 'saturation');
           saturation.push({ server, result });
         }
       } finally {
@@ -69,17 +71,19 @@ export async function runSyncBenchmark(): Promise<void> {
     server,
     result: medianResult(latencyRuns.filter((r) => r.server === server && r.result.clients === clients).map((r) => r.result)),
   })));
-  printLatency(latency);
+  printServers();
+  printLatency(latency, repeats);
   printSaturation(saturation);
   if (SERVERS.includes('tandem')) printRatios(latency, saturation);
   console.log(`\nMachine load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores; above ~0.5 other processes were competing for the cores.`);
 }
 
-async function startServer(server: ServerKind, pinning: boolean): Promise<RunningServer> {
+export async function startServer(server: ServerKind, pinning: boolean): Promise<RunningServer> {
   const dataDirectory = await mkdtemp(join(tmpdir(), 'tandem-bench-'));
   const child = start('sync/serverProcess.ts', [server, dataDirectory], pinning ? SERVER_CORE : null);
   try {
-    const announced = JSON.parse(await firstLine(child)) as Omit<RunningServer, 'process' | 'dataDirectory'>;
+    // The Tandem kinds start the real server (migrations, sign-ups): allow for a loaded machine.
+    const announced = JSON.parse(await firstLine(child, 300_000)) as AnnouncedServer;
     return { process: child, dataDirectory, ...announced };
   } catch (error) {
     child.kill('SIGKILL');
@@ -88,15 +92,19 @@ async function startServer(server: ServerKind, pinning: boolean): Promise<Runnin
   }
 }
 
-async function stopServer(running: RunningServer): Promise<void> {
-  running.process.kill('SIGKILL');
+/** SIGTERM (a Tandem kind stops its server child and drops its database), SIGKILL after 30 s. */
+export async function stopServer(running: RunningServer): Promise<void> {
+  const kill = setTimeout(() => running.process.kill('SIGKILL'), 30_000);
+  running.process.kill('SIGTERM');
   await exited(running.process);
+  clearTimeout(kill);
   await rm(running.dataDirectory, { recursive: true, force: true });
 }
 
-async function generateLoad(running: RunningServer, pinning: boolean, shape: Pick<LoadPlan, 'mode' | 'clients'>, documentName: string): Promise<LoadResult> {
+async function generateLoad(running: RunningServer, pinning: boolean, shape: Pick<LoadPlan, 'mode' | 'clients'>, documentId: string): Promise<LoadResult> {
   const plan: LoadPlan = {
-    ...shape, protocol: running.protocol, syncUrl: running.syncUrl, controlUrl: running.controlUrl, documentName,
+    ...shape, protocol: running.protocol, syncUrl: running.syncUrl, controlUrl: running.controlUrl,
+    documentName: `${running.documentPrefix}${documentId}`, cookies: running.cookies,
     rate: LATENCY_RATE, maxInFlight: MAX_IN_FLIGHT, warmupMs: WARMUP_MS, measureMs: MEASURE_MS,
   };
   const generator = start('sync/loadGenerator.ts', [JSON.stringify(plan)], pinning ? LOAD_CORE : null);
@@ -125,13 +133,13 @@ function medianResult(results: LoadResult[]): LoadResult {
   };
 }
 
-function start(script: string, args: string[], core: string | null): ChildProcess {
+export function start(script: string, args: string[], core: string | null): ChildProcess {
   const node = [process.execPath, '--import', 'tsx', new URL(script, import.meta.url).pathname, ...args];
   const [command, ...rest] = core ? ['taskset', '-c', core, ...node] : node;
   return spawn(command!, rest, { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-function firstLine(child: ChildProcess, timeoutMs = 20_000): Promise<string> {
+export function firstLine(child: ChildProcess, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('benchmark process timed out')), timeoutMs);
     createInterface({ input: child.stdout! }).once('line', (line) => {
@@ -142,12 +150,12 @@ function firstLine(child: ChildProcess, timeoutMs = 20_000): Promise<string> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-function taskSetAvailable(): boolean {
+export function taskSetAvailable(): boolean {
   return spawnSync('taskset', ['-c', SERVER_CORE, 'true']).status === 0;
 }
 
@@ -157,7 +165,7 @@ function isValid(result: LoadResult): boolean {
   return result.mode === 'saturation' || result.achievedRate >= MIN_RATE_FRACTION * result.targetRate;
 }
 
-function printTable(title: string, header: string[], rows: string[][]): void {
+export function printTable(title: string, header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log(`\n${title}\n`);
@@ -166,9 +174,14 @@ function printTable(title: string, header: string[], rows: string[][]): void {
   for (const row of rows) console.log(line(row));
 }
 
-function printLatency(rows: Row[]): void {
+function printServers(): void {
+  console.log('\nServers:');
+  for (const server of SERVERS) console.log(`- ${server}: ${SERVER_LABELS[server]}`);
+}
+
+function printLatency(rows: Row[], repeats: number): void {
   printTable(
-    `Fan-out latency: one writer, open loop at ${LATENCY_RATE} updates/s, ${MEASURE_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up, median of ${REPEATS} runs (receive time − scheduled send time; sent/s: worst run)`,
+    `Fan-out latency: one writer, open loop at ${LATENCY_RATE} updates/s, ${MEASURE_MS / 1000} s window after ${WARMUP_MS / 1000} s warm-up, median of ${repeats} runs (receive time − scheduled send time; sent/s: worst run)`,
     ['server', 'clients', 'sent/s', 'p50 ms', 'p99 ms', 'max ms', 'deliveries', 'missing', 'server CPU %', 'status'],
     rows.map(({ server, result: r }) => [
       server, String(r.clients), fixed(r.achievedRate, 1), fixed(r.p50Ms), fixed(r.p99Ms), fixed(r.maxMs, 1),
@@ -192,7 +205,7 @@ function printSaturation(rows: Row[]): void {
 function printRatios(latency: Row[], saturation: Row[]): void {
   const ours = (rows: Row[], clients?: number) => rows.find((r) => r.server === 'tandem' && (clients === undefined || r.result.clients === clients))!.result;
   const body: string[][] = [];
-  for (const peer of SERVERS.filter((s) => s !== 'tandem')) {
+  for (const peer of SERVERS.filter((s) => !s.startsWith('tandem'))) {
     for (const clients of LATENCY_CLIENTS) {
       const a = ours(latency, clients);
       const b = latency.find((r) => r.server === peer && r.result.clients === clients)!.result;

@@ -23,10 +23,19 @@ interface RunningNode extends LoadNode {
 export class TandemNodes {
   readonly nodes: RunningNode[] = [];
 
-  private constructor(readonly databaseName: string) {}
+  /** `databaseName` null: the default embedded database (PGlite in each node's data directory). */
+  private constructor(readonly databaseName: string | null) {}
 
   get databaseUrl(): string {
+    if (!this.databaseName) throw new Error('the embedded database has no URL');
     return `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${this.databaseName}`;
+  }
+
+  /** One node as `npm start` runs it: the default embedded database, no PostgreSQL, no Redis. */
+  static async startEmbedded(core: string | null, options: { web?: boolean } = {}): Promise<TandemNodes> {
+    const nodes = new TandemNodes(null);
+    nodes.nodes.push(await startNode({}, core, options.web ?? false));
+    return nodes;
   }
 
   /** Starts `count` nodes pinned to `core` (null: not pinned); with two or more they share Redis. */
@@ -53,6 +62,7 @@ export class TandemNodes {
 
   /** Each document's stored state (snapshot + update log), read with psql. */
   storedDocuments(names: string[]): Map<string, Uint8Array[]> {
+    if (!this.databaseName) throw new Error('storedDocuments reads PostgreSQL only');
     const list = names.map((n) => `'${n.replace(/'/g, "''")}'`).join(',');
     const rows = psql(this.databaseName, [
       '-At', '-F', '\t', '-c',
@@ -73,6 +83,7 @@ export class TandemNodes {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => stopNode(n)));
     for (const n of this.nodes) rmSync(n.dataDir, { recursive: true, force: true });
+    if (!this.databaseName) return;
     try {
       psqlAdmin(['-c', `DROP DATABASE IF EXISTS "${this.databaseName}" WITH (FORCE)`]);
     } catch (error) {
@@ -81,10 +92,12 @@ export class TandemNodes {
   }
 }
 
-async function startNode(env: Record<string, string>, core: string | null): Promise<RunningNode> {
+async function startNode(env: Record<string, string>, core: string | null, web = false): Promise<RunningNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tandem-load-'));
   chmodSync(dataDir, 0o711);
-  const node = [process.execPath, '--import', 'tsx', 'src/main.ts', '--no-web'];
+  // Diagnostics: BENCH_TANDEM_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the server.
+  const extra = process.env.BENCH_TANDEM_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const node = [process.execPath, ...extra, '--import', 'tsx', 'src/main.ts', ...(web ? [] : ['--no-web'])];
   const [command, ...args] = core ? ['taskset', '-c', core, ...node] : node;
   const child = spawn(command!, args, {
     cwd: SERVER_DIR,
@@ -95,7 +108,11 @@ async function startNode(env: Record<string, string>, core: string | null): Prom
   child.stdout!.on('data', (d: Buffer) => (output += d));
   child.stderr!.on('data', (d: Buffer) => (output += d));
   const port = await new Promise<string>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Tandem did not start in 60 s:\n${output}`)), 60_000);
+    // Generous: on a loaded 2-core machine tsx compiling the server alone can take a minute.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`Tandem did not start in 180 s:\n${output}`));
+    }, 180_000);
     const check = () => {
       const m = /running at http:\/\/localhost:(\d+)/.exec(output);
       if (!m) return;
@@ -145,10 +162,10 @@ export interface Participants {
 }
 
 /** Signs up `users` users over the API, the first creates a project and invites the rest as editors. */
-export async function setUpProject(baseUrl: string, users: number): Promise<Participants> {
+export async function setUpProject(baseUrl: string, users: number, template: 'empty' | 'node' = 'empty'): Promise<Participants> {
   const cookies: string[] = [];
   for (let i = 0; i < users; i++) cookies.push(await signUp(baseUrl, `Load ${i}`));
-  const { id: projectId } = await call<{ id: string }>(baseUrl, 'projects.create', { name: 'Load', template: 'empty' }, cookies[0]!);
+  const { id: projectId } = await call<{ id: string }>(baseUrl, 'projects.create', { name: 'Load', template }, cookies[0]!);
   for (const cookie of cookies.slice(1)) {
     const { token } = await call<{ token: string }>(baseUrl, 'invites.create', { projectId, role: 'editor' }, cookies[0]!);
     await call(baseUrl, 'invites.accept', { token }, cookie);

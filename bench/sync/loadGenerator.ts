@@ -20,6 +20,8 @@ export interface LoadPlan {
   syncUrl: string;
   controlUrl: string;
   documentName: string;
+  /** Session cookies to use in turn (servers that authenticate with cookies), else `?token=`. */
+  cookies: string[] | null;
   clients: number;
   mode: 'latency' | 'saturation';
   /** latency mode: updates per second. */
@@ -190,7 +192,8 @@ function connect(
 ): WebSocket {
   const token = `bench-${index}`;
   const url = plan.protocol === 'hocuspocus' ? plan.syncUrl : `${plan.syncUrl}/${plan.documentName}?token=${token}`;
-  const socket = new WebSocket(url, { perMessageDeflate: false });
+  const cookie = plan.cookies?.[index % plan.cookies.length];
+  const socket = new WebSocket(url, { perMessageDeflate: false, ...(cookie ? { headers: { cookie } } : {}) });
   socket.binaryType = 'nodebuffer';
   socket.on('open', () => {
     if (plan.protocol === 'hocuspocus') socket.send(hocuspocusAuth(plan.documentName, token));

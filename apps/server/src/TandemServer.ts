@@ -45,7 +45,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     signIn: { maxFailuresPerIp: env.TANDEM_SIGNIN_FAILURES_PER_IP },
   });
   const memberships = new MembershipCache();
-  const store = new PrismaDocumentStore(db.prisma, cluster ? { mergeUpdates } : {});
+  const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
   const sandboxHook = new SandboxSyncHook();
   const sync = new SyncServer({

@@ -15,6 +15,8 @@ export interface DocumentPeer {
   /** Awareness client ids this peer set, removed for everyone when it leaves. */
   readonly awarenessClientIds: Set<number>;
   send(message: Uint8Array): void;
+  /** Sends several messages in order, one frame each (written together). */
+  sendAll(messages: readonly Uint8Array[]): void;
 }
 
 /** Origin of changes made by the server itself (`editDocument`, `onLoadDocument`). */
@@ -71,6 +73,9 @@ export class LiveDocument {
   private readonly log: GroupCommitLog<UpdateOrigin>;
   private cursor = 0;
   private uncompactedUpdates = 0;
+  /** Bytes of the updates appended since the last snapshot, and the size of that snapshot. */
+  private uncompactedBytes = 0;
+  private snapshotBytes = 0;
   private compaction: Promise<void> | null = null;
   private changeHooks: Promise<void> = Promise.resolve();
   private storeHooks: Promise<void> = Promise.resolve();
@@ -249,6 +254,8 @@ export class LiveDocument {
       }, LOAD_ORIGIN);
       this.cursor = stored.cursor;
       this.uncompactedUpdates = stored.updates.length;
+      this.uncompactedBytes = byteLength(stored.updates);
+      this.snapshotBytes = stored.snapshot?.length ?? 0;
       const backlog = this.remoteBacklog ?? [];
       this.remoteBacklog = null;
       for (const message of backlog) this.received(message);
@@ -316,10 +323,21 @@ export class LiveDocument {
   private committed(batch: CommitEntry<UpdateOrigin>[], cursor: number): void {
     this.cursor = cursor;
     this.uncompactedUpdates += batch.length;
+    for (const { update } of batch) this.uncompactedBytes += update.length;
     this.broadcastBatch(batch);
     this.context.bus?.publish(this.name, { kind: 'changes', changes: batch.map(({ update, origin }) => busChange(update, origin)) });
     if (this.hasChangeHooks) for (const { update, origin } of batch) this.queueChangeHooks(busChange(update, origin), false);
-    if (this.uncompactedUpdates >= this.compactThreshold && !this.compaction) void this.compact();
+    if (this.shouldCompact && !this.compaction) void this.compact();
+  }
+
+  /**
+   * After `compactAfterUpdates` updates, and once they add up to at least the last snapshot's size:
+   * a snapshot costs time in proportion to the document, so a long document is snapshotted less
+   * often and the cost per appended byte stays flat however long its history (loading replays at
+   * most about a snapshot's worth of updates).
+   */
+  private get shouldCompact(): boolean {
+    return this.uncompactedUpdates >= this.compactThreshold && this.uncompactedBytes >= this.snapshotBytes;
   }
 
   /**
@@ -333,22 +351,27 @@ export class LiveDocument {
   }
 
   /**
-   * Sends a durable batch as one message per peer: the merge of the batch, or for a peer that
-   * authored part of it, the merge of everyone else's part (never its own changes back).
+   * Sends a durable batch to every peer as the batch's own update messages, one frame each, in
+   * commit order, and never a peer's own changes back. The updates are relayed as they were
+   * stored, not merged: merging costs Yjs a parse and re-encode of the whole batch (it was most of
+   * the server's CPU under fast typing), while relaying costs only a copy per update, whatever
+   * the batch's size or the document's history.
    */
   private broadcastBatch(batch: CommitEntry<UpdateOrigin>[]): void {
     if (batch.length === 1) return this.broadcast(encodeUpdate(batch[0]!.update), batch[0]!.origin);
-    const authors = new Set<unknown>(batch.map((e) => e.origin));
-    let everything: Uint8Array | null = null;
+    const messages = batch.map((e) => encodeUpdate(e.update));
+    const first = batch[0]!.origin;
+    if (batch.every((e) => e.origin === first)) return this.broadcastAll(messages, first);
     for (const peer of this.peers) {
       if (!peer.receiving) continue;
-      if (authors.has(peer)) {
-        const others = batch.filter((e) => e.origin !== peer).map((e) => e.update);
-        if (others.length > 0) peer.send(encodeUpdate(others.length === 1 ? others[0]! : Y.mergeUpdates(others)));
-      } else {
-        everything ??= encodeUpdate(Y.mergeUpdates(batch.map((e) => e.update)));
-        peer.send(everything);
-      }
+      const others = messages.filter((_, i) => batch[i]!.origin !== peer);
+      if (others.length > 0) peer.sendAll(others);
+    }
+  }
+
+  private broadcastAll(messages: readonly Uint8Array[], except: unknown): void {
+    for (const peer of this.peers) {
+      if (peer !== except && peer.receiving) peer.sendAll(messages);
     }
   }
 
@@ -383,8 +406,7 @@ export class LiveDocument {
       for (const { update } of changes) Y.applyUpdate(this.ydoc, update, REMOTE_ORIGIN);
     }, REMOTE_ORIGIN);
     if (!this.remoteChanged) return;
-    const merged = changes.length === 1 ? changes[0]!.update : Y.mergeUpdates(changes.map((c) => c.update));
-    this.broadcast(encodeUpdate(merged), null);
+    this.broadcastAll(changes.map((c) => encodeUpdate(c.update)), null);
     this.queueRemoteChangeHooks(changes);
   }
 
@@ -436,12 +458,15 @@ export class LiveDocument {
     if (this.compaction) return this.compaction;
     const through = this.cursor;
     const count = this.uncompactedUpdates;
+    const bytes = this.uncompactedBytes;
     const snapshot = Y.encodeStateAsUpdate(this.ydoc);
     this.compaction = this.context.store
       .compact(this.name, snapshot, through)
       .then(
         () => {
           this.uncompactedUpdates -= count;
+          this.uncompactedBytes -= bytes;
+          this.snapshotBytes = snapshot.length;
         },
         (error: unknown) => this.context.logger.warn(`compaction failed for ${this.name} (the update log is intact)`, error),
       )
@@ -487,6 +512,12 @@ export class LiveDocument {
     this.phase = 'failed';
     this.context.failed(this, error);
   }
+}
+
+function byteLength(updates: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const update of updates) total += update.length;
+  return total;
 }
 
 function busChange(update: Uint8Array, origin: UpdateOrigin): BusChange {

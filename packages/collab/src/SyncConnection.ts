@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { AppError, type DocumentRef, type Role } from '@tandem/protocol';
 import type { DocumentPeer, LiveDocument } from './LiveDocument.ts';
@@ -40,6 +41,8 @@ export class SyncConnection implements DocumentPeer {
     private readonly onSlowConsumer: (connection: SyncConnection) => void,
     /** Awareness updates/queries and sync step 1 this client may still send (4429 when empty). */
     readonly controlBudget: TokenBucket,
+    /** The TCP socket under `socket`: corked around a batch so its frames leave in one write. */
+    private readonly transport: Duplex | null = null,
   ) {
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
@@ -102,6 +105,17 @@ export class SyncConnection implements DocumentPeer {
       return;
     }
     this.socket.send(message);
+  }
+
+  /** Sends several messages, one frame each, in order; the frames leave in one socket write. */
+  sendAll(messages: readonly Uint8Array[]): void {
+    if (messages.length === 1) return this.send(messages[0]!);
+    this.transport?.cork();
+    try {
+      for (const message of messages) this.send(message);
+    } finally {
+      this.transport?.uncork();
+    }
   }
 
   /** Marks the connection closed and starts the WebSocket close handshake. Idempotent. */

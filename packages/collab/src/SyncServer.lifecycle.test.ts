@@ -168,6 +168,39 @@ test('the update log is compacted every compactAfterUpdates updates while editin
   }
 });
 
+test('a long document is compacted only once the updates since its snapshot add up to the snapshot', async () => {
+  const store = new ObservedStore(new MemoryDocumentStore());
+  const server = await startTestServer({ store, tuning: { compactAfterUpdates: 10 } });
+  const alice = new TestClient(server.url, DOC, 'alice-token');
+  try {
+    await alice.synced();
+    alice.text.insert(0, 'x'.repeat(20_000)); // one update: the first snapshot is ~20 kB
+    await waitFor(() => (store.inner as MemoryDocumentStore).pendingUpdateCount(DOC) === 1, 'stored');
+    for (let i = 0; i < 10; i++) {
+      alice.text.insert(0, 'k');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => store.events.some((e) => e.kind === 'compact'), 'first compaction (the snapshot was empty)');
+    const compactions = () => store.events.filter((e) => e.kind === 'compact').length;
+    const first = compactions();
+    // 40 more small updates (~1 kB): far past compactAfterUpdates, far below the snapshot's size.
+    for (let i = 0; i < 40; i++) {
+      alice.text.insert(0, 'k');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await server.sync.editDocument(DOC, () => {}); // flushes
+    await waitFor(() => (store.inner as MemoryDocumentStore).pendingUpdateCount(DOC) >= 40, 'appended');
+    assert.equal(compactions(), first, 'no snapshot of 20 kB for 1 kB of updates');
+    // One large update (over the snapshot's size) makes the next one due.
+    alice.text.insert(0, 'y'.repeat(25_000));
+    await waitFor(() => compactions() > first, 'compacted once the updates outweigh the snapshot');
+    assert.equal(await storedText(store, DOC), `${'y'.repeat(25_000)}${'k'.repeat(50)}${'x'.repeat(20_000)}`);
+  } finally {
+    alice.destroy();
+    await server.close();
+  }
+});
+
 test('editDocument refuses unknown documents and a closing server', async () => {
   const server = await startTestServer();
   await assert.rejects(server.sync.editDocument('nope', () => {}), (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND');

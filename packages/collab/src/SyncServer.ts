@@ -100,7 +100,7 @@ export class SyncServer {
 
   /** Takes over an HTTP upgrade for `/sync/<url-encoded documentName>`. Never throws. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, socket));
   }
 
   /**
@@ -217,7 +217,7 @@ export class SyncServer {
     await this.unload(document, true);
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage): void {
+  private accept(ws: WebSocket, request: IncomingMessage, transport: Duplex): void {
     ws.binaryType = 'nodebuffer';
     const documentName = documentNameFromUrl(request.url);
     const documentRef = documentName === null ? null : parseDocName(documentName);
@@ -227,7 +227,7 @@ export class SyncServer {
       this.closeConnection(c, CLOSE_CODES.RECONNECT, 'Too far behind.');
       // It is not reading, so it would not read the close frame either.
       c.socket.terminate();
-    }, controlBudget);
+    }, controlBudget, transport);
     this.connections.add(connection);
     ws.on('message', (data, isBinary) => this.received(connection, data, isBinary));
     ws.on('close', (code) => this.closeConnection(connection, code, ''));

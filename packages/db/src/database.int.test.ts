@@ -92,6 +92,24 @@ for (const backend of TEST_BACKENDS) {
       await assert.rejects(store.append('not a doc name', [u1]), /Not a document name/);
     });
 
+    test('document store: one append keeps every byte and the order, also past one statement (5,000 rows)', async () => {
+      const p = await db.prisma.project.create({ data: { name: 'Batch' } });
+      const name = `${p.id}/file/batch`;
+      // The embedded database's own client when there is one (PGlite), else Prisma (PostgreSQL).
+      assert.equal(db.rawQuery !== undefined, db.kind === 'pglite');
+      const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery });
+      // Bytes a raw query could mangle (NUL, high bytes, a quote, a backslash), an empty update, a large one.
+      const odd = [new Uint8Array([0, 255, 39, 92, 0]), new Uint8Array([]), new Uint8Array(70_000).fill(200)];
+      const many = Array.from({ length: 5_003 }, (_, i) => new Uint8Array([i & 255, i >> 8, 0]));
+      const first = await store.append(name, odd);
+      const last = await store.append(name, many);
+      assert.ok(last > first, 'cursor of the last row');
+      const loaded = await new PrismaDocumentStore(db.prisma).load(name);
+      assert.equal(loaded.cursor, last);
+      assert.equal(typeof last, 'number');
+      assert.deepEqual(loaded.updates.map((u) => Array.from(u)), [...odd, ...many].map((u) => Array.from(u)));
+    });
+
     test('single-node compaction writes the given snapshot and drops the log up to `through`', async () => {
       const p = await db.prisma.project.create({ data: { name: 'Single' } });
       const name = `${p.id}/file/solo`;

@@ -16,11 +16,19 @@ export interface DatabaseConfig {
   migrate?: boolean;
 }
 
+export type RawQuery = <T>(sql: string, params: unknown[]) => Promise<T[]>;
+
 export interface Database {
   kind: 'pglite' | 'postgres';
   prisma: PrismaClient;
   /** Migrations applied by this open (names). */
   appliedMigrations: string[];
+  /**
+   * Runs one SQL statement on the same database without Prisma, for hot paths (the embedded
+   * database's own client: Prisma's layer cost more than PGlite's own work for a small INSERT).
+   * Serialized with Prisma's queries and transactions by PGlite. Absent for PostgreSQL.
+   */
+  rawQuery?: RawQuery;
   close(): Promise<void>;
 }
 
@@ -50,6 +58,7 @@ async function openPGlite(dataDir: string, migrate: boolean): Promise<Database> 
       kind: 'pglite',
       prisma,
       appliedMigrations,
+      rawQuery: async <T>(sql: string, params: unknown[]) => (await client.query<T>(sql, params)).rows,
       async close() {
         await prisma.$disconnect();
         await client.close();
