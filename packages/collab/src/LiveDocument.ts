@@ -65,6 +65,11 @@ export class LiveDocument {
   /** Server-side users (editDocument) currently keeping the document in memory. */
   holds = 0;
   phase: DocumentPhase = 'loading';
+  /**
+   * Approximate encoded size: the stored snapshot plus every update since (re-measured at each
+   * compaction). Bounds the document (SyncLimits.maxDocumentBytes) without encoding it per update.
+   */
+  byteSize = 0;
   /** Resolves when the stored state is in memory and onLoadDocument ran; rejects if that failed. */
   readonly ready: Promise<void>;
 
@@ -249,6 +254,7 @@ export class LiveDocument {
       }, LOAD_ORIGIN);
       this.cursor = stored.cursor;
       this.uncompactedUpdates = stored.updates.length;
+      this.byteSize = stored.updates.reduce((sum, u) => sum + u.byteLength, stored.snapshot?.byteLength ?? 0);
       const backlog = this.remoteBacklog ?? [];
       this.remoteBacklog = null;
       for (const message of backlog) this.received(message);
@@ -309,6 +315,7 @@ export class LiveDocument {
   }
 
   private enqueue(update: Uint8Array, origin: UpdateOrigin): void {
+    this.byteSize += update.byteLength;
     this.log.enqueue({ update, origin });
     this.scheduleStoreHooks();
   }
@@ -384,6 +391,7 @@ export class LiveDocument {
     }, REMOTE_ORIGIN);
     if (!this.remoteChanged) return;
     const merged = changes.length === 1 ? changes[0]!.update : Y.mergeUpdates(changes.map((c) => c.update));
+    this.byteSize += merged.byteLength;
     this.broadcast(encodeUpdate(merged), null);
     this.queueRemoteChangeHooks(changes);
   }
@@ -437,11 +445,13 @@ export class LiveDocument {
     const through = this.cursor;
     const count = this.uncompactedUpdates;
     const snapshot = Y.encodeStateAsUpdate(this.ydoc);
+    const sizeAtSnapshot = this.byteSize;
     this.compaction = this.context.store
       .compact(this.name, snapshot, through)
       .then(
         () => {
           this.uncompactedUpdates -= count;
+          this.byteSize = snapshot.byteLength + (this.byteSize - sizeAtSnapshot);
         },
         (error: unknown) => this.context.logger.warn(`compaction failed for ${this.name} (the update log is intact)`, error),
       )

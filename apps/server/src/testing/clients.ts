@@ -39,8 +39,8 @@ export interface SyncClient {
 }
 
 /** A stock y-websocket client authenticated by cookie or by personal access token. */
-export function connectSync(baseUrl: string, documentName: string, auth: { cookie?: string; token?: string } = {}): SyncClient {
-  const headers = auth.cookie ? { cookie: auth.cookie } : undefined;
+export function connectSync(baseUrl: string, documentName: string, auth: { cookie?: string; token?: string; headers?: Record<string, string> } = {}): SyncClient {
+  const headers = auth.cookie || auth.headers ? { ...auth.headers, ...(auth.cookie ? { cookie: auth.cookie } : {}) } : undefined;
   class AuthedWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, { headers });
