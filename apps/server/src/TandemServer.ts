@@ -52,6 +52,8 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
     limits: {
       maxDocumentBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024,
+      // No single message can be larger than a whole document (plus the framing).
+      maxMessageBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024 + 64 * 1024,
       userUpdateBytesPerSecond: env.TANDEM_SYNC_USER_KB_PER_SECOND * 1024,
       userUpdateBurstBytes: env.TANDEM_SYNC_USER_BURST_KB * 1024,
     },
@@ -118,7 +120,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     }
     if (path.startsWith(TRPC_PREFIX)) return void trpc(req, res);
     if (isProjectArchivePath(path)) guard.stripForeignCookie(req);
-    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync }, req, res);
+    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
     if (path === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     if (webHandler) return void webHandler(req, res);
     res.writeHead(404).end();

@@ -80,6 +80,10 @@ const schema = z.object({
   /** Bytes of document updates one user may send per second across connections (KiB), and burst. */
   TANDEM_SYNC_USER_KB_PER_SECOND: z.coerce.number().int().min(1).max(1024 * 1024).default(1024),
   TANDEM_SYNC_USER_BURST_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(16 * 1024),
+  /** Runs and terminals one user may have open at once across projects (the host allows 32 in all). */
+  TANDEM_SANDBOX_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
+  /** A terminal nobody typed into for this long is closed. */
+  TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(15),
 });
 
 export type Env = z.infer<typeof schema> & {

@@ -6,3 +6,4 @@ export {
   treeDocName, fileDocName, parseDocName, type DocumentRef, type TreeEntry,
 } from './documents.ts';
 export { normalizeProjectPath, languageForPath, looksBinary } from './paths.ts';
+export { resolveTreeEntries } from './treeEntries.ts';
