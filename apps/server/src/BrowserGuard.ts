@@ -53,6 +53,16 @@ export class BrowserGuard {
     return true;
   }
 
+  /** Zip download / upload: a foreign upload is refused (403); a foreign download is anonymous. */
+  admitArchiveRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method === 'POST' && this.isForeign(req)) {
+      refuse(res, 403, 'FORBIDDEN', 'Cross-site uploads are not allowed.');
+      return false;
+    }
+    this.stripForeignCookie(req);
+    return true;
+  }
+
   private isOurOrigin(origin: string, host: string | undefined): boolean {
     if (this.publicOrigin !== null) return origin === this.publicOrigin;
     if (host === undefined) return false;

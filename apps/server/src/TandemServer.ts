@@ -14,6 +14,7 @@ import type { Env } from './env.ts';
 import { createHttpContext } from './httpContext.ts';
 import { BrowserGuard } from './BrowserGuard.ts';
 import { ConnectionLimiter } from './ConnectionLimiter.ts';
+import { applyContentSecurityPolicy } from './contentSecurityPolicy.ts';
 import { ProjectDocumentCap } from './ProjectDocumentCap.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
@@ -119,10 +120,13 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       });
     }
     if (path.startsWith(TRPC_PREFIX)) return void trpc(req, res);
-    if (isProjectArchivePath(path)) guard.stripForeignCookie(req);
+    if (isProjectArchivePath(path) && !guard.admitArchiveRequest(req, res)) return;
     if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
     if (path === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    if (webHandler) return void webHandler(req, res);
+    if (webHandler) {
+      if (!env.dev) applyContentSecurityPolicy(req, res);
+      return void webHandler(req, res);
+    }
     res.writeHead(404).end();
   });
 
