@@ -30,6 +30,10 @@ before(async () => {
     TANDEM_SYNC_USER_BURST_KB: String(USER_BURST_KB),
   });
   owner = await signUpOverHttp(node.url, 'Owner');
+  // For comparison: the same probe with no attack (the machine's own load shows here).
+  const idle = new HealthProbe(node.url).start();
+  await new Promise((r) => setTimeout(r, 2000));
+  await idle.stop('no attack (baseline)');
 });
 after(async () => {
   await node?.stop('SIGKILL');
@@ -124,18 +128,20 @@ describe('one editor cannot take the server down', () => {
   test('item 15: an upload is capped in total size and imported in slices', async () => {
     const { projectId, editor } = await projectWithEditor('Upload');
     const probe = new HealthProbe(node.url).start();
-    const upload = (files: Record<string, Uint8Array>) => fetch(`${node.url}/api/projects/${projectId}/upload`, {
-      method: 'POST', headers: { cookie: editor.cookie, 'content-type': 'application/zip' }, body: zipSync(files, { level: 9 }),
+    const upload = (body: Uint8Array) => fetch(`${node.url}/api/projects/${projectId}/upload`, {
+      method: 'POST', headers: { cookie: editor.cookie, 'content-type': 'application/zip' }, body: new Uint8Array(body),
     });
     // Sixty 1 MiB files compress to a few KB: refused from the zip's directory, before inflating.
-    const bomb = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}.txt`, new Uint8Array(1024 * 1024 - 1).fill(0x61)]));
+    const bomb = zipSync(Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}.txt`, new Uint8Array(1024 * 1024 - 1).fill(0x61)])), { level: 9 });
+    const fits = zipSync(Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`ok${i}.txt`, new Uint8Array(1024 * 1024 - 1).fill(0x62)])), { level: 9 });
+    console.log(`[item 15] the 60 MiB zip is ${(bomb.byteLength / 1024).toFixed(0)} KB`);
     const started = performance.now();
     const refused = await upload(bomb);
     const refusedMs = performance.now() - started;
     assert.equal(refused.status, 413);
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /at most 8 MB/);
     // Just under the cap: imported, one file at a time.
-    const ok = await upload(Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`ok${i}.txt`, new Uint8Array(1024 * 1024 - 1).fill(0x62)])));
+    const ok = await upload(fits);
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { imported: unknown[] }).imported.length, 7);
     await probe.stop('item 15 (upload)');
