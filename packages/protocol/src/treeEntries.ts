@@ -6,8 +6,9 @@ import { normalizeProjectPath } from './paths.ts';
  * clients and concurrent edits can leave two entries on one path, or a file where another entry
  * needs a folder (`lib` and `lib/a.js`). Resolved deterministically, whatever the map's order:
  * malformed entries are dropped; entries are taken in file id order; a duplicate folder is dropped
- * (it means the same thing); a file whose path is taken, or is needed as a folder, gets the first
- * free name `name (2).ext`, `name (3).ext`, … So every reader sees unique paths that form a tree.
+ * (it means the same thing); files keep their own path when it is free; a file whose path is
+ * taken, or is needed as a folder, then gets the first free name `name (2).ext`, `name (3).ext`, …
+ * So every reader sees unique paths that form a tree.
  */
 export function resolveTreeEntries(raw: Iterable<[string, unknown]>): Map<string, TreeEntry> {
   const valid: [string, TreeEntry][] = [];
@@ -34,14 +35,24 @@ export function resolveTreeEntries(raw: Iterable<[string, unknown]>): Map<string
   }
   // Ancestors of every file are in `folders`, so no file can sit where a folder is needed.
   const isFree = (path: string) => !taken.has(path) && !folders.has(path);
+  // Every file whose own path is free keeps it first, so a renamed one never displaces another.
+  const displaced: [string, TreeEntry][] = [];
   for (const [id, entry] of valid) {
     if (entry.kind !== 'file') continue;
+    if (!isFree(entry.path)) {
+      displaced.push([id, entry]);
+      continue;
+    }
+    taken.add(entry.path);
+    out.set(id, entry);
+  }
+  for (const [id, entry] of displaced) {
     let path = entry.path;
     for (let n = 2; !isFree(path); n++) path = numbered(entry.path, n);
     taken.add(path);
     out.set(id, { path, kind: 'file' });
   }
-  return out;
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** `src/a.test.js`, 2 → `src/a.test (2).js`; `Makefile`, 2 → `Makefile (2)`. */
