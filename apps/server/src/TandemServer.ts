@@ -6,7 +6,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { appRouter, EventHub, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
-import { SyncServer, limitTreeEntries, mergeUpdates } from '@tandem/collab';
+import { SyncServer, limitTreeEntries, mergeUpdates, type SyncLimits } from '@tandem/collab';
 import { SYNC_PATH_PREFIX, type Role } from '@tandem/protocol';
 import { authenticateSync } from './authenticateSync.ts';
 import { handleProjectArchiveRequest, isProjectArchivePath } from './projectArchive.ts';
@@ -23,6 +23,17 @@ import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
+
+/** The SyncServer limits the environment sets (the rest are collab's DEFAULT_LIMITS). */
+export function syncLimitsFromEnv(env: Env): Partial<SyncLimits> {
+  return {
+    maxDocumentBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024,
+    // No single message can be larger than a whole document (plus the framing).
+    maxMessageBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024 + 64 * 1024,
+    userUpdateBytesPerSecond: env.TANDEM_SYNC_USER_KB_PER_SECOND * 1024,
+    userUpdateBurstBytes: env.TANDEM_SYNC_USER_BURST_KB * 1024,
+  };
+}
 
 export interface TandemServer {
   url: string;
@@ -51,13 +62,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, p),
     validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
-    limits: {
-      maxDocumentBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024,
-      // No single message can be larger than a whole document (plus the framing).
-      maxMessageBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024 + 64 * 1024,
-      userUpdateBytesPerSecond: env.TANDEM_SYNC_USER_KB_PER_SECOND * 1024,
-      userUpdateBurstBytes: env.TANDEM_SYNC_USER_BURST_KB * 1024,
-    },
+    limits: syncLimitsFromEnv(env),
     extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
