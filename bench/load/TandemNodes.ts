@@ -46,6 +46,8 @@ export class TandemNodes {
     const shared: Record<string, string> = {
       DATABASE_URL: nodes.databaseUrl,
       TANDEM_SECRET: randomBytes(32).toString('base64url'),
+      // Every simulated client connects from 127.0.0.1: the per-IP connection cap would count them as one.
+      TANDEM_MAX_CONNECTIONS_PER_IP: '0',
       ...(count > 1 ? { REDIS_URL, TANDEM_REDIS_PREFIX: `tandem-load:${randomBytes(4).toString('hex')}:` } : {}),
     };
     try {

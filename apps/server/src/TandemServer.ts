@@ -6,13 +6,17 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
-import { SyncServer, mergeUpdates } from '@tandem/collab';
+import { SyncServer, limitTreeEntries, mergeUpdates, type SyncLimits } from '@tandem/collab';
 import { SYNC_PATH_PREFIX, TRPC_MAX_BATCH, type Role } from '@tandem/protocol';
 import { authenticateSync } from './authenticateSync.ts';
 import { handleProjectArchiveRequest, isProjectArchivePath } from './projectArchive.ts';
 import type { Env } from './env.ts';
 import { createHttpContext } from './httpContext.ts';
 import { PublicOrigin } from './PublicOrigin.ts';
+import { BrowserGuard } from './BrowserGuard.ts';
+import { ConnectionLimiter } from './ConnectionLimiter.ts';
+import { applyContentSecurityPolicy } from './contentSecurityPolicy.ts';
+import { ProjectDocumentCap } from './ProjectDocumentCap.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
 import { SandboxSyncHook, createSandboxes } from './createSandboxes.ts';
@@ -20,6 +24,17 @@ import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
+
+/** The SyncServer limits the environment sets (the rest are collab's DEFAULT_LIMITS). */
+export function syncLimitsFromEnv(env: Env): Partial<SyncLimits> {
+  return {
+    maxDocumentBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024,
+    // No single message can be larger than a whole document (plus the framing).
+    maxMessageBytes: env.TANDEM_MAX_DOCUMENT_KB * 1024 + 64 * 1024,
+    userUpdateBytesPerSecond: env.TANDEM_SYNC_USER_KB_PER_SECOND * 1024,
+    userUpdateBurstBytes: env.TANDEM_SYNC_USER_BURST_KB * 1024,
+  };
+}
 
 export interface TandemServer {
   url: string;
@@ -52,7 +67,9 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
-    extensions: [suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
+    validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
+    limits: syncLimitsFromEnv(env),
+    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
@@ -121,11 +138,18 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const webHandler = web?.getRequestHandler();
   const webUpgrade = web?.getUpgradeHandler();
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const guard = new BrowserGuard(env.TANDEM_PUBLIC_URL);
+  const server: Server = createServer({
+    // Slowloris: a client gets this long to send its headers / whole request, checked every second.
+    headersTimeout: env.TANDEM_HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: Math.max(env.TANDEM_HTTP_REQUEST_TIMEOUT_MS, env.TANDEM_HTTP_HEADERS_TIMEOUT_MS),
+    connectionsCheckingInterval: Math.min(1000, env.TANDEM_HTTP_HEADERS_TIMEOUT_MS),
+  }, (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
     const path = req.url ?? '/';
+    if (path.startsWith(TRPC_PREFIX) && !guard.admitApiRequest(req, res)) return;
     if (path.startsWith(TRPC_PREFIX) && projectCalls) {
       return void projectCalls.handle(req, res, trpc).catch((e: unknown) => {
         console.error('[cluster] routing a project call failed:', e);
@@ -133,14 +157,23 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       });
     }
     if (path.startsWith(TRPC_PREFIX)) return void trpc(req, res);
-    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync }, req, res);
+    if (isProjectArchivePath(path) && !guard.admitArchiveRequest(req, res)) return;
+    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
     if (path === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    if (webHandler) return void webHandler(req, res);
+    if (webHandler) {
+      if (!env.dev) applyContentSecurityPolicy(req, res);
+      return void webHandler(req, res);
+    }
     res.writeHead(404).end();
   });
 
+  new ConnectionLimiter(env.TANDEM_MAX_CONNECTIONS_PER_IP).attach(server);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (req.url?.startsWith(SYNC_PATH_PREFIX)) return sync.handleUpgrade(req, socket, head);
+    if (req.url?.startsWith(SYNC_PATH_PREFIX)) {
+      // A page on another origin (even another port of this host) must not sync with the user's cookie.
+      guard.stripForeignCookie(req);
+      return sync.handleUpgrade(req, socket, head);
+    }
     if (webUpgrade && env.dev) return void webUpgrade(req, socket, head);
     socket.destroy();
   });

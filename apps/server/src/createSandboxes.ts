@@ -47,7 +47,11 @@ export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hu
   const files = new LiveProjectFiles(deps.sync);
   deps.hook.target = files.syncExtension;
   deps.hook.files = files;
-  const service = new SandboxService({ host, files, hub: deps.hub, prisma: deps.prisma });
+  const service = new SandboxService({
+    host, files, hub: deps.hub, prisma: deps.prisma,
+    maxSessionsPerUser: env.TANDEM_SANDBOX_MAX_PER_USER,
+    terminalIdleMs: Math.round(env.TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES * 60_000),
+  });
   // With several nodes a project's runs are recovered by the node that becomes its home (createCluster).
   const interrupted = env.REDIS_URL ? 0 : await service.recoverInterruptedRuns();
   if (interrupted > 0) console.info(`[sandbox] ${interrupted} run(s) were cut short by the previous server stop`);

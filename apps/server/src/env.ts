@@ -78,6 +78,26 @@ const schema = z.object({
   // devices; otherwise plain directories without a quota, logged at start-up).
   /** Per-project disk quota in MiB, over everything the project writes. Default 1024; 0 = off. */
   TANDEM_SANDBOX_DISK_MB: z.coerce.number().int().refine((n) => n === 0 || (n >= 16 && n <= 1024 * 1024), 'TANDEM_SANDBOX_DISK_MB must be 0 (off) or 16..1048576').default(1024),
+  // Abuse limits: one user or IP must not take the server down (SECURITY.md, "Browser-facing and
+  // abuse limits"). Time for a client to send a request's headers / its whole request (slowloris).
+  TANDEM_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  TANDEM_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** Open TCP connections per client IP (HTTP, SSE and WebSockets together); 0 disables (behind a
+   * reverse proxy every client has the proxy's address: let the proxy limit per IP instead). */
+  TANDEM_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  /** Entries (files and folders) in one project's tree; tree updates beyond it are refused. */
+  TANDEM_MAX_FILES_PER_PROJECT: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Stored documents per project (deleted files' documents count; see ProjectDocumentCap). */
+  TANDEM_MAX_DOCUMENTS_PER_PROJECT: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+  /** Size of one synced document (its encoded Yjs state), in KiB; updates beyond it are refused. */
+  TANDEM_MAX_DOCUMENT_KB: z.coerce.number().int().min(16).max(1024 * 1024).default(4096),
+  /** Bytes of document updates one user may send per second across connections (KiB), and burst. */
+  TANDEM_SYNC_USER_KB_PER_SECOND: z.coerce.number().int().min(1).max(1024 * 1024).default(1024),
+  TANDEM_SYNC_USER_BURST_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(16 * 1024),
+  /** Runs and terminals one user may have open at once across projects (the host allows 32 in all). */
+  TANDEM_SANDBOX_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
+  /** A terminal nobody typed into for this long is closed. */
+  TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(15),
 });
 
 export type Env = z.infer<typeof schema> & {

@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS, docFromUpdates, textOf } from '@tandem/collab';
 import { createPostgresTestDatabase } from '@tandem/db/testing';
 import { CLOSE_CODES, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
 import { loadEnv } from './env.ts';
-import { startTandemServer, type TandemServer } from './TandemServer.ts';
+import { startTandemServer, syncLimitsFromEnv, type TandemServer } from './TandemServer.ts';
 import { connectSync, signUpOverHttp, waitFor, type SignedIn, type SyncClient } from './testing/clients.ts';
 import { HostileFrames, frameData, type HostileSession } from './testing/HostileFrames.ts';
 import { SeededRandom, testSeed } from '@tandem/collab/testing';
@@ -31,8 +31,6 @@ const WORKERS = 8;
 const PEER_EDIT_EVERY_MS = 100;
 /** Every close code the sync endpoint documents for hostile input (README "Sync protocol close codes"). */
 const DOCUMENTED_HOSTILE_CODES = new Set<number>([CLOSE_CODES.BAD_MESSAGE, CLOSE_CODES.TOO_LARGE, CLOSE_CODES.RATE_LIMITED, 1009]);
-/** SyncServer's transport cap (ws's maxPayload) for the default maxMessageBytes. */
-const TRANSPORT_CAP = Math.max(2 * DEFAULT_LIMITS.maxMessageBytes, DEFAULT_LIMITS.maxMessageBytes + 1024 * 1024);
 
 interface SessionResult {
   code: number;
@@ -47,9 +45,13 @@ test('the sync endpoint survives 10,000+ hostile frames; bystanders and stored c
   // PostgreSQL (a process of its own) rather than the embedded database: the ~2,000 connections
   // each authenticate with two queries, which in-process PGlite would make the test's main cost.
   const database = await createPostgresTestDatabase();
-  const server = await startTandemServer(loadEnv({
+  const env = loadEnv({
     PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, DATABASE_URL: database.location, COOKIE_SECURE: 'false',
-  }, []), { withWeb: false });
+  }, []);
+  const server = await startTandemServer(env, { withWeb: false });
+  // The server's sync limits (the environment's defaults over collab's) and its transport cap (ws's maxPayload).
+  const limits = { ...DEFAULT_LIMITS, ...syncLimitsFromEnv(env) };
+  const transportCap = Math.max(2 * limits.maxMessageBytes, limits.maxMessageBytes + 1024 * 1024);
   const quiet = silenceSyncLogs();
   const clients: SyncClient[] = [];
   let peerTimer: NodeJS.Timeout | undefined;
@@ -69,9 +71,9 @@ test('the sync endpoint survives 10,000+ hostile frames; bystanders and stored c
     const random = new SeededRandom(seed);
     const frames = new HostileFrames(random, {
       initialState: Y.encodeStateAsUpdate(peer.doc),
-      maxMessageBytes: DEFAULT_LIMITS.maxMessageBytes,
-      transportCapBytes: TRANSPORT_CAP,
-      controlBurst: DEFAULT_LIMITS.controlMessagesBurst,
+      maxMessageBytes: limits.maxMessageBytes,
+      transportCapBytes: transportCap,
+      controlBurst: limits.controlMessagesBurst,
     });
     const plan = frames.plan(MIXED_FRAMES, AWARENESS_FLOODS, QUERY_FLOODS);
 

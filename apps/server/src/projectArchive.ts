@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { Zip, ZipDeflate, ZipPassThrough, strToU8, unzipSync } from 'fflate';
 import { hasScope, type AuthService } from '@tandem/auth';
 import { textOf, treeOf, type SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 import {
-  AppError, MAX_FILE_BYTES, fileDocName, isAppError, looksBinary, normalizeProjectPath, roleAtLeast, treeDocName,
+  AppError, MAX_FILE_BYTES, fileDocName, isAppError, looksBinary, normalizeProjectPath, resolveTreeEntries, roleAtLeast, treeDocName,
   type AppErrorCode, type Role, type TreeEntry,
 } from '@tandem/protocol';
 
@@ -22,14 +22,18 @@ export interface ProjectArchiveDeps {
   prisma: PrismaClient;
   auth: AuthService;
   sync: SyncServer;
+  /** Entries a project tree may hold (TANDEM_MAX_FILES_PER_PROJECT): an upload past it is refused. */
+  maxFilesPerProject: number;
 }
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 export const MAX_UPLOAD_ENTRIES = 500;
-/** Sum of the uncompressed sizes a zip may declare (zip bombs are refused before inflating). */
-const MAX_UNZIPPED_BYTES = 64 * 1024 * 1024;
-/** Documents read or written at the same time (bounds memory and database load). */
-const PARALLEL_DOCUMENTS = 8;
+/**
+ * Text one upload may import in total (the sum of the uncompressed sizes a zip declares; zip
+ * bombs are refused before inflating). Every imported byte is written to the store and to every
+ * open client, so this bounds the work one request makes the server do.
+ */
+export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
 
 const ROUTE = /^\/api\/projects\/([A-Za-z0-9_-]{1,64})\/(archive\.zip|upload)(?:\?.*)?$/;
 
@@ -66,41 +70,56 @@ export async function handleProjectArchiveRequest(deps: ProjectArchiveDeps, req:
 
 async function downloadArchive(deps: ProjectArchiveDeps, req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
   const { project } = await authorize(deps, req, projectId, 'viewer');
-  const files = await readProjectFiles(deps.sync, projectId);
-  const zip = zipSync(files, { level: 6 });
+  const entries = await readTreeEntries(deps.sync, projectId);
   res.writeHead(200, {
     'content-type': 'application/zip',
-    'content-length': zip.byteLength,
     'content-disposition': `attachment; filename="${archiveFileName(project.name)}"`,
     'cache-control': 'no-store',
   });
-  res.end(req.method === 'HEAD' ? undefined : zip);
+  if (req.method === 'HEAD') return void res.end();
+  await streamZip(deps.sync, projectId, entries, res);
 }
 
-/** Every file's current text keyed by path, plus explicit (possibly empty) folders as `path/`. */
-export async function readProjectFiles(sync: SyncServer, projectId: string): Promise<Zippable> {
-  const entries = await readTreeEntries(sync, projectId);
-  const out: Zippable = {};
-  for (const entry of entries.values()) if (entry.kind === 'folder') out[entry.path + '/'] = new Uint8Array(0);
-  const files = [...entries].filter(([, e]) => e.kind === 'file');
-  await inBatches(files, async ([fileId, entry]) => {
+/**
+ * Streams the zip while it is built, one file at a time: memory stays bounded by one file, the
+ * event loop is yielded between files (other requests keep being served) and the response waits
+ * for a slow reader (backpressure). A client that goes away stops the work.
+ */
+async function streamZip(sync: SyncServer, projectId: string, entries: Map<string, TreeEntry>, res: ServerResponse): Promise<void> {
+  let failed: Error | null = null;
+  const zip = new Zip((error, chunk, final) => {
+    if (error) failed = error;
+    else if (!res.destroyed) res.write(chunk);
+    if (final || error) res.end();
+  });
+  for (const entry of entries.values()) {
+    if (entry.kind !== 'folder') continue;
+    const folder = new ZipPassThrough(entry.path + '/');
+    zip.add(folder);
+    folder.push(new Uint8Array(0), true);
+  }
+  for (const [fileId, entry] of entries) {
+    if (entry.kind !== 'file') continue;
+    if (res.destroyed || failed) return;
     let text = '';
     await sync.editDocument(fileDocName(projectId, fileId), (doc) => {
       text = textOf(doc).toString();
     });
-    out[entry.path] = strToU8(text);
-  });
-  return out;
+    const file = new ZipDeflate(entry.path, { level: 6 });
+    zip.add(file);
+    file.push(strToU8(text), true);
+    if (res.writableNeedDrain) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  zip.end();
 }
 
 async function readTreeEntries(sync: SyncServer, projectId: string): Promise<Map<string, TreeEntry>> {
-  const entries = new Map<string, TreeEntry>();
+  let entries = new Map<string, TreeEntry>();
   // A transaction that changes nothing produces no update: this only reads the live document.
+  // Duplicate paths (concurrent creations) are resolved to unique ones.
   await sync.editDocument(treeDocName(projectId), (doc) => {
-    for (const [id, entry] of treeOf(doc).entries()) {
-      const path = typeof entry?.path === 'string' ? normalizeProjectPath(entry.path) : null;
-      if (path && (entry.kind === 'file' || entry.kind === 'folder')) entries.set(id, { path, kind: entry.kind });
-    }
+    entries = resolveTreeEntries(treeOf(doc).entries());
   });
   return entries;
 }
@@ -113,7 +132,7 @@ async function uploadFiles(deps: ProjectArchiveDeps, req: IncomingMessage, res: 
   if (dir === null) throw new AppError('BAD_INPUT', `“${dirParam}” is not a valid folder path.`);
   const body = await readBody(req, MAX_UPLOAD_BYTES);
   const uploaded = await parseUpload(req.headers['content-type'] ?? '', body);
-  const result = await importFiles(deps.sync, projectId, uploaded, dir, { id: user.id, name: user.name });
+  const result = await importFiles(deps.sync, projectId, uploaded, dir, { id: user.id, name: user.name }, deps.maxFilesPerProject);
   sendJson(res, 200, result);
 }
 
@@ -146,7 +165,7 @@ function unzipUpload(body: Buffer): UploadedFile[] {
           return false;
         }
         declared += file.originalSize;
-        if (declared > MAX_UNZIPPED_BYTES) throw new AppError('TOO_LARGE', `The zip unpacks to more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MB.`);
+        if (declared > MAX_IMPORT_BYTES) throw importTooLarge();
         return true;
       },
     });
@@ -170,10 +189,12 @@ async function multipartUpload(contentType: string, body: Buffer): Promise<Uploa
     throw new AppError('BAD_INPUT', 'The upload could not be read.', String(error));
   }
   const files: UploadedFile[] = [];
+  let total = 0;
   for (const value of form.values()) {
     if (typeof value === 'string') continue;
     if (files.length >= MAX_UPLOAD_ENTRIES) throw new AppError('TOO_LARGE', `Upload at most ${MAX_UPLOAD_ENTRIES} files at once.`);
     if (value.size > MAX_FILE_BYTES) files.push({ path: value.name, bytes: null, refused: tooLargeMessage(value.size) });
+    else if ((total += value.size) > MAX_IMPORT_BYTES) throw importTooLarge();
     else files.push({ path: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
   }
   if (files.length === 0) throw new AppError('BAD_INPUT', 'The upload contains no files.');
@@ -185,7 +206,7 @@ async function multipartUpload(contentType: string, body: Buffer): Promise<Uploa
  * transaction, so nobody opens a new file before its text is there. Existing files at the same
  * path get their content replaced; each refused file gets a reason.
  */
-export async function importFiles(sync: SyncServer, projectId: string, files: UploadedFile[], dir: string, user: { id: string; name: string }): Promise<UploadResult> {
+export async function importFiles(sync: SyncServer, projectId: string, files: UploadedFile[], dir: string, user: { id: string; name: string }, maxFiles: number): Promise<UploadResult> {
   const tree = await readTreeEntries(sync, projectId);
   const byPath = new Map([...tree].map(([id, e]) => [e.path, { id, kind: e.kind }]));
   const result: UploadResult = { imported: [], skipped: [] };
@@ -202,13 +223,20 @@ export async function importFiles(sync: SyncServer, projectId: string, files: Up
     const existing = byPath.get(path);
     accepted.push({ fileId: existing?.id ?? randomUUID(), path, text: new TextDecoder().decode(file.bytes), created: !existing });
   }
-  await inBatches(accepted, (file) => sync.editDocument(fileDocName(projectId, file.fileId), (doc) => {
-    const text = textOf(doc);
-    if (text.toString() === file.text) return;
-    text.delete(0, text.length);
-    text.insert(0, file.text);
-  }, { user }));
   const created = accepted.filter((f) => f.created);
+  if (tree.size + created.length > maxFiles) {
+    throw new AppError('TOO_LARGE', `A project holds at most ${maxFiles} files and folders: this upload would make ${tree.size + created.length}.`);
+  }
+  // One file at a time, yielding in between: a large upload is sliced so other requests go on.
+  for (const file of accepted) {
+    await sync.editDocument(fileDocName(projectId, file.fileId), (doc) => {
+      const text = textOf(doc);
+      if (text.toString() === file.text) return;
+      text.delete(0, text.length);
+      text.insert(0, file.text);
+    }, { user });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   if (created.length > 0) {
     await sync.editDocument(treeDocName(projectId), (doc) => {
       const map = treeOf(doc);
@@ -294,6 +322,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+function importTooLarge(): AppError {
+  return new AppError('TOO_LARGE', `One upload may import at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB of text: split it into smaller uploads.`);
+}
+
 function uploadTooLarge(limit: number): AppError {
   return new AppError('TOO_LARGE', `Uploads are limited to ${limit / 1024 / 1024} MB.`);
 }
@@ -301,12 +333,6 @@ function uploadTooLarge(limit: number): AppError {
 function archiveFileName(projectName: string): string {
   const safe = projectName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
   return `${safe || 'project'}.zip`;
-}
-
-async function inBatches<T>(items: T[], run: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += PARALLEL_DOCUMENTS) {
-    await Promise.all(items.slice(i, i + PARALLEL_DOCUMENTS).map(run));
-  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

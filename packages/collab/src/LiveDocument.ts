@@ -67,6 +67,11 @@ export class LiveDocument {
   /** Server-side users (editDocument) currently keeping the document in memory. */
   holds = 0;
   phase: DocumentPhase = 'loading';
+  /**
+   * Approximate encoded size: the stored snapshot plus every update since (re-measured at each
+   * compaction). Bounds the document (SyncLimits.maxDocumentBytes) without encoding it per update.
+   */
+  byteSize = 0;
   /** Resolves when the stored state is in memory and onLoadDocument ran; rejects if that failed. */
   readonly ready: Promise<void>;
 
@@ -256,6 +261,7 @@ export class LiveDocument {
       this.uncompactedUpdates = stored.updates.length;
       this.uncompactedBytes = byteLength(stored.updates);
       this.snapshotBytes = stored.snapshot?.length ?? 0;
+      this.byteSize = stored.updates.reduce((sum, u) => sum + u.byteLength, stored.snapshot?.byteLength ?? 0);
       const backlog = this.remoteBacklog ?? [];
       this.remoteBacklog = null;
       for (const message of backlog) this.received(message);
@@ -316,6 +322,7 @@ export class LiveDocument {
   }
 
   private enqueue(update: Uint8Array, origin: UpdateOrigin): void {
+    this.byteSize += update.byteLength;
     this.log.enqueue({ update, origin });
     this.scheduleStoreHooks();
   }
@@ -406,6 +413,7 @@ export class LiveDocument {
       for (const { update } of changes) Y.applyUpdate(this.ydoc, update, REMOTE_ORIGIN);
     }, REMOTE_ORIGIN);
     if (!this.remoteChanged) return;
+    this.byteSize += changes.reduce((sum, c) => sum + c.update.byteLength, 0);
     this.broadcastAll(changes.map((c) => encodeUpdate(c.update)), null);
     this.queueRemoteChangeHooks(changes);
   }
@@ -460,6 +468,7 @@ export class LiveDocument {
     const count = this.uncompactedUpdates;
     const bytes = this.uncompactedBytes;
     const snapshot = Y.encodeStateAsUpdate(this.ydoc);
+    const sizeAtSnapshot = this.byteSize;
     this.compaction = this.context.store
       .compact(this.name, snapshot, through)
       .then(
@@ -467,6 +476,7 @@ export class LiveDocument {
           this.uncompactedUpdates -= count;
           this.uncompactedBytes -= bytes;
           this.snapshotBytes = snapshot.length;
+          this.byteSize = snapshot.byteLength + (this.byteSize - sizeAtSnapshot);
         },
         (error: unknown) => this.context.logger.warn(`compaction failed for ${this.name} (the update log is intact)`, error),
       )

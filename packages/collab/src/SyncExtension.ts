@@ -77,6 +77,22 @@ export interface DisconnectPayload {
   remainingConnections: number;
 }
 
+export interface ValidateUpdatePayload {
+  documentName: string;
+  document: DocumentRef;
+  /** The live document before the update (read it; do not change it). */
+  ydoc: Y.Doc;
+  /** The client's update (Yjs update V1), not yet applied. */
+  update: Uint8Array;
+  user: SyncUser;
+}
+
+/**
+ * Runs synchronously before a writer's update is applied. Throw an AppError to refuse it: the
+ * connection is closed with the error's close code and message, and nothing is applied or stored.
+ */
+export type ValidateUpdateHook = (payload: ValidateUpdatePayload) => void;
+
 export interface SyncExtension {
   /** Runs once per load, after the stored state is applied and before any client is answered. */
   onLoadDocument?(payload: LoadDocumentPayload): Promise<void> | void;

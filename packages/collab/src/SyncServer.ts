@@ -10,12 +10,13 @@ import type { DocumentBus } from './DocumentBus.ts';
 import type { DocumentStore } from './DocumentStore.ts';
 import { LiveDocument, type LiveDocumentContext } from './LiveDocument.ts';
 import { SyncConnection } from './SyncConnection.ts';
-import type { AuthenticateHook, SyncExtension, SyncLogger, SyncUser } from './SyncExtension.ts';
-import { DEFAULT_LIMITS, DEFAULT_TUNING, type SyncLimits, type SyncTuning } from './SyncSettings.ts';
+import type { AuthenticateHook, SyncExtension, SyncLogger, SyncUser, ValidateUpdateHook } from './SyncExtension.ts';
+import { DEFAULT_LIMITS, DEFAULT_TUNING, MIN_UPDATE_COST, type SyncLimits, type SyncTuning } from './SyncSettings.ts';
 import { systemTimers, type TimerHandle, type Timers } from './Timers.ts';
 import { TokenBucket } from './TokenBucket.ts';
 import { LogThrottle } from './LogThrottle.ts';
 import { decodeClientMessage } from './wireProtocol.ts';
+import { claimAwareness } from './awarenessIdentity.ts';
 
 /**
  * Close code sent when a connection's write permission changes (viewer ⇄ editor/owner). It is not
@@ -33,6 +34,8 @@ export interface SyncServerOptions {
    */
   bus?: DocumentBus;
   onAuthenticate: AuthenticateHook;
+  /** Vetoes a client's document update before it is applied (e.g. project size caps). */
+  validateUpdate?: ValidateUpdateHook;
   extensions?: readonly SyncExtension[];
   limits?: Partial<SyncLimits>;
   tuning?: Partial<SyncTuning>;
@@ -71,6 +74,8 @@ export class SyncServer {
   private readonly idleTimers = new Map<LiveDocument, TimerHandle>();
   private readonly connections = new Set<SyncConnection>();
   private readonly connectionsByUser = new Map<string, Set<SyncConnection>>();
+  /** Document update bytes each user may still send, shared by all their connections. */
+  private readonly updateBudgets = new Map<string, TokenBucket>();
   private pingTimer: TimerHandle | null = null;
   private closing: Promise<void> | null = null;
   private readonly stopResync: (() => void) | null;
@@ -308,7 +313,7 @@ export class SyncServer {
         case 'sync-step2':
         case 'update':
           // Viewers stay in sync but their document changes go nowhere.
-          if (canWrite(connection.role)) document.applyClientUpdate(connection, message.update);
+          if (canWrite(connection.role) && this.admitUpdate(connection, document, message.update)) document.applyClientUpdate(connection, message.update);
           return;
         case 'awareness':
           if (!connection.controlBudget.take(this.applyAwareness(connection, document, message.update))) this.rateLimited(connection);
@@ -334,13 +339,48 @@ export class SyncServer {
     const count = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
       changed += added.length + updated.length + removed.length;
     };
+    // Only its own client ids, under its authenticated identity (README: Authorization).
+    const claimed = claimAwareness(update, {
+      owns: (id) => connection.awarenessClientIds.has(id),
+      takenByOther: (id) => document.awareness.getStates().has(id),
+      ownedCount: connection.awarenessClientIds.size,
+      user: connection.user,
+    });
+    if (!claimed) return 0;
     document.awareness.on('update', count);
     try {
-      document.applyAwareness(connection, update);
+      document.applyAwareness(connection, claimed);
     } finally {
       document.awareness.off('update', count);
     }
     return changed;
+  }
+
+  /**
+   * Whether a writer's update may be applied: within the user's byte budget, the document's size
+   * limit and the app's validateUpdate. Otherwise the connection is closed (nothing is applied;
+   * the client keeps its edit) and false returned.
+   */
+  private admitUpdate(connection: SyncConnection, document: LiveDocument, update: Uint8Array): boolean {
+    const budget = this.updateBudgets.get(connection.user.id);
+    if (budget && !budget.take(Math.max(MIN_UPDATE_COST, update.byteLength))) {
+      this.closeConnection(connection, CLOSE_CODES.RATE_LIMITED, 'Too many changes at once: slow down.');
+      return false;
+    }
+    const { maxDocumentBytes } = this.limits;
+    if (document.byteSize + update.byteLength > maxDocumentBytes) {
+      const limit = `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
+      this.closeConnection(connection, CLOSE_CODES.TOO_LARGE, `This file would exceed the ${limit} limit: the change was not saved.`);
+      return false;
+    }
+    try {
+      this.options.validateUpdate?.({ documentName: document.name, document: connection.documentRef!, ydoc: document.ydoc, update, user: connection.user });
+    } catch (error) {
+      if (!isAppError(error)) this.logger.error(`validateUpdate failed for ${document.name}`, error);
+      this.closeConnection(connection, closeCodeFor(error), isAppError(error) ? error.message : 'Internal error.');
+      return false;
+    }
+    return true;
   }
 
   private rateLimited(connection: SyncConnection): void {
@@ -356,6 +396,8 @@ export class SyncServer {
     const byUser = this.connectionsByUser.get(user.id);
     byUser?.delete(connection);
     if (byUser?.size === 0) this.connectionsByUser.delete(user.id);
+    // Kept for a user with no connections left only while it is spent (so reconnecting does not refill it).
+    if (byUser?.size === 0 && this.updateBudgets.get(user.id)?.full) this.updateBudgets.delete(user.id);
     const document = connection.document;
     if (!document) return;
     document.removePeer(connection);
@@ -386,6 +428,9 @@ export class SyncServer {
     let set = this.connectionsByUser.get(id);
     if (!set) this.connectionsByUser.set(id, (set = new Set()));
     set.add(connection);
+    if (!this.updateBudgets.has(id)) {
+      this.updateBudgets.set(id, new TokenBucket(this.limits.userUpdateBytesPerSecond, this.limits.userUpdateBurstBytes, this.clock));
+    }
   }
 
   /** The in-memory document for `name`, loading it if needed; waits out an unload in progress. */

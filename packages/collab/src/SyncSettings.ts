@@ -17,7 +17,21 @@ export interface SyncLimits {
    */
   controlMessagesPerSecond: number;
   controlMessagesBurst: number;
+  /**
+   * Size of one document (its encoded state: the last snapshot plus the updates since); a
+   * document update that would take it past this is refused: 4413, and the reason names the limit.
+   */
+  maxDocumentBytes: number;
+  /**
+   * Document updates one user may send per second across all their connections, in bytes (each
+   * message costs at least `minUpdateCost`), and in a burst; above: 4429 (the client retries).
+   */
+  userUpdateBytesPerSecond: number;
+  userUpdateBurstBytes: number;
 }
+
+/** What one document update message costs at least against the user's byte budget. */
+export const MIN_UPDATE_COST = 256;
 
 /** Timing and persistence knobs. */
 export interface SyncTuning {
@@ -46,6 +60,9 @@ export const DEFAULT_LIMITS: SyncLimits = {
   // y-monaco sends an awareness update per selection change: a mouse drag is ~60/s.
   controlMessagesPerSecond: 100,
   controlMessagesBurst: 300,
+  maxDocumentBytes: 4 * 1024 * 1024,
+  userUpdateBytesPerSecond: 1024 * 1024,
+  userUpdateBurstBytes: 16 * 1024 * 1024,
 };
 
 export const DEFAULT_TUNING: SyncTuning = {

@@ -17,6 +17,11 @@ export class TokenBucket {
     this.updatedAt = clock();
   }
 
+  /** True when the bucket has refilled completely (forgetting it changes nothing). */
+  get full(): boolean {
+    return this.tokens + ((this.clock() - this.updatedAt) * this.perSecond) / 1000 >= this.burst;
+  }
+
   /**
    * Takes `cost` tokens (0 always succeeds). False when there are not enough: the action should be
    * refused; the bucket is left empty, so a refused flood stays refused.

@@ -8,7 +8,8 @@ export { RedisPubSub, type RedisPubSubOptions } from './RedisPubSub.ts';
 export { mergeUpdates } from './projectDocuments.ts';
 export type {
   AuthenticateHook, AuthenticatePayload, AuthenticatedSession, ChangeOrigin, ChangePayload, DisconnectPayload,
-  LoadDocumentPayload, StoreDocumentPayload, SyncExtension, SyncLogger, SyncUser,
+  LoadDocumentPayload, StoreDocumentPayload, SyncExtension, SyncLogger, SyncUser, ValidateUpdateHook, ValidateUpdatePayload,
 } from './SyncExtension.ts';
 export { systemTimers, type TimerHandle, type Timers } from './Timers.ts';
+export { limitTreeEntries } from './treeLimits.ts';
 export { textOf, treeOf, encodeTextDocument, encodeTreeDocument, docFromUpdates, readText, readTree } from './projectDocuments.ts';

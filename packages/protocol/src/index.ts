@@ -8,3 +8,4 @@ export {
 export { normalizeProjectPath, languageForPath, looksBinary } from './paths.ts';
 export type { ProjectStreamEvents, ProjectStreamEventName, ProjectStreamMessage } from './streamEvents.ts';
 export { TRPC_MAX_BATCH, safeNextPath } from './navigation.ts';
+export { resolveTreeEntries } from './treeEntries.ts';

@@ -5,7 +5,9 @@ import type { ProjectHome, ProjectHomes } from './ProjectHomes.ts';
 
 const FORWARDED_HEADER = 'x-tandem-forwarded';
 /** Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1); the length is set anew. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'host']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'host',
+  // Checked by the receiving node (BrowserGuard) against its own Host; the home node would see a foreign Host.
+  'origin', 'sec-fetch-site']);
 
 export interface ProjectCallRouterOptions {
   homes: ProjectHomes;

@@ -97,11 +97,12 @@ test('awareness crosses nodes: a late joiner sees presence, cursors move, a depa
   const doc = treeDocName(projectId);
   const ann = open(0, doc);
   await ann.synced;
+  // The server sets user.id / name from the authenticated identity (the owner), whatever is claimed.
   ann.provider.awareness.setLocalStateField('user', { name: 'Ann' });
   const ben = open(1, doc);
   await ben.synced;
   const stateOf = (client: SyncClient, of: SyncClient) => client.provider.awareness.getStates().get(of.doc.clientID) as { user?: { name: string }; cursor?: number } | undefined;
-  await waitFor(() => stateOf(ben, ann)?.user?.name === 'Ann', 'Ben on node 1 sees Ann on node 0');
+  await waitFor(() => stateOf(ben, ann)?.user?.name === owner.user.name, 'Ben on node 1 sees Ann on node 0');
   ben.provider.awareness.setLocalStateField('cursor', 12);
   await waitFor(() => stateOf(ann, ben)?.cursor === 12, 'Ann sees Ben’s cursor');
   const benId = ben.doc.clientID;

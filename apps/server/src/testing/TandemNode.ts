@@ -35,7 +35,10 @@ export class TandemNode {
     proc.stdout!.on('data', collect);
     proc.stderr!.on('data', collect);
     const url = await new Promise<string>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`node did not start in 30 s:\n${output}`)), 30_000);
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL'); // a node that never said it listens must not outlive the test
+        rej(new Error(`node did not start in 90 s:\n${output}`));
+      }, 90_000); // a loaded machine
       const check = () => {
         const m = /running at http:\/\/localhost:(\d+)/.exec(output);
         if (m) {

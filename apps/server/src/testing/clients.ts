@@ -34,13 +34,15 @@ export interface SyncClient {
   text: Y.Text;
   provider: WebsocketProvider;
   closes: number[];
+  /** Close reasons, in the order of `closes`. */
+  reasons: string[];
   synced: Promise<void>;
   destroy(): void;
 }
 
 /** A stock y-websocket client authenticated by cookie or by personal access token. */
-export function connectSync(baseUrl: string, documentName: string, auth: { cookie?: string; token?: string } = {}): SyncClient {
-  const headers = auth.cookie ? { cookie: auth.cookie } : undefined;
+export function connectSync(baseUrl: string, documentName: string, auth: { cookie?: string; token?: string; headers?: Record<string, string> } = {}): SyncClient {
+  const headers = auth.cookie || auth.headers ? { ...auth.headers, ...(auth.cookie ? { cookie: auth.cookie } : {}) } : undefined;
   class AuthedWebSocket extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
       super(url, protocols, { headers });
@@ -48,13 +50,17 @@ export function connectSync(baseUrl: string, documentName: string, auth: { cooki
   }
   const doc = new Y.Doc();
   const closes: number[] = [];
+  const reasons: string[] = [];
   const provider = new WebsocketProvider(baseUrl.replace(/^http/, 'ws') + '/sync', documentName, doc, {
     WebSocketPolyfill: AuthedWebSocket as unknown as typeof globalThis.WebSocket,
     params: auth.token ? { token: auth.token } : {},
     disableBc: true,
   });
   provider.on('connection-close', (e) => {
-    if (e) closes.push(e.code);
+    if (e) {
+      closes.push(e.code);
+      reasons.push(e.reason);
+    }
   });
   const synced = new Promise<void>((resolve) => {
     if (provider.synced) resolve();
@@ -65,6 +71,7 @@ export function connectSync(baseUrl: string, documentName: string, auth: { cooki
     text: doc.getText(FILE_TEXT),
     provider,
     closes,
+    reasons,
     synced,
     destroy() {
       provider.destroy();

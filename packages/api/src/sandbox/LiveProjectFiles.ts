@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as Y from 'yjs';
 import {
-  AppError, FILE_TEXT, TREE_MAP, fileDocName, normalizeProjectPath, parseDocName, treeDocName, type TreeEntry,
+  AppError, FILE_TEXT, TREE_MAP, fileDocName, normalizeProjectPath, parseDocName, resolveTreeEntries, treeDocName, type TreeEntry,
 } from '@tandem/protocol';
 import type { SyncExtension, SyncUser } from '@tandem/collab';
 import type { ProjectFile } from '@tandem/sandbox';
@@ -113,13 +113,9 @@ export class LiveProjectFiles {
   }
 }
 
+/** Unique paths: duplicates left by concurrent edits are resolved (resolveTreeEntries), so runs never fail on them. */
 function entriesOf(tree: Y.Map<TreeEntry>): Map<string, TreeEntry> {
-  const entries = new Map<string, TreeEntry>();
-  for (const [id, entry] of tree.entries()) {
-    const path = typeof entry?.path === 'string' ? normalizeProjectPath(entry.path) : null;
-    if (path && (entry.kind === 'file' || entry.kind === 'folder')) entries.set(id, { path, kind: entry.kind });
-  }
-  return entries;
+  return resolveTreeEntries(tree.entries());
 }
 
 /** Why `path` cannot become a new file, or null. */

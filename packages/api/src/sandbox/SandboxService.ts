@@ -27,8 +27,13 @@ export interface SandboxServiceOptions {
   runOutputKeepChars?: number;
   /** Tail of a run's output stored in the database, so it survives a restart. Default 64 K chars. */
   runOutputStoreChars?: number;
-  /** A terminal nobody typed into for this long is closed. Default 1 hour. */
+  /** A terminal nobody typed into for this long is closed. Default 15 minutes. */
   terminalIdleMs?: number;
+  /**
+   * Runs and terminals one user may have open at once across all projects (each counts for whoever
+   * started it), so one person cannot take every sandbox slot of the host. Default 4.
+   */
+  maxSessionsPerUser?: number;
   /** Terminal output broadcast to participants: sustained rate and burst (chars). Default 256 K/s, 1 M. */
   terminalOutput?: { perSecond: number; burst: number };
   now?: () => number;
@@ -96,6 +101,9 @@ export class SandboxService {
   private readonly keepChars: number;
   private readonly storeChars: number;
   private readonly idleMs: number;
+  private readonly maxPerUser: number;
+  /** Runs being started, per user (not yet in `projects`): counted so concurrent starts cannot overshoot. */
+  private readonly startingByUser = new Map<string, number>();
   private readonly terminalOutput: { perSecond: number; burst: number };
   private readonly now: () => number;
   private readonly logError: (message: string, error: unknown) => void;
@@ -115,7 +123,8 @@ export class SandboxService {
     this.nodeId = options.nodeId ?? `${hostname()}:${process.pid}`;
     this.keepChars = options.runOutputKeepChars ?? 256 * 1024;
     this.storeChars = options.runOutputStoreChars ?? 64 * 1024;
-    this.idleMs = options.terminalIdleMs ?? 60 * 60 * 1000;
+    this.idleMs = options.terminalIdleMs ?? 15 * 60 * 1000;
+    this.maxPerUser = options.maxSessionsPerUser ?? 4;
     this.terminalOutput = options.terminalOutput ?? { perSecond: 256 * 1024, burst: 1024 * 1024 };
     this.now = options.now ?? Date.now;
     this.logError = options.logError ?? ((m, e) => console.error(`[sandbox] ${m}`, e));
@@ -161,6 +170,7 @@ export class SandboxService {
     this.assertOpen();
     const state = this.state(projectId);
     if (state.run || state.starting) throw new AppError('CONFLICT', 'The project is already running; stop it first.');
+    const release = this.reserveUserSlot(user);
     state.starting = true;
     try {
       await this.requireIsolation();
@@ -201,6 +211,7 @@ export class SandboxService {
       return live.view;
     } finally {
       state.starting = false;
+      release();
     }
   }
 
@@ -272,20 +283,49 @@ export class SandboxService {
     this.publish(projectId, RUN_EVENT, live.view);
   }
 
+  /**
+   * Holds one of the user's slots while a run or terminal starts (refused with 429 when they have
+   * `maxSessionsPerUser` open or starting); the returned function releases the reservation, by
+   * then the session itself counts (a live run or terminal started by the user).
+   */
+  private reserveUserSlot(user: UserRef): () => void {
+    let open = this.startingByUser.get(user.id) ?? 0;
+    for (const state of this.projects.values()) if (state.run?.view.startedBy.id === user.id) open++;
+    for (const terminal of this.terminals.values()) if (terminal.openedBy.id === user.id) open++;
+    if (open >= this.maxPerUser) {
+      throw new AppError('RATE_LIMITED', `You already have ${this.maxPerUser} runs or terminals open (the limit per person); stop one first.`);
+    }
+    this.startingByUser.set(user.id, (this.startingByUser.get(user.id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.startingByUser.get(user.id) ?? 1) - 1;
+      if (left <= 0) this.startingByUser.delete(user.id);
+      else this.startingByUser.set(user.id, left);
+    };
+  }
+
   // ── Terminals ─────────────────────────────────────────────────────────────────────────────
 
   async openTerminal(projectId: string, user: UserRef, size: TerminalSize): Promise<TerminalView> {
     this.assertOpen();
-    await this.requireIsolation();
+    const release = this.reserveUserSlot(user);
+    let terminal: Awaited<ReturnType<SandboxHost['openTerminal']>>;
     let notice: string | null;
     try {
-      ({ notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true }));
-    } catch (error) {
-      // A full project disk must not lock people out of the terminal they need to free space.
-      if (!(error instanceof AppError) || error.code !== 'TOO_LARGE') throw error;
-      notice = `[tandem] ${error.message}\n`;
+      await this.requireIsolation();
+      try {
+        ({ notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true }));
+      } catch (error) {
+        // A full project disk must not lock people out of the terminal they need to free space.
+        if (!(error instanceof AppError) || error.code !== 'TOO_LARGE') throw error;
+        notice = `[tandem] ${error.message}\n`;
+      }
+      terminal = await this.host.openTerminal(projectId, size);
+    } finally {
+      release();
     }
-    const terminal = await this.host.openTerminal(projectId, size);
     const session = new TerminalSession({
       terminal,
       title: this.nextTerminalTitle(projectId),
