@@ -8,6 +8,7 @@ import { CgroupHierarchy } from './CgroupHierarchy.ts';
 import type { RunCgroup } from './RunCgroup.ts';
 import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type SandboxTools } from './sandboxCommand.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
+import type { SandboxNetwork, SessionNetworkSpec } from './net/SandboxNetwork.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
 import {
@@ -37,6 +38,8 @@ export interface SandboxHostOptions {
   maxSessions?: number;
   scrollbackChars?: number;
   log?: SandboxLogger;
+  /** Egress proxy + preview channel for sandboxed sessions; without it sandboxes have no network at all. */
+  network?: SandboxNetwork;
 }
 
 export interface IsolationReport {
@@ -90,6 +93,7 @@ export class SandboxHost {
   private readonly maxSessions: number;
   private readonly scrollbackChars: number;
   private readonly log: SandboxLogger;
+  readonly network: SandboxNetwork | null;
   private readonly rootEntries = osRootEntries();
   private readonly etcDir: string;
   private readonly runs = new Map<string, SandboxRun>();
@@ -108,6 +112,7 @@ export class SandboxHost {
     this.maxSessions = options.maxSessions ?? 32;
     this.scrollbackChars = options.scrollbackChars ?? 256 * 1024;
     this.log = options.log ?? defaultLog;
+    this.network = options.network ?? null;
     this.etcDir = join(this.rootDir, '.sandbox-etc');
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
@@ -152,16 +157,18 @@ export class SandboxHost {
     const id = `run-${randomUUID()}`;
     const cgroup = this.createCgroup(id, limits, report);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const env = sandboxEnv(home);
+    const net = this.attachNetwork(id, projectId, report);
+    const env = sandboxEnv(home, net?.env);
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
       limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env,
       newSession: true,
-      argv: ['/bin/sh', '-c', command],
+      extraBinds: net?.binds,
+      argv: net ? net.wrap(['/bin/sh', '-c', command]) : ['/bin/sh', '-c', command],
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED run of project ${projectId}: ${command}`);
-    const run = this.startOrCleanUp(cgroup, () => new SandboxRun({
+    const run = this.startOrCleanUp(cgroup, id, () => new SandboxRun({
       id, projectId, command, argv, cwd: wc.workDir, cgroup, limits,
       env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
       sandboxed: report.sandboxed,
@@ -170,7 +177,10 @@ export class SandboxHost {
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
     }, options));
     this.runs.set(id, run);
-    void run.done.then(() => this.runs.delete(id));
+    void run.done.then(() => {
+      this.runs.delete(id);
+      this.network?.release(id);
+    });
     return run;
   }
 
@@ -184,16 +194,19 @@ export class SandboxHost {
     const id = `term-${randomUUID()}`;
     const cgroup = this.createCgroup(id, this.limits, report);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ' });
+    const net = this.attachNetwork(id, projectId, report);
+    const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ', ...net?.env });
+    const shell = ['/bin/bash', '--noprofile', '--norc', '-i'];
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
       limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env,
       newSession: false,
-      argv: ['/bin/bash', '--noprofile', '--norc', '-i'],
+      extraBinds: net?.binds,
+      argv: net ? net.wrap(shell) : shell,
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED terminal for project ${projectId}`);
-    const term = this.startOrCleanUp(cgroup, () => new SandboxTerminal({
+    const term = this.startOrCleanUp(cgroup, id, () => new SandboxTerminal({
       id, projectId, argv, cwd: wc.workDir, cgroup, size: { cols, rows },
       env: report.sandboxed ? { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } : env,
       scrollbackChars: this.scrollbackChars,
@@ -202,7 +215,10 @@ export class SandboxHost {
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
     }));
     this.terms.set(id, term);
-    void term.closed.then(() => this.terms.delete(id));
+    void term.closed.then(() => {
+      this.terms.delete(id);
+      this.network?.release(id);
+    });
     return term;
   }
 
@@ -264,6 +280,12 @@ export class SandboxHost {
     );
   }
 
+  /** The session's network door (egress proxy + preview), only for fully sandboxed sessions. */
+  private attachNetwork(id: string, projectId: string, report: IsolationReport): SessionNetworkSpec | null {
+    if (!report.sandboxed || !this.network) return null;
+    return this.network.attach(id, projectId);
+  }
+
   private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport): RunCgroup | null {
     if (!report.cgroups) return null;
     let cg: RunCgroup | null = null;
@@ -278,11 +300,12 @@ export class SandboxHost {
   }
 
   /** Starts a run/terminal; if spawning throws, its cgroup is removed and the error is an AppError. */
-  private startOrCleanUp<T>(cgroup: RunCgroup | null, start: () => T): T {
+  private startOrCleanUp<T>(cgroup: RunCgroup | null, id: string, start: () => T): T {
     try {
       return start();
     } catch (e) {
       void cgroup?.destroy();
+      this.network?.release(id);
       throw new AppError('INTERNAL', 'The program could not be started.', (e as Error).message);
     }
   }
