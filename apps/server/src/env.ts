@@ -64,6 +64,20 @@ const schema = z.object({
   TANDEM_SANDBOX_CPUS: z.coerce.number().min(0.01).max(1024).optional(),
   TANDEM_SANDBOX_RUN_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(24 * 3600).optional(),
   TANDEM_SANDBOX_OUTPUT_KB: z.coerce.number().int().min(1).max(1024 * 1024).optional(),
+
+  // Sandbox network and preview (README → Sandbox network and preview).
+  /** "false": sandboxes get no network at all (no egress proxy, no preview). */
+  TANDEM_SANDBOX_NETWORK: z.enum(['true', 'false']).default('true'),
+  /** Hosts every project's sandbox may reach, comma-separated (host, *.domain, host:port), on top
+   * of the registries read from the server's npm and pip configuration at start-up. */
+  TANDEM_EGRESS_ALLOW_HOSTS: z.string().default(''),
+  /** The most a project owner may add for their project (same syntax). Empty: owners add nothing. */
+  TANDEM_EGRESS_PROJECT_CEILING: z.string().default(''),
+  /** Port of the preview origin (apps running in sandboxes). Default PORT+1; 0 picks a free port. */
+  TANDEM_PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Public URL of a preview, with {id} standing for "<projectId>-<port>", e.g.
+   * https://{id}.preview.example.com behind a reverse proxy. Default http://{id}.localhost:<preview port>. */
+  TANDEM_PREVIEW_URL: z.string().regex(/^https?:\/\/\{id\}\.[A-Za-z0-9.-]+(:\d+)?$/, 'must look like https://{id}.preview.example.com').optional(),
 });
 
 export type Env = z.infer<typeof schema> & {

@@ -32,6 +32,8 @@ export interface EgressProxyOptions {
   idleTimeoutMs?: number;
   maxConnectionsPerProject?: number;
   maxConnections?: number;
+  /** Extra hosts a project's owner allowed (already within the deployment ceiling); may be cached by the caller. */
+  projectAllowList?: (projectId: string) => Promise<readonly AllowEntry[]>;
   onRefused?: (refusal: EgressRefusal) => void;
   onError?: (message: string) => void;
 }
@@ -54,9 +56,8 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-au
 export class EgressProxy {
   private readonly server: Server;
   private readonly contexts = new WeakMap<Socket, ConnectionContext>();
-  private readonly projectAllow = new Map<string, readonly AllowEntry[]>();
   private readonly perProject = new Map<string, number>();
-  private readonly deniedPorts: ReadonlySet<number>;
+  private readonly deniedPorts: Set<number>;
   private readonly resolveHost: ResolveHost;
   private total = 0;
 
@@ -69,18 +70,13 @@ export class EgressProxy {
     this.server.on('clientError', (_e, socket) => socket.destroy());
   }
 
+  /** Adds a port that is never connected to (e.g. the server's own, known once it listens). */
+  denyPort(port: number): void {
+    this.deniedPorts.add(port);
+  }
+
   get allow(): readonly AllowEntry[] {
     return this.options.allow;
-  }
-
-  /** Extra hosts the project's owner allowed (already checked against the deployment ceiling). */
-  setProjectAllowList(projectId: string, entries: readonly AllowEntry[]): void {
-    if (entries.length === 0) this.projectAllow.delete(projectId);
-    else this.projectAllow.set(projectId, entries);
-  }
-
-  projectAllowList(projectId: string): readonly AllowEntry[] {
-    return this.projectAllow.get(projectId) ?? [];
   }
 
   /** Serves one proxy client connection from a project's sandbox. */
@@ -109,7 +105,11 @@ export class EgressProxy {
     const name = host.replace(/^\[|\]$/g, '').toLowerCase();
     const where = `${name}:${port}`;
     if (!Number.isInteger(port) || port < 1 || port > 65535) return this.refuse(400, `Tandem blocked network access to ${where}: invalid port.`);
-    const allowed = [...this.options.allow, ...this.projectAllowList(projectId)].some((e) => allowEntryMatches(e, name, port));
+    let allowed = this.options.allow.some((e) => allowEntryMatches(e, name, port));
+    if (!allowed && this.options.projectAllowList) {
+      const extra = await this.options.projectAllowList(projectId).catch(() => []);
+      allowed = extra.some((e) => allowEntryMatches(e, name, port));
+    }
     if (!allowed) {
       return this.refuse(403, `Tandem blocked network access to ${where}: it is not on this project's allowlist. A project owner can add "${suggestEntry(name, port)}" in Project settings → Network (within the hosts this server permits); the operator can allow it for every project with TANDEM_EGRESS_ALLOW_HOSTS.`);
     }

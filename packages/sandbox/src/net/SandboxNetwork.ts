@@ -57,6 +57,9 @@ export class SandboxNetwork {
   attach(sessionId: string, projectId: string): SessionNetworkSpec {
     mkdirSync(this.options.socketDir, { recursive: true, mode: 0o711 });
     const dir = join(this.options.socketDir, randomBytes(6).toString('hex'));
+    if (join(dir, 's.sock').length > 104) {
+      throw new Error(`the sandbox directory path is too long for a Unix socket (${this.options.socketDir}); use a shorter TANDEM_SANDBOX_DIR`);
+    }
     mkdirSync(dir, { mode: 0o755 });
     const session = new SessionNetwork(sessionId, projectId, dir, this.options);
     this.sessions.set(sessionId, session);
@@ -96,12 +99,20 @@ export class SandboxNetwork {
     return out.sort((a, b) => a.port - b.port);
   }
 
-  /** A byte stream to 127.0.0.1:port inside the first of the project's sessions that listens there. */
+  /**
+   * A byte stream to 127.0.0.1:port (or [::1]) inside one of the project's sessions: each session's
+   * helper is asked to dial in turn (no port listing per request), newest session first.
+   */
   async openPort(projectId: string, port: number): Promise<Socket> {
-    const found = (await this.listeningPorts(projectId)).find((p) => p.port === port);
-    const session = found && this.sessions.get(found.sessionId);
-    if (!session) throw new Error(`nothing listens on port ${port} in this project`);
-    return session.open(port);
+    const sessions = this.sessionsOf(projectId).reverse();
+    for (const s of sessions) {
+      try {
+        return await s.open(port);
+      } catch {
+        // not listening in this session
+      }
+    }
+    throw new Error(`nothing listens on port ${port} in this project`);
   }
 
   /** Writes a notice into the session's terminal/output (e.g. why the proxy refused a host). */
@@ -186,25 +197,31 @@ export class SessionNetwork {
     else p.resolve(value);
   }
 
-  /** Reads the first line of a connection from the sandbox and routes it by type. */
+  /**
+   * Reads the first line of a connection from the sandbox and routes it by type. Read with
+   * 'readable'/read() (not 'data'), so the stream is left neither flowing nor paused and the next
+   * consumer (HTTP parser, pipe) starts it.
+   */
   private accept(socket: Socket): void {
     if (this.closed) return void socket.destroy();
     let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      const nl = head.indexOf(10);
-      if (nl < 0) {
-        if (head.length > MAX_LINE) socket.destroy();
-        return;
+    const onReadable = (): void => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) {
+        head = Buffer.concat([head, chunk]);
+        const nl = head.indexOf(10);
+        if (nl >= 0) {
+          socket.off('readable', onReadable);
+          const line = head.subarray(0, nl).toString('latin1');
+          const rest = head.subarray(nl + 1);
+          if (rest.length) socket.unshift(rest);
+          this.route(line, rest, socket);
+          return;
+        }
+        if (head.length > MAX_LINE) return void socket.destroy();
       }
-      socket.off('data', onData);
-      socket.pause();
-      const line = head.subarray(0, nl).toString('latin1');
-      const rest = head.subarray(nl + 1);
-      if (rest.length) socket.unshift(rest);
-      this.route(line, rest, socket);
     };
-    socket.on('data', onData);
+    socket.on('readable', onReadable);
     socket.on('error', () => socket.destroy());
   }
 
@@ -216,7 +233,6 @@ export class SessionNetwork {
     } else if (line === 'C' && !this.control) {
       this.control = socket;
       this.readControl(socket);
-      socket.resume();
     } else if (line.startsWith('D ')) {
       const id = Number(line.slice(2));
       if (!this.pending.get(id)?.stream) return void socket.destroy();

@@ -13,7 +13,8 @@ const PYPI_DEFAULT = ['pypi.org', 'files.pythonhosted.org'];
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 }, (err, stdout) => resolve(err ? null : stdout));
+    // cwd /: the host's user/global configuration, not whatever project the server was started in.
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 256 * 1024, cwd: '/' }, (err, stdout) => resolve(err ? null : stdout));
   });
 }
 
@@ -49,7 +50,7 @@ export function parsePipConfig(text: string): { indexUrl: string | null; extraIn
 export async function discoverRegistries(options: { npm?: string; python?: string; timeoutMs?: number } = {}): Promise<RegistryConfig> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const [npmOut, pipOut] = await Promise.all([
-    run(options.npm ?? 'npm', ['config', 'get', 'registry'], timeoutMs),
+    run(options.npm ?? 'npm', ['config', 'get', 'registry', '--workspaces=false'], timeoutMs),
     run(options.python ?? 'python3', ['-m', 'pip', 'config', 'list'], timeoutMs),
   ]);
   const hosts = new Set<string>();
