@@ -8,6 +8,7 @@ import { trpc, errorMessage } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import { RunCommandSettings } from '@/components/sandbox/RunCommandSettings';
+import { NetworkSettings } from '@/components/sandbox/NetworkSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
 
@@ -135,6 +136,8 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
         )}
 
         <RunCommandSettings projectId={projectId} canEdit={p.role !== 'viewer'} />
+
+        <NetworkSettings projectId={projectId} />
 
         <ApprovalPolicySettings projectId={projectId} />
 
