@@ -70,8 +70,11 @@ export class PreviewServer {
       const ex = this.options.networkService.exchange(url.searchParams.get('t'), t.projectId, t.port);
       if (!ex) return void page(res, 403, 'Link expired', 'This preview link is invalid or has expired. Open the preview again from the project.');
       const maxAge = Math.max(1, Math.floor((ex.claims.exp - Date.now()) / 1000));
-      // SameSite=None lets the IDE's Preview pane (an iframe, maybe on another site) keep the cookie.
-      const attrs = this.options.secureCookies ? 'SameSite=None; Secure' : 'SameSite=Lax';
+      // The IDE's Preview pane is an iframe on another site (x.localhost and localhost are distinct
+      // sites too): a partitioned (CHIPS) cookie works there even where third-party cookies are
+      // blocked. It needs Secure, which browsers accept on https and on *.localhost over http.
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      const attrs = this.options.secureCookies || host.endsWith('.localhost') ? 'SameSite=None; Secure; Partitioned' : 'SameSite=Lax';
       res.writeHead(302, {
         'Set-Cookie': `${PREVIEW_COOKIE}=${ex.cookie}; Path=/; HttpOnly; ${attrs}; Max-Age=${maxAge}`,
         Location: '/', 'Cache-Control': 'no-store',

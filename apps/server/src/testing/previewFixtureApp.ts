@@ -1,14 +1,32 @@
 /**
  * Test-only: a dependency-free Node program for a sandbox that serves HTTP (echoing the path and
- * the Cookie header it received) and a WebSocket echo, as a shell line that writes and starts it.
+ * the Cookie header it received), a WebSocket echo, the project's README.md with a live-reload
+ * socket (like a dev server's hot reload), and /probe, a page that tries to use the IDE session.
+ * Exported as a shell line that writes and starts it.
  */
 const SOURCE = String.raw`
-const http = require('http'), crypto = require('crypto');
+const http = require('http'), crypto = require('crypto'), fs = require('fs');
 const port = Number(process.argv[2] || 8000);
+const live = new Set();
+fs.watchFile('/project/README.md', { interval: 150 }, () => {
+  for (const sock of live) sock.write(Buffer.concat([Buffer.from([0x81, 6]), Buffer.from('reload')]));
+});
+const RELOAD = '<script>new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/__live").onmessage = () => location.reload();</script>';
+const PROBE = '<!doctype html><title>probe</title><pre id="result">running</pre><script>(async () => {' +
+  'const ide = new URLSearchParams(location.search).get("ide"); const out = { cookie: document.cookie };' +
+  'try { const r = await fetch(ide + "/api/trpc/auth.me", { credentials: "include" }); out.me = "read: " + (await r.text()); } catch (e) { out.me = "blocked: " + e.message; }' +
+  'try { await fetch(ide + "/api/trpc/projects.create", { method: "POST", mode: "no-cors", credentials: "include", headers: { "content-type": "text/plain" }, body: JSON.stringify({ name: "pwned", template: "node" }) }); out.post = "sent"; } catch (e) { out.post = "blocked: " + e.message; }' +
+  'document.getElementById("result").textContent = JSON.stringify(out); })();</script>';
 const s = http.createServer((q, r) => {
-  if (q.url === '/page') {
+  if (q.url.startsWith('/probe')) {
     r.writeHead(200, { 'content-type': 'text/html' });
-    return r.end('<!doctype html><title>sandbox app</title><body><h1 id="h">sandbox app</h1></body>');
+    return r.end(PROBE);
+  }
+  if (q.url === '/') {
+    let html = '<!doctype html><p>no README.md</p>';
+    try { html = '<!doctype html><title>app</title><pre id="readme">' + fs.readFileSync('/project/README.md', 'utf8').replace(/</g, '&lt;') + '</pre>'; } catch {}
+    r.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
+    return r.end(html + RELOAD);
   }
   r.writeHead(200, { 'content-type': 'text/plain' });
   r.end('hello from the sandbox ' + q.url + ' cookie=[' + (q.headers.cookie || '') + '] host=' + q.headers.host);
@@ -16,6 +34,10 @@ const s = http.createServer((q, r) => {
 s.on('upgrade', (q, sock) => {
   const k = crypto.createHash('sha1').update(q.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
   sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' + k + '\r\n\r\n');
+  if (q.url === '/__live') {
+    live.add(sock);
+    sock.on('close', () => live.delete(sock));
+  }
   let buf = Buffer.alloc(0);
   sock.on('data', (b) => {
     buf = Buffer.concat([buf, b]);
