@@ -129,6 +129,14 @@ test('A starts an app in a terminal; A and B see it; B edits a file and both pre
   // Narrow viewport: the Preview tab still lays out.
   await a.page.setViewportSize({ width: 800, height: 800 });
   await screenshot(a.page, 'preview-05-owner-800');
+
+  // Project settings show the network allowlist (the server's registries; owners add within the ceiling).
+  await a.page.setViewportSize({ width: 1440, height: 900 });
+  await a.page.goto(`${projectUrl}/settings`);
+  const card = a.page.getByTestId('network-settings');
+  await card.getByText('registry.npmjs.org').waitFor();
+  await card.scrollIntoViewIfNeeded();
+  await screenshot(a.page, 'preview-06-network-settings');
   assert.deepEqual(pageErrors, []);
   for (const u of [a, b]) await u.context.close();
 });
