@@ -8,6 +8,8 @@ export const PREVIEW_COOKIE = 'tandem_preview';
 const AUTH_PATH = '/__tandem/auth';
 /** `<projectId>-<port>` as the first label of the Host header: one origin per project and port. */
 const HOST_ID = /^([a-z0-9_-]{1,64})-(\d{1,5})\./;
+/** Open upstream connections per project (each is a socket pair through the sandbox's helper). */
+const MAX_CONNECTIONS_PER_PROJECT = 256;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization']);
 
 export interface PreviewServerOptions {
@@ -28,6 +30,7 @@ export interface PreviewServerOptions {
  */
 export class PreviewServer {
   readonly server: Server;
+  private readonly open = new Map<string, number>();
 
   constructor(private readonly options: PreviewServerOptions) {
     this.server = createServer((req, res) => void this.onRequest(req, res).catch(() => {
@@ -48,6 +51,26 @@ export class PreviewServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** Opens a stream to the app, within the per-project cap; null when over it or nothing listens. */
+  private async connect(t: { projectId: string; port: number }): Promise<Socket | null> {
+    const n = this.open.get(t.projectId) ?? 0;
+    if (n >= MAX_CONNECTIONS_PER_PROJECT) return null;
+    this.open.set(t.projectId, n + 1);
+    const release = (): void => {
+      const left = (this.open.get(t.projectId) ?? 1) - 1;
+      if (left <= 0) this.open.delete(t.projectId);
+      else this.open.set(t.projectId, left);
+    };
+    try {
+      const socket = await this.options.network.openPort(t.projectId, t.port);
+      socket.once('close', release);
+      return socket;
+    } catch {
+      release();
+      return null;
+    }
   }
 
   private target(req: IncomingMessage): { projectId: string; port: number } | null {
@@ -84,10 +107,8 @@ export class PreviewServer {
     if (!(await this.allowed(req, t))) {
       return void page(res, 401, 'Preview', 'Only members of this project can open its preview: open it from the project in Tandem, or ask for a share link.');
     }
-    let upstream: Socket;
-    try {
-      upstream = await this.options.network.openPort(t.projectId, t.port);
-    } catch {
+    const upstream = await this.connect(t);
+    if (!upstream) {
       return void page(res, 502, 'Nothing is running', `No program in this project's sandbox is listening on port ${t.port}. Start it in a terminal or with Run, then reload.`);
     }
     const up = httpRequest({
@@ -114,10 +135,8 @@ export class PreviewServer {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    let upstream: Socket;
-    try {
-      upstream = await this.options.network.openPort(t.projectId, t.port);
-    } catch {
+    const upstream = await this.connect(t);
+    if (!upstream) {
       socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
