@@ -82,7 +82,10 @@ describe('preview', () => {
     const previews = await poll(async () => {
       const r = await viewer.api.network.previews.query({ projectId });
       return r.previews.some((p) => p.port === APP_PORT) ? r.previews : null;
-    }, 30_000);
+    }, 30_000).catch(async (e: Error) => {
+      const sb = await owner.api.sandbox.terminals.scrollback.query({ projectId, terminalId: term.id });
+      throw new Error(`${e.message}; terminal: ${JSON.stringify(sb).slice(-1500)}`);
+    });
     assert.equal(previews[0]!.url, `http://${projectId}-${APP_PORT}.localhost:${server.preview!.port}`);
 
     // No credential, or someone else's: refused. The stranger cannot even get a ticket.

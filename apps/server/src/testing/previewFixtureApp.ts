@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+
 /**
  * Test-only: a dependency-free Node program for a sandbox that serves HTTP (echoing the path and
  * the Cookie header it received), a WebSocket echo, the project's README.md with a live-reload
@@ -60,7 +62,10 @@ s.on('upgrade', (q, sock) => {
 s.listen(port, '127.0.0.1', () => console.log('listening on ' + port));
 `;
 
-/** A shell line that writes the app to /tmp and starts it in the background on `port`. */
+/**
+ * A shell line that writes the app to /tmp and starts it in the background on `port`. Compressed:
+ * a terminal line longer than 4096 bytes would be cut by the pty.
+ */
 export function previewAppCommand(port: number): string {
-  return `echo ${Buffer.from(SOURCE).toString('base64')} | base64 -d > /tmp/app.js && node /tmp/app.js ${port} &`;
+  return `echo ${gzipSync(SOURCE).toString('base64')} | base64 -d | gunzip > /tmp/app.js && node /tmp/app.js ${port} &`;
 }
