@@ -4,14 +4,23 @@
  * Arguments starting with `--` are options, passed to every selected benchmark
  * (e.g. `… -- load --quick`).
  */
-export {};
+import { spawn } from 'node:child_process';
 
 const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   sync: async () => (await import('./sync.ts')).runSyncBenchmark(),
   relay: async () => (await import('./relay.ts')).runRelayBenchmark(),
   suggestions: async () => (await import('./suggestions.ts')).runSuggestionsBenchmark(),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
+  // Sandbox network (egress proxy, preview path): runs in @tandem/sandbox (this package may not import it).
+  sandbox: async () => runPackageScript('@tandem/sandbox', 'bench:network'),
 };
+
+function runPackageScript(workspace: string, script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', script, '-w', workspace], { stdio: 'inherit', cwd: new URL('..', import.meta.url).pathname });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${workspace} ${script} exited with ${code}`))));
+  });
+}
 
 const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));

@@ -5,7 +5,7 @@
  * download throughput through the egress proxy against a direct download of the same files.
  * Run: `npm run bench:network -w @tandem/sandbox` (as root, with bubblewrap).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -162,7 +162,11 @@ async function main(): Promise<void> {
     const proxied = performance.now() - t0;
     if (result.exitCode !== 0 || output.includes('FAIL')) throw new Error(`proxied download failed: ${output}`);
     t0 = performance.now();
-    execFileSync('sh', ['-c', `for u in ${list.map((u) => u.replace('files.test', '127.0.0.1')).join(' ')}; do curl -sf -o /dev/null "$u"; done`]);
+    // Async: the file server lives in this process.
+    await new Promise<void>((resolve, reject) => {
+      const c = spawn('sh', ['-c', `for u in ${list.map((u) => u.replace('files.test', '127.0.0.1')).join(' ')}; do curl -sf --noproxy '*' -o /dev/null "$u" || exit 1; done`], { stdio: 'inherit' });
+      c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('direct download failed'))));
+    });
     const directMs = performance.now() - t0;
     console.log(`download ${total} MiB (${BLOBS} files, curl): through the egress proxy from a sandbox ${proxied.toFixed(0)} ms (${(total / (proxied / 1000)).toFixed(0)} MiB/s, incl. run start-up); direct on the host ${directMs.toFixed(0)} ms (${(total / (directMs / 1000)).toFixed(0)} MiB/s)`);
   } finally {
