@@ -94,6 +94,26 @@ describe('egress proxy from inside the real sandbox', () => {
     assert.equal(reg.served.length, before, 'evil.test on the registry port did not reach the registry');
   });
 
+  it('caps proxy connections per project: a flood gets 503s while another project still installs', async () => {
+    const flood = `const net = require('net'); let refused = 0; const socks = [];
+for (let i = 0; i < 80; i++) { const s = net.connect(3128, '127.0.0.1'); socks.push(s); s.on('data', (d) => { if (String(d).includes(' 503 ')) refused++; }); s.on('error', () => {}); }
+const giveUp = setTimeout(() => { console.log('no cap, refused=' + refused); process.exit(1); }, 20000);
+const t = setInterval(() => { if (refused >= 16) { console.log('held, refused=' + refused); clearInterval(t); clearTimeout(giveUp); setTimeout(() => process.exit(0), 30000); } }, 20);`;
+    await t.host.syncWorkingCopy('p5', [{ path: 'flood.js', content: flood }]);
+    let out = '';
+    let held!: () => void;
+    const isHeld = new Promise<void>((r) => (held = r));
+    const run = await t.host.run('p5', 'node flood.js', { onOutput: (c) => { out += c.text; if (out.includes('held')) held(); } });
+    await Promise.race([isHeld, run.done]); // without the cap the flood never sees 503s and ends on its own
+    assert.match(out, /held, refused=1[6-9]/, 'exactly the connections past 64 were refused');
+    await t.host.syncWorkingCopy('p6', [{ path: 'package.json', content: JSON.stringify({ name: 'other', version: '1.0.0', dependencies: { 'tandem-fixture-pkg': '1.0.0' } }) }]);
+    const other = await runAndCollect(t.host, 'p6', 'npm install --no-audit --no-fund && node -e "console.log(require(\'tandem-fixture-pkg\'))"');
+    assert.equal(other.result.exitCode, 0, other.output);
+    assert.match(other.output, /^42$/m);
+    run.stop();
+    await run.done;
+  });
+
   it('has no network except the proxy: direct connections fail', async () => {
     const { output } = await runAndCollect(t.host, 'p4', `curl -sS --noproxy '*' --max-time 5 http://127.0.0.1:${reg.port}/tandem-fixture-pkg 2>&1; echo exit=$?; curl -sS --noproxy '*' --max-time 5 http://93.184.216.34/ 2>&1; echo exit=$?`);
     assert.match(output, /exit=7[\s\S]*exit=7/, output);
