@@ -121,6 +121,12 @@ describe('preview', () => {
     const shareCookie = await signInToPreview(share.url);
     assert.equal((await previewGet('/x', shareCookie)).status, 200);
     await assert.rejects(viewer.api.network.shareLink.mutate({ projectId, port: APP_PORT, hours: 1 }), /not found/i);
+    // A refused host is named in the shared terminal, with how to allow it.
+    await owner.api.sandbox.terminals.write.mutate({ projectId, terminalId: term.id, data: 'curl -sS https://not-allowed.example/\n' });
+    await poll(async () => {
+      const sb = await owner.api.sandbox.terminals.scrollback.query({ projectId, terminalId: term.id });
+      return /Tandem blocked network access to not-allowed\.example:443: it is not on this project.s allowlist\. A project owner can add "not-allowed\.example"/.test(sb.data) ? true : null;
+    }, 30_000);
     await owner.api.sandbox.terminals.kill.mutate({ projectId, terminalId: term.id });
     await poll(async () => ((await owner.api.network.previews.query({ projectId })).previews.length === 0 ? true : null), 15_000);
     assert.equal((await previewGet('/', shareCookie)).status, 502);
