@@ -83,17 +83,12 @@ test('A starts an app in a terminal; A and B see it; B edits a file and both pre
   await screenshot(a.page, 'preview-01-owner');
   await screenshot(b.page, 'preview-02-editor');
 
-  // B edits README.md; typing Enter in the terminal syncs the working copy (as before any command);
-  // the app's live-reload socket reloads both previews.
+  // B edits README.md; while the app is previewed the working copy follows the documents, and the
+  // app's live-reload socket (through the preview's WebSocket proxy) reloads both previews.
   await openFile(b.page, 'README.md');
   await b.page.locator('.monaco-editor .view-lines').first().click();
   await b.page.keyboard.press('Control+End');
   await b.page.keyboard.type('\nEdited by Charles.');
-  await b.page.locator(`[data-testid=terminal-tab][data-terminal-id="${terminalId}"]`).click();
-  await b.page.locator(`[data-testid=terminal][data-terminal-id="${terminalId}"]`).click();
-  await b.page.keyboard.type('ls');
-  await b.page.keyboard.press('Enter');
-  await b.page.getByTestId('preview-tab').click();
   for (const u of [a, b]) {
     await waitFor('the edited README in the preview', async () => {
       const frame = await previewFrame(u.page);

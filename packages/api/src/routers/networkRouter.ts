@@ -30,7 +30,10 @@ export const networkRouter = router({
 
   previews: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');
-    return { previews: await network(ctx).previews(input.projectId) };
+    const previews = await network(ctx).previews(input.projectId);
+    // While an app is previewed, edits reach its working copy within one poll (dev servers reload).
+    if (previews.length > 0) void ctx.services.sandboxes?.syncIfChanged(input.projectId);
+    return { previews };
   }),
 
   /** A short-lived URL that signs the caller in at the preview origin and opens the app. */
