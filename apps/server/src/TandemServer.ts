@@ -78,11 +78,13 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     accessChanged: (projectId: string, userId: string, role: Role | null) => {
       sync.setAccess(projectId, userId, role);
       if (role === null) services.hub.revoke(projectId, userId);
+      services.network?.forgetAccess(projectId, userId);
       cluster?.accessChanged(projectId, userId, role);
     },
     projectDeleted: (projectId: string) => {
       cluster?.projectDeleted(projectId);
       store.forget(projectId);
+      services.network?.forgetAccess(projectId);
       services.suggestions?.forgetProject(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
     },
