@@ -4,7 +4,7 @@
  * Arguments starting with `--` are options, passed to every selected benchmark
  * (e.g. `… -- load --quick`).
  */
-export {};
+import { spawn } from 'node:child_process';
 
 const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   sync: async (options) => (await import('./sync.ts')).runSyncBenchmark(options),
@@ -14,8 +14,20 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   browser: async () => (await import('./browser.ts')).runBrowserBenchmark(),
   traces: async (options) => (await import('./traces.ts')).runTracesBenchmark(options),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
-  sandbox: async () => (await import('./sandbox.ts')).runSandboxStartupBenchmark(),
+  // Run start-up with a persisted environment (sandbox.ts), then the sandbox network (egress proxy,
+  // preview path), which runs in @tandem/sandbox (this package may not import its internals).
+  sandbox: async () => {
+    await (await import('./sandbox.ts')).runSandboxStartupBenchmark();
+    await runPackageScript('@tandem/sandbox', 'bench:network');
+  },
 };
+
+function runPackageScript(workspace: string, script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', script, '-w', workspace], { stdio: 'inherit', cwd: new URL('..', import.meta.url).pathname });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${workspace} ${script} exited with ${code}`))));
+  });
+}
 
 const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));

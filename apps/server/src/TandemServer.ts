@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, limitTreeEntries, mergeUpdates, type SyncLimits } from '@tandem/collab';
@@ -21,6 +21,8 @@ import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
 import { SandboxSyncHook, createSandboxes } from './createSandboxes.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
+import { createSandboxNetwork } from './createSandboxNetwork.ts';
+import { PreviewServer } from './preview/PreviewServer.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
@@ -40,6 +42,8 @@ export interface TandemServer {
   url: string;
   db: Database;
   sync: SyncServer;
+  /** The preview origin (null when sandboxes have no network): its port and URL template. */
+  preview: { port: number; template: string } | null;
   close(): Promise<void>;
 }
 
@@ -75,7 +79,18 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
   const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel }) };
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
-  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook });
+  // Sandbox network + preview origin (README → Sandbox network and preview).
+  let previewUrl = (projectId: string, port: number): string => `http://${projectId}-${port}.localhost`;
+  let networkService: NetworkService | null = null;
+  const net = await createSandboxNetwork(env, (projectId) => networkService?.projectAllowList(projectId) ?? Promise.resolve([]));
+  if (net) {
+    networkService = new NetworkService({
+      prisma: db.prisma, network: net.network, defaults: net.defaults, ceiling: net.ceiling, secret: env.secret,
+      previewUrl: (projectId, port) => previewUrl(projectId, port),
+    });
+    services.network = networkService;
+  }
+  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
@@ -101,12 +116,14 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       memberships.changed(projectId, userId);
       sync.setAccess(projectId, userId, role);
       if (role === null) services.hub.revoke(projectId, userId);
+      services.network?.forgetAccess(projectId, userId);
       cluster?.accessChanged(projectId, userId, role);
     },
     projectDeleted: (projectId: string) => {
       memberships.forgetProject(projectId);
       cluster?.projectDeleted(projectId);
       store.forget(projectId);
+      services.network?.forgetAccess(projectId);
       services.suggestions?.forgetProject(projectId);
       services.search?.forget(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
@@ -185,6 +202,24 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const { port } = server.address() as AddressInfo;
   const url = `http://localhost:${port}`;
   nodeUrlForOrigin = url;
+  let preview: PreviewServer | null = null;
+  let previewInfo: TandemServer['preview'] = null;
+  if (net && networkService) {
+    net.network.proxy.denyPort(port);
+    preview = new PreviewServer({
+      port: env.TANDEM_PREVIEW_PORT ?? (env.PORT === 0 ? 0 : env.PORT + 1), host: env.HOST,
+      networkService, network: net.network, secureCookies: env.COOKIE_SECURE === 'true',
+    });
+    const previewPort = await preview.listen().catch(async (e: unknown) => {
+      server.close();
+      throw new Error(`the preview port could not be opened (${(e as Error).message}); set TANDEM_PREVIEW_PORT`);
+    });
+    net.network.proxy.denyPort(previewPort);
+    const template = env.TANDEM_PREVIEW_URL ?? `http://{id}.localhost:${previewPort}`;
+    previewUrl = (projectId, p) => template.replace('{id}', `${projectId}-${p}`);
+    previewInfo = { port: previewPort, template };
+    console.info(`[preview] previews are served at ${template} (port ${previewPort})`);
+  }
   nodeUrl = defaultNodeUrl(env, port);
 
   let closing: Promise<void> | null = null;
@@ -192,10 +227,13 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     url,
     db,
     sync,
+    preview: previewInfo,
     close() {
       closing ??= (async () => {
         await services.suggestions?.close(); // stops generations; each records its end while documents and database are up
         await services.sandboxes?.close(); // kills runs and terminals (recording how runs ended), removes cgroups
+        await preview?.close();
+        net?.network.close();
         await cluster?.releaseProjects(); // their next calls go to another node
         await sync.close(); // flushes every document (and publishes it to the other nodes), closes clients with a reconnect hint
         await services.ai.close(); // aborts completions (their tabs get a final event), frees models

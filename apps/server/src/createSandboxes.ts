@@ -1,7 +1,7 @@
 import { LiveProjectFiles, SandboxService, type EventHub } from '@tandem/api';
 import type { ChangePayload, SyncExtension, SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
-import { SandboxHost, type SandboxLimits } from '@tandem/sandbox';
+import { SandboxHost, type SandboxLimits, type SandboxNetwork } from '@tandem/sandbox';
 import type { Env } from './env.ts';
 
 /**
@@ -39,10 +39,11 @@ export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
  * Isolation is probed now, so the log says at start-up whether code can run and, if not, what
  * the host is missing (runs are then refused with the same words).
  */
-export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SandboxSyncHook }): Promise<SandboxService> {
+export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SandboxSyncHook; network?: SandboxNetwork | null }): Promise<SandboxService> {
   const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
   const host = new SandboxHost({
     rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env), diskQuotaBytes: env.TANDEM_SANDBOX_DISK_MB * 1024 * 1024,
+    network: deps.network ?? undefined,
   });
   const files = new LiveProjectFiles(deps.sync);
   deps.hook.target = files.syncExtension;

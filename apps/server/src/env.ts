@@ -98,6 +98,20 @@ const schema = z.object({
   TANDEM_SANDBOX_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
   /** A terminal nobody typed into for this long is closed. */
   TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(15),
+
+  // Sandbox network and preview (README → Sandbox network and preview).
+  /** "false": sandboxes get no network at all (no egress proxy, no preview). */
+  TANDEM_SANDBOX_NETWORK: z.enum(['true', 'false']).default('true'),
+  /** Hosts every project's sandbox may reach, comma-separated (host, *.domain, host:port), on top
+   * of the registries read from the server's npm and pip configuration at start-up. */
+  TANDEM_EGRESS_ALLOW_HOSTS: z.string().default(''),
+  /** The most a project owner may add for their project (same syntax). Empty: owners add nothing. */
+  TANDEM_EGRESS_PROJECT_CEILING: z.string().default(''),
+  /** Port of the preview origin (apps running in sandboxes). Default PORT+1; 0 picks a free port. */
+  TANDEM_PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Public URL of a preview, with {id} standing for "<projectId>-<port>", e.g.
+   * https://{id}.preview.example.com behind a reverse proxy. Default http://{id}.localhost:<preview port>. */
+  TANDEM_PREVIEW_URL: z.string().regex(/^https?:\/\/\{id\}\.[A-Za-z0-9.-]+(:\d+)?$/, 'must look like https://{id}.preview.example.com').optional(),
 });
 
 export type Env = z.infer<typeof schema> & {

@@ -21,3 +21,5 @@ export { ProjectSearch, ProjectReplaceOrigin, type ReplaceResult } from './searc
 export { SearchWorkers } from './search/SearchWorkers.ts';
 export type { SearchOutcome, FileMatch, SearchQuery } from './search/findMatches.ts';
 export { CommentService, COMMENT_EVENT, COMMENT_LIMITS, type CommentThreadView } from './comments/CommentService.ts';
+export { NetworkService, type NetworkServiceOptions } from './network/NetworkService.ts';
+export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';

@@ -10,6 +10,7 @@ import { suggestionsRouter } from './routers/suggestionsRouter.ts';
 import { sandboxRouter } from './routers/sandboxRouter.ts';
 import { searchRouter } from './routers/searchRouter.ts';
 import { commentsRouter } from './routers/commentsRouter.ts';
+import { networkRouter } from './routers/networkRouter.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -23,6 +24,7 @@ export const appRouter = router({
   sandbox: sandboxRouter,
   search: searchRouter,
   comments: commentsRouter,
+  network: networkRouter,
 });
 
 export type AppRouter = typeof appRouter;

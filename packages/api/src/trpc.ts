@@ -14,6 +14,7 @@ import type { SandboxService } from './sandbox/SandboxService.ts';
 import type { ProjectSearch } from './search/ProjectSearch.ts';
 import type { CommentService } from './comments/CommentService.ts';
 import type { MembershipCache } from './MembershipCache.ts';
+import type { NetworkService } from './network/NetworkService.ts';
 
 // 1. CONTEXT
 /** Things that happen outside the request that the server app must know about. */
@@ -44,6 +45,8 @@ export interface Services {
   comments?: CommentService;
   /** Members' roles, invalidated on every membership change (absent: read the database each time). */
   memberships?: MembershipCache;
+  /** Sandbox egress allowlist and previews: absent where sandboxes have no network. */
+  network?: NetworkService;
 }
 
 export interface Context {

@@ -8,6 +8,7 @@ import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type Sandb
 import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts';
 import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
+import type { SandboxNetwork, SessionNetworkSpec } from './net/SandboxNetwork.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
 import {
@@ -51,6 +52,8 @@ export interface SandboxHostOptions {
   maxMountedDisks?: number;
   /** A disk used within this long stays mounted whatever the cap. Default 30 s. */
   diskMountIdleMs?: number;
+  /** Egress proxy + preview channel for sandboxed sessions; without it sandboxes have no network at all. */
+  network?: SandboxNetwork;
 }
 
 export interface IsolationReport {
@@ -107,6 +110,7 @@ export class SandboxHost {
   private readonly maxSessions: number;
   private readonly scrollbackChars: number;
   private readonly log: SandboxLogger;
+  readonly network: SandboxNetwork | null;
   private readonly rootEntries = osRootEntries();
   private readonly etcDir: string;
   private readonly seccompFile: string | null;
@@ -127,6 +131,7 @@ export class SandboxHost {
     this.maxSessions = options.maxSessions ?? 32;
     this.scrollbackChars = options.scrollbackChars ?? 256 * 1024;
     this.log = options.log ?? defaultLog;
+    this.network = options.network ?? null;
     this.etcDir = join(this.rootDir, '.sandbox-etc');
     this.seccompFile = options.seccomp === false ? null : join(this.etcDir, 'seccomp.bpf');
     this.disks = new ProjectDisks({
@@ -203,16 +208,18 @@ export class SandboxHost {
     const tmpDir = this.sessionTmp(projectId, id);
     const cgroup = this.createCgroup(id, limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const env = sandboxEnv(home);
+    const net = this.attachNetwork(id, projectId, report);
+    const env = sandboxEnv(home, net?.env);
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
       limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: true,
-      argv: ['/bin/sh', '-c', command],
+      extraBinds: net?.binds,
+      argv: net ? net.wrap(['/bin/sh', '-c', command]) : ['/bin/sh', '-c', command],
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED run of project ${projectId}: ${command}`);
-    const run = this.startOrCleanUp(cgroup, tmpDir, () => new SandboxRun({
+    const run = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxRun({
       id, projectId, command, argv, cwd: wc.workDir, cgroup, limits,
       env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
       sandboxed: report.sandboxed,
@@ -225,6 +232,7 @@ export class SandboxHost {
     void run.done.then(() => {
       this.runs.delete(id);
       if (tmpDir) this.disks.removeTmp(tmpDir);
+      this.network?.release(id);
     });
     return run;
   }
@@ -241,16 +249,19 @@ export class SandboxHost {
     const tmpDir = this.sessionTmp(projectId, id);
     const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ' });
+    const net = this.attachNetwork(id, projectId, report);
+    const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ', ...net?.env });
+    const shell = ['/bin/bash', '--noprofile', '--norc', '-i'];
     const argv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
       limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: false,
-      argv: ['/bin/bash', '--noprofile', '--norc', '-i'],
+      extraBinds: net?.binds,
+      argv: net ? net.wrap(shell) : shell,
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED terminal for project ${projectId}`);
-    const term = this.startOrCleanUp(cgroup, tmpDir, () => new SandboxTerminal({
+    const term = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxTerminal({
       id, projectId, argv, cwd: wc.workDir, cgroup, size: { cols, rows },
       env: report.sandboxed ? { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } : env,
       scrollbackChars: this.scrollbackChars,
@@ -262,6 +273,7 @@ export class SandboxHost {
     void term.closed.then(() => {
       this.terms.delete(id);
       if (tmpDir) this.disks.removeTmp(tmpDir);
+      this.network?.release(id);
     });
     return term;
   }
@@ -332,6 +344,12 @@ export class SandboxHost {
     );
   }
 
+  /** The session's network door (egress proxy + preview), only for fully sandboxed sessions. */
+  private attachNetwork(id: string, projectId: string, report: IsolationReport): SessionNetworkSpec | null {
+    if (!report.sandboxed || !this.network) return null;
+    return this.network.attach(id, projectId);
+  }
+
   private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport, tmpDir: string | null = null): RunCgroup | null {
     if (!report.cgroups) return null;
     let cg: RunCgroup | null = null;
@@ -347,12 +365,13 @@ export class SandboxHost {
   }
 
   /** Starts a run/terminal; if spawning throws, its cgroup is removed and the error is an AppError. */
-  private startOrCleanUp<T>(cgroup: RunCgroup | null, tmpDir: string | null, start: () => T): T {
+  private startOrCleanUp<T>(cgroup: RunCgroup | null, id: string, tmpDir: string | null, start: () => T): T {
     try {
       return start();
     } catch (e) {
       void cgroup?.destroy();
       if (tmpDir) this.disks.removeTmp(tmpDir);
+      this.network?.release(id);
       throw new AppError('INTERNAL', 'The program could not be started.', (e as Error).message);
     }
   }

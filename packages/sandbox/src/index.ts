@@ -13,3 +13,10 @@ export { type OutputChunk, type OutputStream } from './OutputCoalescer.ts';
 export { resolveRunCommand, type ResolvedRunCommand } from './resolveRunCommand.ts';
 export { SANDBOX_PROJECT_DIR } from './sandboxCommand.ts';
 export { type DiskUsage } from './ProjectDisks.ts';
+export { EgressProxy, type EgressProxyOptions, type EgressRefusal, type ResolveHost } from './net/EgressProxy.ts';
+export {
+  parseAllowEntry, parseAllowList, formatAllowEntry, withinCeiling, allowEntryMatches, type AllowEntry,
+} from './net/EgressAllowlist.ts';
+export { SandboxNetwork, type SandboxNetworkOptions } from './net/SandboxNetwork.ts';
+export { discoverRegistries, type RegistryConfig } from './net/registryConfig.ts';
+export { isPublicAddress } from './net/publicAddress.ts';

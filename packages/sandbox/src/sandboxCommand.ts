@@ -29,6 +29,8 @@ export interface SandboxCommandSpec {
    * controlling terminal for job control and Ctrl-C.
    */
   newSession: boolean;
+  /** Extra read-only binds (the session's network channel and helper; see net/SandboxNetwork). */
+  extraBinds?: { src: string; dest: string }[];
   argv: string[];
   /** Host file holding the seccomp BPF program (SeccompFilter); the wrapper opens it as fd 3 for bwrap. */
   seccompFile?: string | null;
@@ -102,6 +104,9 @@ export function bwrapArgs(spec: SandboxCommandSpec, rootEntries: { path: string;
     '--dev', '/dev',
     ...(spec.tmpDir ? ['--bind', spec.tmpDir, '/tmp'] : ['--size', String(spec.limits.tmpBytes), '--tmpfs', '/tmp']),
     '--bind', spec.workDir, SANDBOX_PROJECT_DIR,
+  );
+  for (const b of spec.extraBinds ?? []) args.push('--ro-bind', b.src, b.dest);
+  args.push(
     // The root tmpfs bwrap builds (/, /etc) becomes read-only once everything is mounted on it.
     '--remount-ro', '/',
     '--chdir', SANDBOX_PROJECT_DIR,

@@ -474,6 +474,21 @@ export class SandboxService {
   }
 
   /**
+   * Syncs the working copy if a document changed since the last sync (sbxnet: called while an app
+   * is previewed, so a dev server sees edits without anyone pressing Enter). Never throws.
+   */
+  async syncIfChanged(projectId: string): Promise<boolean> {
+    if (this.state(projectId).syncedVersion === this.files.version(projectId)) return false;
+    try {
+      await this.syncWorkingCopy(projectId);
+      return true;
+    } catch (error) {
+      this.logError(`syncing the working copy of ${projectId} for its preview failed`, error);
+      return false;
+    }
+  }
+
+  /**
    * Copies the live documents into the working copy (one sync at a time per project). Files over
    * the per-file limit are left out: `notice` says which, when that list changed (or always).
    */

@@ -33,7 +33,7 @@ export function RunCommandSettings({ projectId, canEdit }: { projectId: string; 
     <section className="card stack" data-testid="run-command-settings">
       <h2 style={{ margin: 0 }}>Run command</h2>
       <span className="muted small">
-        What the Run button starts, with <code>/bin/sh -c</code> in the project folder of a sandbox (no network).
+        What the Run button starts, with <code>/bin/sh -c</code> in the project folder of a sandbox (network only to allowed hosts, see Network).
         Leave empty to use the project&apos;s files: <code>tandem.json</code> <code>{'{"run": "…"}'}</code>, then the
         <code> package.json</code> start script, then <code>main.py</code> / <code>index.js</code>.
       </span>

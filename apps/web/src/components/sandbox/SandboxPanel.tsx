@@ -6,7 +6,9 @@ import { errorMessage, trpc } from '@/lib/trpc';
 import { useQuery } from '@/lib/useQuery';
 import { useIdeCommands } from '@/lib/ide/CommandRegistry';
 import { dragResize } from '@/lib/ide/dragResize';
+import { PreviewPane } from './PreviewPane';
 import { RunOutputView } from './RunOutputView';
+import { usePreviews } from './usePreviews';
 import { TerminalPane } from './TerminalPane';
 import { useRuns } from './useRuns';
 import { useTerminals } from './useTerminals';
@@ -19,6 +21,7 @@ export interface SandboxPanelProps {
 }
 
 const OUTPUT_TAB = 'output';
+const PREVIEW_TAB = 'preview';
 const DEFAULT_HEIGHT = 280;
 const MIN_HEIGHT = 120;
 
@@ -60,10 +63,11 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
   const reloadStatus = status.reload;
   useEffect(() => void reloadStatus(), [reloadStatus, latest?.id, latest?.status]);
 
-  // A tab whose terminal was dismissed falls back to Output.
+  const previews = usePreviews(projectId, terminals.some((t) => !t.exited) || runs.some((r) => r.status === 'running'));
+  // A tab whose terminal was dismissed (or whose app stopped listening) falls back to Output.
   useEffect(() => {
-    if (tab !== OUTPUT_TAB && !terminals.some((t) => t.id === tab)) setTab(OUTPUT_TAB);
-  }, [tab, terminals]);
+    if (tab === PREVIEW_TAB ? previews.length === 0 : tab !== OUTPUT_TAB && !terminals.some((t) => t.id === tab)) setTab(OUTPUT_TAB);
+  }, [tab, terminals, previews.length]);
 
   const act = useCallback(async (fn: () => Promise<unknown>) => {
     setBusy(true);
@@ -129,6 +133,11 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
               )}
             </div>
           ))}
+          {previews.length > 0 && (
+            <button role="tab" aria-selected={tab === PREVIEW_TAB} className={`sbx-tab${tab === PREVIEW_TAB ? ' active' : ''}`} onClick={() => { setTab(PREVIEW_TAB); setCollapsed(false); }} data-testid="preview-tab" title="The app listening in the sandbox, for everyone">
+              Preview <span className="muted small">:{previews.map((p) => p.port).join(' :')}</span>
+            </button>
+          )}
           {canControl && available && (
             <button className="sbx-tab sbx-add" onClick={openTerminal} disabled={busy} aria-label="New terminal" title="New shared terminal" data-testid="new-terminal">+</button>
           )}
@@ -167,6 +176,11 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
             onError={setError}
           />
         </div>
+        {previews.length > 0 && (
+          <div className={`sbx-pane${tab === PREVIEW_TAB ? '' : ' inactive'}`}>
+            <PreviewPane projectId={projectId} previews={previews} canShare={canControl} active={tab === PREVIEW_TAB && !collapsed} />
+          </div>
+        )}
         {stream && terminals.map((t) => (
           <TerminalPane key={t.id} projectId={projectId} terminal={t} stream={stream} canType={canControl && !t.exited} active={tab === t.id && !collapsed} onError={setError} />
         ))}

@@ -9,6 +9,7 @@ import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import { RunCommandSettings } from '@/components/sandbox/RunCommandSettings';
 import { EnvironmentSettings } from '@/components/sandbox/EnvironmentSettings';
+import { NetworkSettings } from '@/components/sandbox/NetworkSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
 import { useConfirm } from '@/components/ConfirmDialog';
@@ -159,6 +160,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
         <RunCommandSettings projectId={projectId} canEdit={p.role !== 'viewer'} />
 
         <EnvironmentSettings projectId={projectId} isOwner={isOwner} />
+        <NetworkSettings projectId={projectId} />
 
         <ApprovalPolicySettings projectId={projectId} />
 

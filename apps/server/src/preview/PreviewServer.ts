@@ -1,0 +1,199 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { NetworkService } from '@tandem/api';
+import type { SandboxNetwork } from '@tandem/sandbox';
+
+export const PREVIEW_COOKIE = 'tandem_preview';
+const AUTH_PATH = '/__tandem/auth';
+/** `<projectId>-<port>` as the first label of the Host header: one origin per project and port. */
+const HOST_ID = /^([a-z0-9_-]{1,64})-(\d{1,5})\./;
+/** Open upstream connections per project (each is a socket pair through the sandbox's helper). */
+const MAX_CONNECTIONS_PER_PROJECT = 256;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization']);
+
+export interface PreviewServerOptions {
+  port: number;
+  host: string;
+  networkService: NetworkService;
+  network: SandboxNetwork;
+  secureCookies: boolean;
+}
+
+/**
+ * The preview origin: a separate HTTP server (own port; in production its own host name) that
+ * proxies HTTP and WebSocket to programs listening inside a project's sandbox. Each project+port
+ * is its own origin (`<projectId>-<port>.<preview host>`), so a page served from a sandbox
+ * never shares an origin — or a cookie — with the IDE or another project. Access: the preview
+ * cookie this origin sets from a member's ticket (membership re-checked on every request) or a
+ * share link; the IDE's session cookie is never involved.
+ */
+export class PreviewServer {
+  readonly server: Server;
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly options: PreviewServerOptions) {
+    this.server = createServer((req, res) => void this.onRequest(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    }));
+    this.server.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head).catch(() => socket.destroy()));
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** Opens a stream to the app, within the per-project cap; null when over it or nothing listens. */
+  private async connect(t: { projectId: string; port: number }): Promise<Socket | null> {
+    const n = this.open.get(t.projectId) ?? 0;
+    if (n >= MAX_CONNECTIONS_PER_PROJECT) return null;
+    this.open.set(t.projectId, n + 1);
+    const release = (): void => {
+      const left = (this.open.get(t.projectId) ?? 1) - 1;
+      if (left <= 0) this.open.delete(t.projectId);
+      else this.open.set(t.projectId, left);
+    };
+    try {
+      const socket = await this.options.network.openPort(t.projectId, t.port);
+      socket.once('close', release);
+      return socket;
+    } catch {
+      release();
+      return null;
+    }
+  }
+
+  private target(req: IncomingMessage): { projectId: string; port: number } | null {
+    const m = HOST_ID.exec((req.headers.host ?? '').toLowerCase());
+    if (!m) return null;
+    const port = Number(m[2]);
+    return port >= 1 && port <= 65535 ? { projectId: m[1]!, port } : null;
+  }
+
+  private async allowed(req: IncomingMessage, t: { projectId: string; port: number }): Promise<boolean> {
+    return this.options.networkService.canView(readCookie(req.headers.cookie, PREVIEW_COOKIE), t.projectId, t.port);
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const t = this.target(req);
+    if (!t) return void page(res, 404, 'Unknown preview', 'This address does not name a preview.');
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === AUTH_PATH) {
+      const ex = this.options.networkService.exchange(url.searchParams.get('t'), t.projectId, t.port);
+      if (!ex) return void page(res, 403, 'Link expired', 'This preview link is invalid or has expired. Open the preview again from the project.');
+      const maxAge = Math.max(1, Math.floor((ex.claims.exp - Date.now()) / 1000));
+      // The IDE's Preview pane is an iframe on another site (x.localhost and localhost are distinct
+      // sites too): a partitioned (CHIPS) cookie works there even where third-party cookies are
+      // blocked. It needs Secure, which browsers accept on https and on *.localhost over http.
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      const attrs = this.options.secureCookies || host.endsWith('.localhost') ? 'SameSite=None; Secure; Partitioned' : 'SameSite=Lax';
+      res.writeHead(302, {
+        'Set-Cookie': `${PREVIEW_COOKIE}=${ex.cookie}; Path=/; HttpOnly; ${attrs}; Max-Age=${maxAge}`,
+        Location: '/', 'Cache-Control': 'no-store',
+      }).end();
+      return;
+    }
+    if (!(await this.allowed(req, t))) {
+      return void page(res, 401, 'Preview', 'Only members of this project can open its preview: open it from the project in Tandem, or ask for a share link.');
+    }
+    const upstream = await this.connect(t);
+    if (!upstream) {
+      return void page(res, 502, 'Nothing is running', `No program in this project's sandbox is listening on port ${t.port}. Start it in a terminal or with Run, then reload.`);
+    }
+    const up = httpRequest({
+      // No agent: the request runs on this one stream into the sandbox.
+      method: req.method, path: req.url, headers: upstreamHeaders(req, t.port),
+      createConnection: () => upstream,
+    }, (r) => {
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+      res.writeHead(r.statusCode ?? 502, headers);
+      r.pipe(res);
+    });
+    up.on('error', () => {
+      if (!res.headersSent) page(res, 502, 'Preview', 'The program closed the connection.');
+      else res.destroy();
+    });
+    res.on('close', () => upstream.destroy());
+    req.pipe(up);
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const t = this.target(req);
+    if (!t || !(await this.allowed(req, t))) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const upstream = await this.connect(t);
+    if (!upstream) {
+      socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const headers = upstreamHeaders(req, t.port, true);
+    let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) text += `${k}: ${one}\r\n`;
+    upstream.write(`${text}\r\n`);
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+    const end = (): void => {
+      upstream.destroy();
+      socket.destroy();
+    };
+    upstream.on('error', end);
+    socket.on('error', end);
+    upstream.on('close', end);
+    socket.on('close', end);
+  }
+}
+
+/** Request headers for the app: its own view of the Host, no preview credential. */
+function upstreamHeaders(req: IncomingMessage, port: number, upgrade = false): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    if (HOP_BY_HOP.has(k) && !(upgrade && (k === 'connection' || k === 'upgrade'))) continue;
+    out[k] = v;
+  }
+  const cookie = stripCookie(req.headers.cookie, PREVIEW_COOKIE);
+  if (cookie) out.cookie = cookie;
+  else delete out.cookie;
+  // Dev servers refuse unknown Host/Origin values (DNS-rebinding protection): they see localhost.
+  out.host = `localhost:${port}`;
+  if (typeof out.origin === 'string' && out.origin.includes(`-${port}.`)) out.origin = `http://localhost:${port}`;
+  out['x-forwarded-host'] = req.headers.host ?? '';
+  if (upgrade) {
+    out.connection = 'Upgrade';
+    out.upgrade = req.headers.upgrade ?? 'websocket';
+  }
+  return out;
+}
+
+export function readCookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return null;
+}
+
+function stripCookie(header: string | undefined, name: string): string {
+  return (header ?? '').split(';').filter((p) => p.split('=')[0]!.trim() !== name && p.trim()).map((p) => p.trim()).join('; ');
+}
+
+function page(res: ServerResponse, status: number, title: string, text: string): void {
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+    .end(`<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="font:15px system-ui;margin:3em;color:#333"><h1 style="font-size:18px">${esc(title)}</h1><p>${esc(text)}</p></body>`);
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Project" ADD COLUMN     "egressHosts" TEXT[] DEFAULT ARRAY[]::TEXT[];
