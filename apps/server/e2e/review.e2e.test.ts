@@ -163,6 +163,7 @@ test('two people review an AI edit together: it streams into both editors, B dec
   const text = (await entry.textContent()) ?? '';
   assert.match(text, /Ada Lovelace.*asked.*qwen2\.5-coder-7b.*partially accepted/s);
   assert.match(text, /add error handling and a doc comment/);
+  assert.equal(await entry.getByTestId('activity-provider').textContent(), 'via Test model', 'the provider as the deployment named it');
   assert.match((await entry.getByTestId('activity-metrics').textContent()) ?? '', /TTFT \d+ ms · \d[\d,]* tok\/s · \d+ tokens/);
   const hunks = entry.getByTestId('activity-hunk');
   assert.deepEqual(await hunks.evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-decision'), r.querySelector('[data-testid=activity-decider]')?.textContent])), [

@@ -111,7 +111,9 @@ export const suggestionsRouter = router({
     .input(z.object({ projectId: id, limit: z.number().int().min(1).max(200).default(50), before: z.iso.datetime().nullish() }))
     .query(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'viewer');
-      return service(ctx).activity(input.projectId, input.limit, input.before ? new Date(input.before) : null);
+      const entries = await service(ctx).activity(input.projectId, input.limit, input.before ? new Date(input.before) : null);
+      const labels = new Map(ctx.services.ai.providers().map((p) => [p.id, p.label]));
+      return entries.map((e) => ({ ...e, providerLabel: labels.get(e.providerId) ?? e.providerId }));
     }),
 
   policy: projectHomeProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {

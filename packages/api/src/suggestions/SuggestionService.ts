@@ -324,7 +324,7 @@ export class SuggestionService {
   }
 
   /** The record of a project's AI edits, newest first: who asked, which model, metrics, every decision. */
-  async activity(projectId: string, limit: number, before: Date | null): Promise<ActivityEntry[]> {
+  async activity(projectId: string, limit: number, before: Date | null): Promise<Omit<ActivityEntry, 'providerLabel'>[]> {
     const rows = await this.#store.activity(projectId, limit, before);
     await this.#ensureNames(rows.flatMap(({ record, events }) => [...userIdsOf(record), ...events.flatMap((e) => (e.userId ? [e.userId] : []))]));
     return rows.map(({ record, events }) => {

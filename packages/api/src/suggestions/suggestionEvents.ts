@@ -136,6 +136,8 @@ export interface ActivityEntry {
   requester: UserRef;
   instruction: string;
   providerId: string;
+  /** The provider's name as the deployment configured it ("Cerebras", "Local GGUF"), or its id if it is gone. */
+  providerLabel: string;
   model: string;
   status: SuggestionStatus;
   attempt: number;

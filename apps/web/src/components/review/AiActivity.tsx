@@ -62,7 +62,7 @@ function ActivityCard({ e }: { e: ActivityEntry }) {
         <strong>{e.requester.name}</strong>
         <span className="muted">asked</span>
         <span className="review-model">{e.model}</span>
-        <span className="muted small">via {e.providerId}</span>
+        <span className="muted small" data-testid="activity-provider">via {e.providerLabel}</span>
         <span className={`review-status status-${e.status}`} data-testid="activity-status">{e.status.replace('_', ' ')}</span>
         <span style={{ flex: 1 }} />
         <span className="muted small">{when(e.createdAt)}</span>
