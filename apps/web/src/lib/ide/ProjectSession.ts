@@ -168,7 +168,7 @@ export class ProjectSession {
       if (event?.code === CLOSE_CODES.ROLE_CHANGED) this.roleChanged();
       this.changed();
     });
-    provider.on('closed', ({ code }) => this.finalClose(code, fileId));
+    provider.on('closed', ({ code, reason }) => this.finalClose(code, fileId, reason));
     provider.on('status', ({ status }) => refreshPresenceOnReconnect(provider.awareness, status));
     return provider;
   }
@@ -183,12 +183,13 @@ export class ProjectSession {
     }, 50);
   }
 
-  private finalClose(code: number, fileId: string | null): void {
+  private finalClose(code: number, fileId: string | null, reason = ''): void {
     // Losing access ends the whole session; anything else a file's server says concerns that file.
     if (fileId && code !== CLOSE_CODES.UNAUTHENTICATED && code !== CLOSE_CODES.FORBIDDEN) {
+      // The server's reason names the limit ("… over the 4096 KiB limit"): show it when it gave one.
       this.fileProblems.set(fileId, code === CLOSE_CODES.TOO_LARGE
-        ? 'This file is too large to sync: changes to it are not saved.'
-        : `This file stopped syncing (${endMessage(code)})`);
+        ? `This file is too large to sync: changes to it are not saved.${reason ? ` (${reason})` : ''}`
+        : `This file stopped syncing (${reason || endMessage(code)})`);
       return this.changed();
     }
     if (this.ended) return;
