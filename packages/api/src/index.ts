@@ -16,3 +16,5 @@ export {
   RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT,
   type GeneratedImported, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
 } from './sandbox/sandboxEvents.ts';
+export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
+export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';

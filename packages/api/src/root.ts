@@ -8,6 +8,7 @@ import { streamRouter } from './routers/streamRouter.ts';
 import { aiRouter } from './routers/aiRouter.ts';
 import { suggestionsRouter } from './routers/suggestionsRouter.ts';
 import { sandboxRouter } from './routers/sandboxRouter.ts';
+import { agentRouter } from './routers/agentRouter.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -19,6 +20,7 @@ export const appRouter = router({
   ai: aiRouter,
   suggestions: suggestionsRouter,
   sandbox: sandboxRouter,
+  agent: agentRouter,
 });
 
 export type AppRouter = typeof appRouter;

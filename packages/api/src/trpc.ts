@@ -11,6 +11,7 @@ import type { EventHub } from './EventHub.ts';
 import type { AiService } from './ai/AiService.ts';
 import type { SuggestionService } from './suggestions/SuggestionService.ts';
 import type { SandboxService } from './sandbox/SandboxService.ts';
+import type { AgentService } from './agent/AgentService.ts';
 
 // 1. CONTEXT
 /** Things that happen outside the request that the server app must know about. */
@@ -30,6 +31,8 @@ export interface Services {
   suggestions?: SuggestionService;
   /** Runs and shared terminals: absent where the server has no sandbox host (some tests). */
   sandboxes?: SandboxService;
+  /** Agent runs: absent where the server has no live documents (some tests). */
+  agent?: AgentService;
 }
 
 export interface Context {
