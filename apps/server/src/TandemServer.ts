@@ -15,6 +15,7 @@ import { createHttpContext } from './httpContext.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
 import { SandboxSyncHook, createSandboxes } from './createSandboxes.ts';
+import { createAgent } from './createAgent.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
@@ -53,9 +54,10 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const services: Services = { hub, ai: createAiService(env, hub, { forwardCancel }) };
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook });
+  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({
-    sync, hub, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes,
+    sync, hub, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,
     forgetDocuments: (projectId) => store.forget(projectId),
     filesChangedElsewhere: (projectId) => sandboxHook.changedElsewhere(projectId),
   }, () => nodeUrl);
@@ -69,6 +71,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       cluster?.projectDeleted(projectId);
       store.forget(projectId);
       services.suggestions?.forgetProject(projectId);
+      services.agent?.forgetProject(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
     },
   };
@@ -129,6 +132,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     close() {
       closing ??= (async () => {
         await services.suggestions?.close(); // stops generations; each records its end while documents and database are up
+        await services.agent?.close(); // aborts agent runs (they record how far they got)
         await services.sandboxes?.close(); // kills runs and terminals (recording how runs ended), removes cgroups
         await cluster?.releaseProjects(); // their next calls go to another node
         await sync.close(); // flushes every document (and publishes it to the other nodes), closes clients with a reconnect hint

@@ -4,7 +4,7 @@ import { isAppError } from '@tandem/protocol';
 import type { ProjectHome, ProjectHomes } from './ProjectHomes.ts';
 
 /** tRPC procedures whose state lives on the project's home node (ProjectHomes). */
-const PROJECT_BOUND = ['suggestions.', 'sandbox.'];
+const PROJECT_BOUND = ['suggestions.', 'sandbox.', 'agent.'];
 const FORWARDED_HEADER = 'x-tandem-forwarded';
 /** Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1); the length is set anew. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'host']);
