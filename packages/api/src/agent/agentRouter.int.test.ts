@@ -403,6 +403,20 @@ describe('agent runs', () => {
     await assert.rejects(A.agent.start({ projectId, task: 'x'.repeat(9000) }));
   });
 
+  test('forbidden paths are enforced for completion context too', async () => {
+    const { projectId, users } = await project();
+    const A = t.callerFor(users.owner);
+    model.configure({ turns: undefined, tokens: ['x'] });
+    const base = { projectId, tabId: 'tab1', language: 'javascript', prefix: 'const a = ', suffix: ';\n' };
+    await assert.rejects(A.ai.complete({ ...base, requestId: 'r1', path: '.env', related: [] }), /off limits/);
+    await assert.rejects(A.ai.complete({ ...base, requestId: 'r2', path: 'secrets/db/password.txt', related: [] }), /off limits/);
+    const next = model.nextRequest();
+    await A.ai.complete({ ...base, requestId: 'r3', path: 'src/a.js', related: [{ path: '.env', text: 'SECRET=hunter2' }, { path: 'src/b.js', text: 'export const b = 2;' }] });
+    const sent = JSON.stringify((await next).body);
+    assert.ok(!sent.includes('hunter2'), 'a forbidden file never reaches the model as context');
+    assert.ok(sent.includes('export const b = 2;'), 'other context still does');
+  });
+
   test('the step limit ends a run; after a restart a working run is interrupted and its changeset reviewable', async () => {
     const { projectId, users } = await project();
     const A = t.callerFor(users.owner);
