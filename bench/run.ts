@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   relay: async () => (await import('./relay.ts')).runRelayBenchmark(),
   suggestions: async () => (await import('./suggestions.ts')).runSuggestionsBenchmark(),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
+  agent: async () => (await import('./agent.ts')).runAgentBenchmark(),
 };
 
 const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));

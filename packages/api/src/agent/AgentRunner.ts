@@ -140,7 +140,7 @@ export class AgentRunner {
       const capped = result.length > RESULT_LIMIT ? `${result.slice(0, RESULT_LIMIT)}\n… (${result.length - RESULT_LIMIT} more characters cut)` : result;
       run.update({
         ...item, status: failed ? 'failed' : 'completed', summary: summary.slice(0, 300), resultChars: result.length,
-        durationMs: Math.round(performance.now() - started), command,
+        durationMs: Math.round((performance.now() - started) * 100) / 100, command,
       });
       return capped;
     };

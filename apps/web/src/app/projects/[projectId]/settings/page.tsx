@@ -9,6 +9,7 @@ import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import { RunCommandSettings } from '@/components/sandbox/RunCommandSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
+import { AgentPolicySettings } from '@/components/agent/AgentPolicySettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
 
 type Role = 'owner' | 'editor' | 'viewer';
@@ -137,6 +138,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
         <RunCommandSettings projectId={projectId} canEdit={p.role !== 'viewer'} />
 
         <ApprovalPolicySettings projectId={projectId} />
+        <AgentPolicySettings projectId={projectId} />
 
         <AiProviderSettings projectId={projectId} />
 
