@@ -29,14 +29,14 @@ let browser: Browser;
 before(async () => {
   upstream = new OpenAITestServer({
     ttftMs: 100,
-    tokensPerSecond: 60,
+    tokensPerSecond: 25,
     turns: (request, n): ScriptedTurn => {
       const msgs = request.body!.messages as Array<{ role: string; content: string }>;
       const steered = msgs.some((m) => m.role === 'user' && m.content.includes('trim'));
       switch (n) {
         case 0: return { content: 'I will read greet.js first.', toolCalls: [call('read_file', { path: 'src/greet.js' })] };
         // Slow (≈4 s): B steers while this streams.
-        case 1: return { content: 'Now I am planning the change to greet and a test for it. ', toolCalls: [call('list_files', {})] };
+        case 1: return { content: 'Now I am planning the change to greet and a test for it. '.repeat(4), toolCalls: [call('list_files', {})] };
         case 2: return {
           content: steered ? 'Trimming the name, as Bea asked.' : 'Changing greet.',
           toolCalls: [

@@ -73,7 +73,8 @@ export function AgentPanel({ projectId, role }: AgentPanelProps) {
         </div>
       )}
       <div className="review-scroll" ref={scroller}>
-        {!run && <p className="review-empty muted">No agent runs yet.{canSteer ? ' Describe a change above: the agent edits a private copy, runs commands in the sandbox, and everyone reviews the result.' : ''}</p>}
+        {!run && agent.runs.length > 0 && <p className="review-empty muted">Select a run to see it.</p>}
+        {!run && agent.runs.length === 0 && <p className="review-empty muted">No agent runs yet.{canSteer ? ' Describe a change above: the agent edits a private copy, runs commands in the sandbox, and everyone reviews the result.' : ''}</p>}
         {run && (
           <>
             <div className="agent-meta muted">

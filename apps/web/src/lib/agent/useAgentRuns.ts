@@ -27,6 +27,8 @@ export interface AgentRunsState {
 export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
   const [state, setState] = useState<AgentRunsState>({ runs: [], selectedId: null, items: [], changeset: null, output: {}, error: null });
   const selected = useRef<string | null>(null);
+  /** Runs this tab has heard of (a new one that is running gets selected). */
+  const known = useRef(new Set<string>());
 
   const loadRun = useCallback(async (runId: string) => {
     try {
@@ -41,6 +43,7 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
   const loadList = useCallback(async () => {
     try {
       const runs = await trpc.agent.list.query({ projectId });
+      for (const r of runs) known.current.add(r.id);
       setState((s) => ({ ...s, runs }));
       if (selected.current === null && runs[0]) {
         selected.current = runs[0].id;
@@ -71,7 +74,11 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
     const offs = [
       stream.on(AGENT_EVENTS.run, (e) => {
         const run = e.data as AgentRunView;
+        const isNew = !known.current.has(run.id);
+        known.current.add(run.id);
         setState((s) => ({ ...s, runs: s.runs.some((r) => r.id === run.id) ? s.runs.map((r) => (r.id === run.id ? run : r)) : [run, ...s.runs] }));
+        // A run anyone starts brings everyone's panel to it.
+        if (isNew && run.status === 'running' && selected.current !== run.id) select(run.id);
       }),
       stream.on(AGENT_EVENTS.item, (e) => {
         const { runId, item } = e.data as AgentItemEvent;
@@ -108,7 +115,7 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
       }),
     ];
     return () => offs.forEach((off) => off());
-  }, [stream, loadList, loadRun, refreshChangeset]);
+  }, [stream, loadList, loadRun, refreshChangeset, select]);
 
   const act = useCallback(async (work: () => Promise<unknown>) => {
     try {
