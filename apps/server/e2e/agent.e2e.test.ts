@@ -131,7 +131,7 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   await screenshot(a.page, 'agent-03-review-A-1440');
 
   // A accepts greet.js and test.js, rejects NOTES.md.
-  const file = (page: Page, path: string) => page.getByTestId('agent-file').filter({ hasText: path });
+  const file = (page: Page, path: string) => page.locator(`[data-testid=agent-file][data-path="${path}"]`);
   await file(a.page, 'src/greet.js').getByTestId('agent-accept-file').click();
   await waitFor('greet accepted', async () => /accepted/.test((await file(a.page, 'src/greet.js').textContent()) ?? ''));
   await file(a.page, 'test.js').getByTestId('agent-accept-file').click();

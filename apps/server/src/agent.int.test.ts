@@ -129,6 +129,21 @@ test('three people watch, steer and review one agent run over SSE and y-websocke
   for (const e of editors) assert.equal(e.text.toString(), '// math helpers\n' + files['src/math.js'], 'nothing applied before review');
 
   const { changeset, items } = await C.api.agent.get.query({ projectId, runId: started.id });
+  // What a watcher rebuilds from the stream (item events, then deltas) is exactly the record.
+  const rebuilt = new Map<number, string>();
+  for (const m of subs[2]!.messages) {
+    const e = envelope(m);
+    if (e?.type === AGENT_EVENTS.item && (e.data as AgentItemEvent).item.kind === 'agent_message') {
+      const item = (e.data as AgentItemEvent).item as { seq: number; text: string };
+      if (!rebuilt.has(item.seq)) rebuilt.set(item.seq, item.text);
+    } else if (e?.type === AGENT_EVENTS.delta) {
+      const d = e.data as { seq: number; text: string };
+      rebuilt.set(d.seq, (rebuilt.get(d.seq) ?? '') + d.text);
+    }
+  }
+  const recorded = items.filter((i) => i.kind === 'agent_message');
+  assert.ok(recorded.length >= 2);
+  for (const i of recorded) assert.equal(rebuilt.get(i.seq), i.text, `streamed text of item ${i.seq}`);
   assert.ok(items.some((i) => i.kind === 'user_message' && i.steering && i.author.name === 'Ben'));
   assert.deepEqual(changeset.files.map((f) => f.path).sort(), ['NOTES.md', 'src/greet.js', 'src/math.js']);
   await rejects(C.api.agent.acceptAll.mutate({ projectId, runId: started.id }), 'FORBIDDEN');

@@ -70,14 +70,15 @@ export class LiveAgentRun {
   add<T extends AgentItem = AgentItem>(item: T extends AgentItem ? Omit<T, 'seq' | 'at'> : never): T {
     const full = { ...item, seq: this.items.length, at: new Date().toISOString() } as unknown as T;
     this.items.push(full);
-    this.publish(AGENT_EVENTS.item, { runId: this.id, item: full });
+    // A copy: the stored item keeps growing (streamed text) while the event waits to be sent.
+    this.publish(AGENT_EVENTS.item, { runId: this.id, item: { ...full } });
     return full;
   }
 
   /** Replaces item `seq` and tells everyone. */
   update(item: AgentItem): void {
     this.items[item.seq] = item;
-    this.publish(AGENT_EVENTS.item, { runId: this.id, item });
+    this.publish(AGENT_EVENTS.item, { runId: this.id, item: { ...item } });
   }
 
   notice(text: string, author: AgentUserRef | null = null, tone: 'info' | 'error' = 'info'): void {

@@ -165,7 +165,7 @@ function Item({ item, output, onAnswer }: { item: AgentItem; output: string | un
 function FileChange({ file, canReview, onAll, onHunk }: { file: AgentFileView; canReview: boolean; onAll(accept: boolean): void; onHunk(hunk: number, accept: boolean): void }) {
   const label = file.kind === 'rename' ? `${file.path} → ${file.newPath}` : file.path;
   return (
-    <div className="review-card agent-file" data-testid="agent-file">
+    <div className="review-card agent-file" data-testid="agent-file" data-path={file.path}>
       <div className="review-card-head">
         <span className={`agent-kind kind-${file.kind}`}>{file.kind}</span>
         <span className="agent-file-path">{label}</span>
