@@ -48,7 +48,9 @@ export async function runAgentBenchmark(): Promise<void> {
   let tandem: Child | null = null;
   const watchers: Watcher[] = [];
   try {
+    const progress = (what: string) => process.stderr.write(`[agent bench] ${what}\n`);
     tandem = await startTandem(await model.listen(), dataDir);
+    progress('server started');
     const owner = await Watcher.signUp(tandem.url, 'Owner');
     const project = await owner.call<{ id: string }>('projects.create', { name: 'Agent bench', template: 'empty' });
     const files: Array<[string, string]> = Array.from({ length: FILES }, (_, i) => [
@@ -56,6 +58,7 @@ export async function runAgentBenchmark(): Promise<void> {
       Array.from({ length: 40 }, (_, l) => `export const v${i}_${l} = ${l}; // line ${l} of file ${i}`).join('\n') + '\n',
     ]);
     await upload(tandem.url, owner.cookie, project.id, files);
+    progress(`${FILES} files uploaded`);
     watchers.push(owner);
     for (let i = 1; i < PARTICIPANTS; i++) {
       const w = await Watcher.signUp(tandem.url, `Watcher${i}`);
@@ -64,11 +67,19 @@ export async function runAgentBenchmark(): Promise<void> {
       watchers.push(w);
     }
     await Promise.all(watchers.map((w) => w.subscribe(project.id)));
+    progress('participants subscribed; starting the run');
     const started = performance.now();
     const run = await owner.call<{ id: string }>('agent.start', { projectId: project.id, task: 'Benchmark: look around and make small edits.' });
-    await Promise.all(watchers.map((w) => w.ended(run.id)));
+    const timedOut = await Promise.race([
+      Promise.all(watchers.map((w) => w.ended(run.id))).then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), 180_000)),
+    ]);
+    if (timedOut) {
+      const state = await owner.query<{ run: unknown; items: unknown[] }>('agent.get', { projectId: project.id, runId: run.id });
+      throw new Error(`the run did not end in 180 s: ${JSON.stringify(state.run)} ${JSON.stringify(state.items.slice(-3))}`);
+    }
     const wall = performance.now() - started;
-    const detail = await owner.call<{ run: { status: string; steps: number }; items: Array<{ kind: string; name?: string; durationMs?: number | null; status?: string }> }>(
+    const detail = await owner.query<{ run: { status: string; steps: number }; items: Array<{ kind: string; name?: string; durationMs?: number | null; status?: string }> }>(
       'agent.get', { projectId: project.id, runId: run.id });
 
     const byTool = new Map<string, number[]>();

@@ -63,7 +63,8 @@ export class FakeToolModel {
       const text = marker !== undefined ? `⟦${marker}⟧` : ` w${i}`;
       out.push({ payload: { choices: [{ index: 0, delta: { content: text } }] }, ...(marker !== undefined ? { marker } : {}) });
     }
-    const file = `src/m${turn % 20}/file${turn * 37 % 1000}.js`;
+    const f = turn * 37 % 1000;
+    const file = `src/m${Math.floor(f / 50)}/file${f}.js`;
     const last = turn >= this.turns - 1;
     const kinds = ['list_files', 'read_file', 'search', 'edit_file'] as const;
     const name = last ? 'finish' : kinds[turn % 4]!;

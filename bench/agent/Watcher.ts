@@ -28,6 +28,13 @@ export class Watcher {
     return trpcCall<T>(this.baseUrl, this.cookie, path, input);
   }
 
+  async query<T = unknown>(path: string, input: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers: { cookie: this.cookie } });
+    const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
+    if (!res.ok || !body.result) throw new Error(`${path} failed: ${res.status} ${body.error?.message ?? ''}`);
+    return body.result.data;
+  }
+
   async subscribe(projectId: string): Promise<void> {
     const input = encodeURIComponent(JSON.stringify({ projectId, tabId: randomUUID() }));
     const res = await fetch(`${this.baseUrl}/api/trpc/stream.events?input=${input}`, { headers: { accept: 'text/event-stream', cookie: this.cookie }, signal: this.#abort.signal });

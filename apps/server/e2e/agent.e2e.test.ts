@@ -128,6 +128,7 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   assert.match((await c.page.getByTestId('agent-last-check').textContent()) ?? '', /node test\.js: exit 0/);
   assert.equal(await c.page.getByTestId('agent-accept-file').count(), 0, 'C (viewer) cannot decide');
   assert.equal(await a.page.getByTestId('agent-file').count(), 3);
+  await a.page.getByTestId('agent-changeset').scrollIntoViewIfNeeded();
   await screenshot(a.page, 'agent-03-review-A-1440');
 
   // A accepts greet.js and test.js, rejects NOTES.md.
