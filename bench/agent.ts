@@ -72,11 +72,12 @@ export async function runAgentBenchmark(): Promise<void> {
     const run = await owner.call<{ id: string }>('agent.start', { projectId: project.id, task: 'Benchmark: look around and make small edits.' });
     const timedOut = await Promise.race([
       Promise.all(watchers.map((w) => w.ended(run.id))).then(() => false),
-      new Promise<boolean>((r) => setTimeout(() => r(true), 180_000)),
+      new Promise<boolean>((r) => setTimeout(() => r(true), 120_000)),
     ]);
+    // A run that is still working after the limit is reported as far as it got (and stopped).
     if (timedOut) {
-      const state = await owner.query<{ run: unknown; items: unknown[] }>('agent.get', { projectId: project.id, runId: run.id });
-      throw new Error(`the run did not end in 180 s: ${JSON.stringify(state.run)} ${JSON.stringify(state.items.slice(-3))}`);
+      console.log('\n**The run did not finish within 120 s; the numbers below cover the turns it completed.**');
+      await owner.call('agent.stop', { projectId: project.id, runId: run.id });
     }
     const wall = performance.now() - started;
     const detail = await owner.query<{ run: { status: string; steps: number }; items: Array<{ kind: string; name?: string; durationMs?: number | null; status?: string }> }>(
