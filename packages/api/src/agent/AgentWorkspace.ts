@@ -106,7 +106,12 @@ export class AgentWorkspace {
 
   async read(input: unknown): Promise<string> {
     const path = this.checkPath(input);
-    const at = this.#locate(path, await this.files());
+    return this.#readIn(path, await this.files());
+  }
+
+  /** One file's text, given the file list already read (search and snapshot read the tree once). */
+  async #readIn(path: string, files: Map<string, string | null>): Promise<string> {
+    const at = this.#locate(path, files);
     if (!at) throw new ToolError(`No file "${path}". Use list_files to see the project.`);
     if (at.entry?.kind === 'create') return at.entry.content ?? '';
     let text = '';
@@ -228,15 +233,17 @@ export class AgentWorkspace {
     }
     const prefix = pathPrefix === undefined || pathPrefix === null || pathPrefix === '' ? '' : this.checkPath(pathPrefix);
     const out: string[] = [];
-    for (const path of (await this.files()).keys()) {
+    const files = await this.files();
+    let scanned = 0;
+    for (const path of files.keys()) {
       if (prefix && path !== prefix && !path.startsWith(prefix + '/')) continue;
-      const lines = (await this.read(path)).split('\n');
+      const lines = (await this.#readIn(path, files)).split('\n');
       for (let i = 0; i < lines.length && out.length < MAX_SEARCH_MATCHES; i++) {
         const line = lines[i]!.slice(0, 2000);
         if (re.test(line)) out.push(`${path}:${i + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
       }
       if (out.length >= MAX_SEARCH_MATCHES) break;
-      await new Promise<void>((r) => setImmediate(r)); // a big project must not hold the event loop
+      if (++scanned % 25 === 0) await new Promise<void>((r) => setImmediate(r)); // a big project must not hold the event loop
     }
     return out;
   }
@@ -244,7 +251,8 @@ export class AgentWorkspace {
   /** The documents plus the changeset, for a sandbox working copy (forbidden paths left out). */
   async snapshot(): Promise<Array<{ path: string; content: string }>> {
     const out: Array<{ path: string; content: string }> = [];
-    for (const path of (await this.files()).keys()) out.push({ path, content: await this.read(path) });
+    const files = await this.files();
+    for (const path of files.keys()) out.push({ path, content: await this.#readIn(path, files) });
     return out;
   }
 
