@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
     await (await import('./sandbox.ts')).runSandboxStartupBenchmark();
     await runPackageScript('@tandem/sandbox', 'bench:network');
   },
+  agent: async () => (await import('./agent.ts')).runAgentBenchmark(),
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {

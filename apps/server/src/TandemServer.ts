@@ -20,6 +20,7 @@ import { ProjectDocumentCap } from './ProjectDocumentCap.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
 import { SandboxSyncHook, createSandboxes } from './createSandboxes.ts';
+import { createAgent } from './createAgent.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 import { createSandboxNetwork } from './createSandboxNetwork.ts';
 import { PreviewServer } from './preview/PreviewServer.ts';
@@ -94,9 +95,10 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({
-    sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes,
+    sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,
     forgetDocuments: (projectId) => store.forget(projectId),
     filesChangedElsewhere: (projectId) => sandboxHook.changedElsewhere(projectId),
     revokeCredentials: (ids) => revokeCredentialsHere(ids),
@@ -126,6 +128,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       services.network?.forgetAccess(projectId);
       services.suggestions?.forgetProject(projectId);
       services.search?.forget(projectId);
+      services.agent?.forgetProject(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
     },
     credentialsRevoked: (ids: string[]) => {
@@ -231,6 +234,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     close() {
       closing ??= (async () => {
         await services.suggestions?.close(); // stops generations; each records its end while documents and database are up
+        await services.agent?.close(); // aborts agent runs (they record how far they got)
         await services.sandboxes?.close(); // kills runs and terminals (recording how runs ended), removes cgroups
         await preview?.close();
         net?.network.close();

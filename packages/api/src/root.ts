@@ -11,6 +11,7 @@ import { sandboxRouter } from './routers/sandboxRouter.ts';
 import { searchRouter } from './routers/searchRouter.ts';
 import { commentsRouter } from './routers/commentsRouter.ts';
 import { networkRouter } from './routers/networkRouter.ts';
+import { agentRouter } from './routers/agentRouter.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -25,6 +26,7 @@ export const appRouter = router({
   search: searchRouter,
   comments: commentsRouter,
   network: networkRouter,
+  agent: agentRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,6 +15,7 @@ import type { ProjectSearch } from './search/ProjectSearch.ts';
 import type { CommentService } from './comments/CommentService.ts';
 import type { MembershipCache } from './MembershipCache.ts';
 import type { NetworkService } from './network/NetworkService.ts';
+import type { AgentService } from './agent/AgentService.ts';
 
 // 1. CONTEXT
 /** Things that happen outside the request that the server app must know about. */
@@ -47,6 +48,8 @@ export interface Services {
   memberships?: MembershipCache;
   /** Sandbox egress allowlist and previews: absent where sandboxes have no network. */
   network?: NetworkService;
+  /** Agent runs: absent where the server has no live documents (some tests). */
+  agent?: AgentService;
 }
 
 export interface Context {

@@ -25,7 +25,7 @@ async function collect(stream: AsyncIterable<InferenceChunk>): Promise<Inference
 
 test('loads the tiny model and streams tokens, usage and finish', async () => {
   assert.equal(provider.threads, 1, 'a tiny model runs on one thread');
-  assert.deepEqual(provider.info, { id: 'local', label: 'Tiny', model: 'llama-2-tiny-random.gguf', kind: 'local-llama', fim: true });
+  assert.deepEqual(provider.info, { id: 'local', label: 'Tiny', model: 'llama-2-tiny-random.gguf', kind: 'local-llama', fim: true, tools: false });
   const chunks = await collect(provider.generate({ ...chat, maxTokens: 40 }));
   const texts = chunks.filter((c) => c.type === 'text');
   assert.ok(texts.length > 0, 'some text streamed');
@@ -104,4 +104,14 @@ test('unload frees the model and the next request reloads it; dispose is final',
   assert.ok((await collect(own.generate({ ...chat, maxTokens: 3 }))).at(-1)?.type === 'finish');
   await own.dispose();
   await assert.rejects(collect(own.generate(chat)), (e: unknown) => e instanceof InferenceError && e.kind === 'disposed');
+});
+
+test('says clearly that the in-process model cannot call tools', async () => {
+  const tools = [{ name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: {} } }];
+  await assert.rejects(collect(provider.generate({ ...chat, tools })), (e: unknown) => {
+    assert.ok(e instanceof InferenceError);
+    assert.equal(e.kind, 'unsupported');
+    assert.match(e.message, /cannot call tools/);
+    return true;
+  });
 });

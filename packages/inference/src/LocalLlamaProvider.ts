@@ -73,7 +73,7 @@ export class LocalLlamaProvider implements InferenceProvider {
   }
 
   get info(): ProviderInfo {
-    return { id: this.id, label: this.label, model: this.model, kind: 'local-llama', fim: this.#config.fim === true };
+    return { id: this.id, label: this.label, model: this.model, kind: 'local-llama', fim: this.#config.fim === true, tools: false };
   }
 
   /** Threads the loaded context uses (undefined until loaded). */
@@ -117,6 +117,11 @@ export class LocalLlamaProvider implements InferenceProvider {
     this.#assertUsable();
     if (request.mode === 'fim' && this.#config.fim !== true) {
       throw new InferenceError('unsupported', `The local model "${this.label}" is not set up for inline (fill-in-the-middle) completions.`);
+    }
+    if (request.mode === 'chat' && request.tools && request.tools.length > 0) {
+      // node-llama-cpp's function calling needs grammar-constrained, model-specific chat wrappers;
+      // the in-process provider does not offer it, so agent runs are refused up front.
+      throw new InferenceError('unsupported', `The local model "${this.label}" cannot call tools (function calling), which agent runs need. Serve it with llama.cpp's llama-server (--jinja) and use an OpenAI-compatible provider instead.`);
     }
     const release = await this.#acquire(signal);
     if (!release) {
@@ -291,7 +296,7 @@ export function defaultThreads(modelBytes: number, mathCores: number): number {
 function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((m): ChatHistoryItem => {
     if (m.role === 'system') return { type: 'system', text: m.content };
-    if (m.role === 'user') return { type: 'user', text: m.content };
+    if (m.role === 'user' || m.role === 'tool') return { type: 'user', text: m.content };
     return { type: 'model', response: [m.content] };
   });
   // The last item is the model turn being generated; a trailing assistant message is continued.

@@ -107,14 +107,17 @@ export class MeteredStream implements AsyncIterable<InferenceChunk> {
 
   #observe(chunk: InferenceChunk): void {
     switch (chunk.type) {
-      case 'text': {
+      case 'text':
+      case 'tool_call_delta': {
+        // A streamed function-call fragment is generated output too (one upstream delta).
+        const tokens = chunk.type === 'text' ? chunk.tokens : 1;
         const at = this.#now();
         if (this.#firstTextAt === null) {
           this.#firstTextAt = at;
-          this.#tokensInFirstChunk = chunk.tokens;
+          this.#tokensInFirstChunk = tokens;
         }
         this.#lastTextAt = at;
-        this.#runningTokens += chunk.tokens;
+        this.#runningTokens += tokens;
         break;
       }
       case 'usage':

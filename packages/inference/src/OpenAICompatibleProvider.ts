@@ -3,7 +3,7 @@ import { OpenAIStreamState } from './OpenAIStreamState.ts';
 import { SseParser } from './SseParser.ts';
 import { StreamWatchdog, type WatchdogLimits, type WatchdogPhase } from './StreamWatchdog.ts';
 import { fimWireFields, type FimFormat } from './fimPrompt.ts';
-import type { InferenceChunk, InferenceProvider, InferenceRequest, ProviderInfo } from './types.ts';
+import type { ChatMessage, InferenceChunk, InferenceProvider, InferenceRequest, ProviderInfo } from './types.ts';
 
 export interface OpenAICompatibleConfig {
   kind: 'openai-compatible';
@@ -27,6 +27,11 @@ export interface OpenAICompatibleConfig {
   maxTokensField?: 'max_tokens' | 'max_completion_tokens';
   /** Applied when a request gives no `maxTokens`; omitted from the request when unset. */
   defaultMaxTokens?: number;
+  /**
+   * The served model handles `tools` (function calling). Default true; set false for servers or
+   * models that reject or ignore them, so agent runs refuse with a clear message.
+   */
+  tools?: boolean;
 }
 
 export const DEFAULT_TIMEOUTS: WatchdogLimits = { connectMs: 10_000, firstTokenMs: 30_000, idleMs: 30_000 };
@@ -70,7 +75,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
   }
 
   get info(): ProviderInfo {
-    return { id: this.id, label: this.label, model: this.model, kind: 'openai-compatible', fim: this.#config.fim === true };
+    return { id: this.id, label: this.label, model: this.model, kind: 'openai-compatible', fim: this.#config.fim === true, tools: this.#config.tools !== false };
   }
 
   generate(request: InferenceRequest, signal?: AbortSignal): AsyncIterable<InferenceChunk> {
@@ -146,6 +151,11 @@ export class OpenAICompatibleProvider implements InferenceProvider {
           // Time the consumer spent with the chunk is not upstream silence.
           watchdog.activity();
         }
+        const deltas = state.drainToolDeltas();
+        if (deltas.length > 0) {
+          yield* deltas;
+          watchdog.activity();
+        }
         if (streamError !== undefined) throw streamError;
         if (state.done) {
           await drainAfterDone(reader, controller);
@@ -154,6 +164,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
       }
       const tail = state.drainText();
       if (tail) yield { type: 'text', text: tail.text, tokens: tail.tokens };
+      yield* state.drainToolDeltas();
       if (!state.done && state.finishReason === undefined) {
         throw new InferenceError('connection_dropped', `The connection to the AI provider "${this.label}" ended before the answer was complete.`, {
           detail: 'stream ended without [DONE] or finish_reason',
@@ -161,8 +172,10 @@ export class OpenAICompatibleProvider implements InferenceProvider {
       }
       finished = true;
       watchdog.stop();
+      const calls = state.toolCalls();
+      yield* calls;
       if (state.usage) yield { type: 'usage', ...state.usage };
-      yield { type: 'finish', reason: state.finishReason ?? 'stop' };
+      yield { type: 'finish', reason: calls.length > 0 ? 'tool_calls' : state.finishReason ?? 'stop' };
     } catch (e) {
       if (controller.signal.aborted && controller.signal.reason === CANCELLED) {
         finished = true;
@@ -182,7 +195,14 @@ export class OpenAICompatibleProvider implements InferenceProvider {
     const config = this.#config;
     const body: Record<string, unknown> = { model: this.model, stream: true };
     if (request.mode === 'chat') {
-      body.messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
+      body.messages = request.messages.map(wireMessage);
+      if (request.tools && request.tools.length > 0) {
+        if (config.tools === false) {
+          throw new InferenceError('unsupported', `The AI provider "${this.label}" is not set up for tool calling (function calls), which agent runs need.`);
+        }
+        body.tools = request.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+        body.tool_choice = request.toolChoice ?? 'auto';
+      }
     } else {
       if (config.fim !== true) {
         throw new InferenceError('unsupported', `The AI provider "${this.label}" is not set up for inline (fill-in-the-middle) completions.`);
@@ -210,8 +230,11 @@ export class OpenAICompatibleProvider implements InferenceProvider {
     state.accept(payload as Record<string, unknown>);
     const text = state.drainText();
     if (text) yield { type: 'text', text: text.text, tokens: state.usage?.completionTokens ?? text.tokens };
+    yield* state.drainToolDeltas();
+    const calls = state.toolCalls();
+    yield* calls;
     if (state.usage) yield { type: 'usage', ...state.usage };
-    yield { type: 'finish', reason: state.finishReason ?? 'stop' };
+    yield { type: 'finish', reason: calls.length > 0 ? 'tool_calls' : state.finishReason ?? 'stop' };
   }
 
   /** Turns a rejected fetch or body read into the error the user should see. */
@@ -283,6 +306,19 @@ async function drainAfterDone(reader: ReadableStreamDefaultReader<Uint8Array>, c
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Our message shape → the Chat Completions wire shape (tool calls and results included). */
+function wireMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  if (m.role === 'assistant' && m.toolCalls && m.toolCalls.length > 0) {
+    return {
+      role: 'assistant',
+      content: m.content.length > 0 ? m.content : null,
+      tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+    };
+  }
+  return { role: m.role, content: m.content };
 }
 
 async function readLimited(response: Response, limit: number): Promise<string> {

@@ -24,8 +24,8 @@ test('creates providers in config order, with info and a default', async () => {
     defaultProviderId: 'local',
   });
   assert.deepEqual(registry.list(), [
-    { id: 'groq', label: 'Groq', model: 'llama-3.1-8b-instant', kind: 'openai-compatible', fim: false },
-    { id: 'local', label: 'local', model: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf', kind: 'local-llama', fim: true },
+    { id: 'groq', label: 'Groq', model: 'llama-3.1-8b-instant', kind: 'openai-compatible', fim: false, tools: true },
+    { id: 'local', label: 'local', model: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf', kind: 'local-llama', fim: true, tools: false },
   ]);
   assert.ok(registry.get('groq') instanceof OpenAICompatibleProvider);
   assert.ok(registry.require('local') instanceof LocalLlamaProvider);

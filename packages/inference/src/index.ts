@@ -1,5 +1,5 @@
 export type {
-  ChatRole, ChatMessage, ChatRequest, FimRequest, InferenceRequest, FinishReason, InferenceChunk,
+  ChatRole, ChatMessage, ToolCall, ToolDefinition, ChatRequest, FimRequest, InferenceRequest, FinishReason, InferenceChunk,
   ProviderKind, ProviderInfo, InferenceProvider,
 } from './types.ts';
 export { InferenceError, isInferenceError, type InferenceErrorKind } from './InferenceError.ts';

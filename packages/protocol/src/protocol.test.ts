@@ -32,3 +32,22 @@ test('languages, binary detection, roles, close codes', () => {
   assert.equal(isFinalCloseCode(CLOSE_CODES.FORBIDDEN), true);
   assert.equal(isFinalCloseCode(CLOSE_CODES.RECONNECT), false);
 });
+
+test('agent transcript items map one-to-one onto ACP messages', async () => {
+  const { toAcpUpdate } = await import('./agent.ts');
+  const at = '2026-01-01T00:00:00.000Z';
+  const tool = {
+    seq: 2, at, kind: 'tool_call' as const, toolCallId: 'c1', name: 'read_file', title: 'Read a.ts', toolKind: 'read' as const,
+    status: 'completed' as const, rawInput: { path: 'a.ts' }, locations: [{ path: 'a.ts' }], summary: '3 lines', resultChars: 40,
+    durationMs: 1, command: null, turn: 1,
+  };
+  assert.deepEqual(toAcpUpdate('s', tool), {
+    method: 'session/update',
+    params: { sessionId: 's', update: { sessionUpdate: 'tool_call_update', toolCallId: 'c1', title: 'Read a.ts', kind: 'read', status: 'completed', rawInput: { path: 'a.ts' }, locations: [{ path: 'a.ts' }], content: [{ type: 'content', content: { type: 'text', text: '3 lines' } }] } },
+  });
+  assert.equal(toAcpUpdate('s', { ...tool, status: 'in_progress', summary: null })?.params && (toAcpUpdate('s', { ...tool, status: 'in_progress', summary: null }) as { params: { update: { sessionUpdate: string } } }).params.update.sessionUpdate, 'tool_call');
+  assert.deepEqual(toAcpUpdate('s', { seq: 0, at, kind: 'agent_message', text: 'hi', turn: 1 }), { method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'hi' } } } });
+  const permission = toAcpUpdate('s', { seq: 3, at, kind: 'permission', requestId: 'r', toolCallId: 'c2', command: 'ls', options: [{ optionId: 'allow', name: 'Allow', kind: 'allow_once' }], outcome: null });
+  assert.equal(permission?.method, 'session/request_permission');
+  assert.equal(toAcpUpdate('s', { seq: 4, at, kind: 'notice', text: 'x', author: null, tone: 'info' }), null);
+});

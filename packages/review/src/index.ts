@@ -16,3 +16,7 @@ export {
 } from './anchor.ts';
 export { applyHunks, type ApplyHunksResult } from './applyHunks.ts';
 export { AiEditOrigin, createAiEditUndoManager } from './AiEditOrigin.ts';
+export {
+  anchorFileEdit, hunkStatus, overlayText, applyChangesetHunk, reviewIndices, assertFileChange,
+  type ChangesetHunk, type FileChange, type FileChangeKind, type HunkStatus,
+} from './changeset.ts';

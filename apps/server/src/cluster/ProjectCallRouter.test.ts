@@ -23,6 +23,6 @@ test('a call belongs to the project its project-bound procedures name, if they a
 });
 
 test('which procedures run on the project home is what the procedures declare', () => {
-  for (const p of ['suggestions.acceptAll', 'sandbox.runs.start', 'sandbox.terminals.write', 'search.replace', 'search.undo']) assert.ok(projectHomeProcedures.has(p), p);
+  for (const p of ['suggestions.acceptAll', 'sandbox.runs.start', 'sandbox.terminals.write', 'search.replace', 'search.undo', 'agent.start', 'agent.stop']) assert.ok(projectHomeProcedures.has(p), p);
   for (const p of ['projects.get', 'search.find', 'stream.events', 'auth.signIn', 'comments.create']) assert.ok(!projectHomeProcedures.has(p), p);
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
-import { projectHomeProcedures, type AiService, type EventHub, type MembershipCache, type SandboxService, type SuggestionService } from '@tandem/api';
+import { projectHomeProcedures, type AgentService, type AiService, type EventHub, type MembershipCache, type SandboxService, type SuggestionService } from '@tandem/api';
 import { RedisDocumentBus, RedisPubSub, type DocumentBus, type SyncExtension, type SyncServer } from '@tandem/collab';
 import { parseDocName, type Role } from '@tandem/protocol';
 import type { Env } from '../env.ts';
@@ -19,6 +19,7 @@ export interface ClusterServices {
   sandboxes?: SandboxService;
   /** Roles cached by this node: every membership change made elsewhere invalidates them. */
   memberships: MembershipCache;
+  agent?: AgentService;
   /** Forgets a project's cached state in the document store. */
   forgetDocuments(projectId: string): void;
   /** Marks a project's files changed by another node (sandbox working copies). */
@@ -102,6 +103,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         services.memberships.forgetProject(projectId);
         services.forgetDocuments(projectId);
         services.suggestions?.forgetProject(projectId);
+        services.agent?.forgetProject(projectId);
         services.sandboxes?.removeProject(projectId).catch((e: unknown) => logError(`[sandbox] removing ${projectId} failed:`, e));
       });
       commands.on('ai-cancel', ({ userId, requestId }) => void services.ai.cancelHere(userId, requestId));
@@ -114,10 +116,12 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         onAcquired: async (projectId) => {
           await services.suggestions?.start(projectId);
           await services.sandboxes?.recoverInterruptedRuns(projectId);
+          await services.agent?.recoverInterrupted(projectId);
         },
         onLost: (projectId) => {
           logError(`[cluster] this node lost project ${projectId} to another node (its lease expired); dropping its AI edits in memory`, null);
           services.suggestions?.forgetProject(projectId);
+          services.agent?.forgetProject(projectId);
         },
         logError,
       });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '@tandem/protocol';
 import { router, protectedProcedure, requireRole } from '../trpc.ts';
 import { id, projectId } from '../inputs.ts';
+import { isForbiddenPath, parseAgentPolicy } from '../agent/agentPolicy.ts';
 
 const text = (max: number) => z.string().max(max);
 
@@ -53,8 +54,14 @@ export const aiRouter = router({
       return project.aiProvider;
     });
     const provider = ctx.services.ai.resolveProvider(selected);
+    // The project's forbidden paths (agent policy) never reach a model: not the file being
+    // completed, not as context from other open files.
+    const policy = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { agentPolicy: true } });
+    const forbidden = parseAgentPolicy(policy.agentPolicy).forbiddenPaths;
+    if (isForbiddenPath(forbidden, input.path)) throw new AppError('FORBIDDEN', 'This file is off limits to the AI by the project\'s policy.');
     ctx.services.ai.admit(ctx.user.id, input.projectId);
-    const { projectId: project_, tabId, requestId, ...context } = input;
+    const { projectId: project_, tabId, requestId, ...rest } = input;
+    const context = { ...rest, related: rest.related.filter((r) => !isForbiddenPath(forbidden, r.path)) };
     ctx.services.ai.startCompletion({ userId: ctx.user.id, projectId: project_, tabId, requestId, provider, context });
     return { requestId, provider: provider.info };
   }),

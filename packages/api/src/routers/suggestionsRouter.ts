@@ -4,6 +4,7 @@ import { MAX_REQUIRED_APPROVALS } from '@tandem/review';
 import { router, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import { EDIT_LIMITS } from '../suggestions/editPrompt.ts';
+import { parseAgentPolicy } from '../agent/agentPolicy.ts';
 import type { ReviewActor, SuggestionService, TargetRange } from '../suggestions/SuggestionService.ts';
 
 type SignedIn = Context & { user: NonNullable<Context['user']> };
@@ -79,7 +80,9 @@ export const suggestionsRouter = router({
         ? input.range
         : { kind: 'anchor', start: Buffer.from(input.range.start, 'base64'), end: Buffer.from(input.range.end, 'base64') };
       const provider = await providerFor(ctx, input.projectId);
-      return service(ctx).request(who, { projectId: input.projectId, fileId: input.fileId, instruction: input.instruction, range, provider });
+      const p = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { agentPolicy: true } });
+      const forbiddenPaths = parseAgentPolicy(p.agentPolicy).forbiddenPaths;
+      return service(ctx).request(who, { projectId: input.projectId, fileId: input.fileId, instruction: input.instruction, range, provider, forbiddenPaths });
     }),
 
   cancel: projectHomeProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {

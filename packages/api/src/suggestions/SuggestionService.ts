@@ -12,6 +12,7 @@ import {
   type TransitionResult,
 } from '@tandem/review';
 import { projectChannel, type EventHub } from '../EventHub.ts';
+import { isForbiddenPath } from '../agent/agentPolicy.ts';
 import { DeltaCoalescer } from '../ai/DeltaCoalescer.ts';
 import { FenceStripper } from '../ai/FenceStripper.ts';
 import { compactDisplay, expandDisplay, pendingDisplay } from './displayHunks.ts';
@@ -57,6 +58,8 @@ export interface EditRequest {
   instruction: string;
   range: TargetRange;
   provider: InferenceProvider;
+  /** The project's forbidden path globs (agent policy): AI edits of such files are refused. */
+  forbiddenPaths?: readonly string[];
 }
 
 export type DecisionAction =
@@ -162,6 +165,9 @@ export class SuggestionService {
     this.#ensureRunning();
     this.#remember(actor);
     const path = await this.#filePath(input.projectId, input.fileId);
+    if (input.forbiddenPaths && isForbiddenPath(input.forbiddenPaths, path)) {
+      throw new AppError('FORBIDDEN', 'This file is off limits to the AI by the project\'s policy.');
+    }
     const documentName = fileDocName(input.projectId, input.fileId);
     const target = await this.#resolveTarget(documentName, input.range);
     const chat = editRequest({

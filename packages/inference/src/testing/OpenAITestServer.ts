@@ -45,6 +45,31 @@ export interface RecordedRequest {
 
 export type TokenSource = readonly string[] | ((request: RecordedRequest) => readonly string[]);
 
+/** A function call the scripted model makes. `arguments` is sent verbatim (it may be bad JSON). */
+export interface ScriptedToolCall {
+  id?: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * One scripted model turn (one chat request): text, then function calls streamed as
+ * `delta.tool_calls` fragments, or a fault (429, drop mid-stream, …) instead of / during it.
+ * `afterTokens` of a streaming fault counts stream units: text tokens, then call fragments.
+ */
+export interface ScriptedTurn {
+  content?: string | readonly string[];
+  toolCalls?: readonly ScriptedToolCall[];
+  fault?: TestServerFault;
+}
+
+/**
+ * Multi-turn scripts. An array is consumed one turn per chat request, in order (requests past
+ * its end get the default tokens). A function sees each request (with the tool results the
+ * client sent back) and decides the turn, so a script can react: "if the test failed, fix it".
+ */
+export type TurnScript = readonly ScriptedTurn[] | ((request: RecordedRequest, turn: number) => ScriptedTurn | undefined);
+
 export interface OpenAITestServerOptions {
   /** Delay after the response headers before the first token. Default 0. */
   ttftMs?: number;
@@ -62,12 +87,17 @@ export interface OpenAITestServerOptions {
   keepAliveComments?: boolean;
   /** Model name reported by GET /v1/models. */
   models?: readonly string[];
+  /** Scripted chat turns (tool calls); see `TurnScript`. Setting it restarts the script. */
+  turns?: TurnScript;
+  /** Characters per streamed tool-call arguments fragment. Default 8. */
+  toolArgumentChunk?: number;
 }
 
 /** Per-request override: JSON of `OpenAITestServerOptions` (tokens as an array) in this header. */
 export const TEST_OPTIONS_HEADER = 'x-test-options';
 
-type ResolvedOptions = Required<Omit<OpenAITestServerOptions, 'fault' | 'apiKey' | 'tokenCount'>> & {
+type ResolvedOptions = Required<Omit<OpenAITestServerOptions, 'fault' | 'apiKey' | 'tokenCount' | 'turns'>> & {
+  turns: TurnScript | undefined;
   fault: TestServerFault | null;
   apiKey: string | undefined;
   tokenCount: number | undefined;
@@ -84,6 +114,8 @@ export class OpenAITestServer {
   readonly #timers = new Set<NodeJS.Timeout | NodeJS.Immediate>();
   #nextId = 1;
   #url = '';
+  /** Chat requests answered from the current `turns` script. */
+  #turnCursor = 0;
 
   constructor(options: OpenAITestServerOptions = {}) {
     this.#options = resolve(options);
@@ -116,7 +148,13 @@ export class OpenAITestServer {
 
   /** Changes the options for requests that arrive from now on. */
   configure(options: OpenAITestServerOptions): void {
+    if (options.turns !== undefined) this.#turnCursor = 0;
     this.#options = resolve({ ...this.#options, ...options });
+  }
+
+  /** How many chat requests the current turn script has answered. */
+  get scriptedTurns(): number {
+    return this.#turnCursor;
   }
 
   get requests(): readonly RecordedRequest[] {
@@ -194,7 +232,8 @@ export class OpenAITestServer {
       return sendError(res, 401, 'Incorrect API key provided.');
     }
     if (!record.body) return sendError(res, 400, 'body must be a JSON object');
-    const fault = options.fault;
+    const turn = endpoint === '/chat/completions' ? this.#nextTurn(options, record) : undefined;
+    const fault = turn?.fault ?? options.fault;
     if (fault?.kind === 'rate_limit') {
       const headers: Record<string, string> = { 'retry-after': String(fault.retryAfterSeconds ?? 1) };
       if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
@@ -202,17 +241,29 @@ export class OpenAITestServer {
     }
     if (fault?.kind === 'server_error') return sendError(res, fault.status ?? 500, 'The server had an error while processing your request.');
     if (fault?.kind === 'auth') return sendError(res, fault.status ?? 401, 'Incorrect API key provided.');
-    this.#stream(record, endpoint === '/chat/completions' ? 'chat' : 'completions', options, res);
+    this.#stream(record, endpoint === '/chat/completions' ? 'chat' : 'completions', { ...options, fault }, res, turn);
   }
 
-  #stream(record: RecordedRequest, kind: 'chat' | 'completions', options: ResolvedOptions, res: ServerResponse): void {
+  #nextTurn(options: ResolvedOptions, record: RecordedRequest): ScriptedTurn | undefined {
+    const script = options.turns;
+    if (script === undefined) return undefined;
+    const n = this.#turnCursor++;
+    return typeof script === 'function' ? script(record, n) : script[n];
+  }
+
+  #stream(record: RecordedRequest, kind: 'chat' | 'completions', options: ResolvedOptions, res: ServerResponse, turn?: ScriptedTurn): void {
     const body = record.body!;
     const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens
       : typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : undefined;
-    const source = typeof options.tokens === 'function' ? options.tokens(record) : options.tokens;
-    const all = source.length > 0 ? source : defaultTokens(options.tokenCount ?? maxTokens ?? 16);
-    const tokens = maxTokens !== undefined && all.length > maxTokens ? all.slice(0, maxTokens) : all;
-    const finishReason = tokens.length < all.length ? 'length' : 'stop';
+    let all: readonly Unit[];
+    if (turn) {
+      all = turnUnits(turn, options.toolArgumentChunk, record.id);
+    } else {
+      const source = typeof options.tokens === 'function' ? options.tokens(record) : options.tokens;
+      all = source.length > 0 ? source : defaultTokens(options.tokenCount ?? maxTokens ?? 16);
+    }
+    const tokens = maxTokens !== undefined && all.length > maxTokens && !turn?.toolCalls?.length ? all.slice(0, maxTokens) : all;
+    const finishReason = turn?.toolCalls?.length ? 'tool_calls' : tokens.length < all.length ? 'length' : 'stop';
     const stops = Array.isArray(body.stop) ? body.stop.filter((s): s is string => typeof s === 'string') : typeof body.stop === 'string' ? [body.stop] : [];
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const eol = options.lineEnding;
@@ -223,6 +274,8 @@ export class OpenAITestServer {
       : `data: {"id":"cmpl-${record.id}","object":"text_completion","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":0,"text":`;
     const tail = kind === 'chat' ? `},"finish_reason":null}]}${eol}${eol}` : `,"finish_reason":null}]}${eol}${eol}`;
     const event = (token: string): string => head + JSON.stringify(token) + tail;
+    const toolEvent = (fragment: Record<string, unknown>): string =>
+      `data: {"id":"chatcmpl-${record.id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":{"tool_calls":[${JSON.stringify(fragment)}]},"finish_reason":null}]}${eol}${eol}`;
     const fault = options.fault;
     const faultAt = fault && fault.kind !== 'rate_limit' && fault.kind !== 'server_error' && fault.kind !== 'auth' ? Math.min(fault.afterTokens ?? 0, tokens.length) : -1;
     const stop = new StopMatcher(stops);
@@ -279,8 +332,13 @@ export class OpenAITestServer {
       let out = options.keepAliveComments ? `: keep-alive${eol}${eol}` : '';
       while (sent < due) {
         if (sent === faultAt) break;
-        const visible = stop.feed(tokens[sent]!);
-        if (visible.length > 0) out += event(visible);
+        const unit = tokens[sent]!;
+        if (typeof unit === 'string') {
+          const visible = stop.feed(unit);
+          if (visible.length > 0) out += event(visible);
+        } else {
+          out += toolEvent(unit.tool);
+        }
         sent++;
         record.tokensSent = sent;
         if (stop.matched) break;
@@ -424,8 +482,31 @@ class StopMatcher {
   }
 }
 
+/** A text token, or one `delta.tool_calls[0]` fragment. */
+type Unit = string | { tool: Record<string, unknown> };
+
+function turnUnits(turn: ScriptedTurn, argumentChunk: number, requestId: number): Unit[] {
+  const units: Unit[] = [];
+  const content = turn.content ?? [];
+  if (typeof content === 'string') {
+    for (let i = 0; i < content.length; i += 4) units.push(content.slice(i, i + 4));
+  } else {
+    units.push(...content);
+  }
+  for (const [index, call] of (turn.toolCalls ?? []).entries()) {
+    const id = call.id ?? `call_${requestId}_${index}`;
+    units.push({ tool: { index, id, type: 'function', function: { name: call.name, arguments: '' } } });
+    for (let i = 0; i < call.arguments.length; i += argumentChunk) {
+      units.push({ tool: { index, function: { arguments: call.arguments.slice(i, i + argumentChunk) } } });
+    }
+  }
+  return units;
+}
+
 function resolve(options: OpenAITestServerOptions): ResolvedOptions {
   return {
+    turns: options.turns,
+    toolArgumentChunk: Math.max(1, options.toolArgumentChunk ?? 8),
     ttftMs: options.ttftMs ?? 0,
     tokensPerSecond: options.tokensPerSecond ?? 1000,
     tokens: options.tokens ?? [],
@@ -438,7 +519,7 @@ function resolve(options: OpenAITestServerOptions): ResolvedOptions {
   };
 }
 
-function defaultTokens(count: number): string[] {
+function defaultTokens(count: number): Unit[] {
   return Array.from({ length: count }, (_, i) => ` t${i}`);
 }
 

@@ -26,6 +26,7 @@ import { ParticipantsList } from './ParticipantsList';
 import { StatusBar } from './StatusBar';
 import { SandboxPanel } from '@/components/sandbox/SandboxPanel';
 import { ReviewPanel } from '@/components/review/ReviewPanel';
+import { AgentPanel } from '@/components/agent/AgentPanel';
 import { AiEditPrompt } from '@/components/review/AiEditPrompt';
 import { useReview } from '@/lib/review/useReview';
 import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
@@ -102,6 +103,13 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [palette, setPalette] = useState<PaletteMode | null>(null);
   const layout = usePanelLayout();
+  // The third column shows the AI edits or the Agent panel; a toggle opens its panel, or closes
+  // the column when that panel is already shown.
+  const [rightPanel, setRightPanel] = useState<'review' | 'agent'>('review');
+  const showRight = (panel: 'review' | 'agent') => {
+    if (!layout.reviewOpen || rightPanel === panel) layout.toggleReview();
+    setRightPanel(panel);
+  };
 
   const showFile = useCallback((fileId: string) => {
     setTabs((t) => ({ open: t.open.includes(fileId) ? t.open : [...t.open, fileId], active: fileId }));
@@ -357,7 +365,9 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
             </FileNavigationContext.Provider>
           )}
         </main>
-        {role && layout.reviewOpen && <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />}
+        {role && layout.reviewOpen && (rightPanel === 'agent'
+          ? <AgentPanel projectId={projectId} role={role} />
+          : <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />)}
       </div>
       <StatusBar
         connection={connection}
@@ -369,7 +379,12 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           <>
             <button className={`status-toggle${layout.sidebarOpen ? ' on' : ''}`} onClick={layout.toggleSidebar} title="Show or hide the file tree (Ctrl+B)" data-testid="toggle-sidebar">Files</button>
             {role && (
-              <button className={`status-toggle${layout.reviewOpen ? ' on' : ''}`} onClick={layout.toggleReview} title="Show or hide the AI edits panel" data-testid="toggle-review">
+              <button className={`status-toggle${layout.reviewOpen && rightPanel === 'agent' ? ' on' : ''}`} onClick={() => showRight('agent')} title="Show or hide the Agent panel" data-testid="toggle-agent">
+                Agent
+              </button>
+            )}
+            {role && (
+              <button className={`status-toggle${layout.reviewOpen && rightPanel === 'review' ? ' on' : ''}`} onClick={() => showRight('review')} title="Show or hide the AI edits panel" data-testid="toggle-review">
                 AI edits{review.snapshot.open.length > 0 ? ` (${review.snapshot.open.length})` : ''}
               </button>
             )}

@@ -11,6 +11,7 @@ import { RunCommandSettings } from '@/components/sandbox/RunCommandSettings';
 import { EnvironmentSettings } from '@/components/sandbox/EnvironmentSettings';
 import { NetworkSettings } from '@/components/sandbox/NetworkSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
+import { AgentPolicySettings } from '@/components/agent/AgentPolicySettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
 import { useConfirm } from '@/components/ConfirmDialog';
 
@@ -163,6 +164,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
         <NetworkSettings projectId={projectId} />
 
         <ApprovalPolicySettings projectId={projectId} />
+        <AgentPolicySettings projectId={projectId} />
 
         <AiProviderSettings projectId={projectId} />
 

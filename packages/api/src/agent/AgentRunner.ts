@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AGENT_EVENTS, AGENT_PERMISSION_OPTIONS, type AgentCommandResult, type AgentItem, type AgentPolicy, type AgentUserRef,
+} from '@tandem/protocol';
+import {
+  isInferenceError, meter, type ChatMessage, type InferenceChunk, type InferenceProvider, type ToolCall,
+} from '@tandem/inference';
+import { commandAllowed } from './agentPolicy.ts';
+import { AGENT_SYSTEM_PROMPT, AGENT_TOOLS, presentTool, runWorkspaceTool } from './agentTools.ts';
+import { ITEM_TEXT_LIMIT, MAX_ITEMS, type LiveAgentRun } from './LiveAgentRun.ts';
+
+type ToolCallItem = Extract<AgentItem, { kind: 'tool_call' }>;
+type AssembledCall = Extract<InferenceChunk, { type: 'tool_call' }>;
+
+/** Runs a command on the run's documents + changeset in the sandbox, streaming its output. */
+export type CommandRunner = (run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal) => Promise<AgentCommandResult>;
+
+export interface AgentRunnerDeps {
+  runCommand: CommandRunner;
+  /** Stores the run (called after every turn and status change; serialized by the caller). */
+  persist: (run: LiveAgentRun) => Promise<void>;
+  /** Upper bound on one turn's output. Default 4096 tokens. */
+  maxTurnTokens?: number;
+  /** Retries of a rate-limited or dropped turn before the run fails. Default 2. */
+  retries?: number;
+  /** Longest wait before a retry (a provider asking for more fails the run). Default 10 s. */
+  maxRetryWaitMs?: number;
+}
+
+const RESULT_LIMIT = 30_000;
+const TAIL_CHARS = 4000;
+
+/**
+ * The agent loop of one run: a turn streams from the model (text to everyone as it arrives),
+ * then its tool calls run one by one and their results go back to the model; steering messages
+ * join at the start of the next turn. It ends when the model calls `finish` (or answers without
+ * tools), at the policy's step or token limit, on Stop, or when the provider fails for good.
+ * A tool that fails — bad arguments, no match, a forbidden path, a denied command — is a result
+ * the model reads, never an exception here.
+ */
+export class AgentRunner {
+  readonly #deps: Required<AgentRunnerDeps>;
+
+  constructor(deps: AgentRunnerDeps) {
+    this.#deps = { maxTurnTokens: 4096, retries: 2, maxRetryWaitMs: 10_000, ...deps };
+  }
+
+  async run(run: LiveAgentRun, provider: InferenceProvider, policy: AgentPolicy, signal: AbortSignal): Promise<void> {
+    const messages: ChatMessage[] = [{ role: 'system', content: AGENT_SYSTEM_PROMPT }, { role: 'user', content: run.view.task }];
+    for (let step = 0; ; step++) {
+      if (signal.aborted) return;
+      for (const s of run.steering.splice(0)) messages.push({ role: 'user', content: `${s.author.name} (a participant watching you) says: ${s.text}` });
+      if (step >= policy.maxSteps) {
+        run.notice(`Stopped at the project's step limit (${policy.maxSteps}).`);
+        return;
+      }
+      if (run.view.tokens >= policy.maxTokens) {
+        run.notice(`Stopped at the project's token limit (${policy.maxTokens}).`);
+        return;
+      }
+      if (run.items.length >= MAX_ITEMS) {
+        run.notice('Stopped: the transcript is full.', null, 'error');
+        return;
+      }
+      const turn = await this.#turnWithRetries(run, provider, messages, signal, step + 1);
+      if (turn === null) return; // cancelled
+      run.view = { ...run.view, steps: step + 1 };
+      run.publishRun();
+      messages.push({ role: 'assistant', content: turn.text, ...(turn.calls.length > 0 ? { toolCalls: turn.calls.map((c) => c.call) } : {}) });
+      await this.#deps.persist(run);
+      if (turn.calls.length === 0) return; // answered without a tool: done
+      let finished = false;
+      for (const call of turn.calls) {
+        if (signal.aborted) return;
+        const result = await this.#tool(run, call, policy, signal, step + 1);
+        messages.push({ role: 'tool', toolCallId: call.call.id, content: result });
+        if (call.call.name === 'finish' && call.args) finished = true;
+      }
+      await this.#deps.persist(run);
+      if (finished) return;
+    }
+  }
+
+  async #turnWithRetries(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number):
+    Promise<{ text: string; calls: AssembledCall[] } | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#turn(run, provider, messages, signal, turn);
+      } catch (e) {
+        const retryable = isInferenceError(e) && ['rate_limited', 'connection_dropped', 'idle_timeout', 'provider'].includes(e.kind);
+        if (!retryable || attempt >= this.#deps.retries || signal.aborted) throw e;
+        const wait = e.retryAfterMs ?? 500 * 2 ** attempt;
+        if (wait > this.#deps.maxRetryWaitMs) throw e;
+        run.notice(`${e.message} Retrying in ${(wait / 1000).toFixed(1)} s.`, null, 'error');
+        await sleep(wait, signal);
+        if (signal.aborted) return null;
+      }
+    }
+  }
+
+  async #turn(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number):
+    Promise<{ text: string; calls: AssembledCall[] } | null> {
+    const stream = meter(provider.generate({ mode: 'chat', messages, tools: AGENT_TOOLS, maxTokens: this.#deps.maxTurnTokens }, signal));
+    let text = '';
+    let seq = -1;
+    const calls: AssembledCall[] = [];
+    let cancelled = false;
+    for await (const chunk of stream) {
+      if (chunk.type === 'text') {
+        if (seq === -1) seq = run.add({ kind: 'agent_message', text: '', turn }).seq;
+        text += chunk.text;
+        const item = run.items[seq] as Extract<AgentItem, { kind: 'agent_message' }>;
+        if (item.text.length < ITEM_TEXT_LIMIT) item.text += chunk.text;
+        run.publish(AGENT_EVENTS.delta, { runId: run.id, seq, text: chunk.text });
+      } else if (chunk.type === 'tool_call') {
+        calls.push(chunk);
+      } else if (chunk.type === 'finish' && chunk.reason === 'cancelled') {
+        cancelled = true;
+      }
+    }
+    const m = await stream.done;
+    run.turns.push({
+      turn, promptTokens: m.promptTokens, completionTokens: m.completionTokens, ttftMs: m.ttftMs,
+      tokensPerSecond: m.tokensPerSecond, durationMs: m.durationMs,
+    });
+    run.view = { ...run.view, tokens: run.view.tokens + m.completionTokens + (m.promptTokens ?? 0) };
+    return cancelled ? null : { text, calls };
+  }
+
+  async #tool(run: LiveAgentRun, call: AssembledCall, policy: AgentPolicy, signal: AbortSignal, turn: number): Promise<string> {
+    const { id, name } = call.call;
+    const shown = presentTool(name, call.args);
+    const started = performance.now();
+    const item = run.add<ToolCallItem>({
+      kind: 'tool_call', toolCallId: id, name, title: shown.title, toolKind: shown.kind, status: 'in_progress',
+      rawInput: call.args ?? { raw: call.call.arguments.slice(0, 2000) }, locations: shown.locations,
+      summary: null, resultChars: 0, durationMs: null, command: null, turn,
+    });
+    const finish = (result: string, summary: string, failed: boolean, command: AgentCommandResult | null = null): string => {
+      const capped = result.length > RESULT_LIMIT ? `${result.slice(0, RESULT_LIMIT)}\n… (${result.length - RESULT_LIMIT} more characters cut)` : result;
+      run.update({
+        ...item, status: failed ? 'failed' : 'completed', summary: summary.slice(0, 300), resultChars: result.length,
+        durationMs: Math.round((performance.now() - started) * 100) / 100, command,
+      });
+      return capped;
+    };
+    if (!call.args) {
+      return finish(`Error: the arguments of ${name} were not valid: ${call.argumentsError}. Call the tool again with a JSON object.`, `bad arguments: ${call.argumentsError}`, true);
+    }
+    if (name === 'finish') {
+      const summary = typeof call.args.summary === 'string' ? call.args.summary : '';
+      return finish('Finished. The changes go to review.', summary || 'finished', false);
+    }
+    if (name === 'run_command') return this.#command(run, call.call, call.args, policy, signal, finish);
+    const outcome = await runWorkspaceTool(run.workspace, name, call.args);
+    if (!outcome.failed && ['edit_file', 'write_file', 'create_file', 'rename_file', 'delete_file'].includes(name)) {
+      run.publish(AGENT_EVENTS.changeset, { runId: run.id });
+    }
+    return finish(outcome.result, outcome.summary, outcome.failed);
+  }
+
+  async #command(
+    run: LiveAgentRun, call: ToolCall, args: Record<string, unknown>, policy: AgentPolicy, signal: AbortSignal,
+    finish: (result: string, summary: string, failed: boolean, command?: AgentCommandResult | null) => string,
+  ): Promise<string> {
+    const command = typeof args.command === 'string' ? args.command.trim() : '';
+    if (command === '' || command.length > 2000) return finish('Error: command must be a non-empty string of at most 2000 characters.', 'bad command', true);
+    if (!commandAllowed(policy.allowedCommands, command)) {
+      const decision = await this.#askPermission(run, call.id, command, signal);
+      if (decision === null) return finish('The run was stopped before anyone decided.', 'cancelled', true);
+      if (!decision.allow) return finish(`Error: ${decision.by.name} denied running \`${command}\`. Do something else.`, `denied by ${decision.by.name}`, true);
+    }
+    try {
+      const result = await this.#deps.runCommand(run, command, call.id, signal);
+      run.view = { ...run.view, lastCheck: { ...result, by: null } };
+      run.publishRun();
+      const how = result.reason ? ` (${result.reason})` : '';
+      return finish(`Exit code: ${result.exitCode ?? 'none'}${how}\n--- end of output ---\n${result.tail.slice(-TAIL_CHARS)}`, `exit ${result.exitCode ?? '–'}${how}`, result.exitCode !== 0, result);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      return finish(`Error: the command could not run: ${message}`, message, true);
+    }
+  }
+
+  /** Pauses the run on an Allow / Deny prompt for the participants allowed to decide. */
+  #askPermission(run: LiveAgentRun, toolCallId: string, command: string, signal: AbortSignal): Promise<{ allow: boolean; by: AgentUserRef } | null> {
+    const requestId = randomUUID();
+    const item = run.add<Extract<AgentItem, { kind: 'permission' }>>({
+      kind: 'permission', requestId, toolCallId, command, options: [...AGENT_PERMISSION_OPTIONS], outcome: null,
+    });
+    run.setStatus('waiting_permission', { pendingPermission: { requestId, command } });
+    return new Promise((resolve) => {
+      const done = (decision: { allow: boolean; by: AgentUserRef } | null): void => {
+        signal.removeEventListener('abort', onAbort);
+        if (run.permission?.requestId === requestId) run.permission = null;
+        run.update({
+          ...item,
+          outcome: decision === null ? { outcome: 'cancelled' } : { outcome: 'selected', optionId: decision.allow ? 'allow' : 'deny', by: decision.by },
+        });
+        if (decision !== null) run.setStatus('running', { pendingPermission: null });
+        resolve(decision);
+      };
+      const onAbort = (): void => done(null);
+      run.permission = { requestId, seq: item.seq, resolve: done };
+      if (signal.aborted) done(null);
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+export function commandTail(output: string): string {
+  return output.slice(-TAIL_CHARS);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

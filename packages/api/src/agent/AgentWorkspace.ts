@@ -1,0 +1,300 @@
+import type * as Y from 'yjs';
+import {
+  AppError, FILE_TEXT, MAX_FILE_BYTES, TREE_MAP, fileDocName, normalizeProjectPath, treeDocName, type TreeEntry,
+} from '@tandem/protocol';
+import type { SyncUser } from '@tandem/collab';
+import {
+  anchorFileEdit, initialSuggestionState, overlayText, parseSuggestionState, reviewIndices, transition,
+  type ChangesetHunk, type FileChange, type SuggestionState,
+} from '@tandem/review';
+import { isForbiddenPath } from './agentPolicy.ts';
+
+/** The live documents (the SyncServer; structural so tests and the app pass it). */
+export interface AgentDocuments {
+  editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
+}
+
+/** A tool failure the model should read (not a crash): the message goes back as the tool result. */
+export class ToolError extends Error {}
+
+/** One file of the changeset, as the review machinery sees it plus where it lives. */
+export interface ChangesetEntry extends FileChange {
+  /** The live file's id (modify, delete, rename); null for a created file. */
+  readonly fileId: string | null;
+  review: SuggestionState;
+}
+
+const MAX_SEARCH_MATCHES = 100;
+const MAX_LINE_CHARS = 300;
+const MAX_LIST = 2000;
+
+/**
+ * An agent run's private view of a project: the live documents (what everyone typed, run or
+ * not) plus the run's own changeset, which is never written to the shared documents until
+ * reviewers accept it. Reads resolve content hunks on the live text as it is NOW (see
+ * `overlayText`); writes re-anchor the file's hunks on the current live text. Paths the policy
+ * forbids are neither listed, searched, read nor written.
+ */
+export class AgentWorkspace {
+  readonly #docs: AgentDocuments;
+  readonly projectId: string;
+  readonly #forbidden: readonly string[];
+  /** Keyed by the live path (or, for a created file, its path). */
+  readonly entries = new Map<string, ChangesetEntry>();
+
+  constructor(docs: AgentDocuments, projectId: string, forbidden: readonly string[], entries: Iterable<ChangesetEntry> = []) {
+    this.#docs = docs;
+    this.projectId = projectId;
+    this.#forbidden = forbidden;
+    for (const e of entries) this.entries.set(e.path, e);
+  }
+
+  // ── Paths ───────────────────────────────────────────────────────────────────────────────
+
+  /** A path the model gave, normalized and checked against the policy. */
+  checkPath(input: unknown): string {
+    if (typeof input !== 'string') throw new ToolError('The path must be a string.');
+    const path = normalizeProjectPath(input);
+    if (!path) throw new ToolError(`"${input}" is not a valid path inside the project (relative, no "..").`);
+    if (isForbiddenPath(this.#forbidden, path)) throw new ToolError(`"${path}" is off limits to the AI by the project's policy.`);
+    return path;
+  }
+
+  async #tree(): Promise<Map<string, TreeEntry>> {
+    const out = new Map<string, TreeEntry>();
+    await this.#docs.editDocument(treeDocName(this.projectId), (doc) => {
+      for (const [id, e] of doc.getMap<TreeEntry>(TREE_MAP).entries()) {
+        const path = typeof e?.path === 'string' ? normalizeProjectPath(e.path) : null;
+        if (path && (e.kind === 'file' || e.kind === 'folder')) out.set(id, { path, kind: e.kind });
+      }
+    });
+    return out;
+  }
+
+  /** Every file the agent sees: path → live file id (null for created files). */
+  async files(): Promise<Map<string, string | null>> {
+    const out = new Map<string, string | null>();
+    for (const [id, e] of await this.#tree()) {
+      if (e.kind !== 'file') continue;
+      const entry = this.entries.get(e.path);
+      if (entry?.kind === 'delete') continue;
+      if (entry?.kind === 'rename') out.set(entry.newPath!, id);
+      else out.set(e.path, id);
+    }
+    for (const e of this.entries.values()) if (e.kind === 'create') out.set(e.path, null);
+    for (const p of [...out.keys()]) if (isForbiddenPath(this.#forbidden, p)) out.delete(p);
+    return new Map([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  }
+
+  /** The changeset entry that owns the agent-visible `path`, and the live file id behind it. */
+  #locate(path: string, files: Map<string, string | null>): { entry: ChangesetEntry | undefined; fileId: string | null } | null {
+    if (!files.has(path)) return null;
+    for (const e of this.entries.values()) {
+      if (e.kind === 'create' && e.path === path) return { entry: e, fileId: null };
+      if (e.kind === 'rename' && e.newPath === path) return { entry: e, fileId: e.fileId };
+    }
+    return { entry: this.entries.get(path), fileId: files.get(path) ?? null };
+  }
+
+  // ── Tools ───────────────────────────────────────────────────────────────────────────────
+
+  async list(prefix?: string): Promise<string[]> {
+    const all = [...(await this.files()).keys()];
+    const dir = prefix ? this.checkPath(prefix) + '/' : '';
+    return all.filter((p) => p.startsWith(dir)).slice(0, MAX_LIST);
+  }
+
+  async read(input: unknown): Promise<string> {
+    const path = this.checkPath(input);
+    return this.#readIn(path, await this.files());
+  }
+
+  /** One file's text, given the file list already read (search and snapshot read the tree once). */
+  async #readIn(path: string, files: Map<string, string | null>): Promise<string> {
+    const at = this.#locate(path, files);
+    if (!at) throw new ToolError(`No file "${path}". Use list_files to see the project.`);
+    if (at.entry?.kind === 'create') return at.entry.content ?? '';
+    let text = '';
+    await this.#docs.editDocument(fileDocName(this.projectId, at.fileId!), (doc) => {
+      text = at.entry ? overlayText(doc, at.entry.hunks).text : doc.getText(FILE_TEXT).toString();
+    });
+    return text;
+  }
+
+  /** Whole-file write of an existing or new file. */
+  async write(input: unknown, content: unknown): Promise<{ path: string; created: boolean; hunks: number }> {
+    const path = this.checkPath(input);
+    const text = checkContent(content);
+    const files = await this.files();
+    const at = this.#locate(path, files);
+    if (!at) {
+      await this.create(path, text);
+      return { path, created: true, hunks: 1 };
+    }
+    if (at.entry?.kind === 'create') {
+      this.entries.set(at.entry.path, { ...at.entry, content: text });
+      return { path, created: true, hunks: 1 };
+    }
+    const fileId = at.fileId!;
+    let hunks: ChangesetHunk[] = [];
+    const rename = at.entry?.kind === 'rename';
+    await this.#docs.editDocument(fileDocName(this.projectId, fileId), (doc) => {
+      hunks = anchorFileEdit(doc, text, rename ? 1 : 0);
+    });
+    const livePath = at.entry?.path ?? path;
+    if (rename) {
+      this.entries.set(livePath, { ...at.entry!, hunks });
+    } else if (hunks.length === 0) {
+      this.entries.delete(livePath);
+    } else {
+      this.entries.set(livePath, { kind: 'modify', path: livePath, newPath: null, content: null, fileId, hunks, review: initialSuggestionState() });
+    }
+    return { path, created: false, hunks: hunks.length };
+  }
+
+  /**
+   * Exact search/replace blocks, applied in order to the agent's view of the file. Each search
+   * text must occur exactly once (else the tool fails, naming the block, and nothing changes).
+   */
+  async edit(input: unknown, edits: unknown): Promise<{ path: string; hunks: number }> {
+    const path = this.checkPath(input);
+    if (!Array.isArray(edits) || edits.length === 0 || edits.length > 100) throw new ToolError('edits must be a list of 1 to 100 {search, replace} blocks.');
+    let text = await this.read(path);
+    edits.forEach((e: unknown, i) => {
+      const { search, replace } = (e ?? {}) as { search?: unknown; replace?: unknown };
+      if (typeof search !== 'string' || typeof replace !== 'string' || search.length === 0) {
+        throw new ToolError(`Edit block ${i + 1}: search and replace must be strings, search not empty.`);
+      }
+      const first = text.indexOf(search);
+      if (first === -1) throw new ToolError(`Edit block ${i + 1}: the search text was not found in ${path}. Read the file again and copy the lines exactly.`);
+      if (text.indexOf(search, first + 1) !== -1) throw new ToolError(`Edit block ${i + 1}: the search text occurs more than once in ${path}; include more surrounding lines.`);
+      text = text.slice(0, first) + replace + text.slice(first + search.length);
+    });
+    const result = await this.write(path, text);
+    return { path, hunks: result.hunks };
+  }
+
+  async create(input: unknown, content: unknown): Promise<void> {
+    const path = this.checkPath(input);
+    const text = checkContent(content);
+    const files = await this.files();
+    if (files.has(path)) throw new ToolError(`"${path}" already exists; use write_file or edit_file.`);
+    for (const p of files.keys()) {
+      if (p.startsWith(path + '/')) throw new ToolError(`"${path}" is a folder.`);
+      if (path.startsWith(p + '/')) throw new ToolError(`"${p}" is a file, not a folder.`);
+    }
+    this.entries.set(path, { kind: 'create', path, newPath: null, content: text, fileId: null, hunks: [], review: initialSuggestionState() });
+  }
+
+  async delete(input: unknown): Promise<void> {
+    const path = this.checkPath(input);
+    const at = this.#locate(path, await this.files());
+    if (!at) throw new ToolError(`No file "${path}".`);
+    if (at.entry?.kind === 'create') {
+      this.entries.delete(at.entry.path);
+      return;
+    }
+    const livePath = at.entry?.path ?? path;
+    this.entries.set(livePath, { kind: 'delete', path: livePath, newPath: null, content: null, fileId: at.fileId, hunks: [], review: initialSuggestionState() });
+  }
+
+  async rename(fromInput: unknown, toInput: unknown): Promise<void> {
+    const from = this.checkPath(fromInput);
+    const to = this.checkPath(toInput);
+    const files = await this.files();
+    const at = this.#locate(from, files);
+    if (!at) throw new ToolError(`No file "${from}".`);
+    if (files.has(to)) throw new ToolError(`"${to}" already exists.`);
+    if (at.entry?.kind === 'create') {
+      this.entries.delete(at.entry.path);
+      this.entries.set(to, { ...at.entry, path: to });
+      return;
+    }
+    const livePath = at.entry?.path ?? from;
+    const hunks = (at.entry?.hunks ?? []).map((h) => ({ ...h, index: at.entry?.kind === 'rename' ? h.index : h.index + 1 }));
+    if (to === livePath) {
+      // Renamed back: only the content edits remain.
+      const content = hunks.map((h) => ({ ...h, index: h.index - 1 }));
+      if (content.length === 0) this.entries.delete(livePath);
+      else this.entries.set(livePath, { kind: 'modify', path: livePath, newPath: null, content: null, fileId: at.fileId, hunks: content, review: initialSuggestionState() });
+      return;
+    }
+    this.entries.set(livePath, { kind: 'rename', path: livePath, newPath: to, content: null, fileId: at.fileId, hunks, review: initialSuggestionState() });
+  }
+
+  /** Regex search over the agent's view: `path:line: text`, at most 100 matches. */
+  async search(pattern: unknown, pathPrefix?: unknown): Promise<string[]> {
+    if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 500) throw new ToolError('pattern must be a regular expression of 1 to 500 characters.');
+    let re: RegExp;
+    try {
+      re = new RegExp(pattern);
+    } catch (e) {
+      throw new ToolError(`Invalid regular expression: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const prefix = pathPrefix === undefined || pathPrefix === null || pathPrefix === '' ? '' : this.checkPath(pathPrefix);
+    const out: string[] = [];
+    const files = await this.files();
+    let scanned = 0;
+    for (const path of files.keys()) {
+      if (prefix && path !== prefix && !path.startsWith(prefix + '/')) continue;
+      const lines = (await this.#readIn(path, files)).split('\n');
+      for (let i = 0; i < lines.length && out.length < MAX_SEARCH_MATCHES; i++) {
+        const line = lines[i]!.slice(0, 2000);
+        if (re.test(line)) out.push(`${path}:${i + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
+      }
+      if (out.length >= MAX_SEARCH_MATCHES) break;
+      if (++scanned % 25 === 0) await new Promise<void>((r) => setImmediate(r)); // a big project must not hold the event loop
+    }
+    return out;
+  }
+
+  /** The documents plus the changeset, for a sandbox working copy (forbidden paths left out). */
+  async snapshot(): Promise<Array<{ path: string; content: string }>> {
+    const out: Array<{ path: string; content: string }> = [];
+    const files = await this.files();
+    for (const path of files.keys()) out.push({ path, content: await this.#readIn(path, files) });
+    return out;
+  }
+
+  // ── Review bookkeeping ──────────────────────────────────────────────────────────────────
+
+  /** Opens every file change for review (R4: one pending review per hunk). */
+  openReview(): void {
+    for (const [key, e] of this.entries) {
+      if (e.review.status !== 'requested') continue;
+      const result = transition(e.review, { type: 'complete', hunkCount: reviewIndices(e).length }, { policy: { kind: 'any_editor' } });
+      if (result.ok) this.entries.set(key, { ...e, review: result.state });
+    }
+  }
+
+  toJSON(): unknown[] {
+    return [...this.entries.values()].map((e) => ({
+      ...e,
+      hunks: e.hunks.map((h) => ({ ...h, anchor: { start: b64(h.anchor.start), end: b64(h.anchor.end) } })),
+    }));
+  }
+
+  static entriesFromJSON(value: unknown): ChangesetEntry[] {
+    if (!Array.isArray(value)) return [];
+    return value.map((raw) => {
+      const e = raw as Omit<ChangesetEntry, 'hunks'> & { hunks?: Array<Omit<ChangesetHunk, 'anchor'> & { anchor: { start: string; end: string } }> };
+      return {
+        kind: e.kind, path: e.path, newPath: e.newPath ?? null, content: e.content ?? null, fileId: e.fileId ?? null,
+        review: parseSuggestionState(e.review),
+        hunks: (e.hunks ?? []).map((h) => ({ ...h, anchor: { start: unb64(h.anchor.start), end: unb64(h.anchor.end) } })),
+      };
+    });
+  }
+}
+
+function checkContent(content: unknown): string {
+  if (typeof content !== 'string') throw new ToolError('content must be a string.');
+  if (Buffer.byteLength(content) > MAX_FILE_BYTES) throw new ToolError(`The file would be over ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
+  return content;
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+const unb64 = (s: string): Uint8Array => {
+  if (typeof s !== 'string') throw new AppError('BAD_INPUT', 'The changeset is unreadable.');
+  return new Uint8Array(Buffer.from(s, 'base64'));
+};

@@ -1,0 +1,98 @@
+import type * as Y from 'yjs';
+import {
+  AGENT_EVENTS, type AgentChangesetView, type AgentItem, type AgentRunView, type AgentTurnMetrics, type AgentUserRef,
+  type ProjectStreamEventName, type ProjectStreamEvents,
+} from '@tandem/protocol';
+import type { AiEditOrigin } from '@tandem/review';
+import { projectChannel, type EventHub } from '../EventHub.ts';
+import type { AgentWorkspace } from './AgentWorkspace.ts';
+
+/** Longest text kept per transcript item (the model got all of it; this is the record). */
+export const ITEM_TEXT_LIMIT = 20_000;
+/** Transcript items per run: beyond this the run stops (it cannot be doing anything useful). */
+export const MAX_ITEMS = 2_000;
+
+export interface PendingPermission {
+  requestId: string;
+  seq: number;
+  resolve: (decision: { allow: boolean; by: AgentUserRef } | null) => void;
+}
+
+export interface UndoTarget {
+  docName: string;
+  doc: Y.Doc;
+  manager: Y.UndoManager;
+}
+
+/**
+ * One run in the memory of the project's home node: what participants see (`view`, `items`), the
+ * private changeset (`workspace`), and the handles that steer it (abort, steering queue, the
+ * pending permission, the undo of its accepted changes).
+ */
+export class LiveAgentRun {
+  view: AgentRunView;
+  readonly items: AgentItem[];
+  readonly turns: AgentTurnMetrics[];
+  readonly workspace: AgentWorkspace;
+  controller: AbortController | null = null;
+  readonly steering: Array<{ text: string; author: AgentUserRef }> = [];
+  permission: PendingPermission | null = null;
+  origin: AiEditOrigin | null = null;
+  undo: UndoTarget[] = [];
+  undoneBy: AgentUserRef | null = null;
+  loop: Promise<void> | null = null;
+  readonly #hub: EventHub;
+
+  constructor(hub: EventHub, view: AgentRunView, workspace: AgentWorkspace, items: AgentItem[] = [], turns: AgentTurnMetrics[] = []) {
+    this.#hub = hub;
+    this.view = view;
+    this.workspace = workspace;
+    this.items = items;
+    this.turns = turns;
+  }
+
+  get id(): string {
+    return this.view.id;
+  }
+
+  get live(): boolean {
+    return this.view.status === 'running' || this.view.status === 'waiting_permission';
+  }
+
+  publish<K extends ProjectStreamEventName>(type: K, data: ProjectStreamEvents[K]): void {
+    this.#hub.publish(projectChannel(this.view.projectId), type, data);
+  }
+
+  publishRun(): void {
+    this.publish(AGENT_EVENTS.run, this.view);
+  }
+
+  /** Appends an item (its seq is assigned here) and tells everyone. */
+  add<T extends AgentItem = AgentItem>(item: T extends AgentItem ? Omit<T, 'seq' | 'at'> : never): T {
+    const full = { ...item, seq: this.items.length, at: new Date().toISOString() } as unknown as T;
+    this.items.push(full);
+    // A copy: the stored item keeps growing (streamed text) while the event waits to be sent.
+    this.publish(AGENT_EVENTS.item, { runId: this.id, item: { ...full } });
+    return full;
+  }
+
+  /** Replaces item `seq` and tells everyone. */
+  update(item: AgentItem): void {
+    this.items[item.seq] = item;
+    this.publish(AGENT_EVENTS.item, { runId: this.id, item: { ...item } });
+  }
+
+  notice(text: string, author: AgentUserRef | null = null, tone: 'info' | 'error' = 'info'): void {
+    this.add({ kind: 'notice', text: text.slice(0, ITEM_TEXT_LIMIT), author, tone });
+  }
+
+  setStatus(status: AgentRunView['status'], extra: Partial<AgentRunView> = {}): void {
+    const ended = status !== 'running' && status !== 'waiting_permission' && this.view.endedAt === null;
+    this.view = { ...this.view, ...extra, status, ...(ended ? { endedAt: new Date().toISOString() } : {}) };
+    this.publishRun();
+  }
+
+  changesetView(files: AgentChangesetView['files']): AgentChangesetView {
+    return { runId: this.id, files, undoable: this.undo.length > 0 && this.undoneBy === null };
+  }
+}

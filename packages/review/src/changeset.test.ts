@@ -1,0 +1,222 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as Y from 'yjs';
+import { FILE_TEXT } from '@tandem/protocol';
+import { AiEditOrigin } from './AiEditOrigin.ts';
+import {
+  anchorFileEdit, applyChangesetHunk, hunkStatus, overlayText, reviewIndices, type ChangesetHunk, type HunkStatus,
+} from './changeset.ts';
+import { InMemoryNetwork } from './testing/InMemoryNetwork.ts';
+import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+
+/**
+ * The changeset overlay under concurrent human edits, against an independent model.
+ *
+ * The oracle is a list of cells, one per character of the live text, each remembering which base
+ * character it was (or null: typed by a person). People type lowercase letters and delete
+ * anywhere; the agent's files use only uppercase, digits and newlines, so nobody retypes base
+ * text by accident. From the cells alone the oracle says what each hunk must be:
+ *   conflict  every base character of a non-empty hunk is gone;
+ *   stale     some of them are gone, or a person typed strictly between its first and last one;
+ *   intact    otherwise (insertion points are always intact);
+ * and what the agent must read (the live text with exactly the intact hunks replaced). Then the
+ * intact hunks are accepted in random order; the live text must become exactly what the agent
+ * read, and one undo of the changeset origin must bring back the text from before the accepts.
+ * Replay with SEED=<n>.
+ */
+
+const ITERATIONS = 300;
+
+interface Cell {
+  ch: string;
+  base: number | null;
+}
+
+function randomLine(r: SeededRandom): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let s = '';
+  for (let i = r.int(0, 12); i > 0; i--) s += alphabet[r.int(0, alphabet.length - 1)];
+  return s + '\n';
+}
+
+function randomFile(r: SeededRandom): string[] {
+  return Array.from({ length: r.int(0, 14) }, () => randomLine(r));
+}
+
+/** The agent's rewrite: some lines replaced, removed, inserted. */
+function randomEdit(r: SeededRandom, lines: readonly string[]): string {
+  const out: string[] = [];
+  for (const line of lines) {
+    const p = r.next();
+    if (p < 0.15) continue;
+    if (p < 0.3) out.push(randomLine(r));
+    else out.push(line);
+    if (r.chance(0.12)) out.push(randomLine(r));
+  }
+  if (out.length === 0 || r.chance(0.2)) out.push(randomLine(r));
+  return out.join('');
+}
+
+function expectedStatus(cells: readonly Cell[], h: ChangesetHunk): HunkStatus {
+  if (h.removed.length === 0) return 'intact';
+  const positions: number[] = [];
+  cells.forEach((c, i) => {
+    if (c.base !== null && c.base >= h.start && c.base < h.end) positions.push(i);
+  });
+  if (positions.length === 0) return 'conflict';
+  if (positions.length < h.end - h.start) return 'stale';
+  const first = positions[0]!;
+  const last = positions[positions.length - 1]!;
+  return last - first + 1 === positions.length ? 'intact' : 'stale';
+}
+
+/** Where an insertion hunk lands now: before the cell of its tie character, or null if that is gone. */
+function insertionAt(cells: readonly Cell[], h: ChangesetHunk, baseLength: number): number | null {
+  if (h.start === baseLength) return cells.length;
+  const i = cells.findIndex((c) => c.base === h.start);
+  return i === -1 ? null : i;
+}
+
+test('overlay under human edits matches an independent model (seeded)', () => {
+  const seed = testSeed();
+  const r = new SeededRandom(seed);
+  try {
+    for (let it = 0; it < ITERATIONS; it++) {
+      const doc = new Y.Doc();
+      doc.clientID = 1;
+      const ytext = doc.getText(FILE_TEXT);
+      const baseText = randomFile(r).join('');
+      ytext.insert(0, baseText);
+      const cells: Cell[] = [...baseText].map((ch, i) => ({ ch, base: i }));
+      const proposed = randomEdit(r, baseText.match(/[^\n]*\n/g) ?? []);
+      const hunks = anchorFileEdit(doc, proposed);
+      assert.equal(overlayText(doc, hunks).text, proposed, `before anyone edits, the agent reads exactly what it wrote: ${JSON.stringify([baseText, proposed])}`);
+      assert.deepEqual(reviewIndices({ kind: 'modify', path: 'a', newPath: null, content: null, hunks }), hunks.map((h) => h.index));
+
+      // People edit the live file, often right at hunk edges.
+      for (let e = r.int(0, 6); e > 0; e--) {
+        const edges = hunks.flatMap((h) => [h.start, h.end]).map((b) => {
+          const i = cells.findIndex((c) => c.base === b);
+          return i === -1 ? cells.length : i;
+        });
+        if (r.chance(0.6)) {
+          const at = edges.length > 0 && r.chance(0.6) ? r.pick(edges) : r.int(0, cells.length);
+          const typed = 'abcdefgh'.slice(0, r.int(1, 3));
+          ytext.insert(at, typed);
+          cells.splice(at, 0, ...[...typed].map((ch) => ({ ch, base: null })));
+        } else if (cells.length > 0) {
+          const at = r.int(0, cells.length - 1);
+          const n = r.int(1, Math.min(cells.length - at, r.chance(0.3) ? 40 : 4));
+          ytext.delete(at, n);
+          cells.splice(at, n);
+        }
+      }
+      assert.equal(ytext.toString(), cells.map((c) => c.ch).join(''), 'model and document agree');
+
+      const expected = hunks.map((h) => expectedStatus(cells, h));
+      const { text: read, statuses } = overlayText(doc, hunks);
+      assert.deepEqual(statuses, expected, `statuses, iteration ${it}`);
+      assert.deepEqual(hunks.map((h) => hunkStatus(doc, h)), expected);
+
+      // The model's overlay: replace every intact hunk's cells (or insert at its tie character).
+      const tieGone = hunks.some((h, i) => expected[i] === 'intact' && h.removed.length === 0 && insertionAt(cells, h, baseText.length) === null);
+      if (!tieGone) {
+        const places = hunks.flatMap((h, i) => {
+          if (expected[i] !== 'intact') return [];
+          if (h.removed.length === 0) {
+            const at = insertionAt(cells, h, baseText.length)!;
+            return [{ start: at, end: at, inserted: h.inserted }];
+          }
+          const start = cells.findIndex((c) => c.base === h.start);
+          return [{ start, end: start + h.removed.length, inserted: h.inserted }];
+        }).sort((a, b) => a.start - b.start);
+        let model = '';
+        let at = 0;
+        for (const p of places) {
+          model += cells.slice(at, p.start).map((c) => c.ch).join('') + p.inserted;
+          at = p.end;
+        }
+        model += cells.slice(at).map((c) => c.ch).join('');
+        assert.equal(read, model, `the agent reads the live text with exactly the intact hunks, iteration ${it}`);
+      }
+
+      // Accept every intact hunk in random order under one origin; refuse the others.
+      const before = ytext.toString();
+      const origin = new AiEditOrigin(`cs${it}`, 'owner');
+      const undo = new Y.UndoManager(ytext, { trackedOrigins: new Set([origin]), captureTimeout: Infinity });
+      const order = hunks.map((_, i) => i).sort(() => r.next() - 0.5);
+      for (const i of order) {
+        const result = applyChangesetHunk(doc, hunks[i]!, origin);
+        assert.equal(result.ok, expected[i] === 'intact', `hunk ${i} applies only when intact`);
+        if (!result.ok) assert.equal(result.status, expected[i]);
+      }
+      assert.equal(ytext.toString(), read, 'accepting the intact hunks gives exactly what the agent read');
+      undo.undo();
+      assert.equal(ytext.toString(), before, 'one undo reverts the whole accepted change');
+      doc.destroy();
+    }
+  } catch (e) {
+    console.error(`replay with SEED=${seed}`);
+    throw e;
+  }
+});
+
+test('replicas editing concurrently: accepted hunks land once, replicas converge, undo reverts for all (seeded)', () => {
+  const seed = testSeed();
+  const r = new SeededRandom(seed);
+  try {
+    for (let it = 0; it < 150; it++) {
+      const net = new InMemoryNetwork(3, r);
+      const [server, a, b] = net.docs as [Y.Doc, Y.Doc, Y.Doc];
+      const baseText = randomFile(r).join('');
+      server.getText(FILE_TEXT).insert(0, baseText);
+      net.flush();
+      const proposed = randomEdit(r, baseText.match(/[^\n]*\n/g) ?? []);
+      const hunks = anchorFileEdit(server, proposed);
+      const origin = new AiEditOrigin(`cs${it}`, 'ed');
+      const undo = new Y.UndoManager(server.getText(FILE_TEXT), { trackedOrigins: new Set([origin]), captureTimeout: Infinity });
+      const pending = new Set(hunks.map((h) => h.index));
+      for (let step = 0; step < 30; step++) {
+        const person = r.pick([a, b]);
+        const t = person.getText(FILE_TEXT);
+        if (r.chance(0.5)) t.insert(r.int(0, t.length), r.pick(['q', 'zz', 'k\n']));
+        else if (t.length > 0) {
+          const at = r.int(0, t.length - 1);
+          t.delete(at, r.int(1, Math.min(3, t.length - at)));
+        }
+        if (r.chance(0.3) && pending.size > 0) {
+          const chosen = r.pick([...pending]);
+          const h = hunks.find((x) => x.index === chosen)!;
+          const status = hunkStatus(server, h);
+          const before = server.getText(FILE_TEXT).toString();
+          const result = applyChangesetHunk(server, h, origin);
+          assert.equal(result.ok, status === 'intact');
+          if (result.ok) {
+            pending.delete(h.index);
+          } else {
+            assert.equal(server.getText(FILE_TEXT).toString(), before, 'a refused hunk changes nothing');
+          }
+        }
+        net.tick();
+      }
+      net.flush();
+      const texts = net.docs.map((d) => d.getText(FILE_TEXT).toString());
+      assert.equal(texts[1], texts[0]);
+      assert.equal(texts[2], texts[0]);
+      undo.undo();
+      net.flush();
+      for (const d of net.docs) {
+        const text = d.getText(FILE_TEXT).toString();
+        for (const h of hunks) if (!pending.has(h.index) && /[A-Z0-9]/.test(h.inserted)) {
+          // Every line the agent inserted was new (random uppercase): none may survive the undo intact.
+          const line = h.inserted.split('\n').find((l) => l.length >= 6);
+          if (line !== undefined && !baseText.includes(line)) assert.ok(!text.includes(line), `undo removed ${line}`);
+        }
+      }
+      net.destroy();
+    }
+  } catch (e) {
+    console.error(`replay with SEED=${seed}`);
+    throw e;
+  }
+});
