@@ -131,7 +131,7 @@ async function scenario(...pages: [Page, Page, Page]): Promise<void> {
 
   // The run command is set in the project settings; the run writes a file and is stopped by B.
   await a.page.goto(`${projectUrl}/settings`);
-  const commandInput = a.page.getByLabel('Run command');
+  const commandInput = a.page.getByLabel('Run command', { exact: true });
   await commandInput.fill('mkdir -p out && echo "answer: $((6*7))" > out/result.txt && echo wrote out/result.txt && sleep 30');
   await a.page.getByTestId('run-command-settings').getByRole('button', { name: 'Save' }).click();
   await a.page.getByText('Saved. Run uses this command now.').waitFor();

@@ -15,7 +15,7 @@ import { createHttpContext } from './httpContext.ts';
 import { PublicOrigin } from './PublicOrigin.ts';
 import { BrowserGuard } from './BrowserGuard.ts';
 import { ConnectionLimiter } from './ConnectionLimiter.ts';
-import { applyContentSecurityPolicy } from './contentSecurityPolicy.ts';
+import { applyContentSecurityPolicy, previewFrameSource } from './contentSecurityPolicy.ts';
 import { ProjectDocumentCap } from './ProjectDocumentCap.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
@@ -159,6 +159,8 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const webUpgrade = web?.getUpgradeHandler();
 
   const guard = new BrowserGuard(env.TANDEM_PUBLIC_URL);
+  // Set once the preview origin listens; pages then allow framing exactly the preview origins (CSP).
+  let previewInfo: TandemServer['preview'] = null;
   const server: Server = createServer({
     // Slowloris: a client gets this long to send its headers / whole request, checked every second.
     headersTimeout: env.TANDEM_HTTP_HEADERS_TIMEOUT_MS,
@@ -181,7 +183,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
     if (path === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     if (webHandler) {
-      if (!env.dev) applyContentSecurityPolicy(req, res);
+      if (!env.dev) applyContentSecurityPolicy(req, res, previewInfo ? previewFrameSource(previewInfo.template) : null);
       return void webHandler(req, res);
     }
     res.writeHead(404).end();
@@ -206,7 +208,6 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const url = `http://localhost:${port}`;
   nodeUrlForOrigin = url;
   let preview: PreviewServer | null = null;
-  let previewInfo: TandemServer['preview'] = null;
   if (net && networkService) {
     net.network.proxy.denyPort(port);
     preview = new PreviewServer({

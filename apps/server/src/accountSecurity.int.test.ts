@@ -143,13 +143,18 @@ test('invite links never take their origin from a hostile Host header', async ()
   const real = new URL(server.url);
   const first = await createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/api/trpc`, headers: { cookie: owner.cookie, origin: real.origin } })] }).invites.create.mutate({ projectId, role: 'viewer' });
   assert.ok(first.url.startsWith(`${real.origin}/invite/`), first.url);
-  const res = await fetch(`${server.url}/api/trpc/invites.create`, {
+  const create = (headers: Record<string, string>) => fetch(`${server.url}/api/trpc/invites.create`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', cookie: owner.cookie, host: 'evil.example', origin: 'http://evil.example' },
+    headers: { 'content-type': 'application/json', cookie: owner.cookie, ...headers },
     body: JSON.stringify({ projectId, role: 'editor' }),
   });
+  // A client without Origin (not a browser) that forges Host still gets a link to the real origin.
+  const res = await create({ host: 'evil.example' });
+  assert.equal(res.status, 200);
   const url = ((await res.json()) as { result: { data: { url: string } } }).result.data.url;
   assert.ok(url.startsWith(`${real.origin}/invite/`), url);
+  // With a matching forged Origin the browser guard refuses the call outright.
+  assert.equal((await create({ host: 'evil.example', origin: 'http://evil.example' })).status, 403);
 });
 
 test('sign-up over HTTP is limited per IP, and weak passwords are refused', async () => {

@@ -52,7 +52,7 @@ export const searchRouter = router({
     .input(z.object({
       projectId: id,
       path: z.string().min(1).max(1024),
-      baseSha256: z.string().regex(/^[0-9a-f]{64}$/),
+      baseSha256: z.string().length(64).regex(/^[0-9a-f]+$/),
       edits: z.array(z.object({ offset: z.number().int().min(0), length: z.number().int().min(0), text: z.string().max(100_000) })).min(1).max(1000),
     }))
     .mutation(async ({ ctx, input }) => {
@@ -61,7 +61,7 @@ export const searchRouter = router({
       return { applied: input.edits.length };
     }),
 
-  undo: projectHomeProcedure.input(z.object({ projectId: id, replaceId: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+  undo: projectHomeProcedure.input(z.object({ projectId: id, replaceId: z.string().max(64).uuid() })).mutation(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'editor');
     return search(ctx).undo(input.projectId, input.replaceId, ctx.user);
   }),
