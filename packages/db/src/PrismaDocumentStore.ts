@@ -82,8 +82,9 @@ export class PrismaDocumentStore {
   async compact(documentName: string, snapshot: Uint8Array, through: number): Promise<void> {
     const merge = this.options.mergeUpdates;
     if (!merge) {
+      // updateMany: a document deleted meanwhile (its project was deleted or reset) is not an error.
       await this.prisma.$transaction([
-        this.prisma.document.update({ where: { name: documentName }, data: { snapshot: asBytes(snapshot), compactedThrough: BigInt(through) } }),
+        this.prisma.document.updateMany({ where: { name: documentName }, data: { snapshot: asBytes(snapshot), compactedThrough: BigInt(through) } }),
         this.prisma.documentUpdate.deleteMany({ where: { documentName, id: { lte: BigInt(through) } } }),
       ]);
       return;
