@@ -151,5 +151,17 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   await a.page.getByTestId('agent-undo').click();
   for (const u of [b, c]) await waitFor('greet.js reverted', async () => (await editorValue(u.page)) === GREET);
   await waitFor('test.js gone', async () => !(await b.page.getByTestId('tree-item').allTextContents()).join('|').includes('test.js'));
+
+  // The record on the AI activity page: the run, and (opened) who steered and what it ran.
+  await c.page.goto(c.page.url().replace(/\/?$/, '/activity'));
+  const entry = c.page.getByTestId('agent-activity-entry').first();
+  await entry.waitFor();
+  assert.match(await entry.textContent() ?? '', /Ada.*started an agent run/s);
+  await entry.getByText('Full record').click();
+  const record = entry.getByTestId('agent-activity-record');
+  await record.waitFor();
+  assert.match(await record.textContent() ?? '', /Bea Bell steered: “please trim the name first”/);
+  assert.ok(await entry.getByTestId('agent-activity-turns').locator('tbody tr').count() >= 1, 'per-turn metrics are listed');
+  await screenshot(c.page, 'agent-06-activity-C');
   assert.deepEqual(errors, []);
 });
