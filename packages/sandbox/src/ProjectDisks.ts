@@ -66,6 +66,8 @@ export class ProjectDisks {
   private readonly opts: ProjectDisksOptions;
   private available: DiskAvailability | null = null;
   private readonly pending = new Map<string, Promise<ProjectDisk>>();
+  /** Removals in progress: a disk being deleted is re-created only after it is gone. */
+  private readonly removing = new Map<string, Promise<void>>();
   /** Projects whose disk this process mounted or found mounted (unmounted on close). */
   private readonly mounted = new Set<string>();
   private readonly lastUsed = new Map<string, number>();
@@ -122,6 +124,8 @@ export class ProjectDisks {
   /** Creates and mounts the project's disk if needed. Concurrent calls share one attempt. */
   ensure(projectId: string): Promise<ProjectDisk> {
     this.lastUsed.set(projectId, Date.now());
+    const removing = this.removing.get(projectId);
+    if (removing) return removing.then(() => this.ensure(projectId));
     const evicting = this.evicting.get(projectId);
     if (evicting) return evicting.then(() => this.ensure(projectId));
     const disk = this.paths(projectId);
@@ -206,10 +210,23 @@ export class ProjectDisks {
   }
 
   /** Deletes the project's environment: the image (or directories) and the sync manifest. */
-  async remove(projectId: string): Promise<void> {
+  /**
+   * `before` runs first (e.g. stopping the project's programs). From the moment this is called,
+   * a new use of the disk waits until it is gone and then gets a fresh one.
+   */
+  remove(projectId: string, before?: () => Promise<void>): Promise<void> {
+    const running = this.removing.get(projectId);
+    if (running) return running;
     const disk = this.paths(projectId);
-    await this.unmount(projectId);
-    rmSync(disk.projectDir, { recursive: true, force: true });
+    // Never while the disk is being prepared (its mount point would vanish under the mount).
+    const p = (async () => {
+      await before?.();
+      await this.pending.get(projectId)?.catch(() => undefined);
+      await this.unmount(projectId);
+      rmSync(disk.projectDir, { recursive: true, force: true });
+    })().finally(() => this.removing.delete(projectId));
+    this.removing.set(projectId, p);
+    return p;
   }
 
   /** Unmounts every disk this process mounted (on shutdown). */

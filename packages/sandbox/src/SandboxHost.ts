@@ -174,8 +174,8 @@ export class SandboxHost {
   /** Stops the project's runs and terminals, then deletes its working copy and environment. */
   async removeWorkingCopy(projectId: string): Promise<void> {
     validateProjectId(projectId);
-    await this.stopProject(projectId);
-    await this.disks.remove(projectId);
+    // Ordered with other uses: a sync or run asked for after this call gets a fresh disk.
+    await this.disks.remove(projectId, () => this.stopProject(projectId));
   }
 
   /**

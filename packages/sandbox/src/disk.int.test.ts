@@ -164,3 +164,14 @@ test('with the quota off, projects get plain directories (still persistent) and 
     await plain.cleanup();
   }
 });
+
+test('a disk removed while it is used again (an agent run ends as its checks start) is removed first, then prepared again', async () => {
+  const files = [{ path: 'a.txt', content: 'doc' }];
+  await t.host.syncWorkingCopy('race', files);
+  for (let i = 0; i < 3; i++) {
+    // A fresh disk being prepared while it is removed, and a removal while it is prepared again.
+    await Promise.all([t.host.removeWorkingCopy('race'), t.host.syncWorkingCopy('race', files)]);
+    const { result, output } = await runAndCollect(t.host, 'race', 'cat a.txt');
+    assert.deepEqual([result.exitCode, output], [0, 'doc']);
+  }
+});
