@@ -12,7 +12,6 @@ import { isForbiddenPath } from './agentPolicy.ts';
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface AgentDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
-  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
 }
 
 /** A tool failure the model should read (not a crash): the message goes back as the tool result. */
@@ -63,7 +62,7 @@ export class AgentWorkspace {
 
   async #tree(): Promise<Map<string, TreeEntry>> {
     const out = new Map<string, TreeEntry>();
-    await this.#docs.readDocument(treeDocName(this.projectId), (doc) => {
+    await this.#docs.editDocument(treeDocName(this.projectId), (doc) => {
       for (const [id, e] of doc.getMap<TreeEntry>(TREE_MAP).entries()) {
         const path = typeof e?.path === 'string' ? normalizeProjectPath(e.path) : null;
         if (path && (e.kind === 'file' || e.kind === 'folder')) out.set(id, { path, kind: e.kind });
@@ -115,7 +114,11 @@ export class AgentWorkspace {
     const at = this.#locate(path, files);
     if (!at) throw new ToolError(`No file "${path}". Use list_files to see the project.`);
     if (at.entry?.kind === 'create') return at.entry.content ?? '';
-    return this.#docs.readDocument(fileDocName(this.projectId, at.fileId!), (doc) => (at.entry ? overlayText(doc, at.entry.hunks).text : doc.getText(FILE_TEXT).toString()));
+    let text = '';
+    await this.#docs.editDocument(fileDocName(this.projectId, at.fileId!), (doc) => {
+      text = at.entry ? overlayText(doc, at.entry.hunks).text : doc.getText(FILE_TEXT).toString();
+    });
+    return text;
   }
 
   /** Whole-file write of an existing or new file. */
@@ -133,8 +136,11 @@ export class AgentWorkspace {
       return { path, created: true, hunks: 1 };
     }
     const fileId = at.fileId!;
+    let hunks: ChangesetHunk[] = [];
     const rename = at.entry?.kind === 'rename';
-    const hunks: ChangesetHunk[] = await this.#docs.readDocument(fileDocName(this.projectId, fileId), (doc) => anchorFileEdit(doc, text, rename ? 1 : 0));
+    await this.#docs.editDocument(fileDocName(this.projectId, fileId), (doc) => {
+      hunks = anchorFileEdit(doc, text, rename ? 1 : 0);
+    });
     const livePath = at.entry?.path ?? path;
     if (rename) {
       this.entries.set(livePath, { ...at.entry!, hunks });

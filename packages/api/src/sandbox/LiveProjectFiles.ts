@@ -9,7 +9,6 @@ import type { ProjectFile } from '@tandem/sandbox';
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface ProjectDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
-  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
 }
 
 /** Documents read or written at the same time (bounds memory and database load). */
@@ -59,7 +58,11 @@ export class LiveProjectFiles {
     const out: (ProjectFile & { fileId: string })[] = [];
     for (let i = 0; i < files.length; i += PARALLEL_DOCUMENTS) {
       await Promise.all(files.slice(i, i + PARALLEL_DOCUMENTS).map(async ([fileId, entry]) => {
-        const content = await this.documents.readDocument(fileDocName(projectId, fileId), (doc) => doc.getText(FILE_TEXT).toString());
+        let content = '';
+        // A transaction that changes nothing produces no update: this only reads the live document.
+        await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
+          content = doc.getText(FILE_TEXT).toString();
+        });
         out.push({ fileId, path: entry.path, content });
       }));
     }
@@ -101,8 +104,12 @@ export class LiveProjectFiles {
     return { fileId, path: normalized };
   }
 
-  private tree(projectId: string): Promise<Map<string, TreeEntry>> {
-    return this.documents.readDocument(treeDocName(projectId), (doc) => entriesOf(doc.getMap<TreeEntry>(TREE_MAP)));
+  private async tree(projectId: string): Promise<Map<string, TreeEntry>> {
+    let entries = new Map<string, TreeEntry>();
+    await this.documents.editDocument(treeDocName(projectId), (doc) => {
+      entries = entriesOf(doc.getMap<TreeEntry>(TREE_MAP));
+    });
+    return entries;
   }
 }
 
