@@ -24,6 +24,7 @@ import { createAgent } from './createAgent.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 import { createSandboxNetwork } from './createSandboxNetwork.ts';
 import { PreviewServer } from './preview/PreviewServer.ts';
+import { PreviewForwarder } from './preview/PreviewForwarder.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
@@ -86,7 +87,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const net = await createSandboxNetwork(env, (projectId) => networkService?.projectAllowList(projectId) ?? Promise.resolve([]));
   if (net) {
     networkService = new NetworkService({
-      prisma: db.prisma, network: net.network, defaults: net.defaults, ceiling: net.ceiling, secret: env.secret,
+      prisma: db.prisma, network: net.network, defaults: net.defaults, ceiling: net.ceiling, secret: env.secret, hub,
       previewUrl: (projectId, port) => previewUrl(projectId, port),
     });
     services.network = networkService;
@@ -97,6 +98,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
   services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
   let nodeUrl = '';
+  let nodePreviewUrl: string | null = null;
   const projectCalls = cluster?.attach({
     sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,
     forgetDocuments: (projectId) => store.forget(projectId),
@@ -107,7 +109,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       auth.forgetAllCredentials();
       memberships.clear();
     },
-  }, () => nodeUrl);
+  }, () => nodeUrl, () => nodePreviewUrl);
   function revokeCredentialsHere(ids: string[]): void {
     for (const id of ids) auth.forgetCredential(id);
     sync.revokeCredentials(ids);
@@ -213,6 +215,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     preview = new PreviewServer({
       port: env.TANDEM_PREVIEW_PORT ?? (env.PORT === 0 ? 0 : env.PORT + 1), host: env.HOST,
       networkService, network: net.network, secureCookies: env.COOKIE_SECURE === 'true',
+      ...(cluster ? { forwarder: new PreviewForwarder({ nodeId: cluster.nodeId, secret: env.secret, remoteHome: (p) => cluster.remotePreviewHome(p) }) } : {}),
     });
     const previewPort = await preview.listen().catch(async (e: unknown) => {
       server.close();
@@ -225,6 +228,11 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     console.info(`[preview] previews are served at ${template} (port ${previewPort})`);
   }
   nodeUrl = defaultNodeUrl(env, port);
+  if (previewInfo) {
+    const u = new URL(nodeUrl);
+    u.port = String(previewInfo.port);
+    nodePreviewUrl = u.origin;
+  }
 
   let closing: Promise<void> | null = null;
   return {

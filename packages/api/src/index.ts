@@ -23,5 +23,6 @@ export type { SearchOutcome, FileMatch, SearchQuery } from './search/findMatches
 export { CommentService, COMMENT_EVENT, COMMENT_LIMITS, type CommentThreadView } from './comments/CommentService.ts';
 export { NetworkService, type NetworkServiceOptions } from './network/NetworkService.ts';
 export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
+export { PREVIEWS_EVENT, type PreviewTarget, type PreviewsChanged } from './network/networkEvents.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';

@@ -43,8 +43,13 @@ export interface Cluster {
   commands: NodeCommandBus;
   /** For the SyncServer: tells the other nodes when a project's documents changed here. */
   fileChanges: SyncExtension;
-  /** Registers the services with the other nodes; returns the router of project-bound calls. */
-  attach(services: ClusterServices, nodeUrl: () => string): ProjectCallRouter;
+  /**
+   * Registers the services with the other nodes; returns the router of project-bound calls.
+   * `nodeUrl` / `nodePreviewUrl`: how the other nodes reach this node's API and preview origin.
+   */
+  attach(services: ClusterServices, nodeUrl: () => string, nodePreviewUrl?: () => string | null): ProjectCallRouter;
+  /** The preview origin of the project's home node when that is another node (null: here, or no home). */
+  remotePreviewHome(projectId: string): Promise<string | null>;
   /** A membership change made here, for the other nodes (apply it locally yourself). */
   accessChanged(projectId: string, userId: string, role: Role | null): void;
   projectDeleted(projectId: string): void;
@@ -91,7 +96,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         if (ref && !remote) notices.changed(ref.projectId);
       },
     },
-    attach(services, nodeUrl) {
+    attach(services, nodeUrl, nodePreviewUrl) {
       commands.on('access-changed', ({ projectId, userId, role }) => {
         services.memberships.changed(projectId, userId);
         services.sync.setAccess(projectId, userId, role);
@@ -113,6 +118,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         prefix,
         nodeId,
         nodeUrl,
+        nodePreviewUrl,
         onAcquired: async (projectId) => {
           await services.suggestions?.start(projectId);
           await services.sandboxes?.recoverInterruptedRuns(projectId);
@@ -127,6 +133,10 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
       });
       router = new ProjectCallRouter({ homes, homeProcedures: projectHomeProcedures, nodeId, secret: env.secret, maxBodyBytes: 2 * 1024 * 1024 });
       return router;
+    },
+    async remotePreviewHome(projectId) {
+      const home = await homes?.lookup(projectId);
+      return home && !home.local ? home.previewUrl : null;
     },
     accessChanged: (projectId, userId, role) => commands.broadcast('access-changed', { projectId, userId, role }),
     projectDeleted: (projectId) => commands.broadcast('project-deleted', { projectId }),

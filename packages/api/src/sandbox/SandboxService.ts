@@ -83,6 +83,8 @@ interface ProjectState {
 }
 
 const RECENT_RUNS = 20;
+/** While an app is previewed, edits reach its working copy this long after typing pauses. */
+const PREVIEW_SYNC_DELAY_MS = 150;
 /** At most one Reset environment per project in this interval. */
 const RESET_INTERVAL_MS = 10_000;
 
@@ -113,6 +115,8 @@ export class SandboxService {
   private readonly inputQueue = new KeyedSerialQueue();
   /** Database writes of finished runs still in flight (close() waits for them). */
   private readonly recording = new Set<Promise<void>>();
+  /** Pending working-copy syncs of previewed projects (see followEditsWhilePreviewed). */
+  private readonly previewSyncs = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(options: SandboxServiceOptions) {
@@ -128,6 +132,21 @@ export class SandboxService {
     this.terminalOutput = options.terminalOutput ?? { perSecond: 256 * 1024, burst: 1024 * 1024 };
     this.now = options.now ?? Date.now;
     this.logError = options.logError ?? ((m, e) => console.error(`[sandbox] ${m}`, e));
+    this.files.onChanged((projectId) => this.followEditsWhilePreviewed(projectId));
+  }
+
+  /**
+   * A program listens on a port in the project's sandbox (an app is previewed, e.g. a dev server
+   * with hot reload): edits are copied to the working copy shortly after they happen, so every
+   * participant's preview shows them without anyone pressing Run or Enter.
+   */
+  private followEditsWhilePreviewed(projectId: string): void {
+    const network = this.host.network;
+    if (this.closed || this.previewSyncs.has(projectId) || !network?.sessionsOf(projectId).some((s) => s.ports.length > 0)) return;
+    this.previewSyncs.set(projectId, setTimeout(() => {
+      this.previewSyncs.delete(projectId);
+      void this.syncIfChanged(projectId);
+    }, PREVIEW_SYNC_DELAY_MS).unref());
   }
 
   /**
@@ -446,6 +465,8 @@ export class SandboxService {
   /** Kills every run and terminal (recording how runs ended) and removes the host's cgroups. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.previewSyncs.values()) clearTimeout(timer);
+    this.previewSyncs.clear();
     await this.host.close();
     await Promise.all([...this.recording]);
   }
@@ -473,11 +494,8 @@ export class SandboxService {
     return `Terminal ${n}`;
   }
 
-  /**
-   * Syncs the working copy if a document changed since the last sync (sbxnet: called while an app
-   * is previewed, so a dev server sees edits without anyone pressing Enter). Never throws.
-   */
-  async syncIfChanged(projectId: string): Promise<boolean> {
+  /** Syncs the working copy if a document changed since the last sync. Never throws. */
+  private async syncIfChanged(projectId: string): Promise<boolean> {
     if (this.state(projectId).syncedVersion === this.files.version(projectId)) return false;
     try {
       await this.syncWorkingCopy(projectId);

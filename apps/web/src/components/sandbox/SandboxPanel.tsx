@@ -63,7 +63,7 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
   const reloadStatus = status.reload;
   useEffect(() => void reloadStatus(), [reloadStatus, latest?.id, latest?.status]);
 
-  const previews = usePreviews(projectId, terminals.some((t) => !t.exited) || runs.some((r) => r.status === 'running'));
+  const previews = usePreviews(projectId, stream);
   // A tab whose terminal was dismissed (or whose app stopped listening) falls back to Output.
   useEffect(() => {
     if (tab === PREVIEW_TAB ? previews.length === 0 : tab !== OUTPUT_TAB && !terminals.some((t) => t.id === tab)) setTab(OUTPUT_TAB);
