@@ -107,6 +107,10 @@ const schema = z.object({
   TANDEM_EGRESS_ALLOW_HOSTS: z.string().default(''),
   /** The most a project owner may add for their project (same syntax). Empty: owners add nothing. */
   TANDEM_EGRESS_PROJECT_CEILING: z.string().default(''),
+  /** Bytes one project's sandboxes may move through the egress proxy per minute (MiB; a burst of
+   * this much, then this much per minute), and one run or terminal in its whole life. */
+  TANDEM_EGRESS_MB_PER_MINUTE: z.coerce.number().int().min(1).max(1024 * 1024).default(512),
+  TANDEM_EGRESS_MB_PER_SESSION: z.coerce.number().int().min(1).max(1024 * 1024 * 1024).default(4096),
   /** Port of the preview origin (apps running in sandboxes). Default PORT+1; 0 picks a free port. */
   TANDEM_PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Public URL of a preview, with {id} standing for "<projectId>-<port>", e.g.

@@ -52,7 +52,8 @@ const previewsEvent = (has: (ports: number[]) => boolean) => (m: SseMessage) => 
 
 before(async () => {
   cluster = await TandemCluster.start(2);
-  [owner, viewer, stranger] = await Promise.all(['Owner', 'Viewer', 'Stranger'].map((n) => signUpOverHttp(cluster.nodes[0]!.url, n)));
+  const url = cluster.nodes[0]!.url;
+  [owner, viewer, stranger] = await Promise.all([signUpOverHttp(url, 'Owner'), signUpOverHttp(url, 'Viewer'), signUpOverHttp(url, 'Stranger')]);
   projectId = (await owner.api.projects.create.mutate({ name: 'Preview on two nodes', template: 'node' })).id;
   const invite = await owner.api.invites.create.mutate({ projectId, role: 'viewer' });
   await viewer.api.invites.accept.mutate({ token: invite.token });

@@ -100,6 +100,7 @@ export class SandboxNetwork {
     if (!session) return;
     session.close();
     this.sessions.delete(sessionId);
+    this.options.proxy.endSession(sessionId);
     if (session.ports.length) this.portsChanged(session.projectId);
   }
 
