@@ -14,8 +14,8 @@ export {
 export { SandboxService, type SandboxServiceOptions, type SandboxStatus, type RunCommandSource, type GeneratedFileView } from './sandbox/SandboxService.ts';
 export { LiveProjectFiles, type ProjectDocuments } from './sandbox/LiveProjectFiles.ts';
 export {
-  RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT,
-  type GeneratedImported, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
+  RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT, QUEUE_EVENT,
+  type GeneratedImported, type SandboxQueued, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
 } from './sandbox/sandboxEvents.ts';
 export { ProjectSearch, ProjectReplaceOrigin, type ReplaceResult } from './search/ProjectSearch.ts';
 export { SearchWorkers } from './search/SearchWorkers.ts';
