@@ -64,6 +64,8 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     secret: env.secret,
     signUpsPerIpPerHour: env.TANDEM_SIGNUPS_PER_IP_PER_HOUR,
     signIn: { maxFailuresPerIp: env.TANDEM_SIGNIN_FAILURES_PER_IP },
+    // With several nodes the counters are shared (Redis), so the limits hold for the deployment.
+    ...(cluster ? { rateStore: cluster.rateStore } : {}),
   });
   const memberships = new MembershipCache();
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
@@ -79,7 +81,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
-  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel }) };
+  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
   // Sandbox network + preview origin (README → Sandbox network and preview).
   let previewUrl = (projectId: string, port: number): string => `http://${projectId}-${port}.localhost`;
@@ -94,7 +96,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   }
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
-  services.comments = new CommentService(db.prisma, hub);
+  services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
   services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT });
   let nodeUrl = '';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
+import type { RateStore } from '@tandem/auth';
 import { projectHomeProcedures, type AgentService, type AiService, type EventHub, type MembershipCache, type SandboxService, type SuggestionService } from '@tandem/api';
 import { RedisDocumentBus, RedisPubSub, type DocumentBus, type SyncExtension, type SyncServer } from '@tandem/collab';
 import { parseDocName, type Role } from '@tandem/protocol';
@@ -9,6 +10,7 @@ import { NodeCommandBus } from './NodeCommandBus.ts';
 import { ProjectCallRouter } from './ProjectCallRouter.ts';
 import { ProjectHomes } from './ProjectHomes.ts';
 import { RedisEventBus } from './RedisEventBus.ts';
+import { RedisRateStore } from './RedisRateStore.ts';
 
 /** What the cluster acts on: this node's services (created after the cluster is connected). */
 export interface ClusterServices {
@@ -43,6 +45,8 @@ export interface Cluster {
   commands: NodeCommandBus;
   /** For the SyncServer: tells the other nodes when a project's documents changed here. */
   fileChanges: SyncExtension;
+  /** Rate-limit counters every node shares (sign-in throttle, sign-ups per IP, per-user budgets). */
+  rateStore: RateStore;
   /**
    * Registers the services with the other nodes; returns the router of project-bound calls.
    * `nodeUrl` / `nodePreviewUrl`: how the other nodes reach this node's API and preview origin.
@@ -90,6 +94,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
     documentBus: new RedisDocumentBus(pubsub, nodeId, logger),
     eventBus,
     commands,
+    rateStore: new RedisRateStore(redis, prefix),
     fileChanges: {
       onChange: ({ documentName, remote }) => {
         const ref = parseDocName(documentName);
