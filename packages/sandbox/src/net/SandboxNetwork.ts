@@ -168,8 +168,7 @@ export class SessionNetwork {
   private readonly pending = new Map<number, { stream: boolean; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly notices = new Map<string, number>();
   private closed = false;
-  /** TCP ports listening in the session, as its helper last reported (it reports every change). */
-  ports: number[] = [];
+  private reported: number[] = [];
 
   constructor(
     readonly sessionId: string,
@@ -184,6 +183,11 @@ export class SessionNetwork {
     this.server.listen(path);
     // Only the sandbox user can reach the socket; the directory is bound read-only inside.
     chmodSync(path, 0o666);
+  }
+
+  /** TCP ports listening in the session, as its helper last reported (it reports every change). */
+  get ports(): readonly number[] {
+    return this.reported;
   }
 
   async open(port: number): Promise<Socket> {
@@ -278,8 +282,8 @@ export class SessionNetwork {
 
   private setPorts(value: unknown): void {
     const ports = Array.isArray(value) ? [...new Set(value.filter((p): p is number => Number.isInteger(p) && p > 0 && p < 65536))].sort((a, b) => a - b).slice(0, MAX_PORTS) : [];
-    if (ports.join() === this.ports.join()) return;
-    this.ports = ports;
+    if (ports.join() === this.reported.join()) return;
+    this.reported = ports;
     this.onPorts();
   }
 
@@ -311,7 +315,10 @@ export class SessionNetwork {
       }
     });
     socket.on('close', () => {
-      if (this.control === socket) this.control = null;
+      if (this.control !== socket) return;
+      this.control = null;
+      // Without its helper nothing can be reached in the session; a new helper reports anew.
+      if (!this.closed) this.setPorts([]);
     });
   }
 }
