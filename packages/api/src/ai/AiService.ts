@@ -163,8 +163,8 @@ export class AiService {
     return this.#registry.defaultProvider()!;
   }
 
-  /** Throws RATE_LIMITED (with the wait in the message) or records one request. */
-  async admit(userId: string, projectId: string): Promise<void> {
+  /** Rejects with RATE_LIMITED (with the wait in the message) or counts one request (on every node with Redis). */
+  async admitRequest(userId: string, projectId: string): Promise<void> {
     const userWait = await this.#userLimiter.take(userId);
     if (userWait > 0) throw new AppError('RATE_LIMITED', `Too many AI requests from you; try again in ${Math.ceil(userWait / 1000)} s.`);
     const projectWait = await this.#projectLimiter.take(projectId);
