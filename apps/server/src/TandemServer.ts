@@ -24,6 +24,7 @@ import { createAgent } from './createAgent.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 import { createSandboxNetwork } from './createSandboxNetwork.ts';
 import { PreviewServer } from './preview/PreviewServer.ts';
+import { PreviewForwarder } from './preview/PreviewForwarder.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
@@ -63,6 +64,8 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     secret: env.secret,
     signUpsPerIpPerHour: env.TANDEM_SIGNUPS_PER_IP_PER_HOUR,
     signIn: { maxFailuresPerIp: env.TANDEM_SIGNIN_FAILURES_PER_IP },
+    // With several nodes the counters are shared (Redis), so the limits hold for the deployment.
+    ...(cluster ? { rateStore: cluster.rateStore } : {}),
   });
   const memberships = new MembershipCache();
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
@@ -78,7 +81,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
-  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel }) };
+  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
   // Sandbox network + preview origin (README → Sandbox network and preview).
   let previewUrl = (projectId: string, port: number): string => `http://${projectId}-${port}.localhost`;
@@ -86,17 +89,18 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const net = await createSandboxNetwork(env, (projectId) => networkService?.projectAllowList(projectId) ?? Promise.resolve([]));
   if (net) {
     networkService = new NetworkService({
-      prisma: db.prisma, network: net.network, defaults: net.defaults, ceiling: net.ceiling, secret: env.secret,
+      prisma: db.prisma, network: net.network, defaults: net.defaults, ceiling: net.ceiling, secret: env.secret, hub,
       previewUrl: (projectId, port) => previewUrl(projectId, port),
     });
     services.network = networkService;
   }
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
-  services.comments = new CommentService(db.prisma, hub);
+  services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
-  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
+  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT });
   let nodeUrl = '';
+  let nodePreviewUrl: string | null = null;
   const projectCalls = cluster?.attach({
     sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,
     forgetDocuments: (projectId) => store.forget(projectId),
@@ -107,7 +111,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       auth.forgetAllCredentials();
       memberships.clear();
     },
-  }, () => nodeUrl);
+  }, () => nodeUrl, () => nodePreviewUrl);
   function revokeCredentialsHere(ids: string[]): void {
     for (const id of ids) auth.forgetCredential(id);
     sync.revokeCredentials(ids);
@@ -213,6 +217,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     preview = new PreviewServer({
       port: env.TANDEM_PREVIEW_PORT ?? (env.PORT === 0 ? 0 : env.PORT + 1), host: env.HOST,
       networkService, network: net.network, secureCookies: env.COOKIE_SECURE === 'true',
+      ...(cluster ? { forwarder: new PreviewForwarder({ nodeId: cluster.nodeId, secret: env.secret, remoteHome: (p) => cluster.remotePreviewHome(p) }) } : {}),
     });
     const previewPort = await preview.listen().catch(async (e: unknown) => {
       server.close();
@@ -225,6 +230,11 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     console.info(`[preview] previews are served at ${template} (port ${previewPort})`);
   }
   nodeUrl = defaultNodeUrl(env, port);
+  if (previewInfo) {
+    const u = new URL(nodeUrl);
+    u.port = String(previewInfo.port);
+    nodePreviewUrl = u.origin;
+  }
 
   let closing: Promise<void> | null = null;
   return {

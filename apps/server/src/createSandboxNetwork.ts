@@ -48,9 +48,10 @@ export async function createSandboxNetwork(env: Env, projectAllowList: (projectI
     allow: defaults,
     deniedPorts,
     projectAllowList,
+    budget: { bytesPerMinute: env.TANDEM_EGRESS_MB_PER_MINUTE * 1024 * 1024, bytesPerSession: env.TANDEM_EGRESS_MB_PER_SESSION * 1024 * 1024 },
     onRefused: (r) => network?.notice(r.sessionId, r.message),
   });
   network = new SandboxNetwork({ socketDir: join(env.sandboxDir, '.net'), proxy, registryEnv: registries.env });
-  console.info(`[sandbox] network: egress proxy allows ${defaults.length} host(s) (${registries.notes.join('; ')}${extra.length ? `; +${extra.length} from TANDEM_EGRESS_ALLOW_HOSTS` : ''}); owners may add ${ceiling.length ? ceiling.length + ' pattern(s)' : 'nothing'}`);
+  console.info(`[sandbox] network: egress proxy allows ${defaults.length} host(s) (${registries.notes.join('; ')}${extra.length ? `; +${extra.length} from TANDEM_EGRESS_ALLOW_HOSTS` : ''}); owners may add ${ceiling.length ? ceiling.length + ' pattern(s)' : 'nothing'}; at most ${env.TANDEM_EGRESS_MB_PER_MINUTE} MiB/min per project, ${env.TANDEM_EGRESS_MB_PER_SESSION} MiB per run or terminal`);
   return { network, defaults, ceiling };
 }

@@ -43,6 +43,7 @@ export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hu
   const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
   const host = new SandboxHost({
     rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env), diskQuotaBytes: env.TANDEM_SANDBOX_DISK_MB * 1024 * 1024,
+    maxSessions: env.TANDEM_SANDBOX_MAX_SESSIONS,
     network: deps.network ?? undefined,
   });
   const files = new LiveProjectFiles(deps.sync);
@@ -51,6 +52,7 @@ export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hu
   const service = new SandboxService({
     host, files, hub: deps.hub, prisma: deps.prisma,
     maxSessionsPerUser: env.TANDEM_SANDBOX_MAX_PER_USER,
+    queue: { maxWaiting: env.TANDEM_SANDBOX_QUEUE_MAX, timeoutMs: env.TANDEM_SANDBOX_QUEUE_SECONDS * 1000 },
     terminalIdleMs: Math.round(env.TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES * 60_000),
   });
   // With several nodes a project's runs are recovered by the node that becomes its home (createCluster).

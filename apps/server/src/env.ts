@@ -94,8 +94,13 @@ const schema = z.object({
   /** Bytes of document updates one user may send per second across connections (KiB), and burst. */
   TANDEM_SYNC_USER_KB_PER_SECOND: z.coerce.number().int().min(1).max(1024 * 1024).default(1024),
   TANDEM_SYNC_USER_BURST_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(16 * 1024),
-  /** Runs and terminals one user may have open at once across projects (the host allows 32 in all). */
+  /** Runs and terminals one user may have open (or waiting) at once across projects. */
   TANDEM_SANDBOX_MAX_PER_USER: z.coerce.number().int().min(1).max(10_000).default(4),
+  /** Runs and terminals the host runs at once (all users); further starts wait in a fair queue. */
+  TANDEM_SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(32),
+  /** Starts that may wait for a free sandbox at once, and how long one waits before it is refused. */
+  TANDEM_SANDBOX_QUEUE_MAX: z.coerce.number().int().min(0).max(100_000).default(64),
+  TANDEM_SANDBOX_QUEUE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   /** A terminal nobody typed into for this long is closed. */
   TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(15),
 
@@ -107,6 +112,10 @@ const schema = z.object({
   TANDEM_EGRESS_ALLOW_HOSTS: z.string().default(''),
   /** The most a project owner may add for their project (same syntax). Empty: owners add nothing. */
   TANDEM_EGRESS_PROJECT_CEILING: z.string().default(''),
+  /** Bytes one project's sandboxes may move through the egress proxy per minute (MiB; a burst of
+   * this much, then this much per minute), and one run or terminal in its whole life. */
+  TANDEM_EGRESS_MB_PER_MINUTE: z.coerce.number().int().min(1).max(1024 * 1024).default(512),
+  TANDEM_EGRESS_MB_PER_SESSION: z.coerce.number().int().min(1).max(1024 * 1024 * 1024).default(4096),
   /** Port of the preview origin (apps running in sandboxes). Default PORT+1; 0 picks a free port. */
   TANDEM_PREVIEW_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Public URL of a preview, with {id} standing for "<projectId>-<port>", e.g.

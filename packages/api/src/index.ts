@@ -14,8 +14,8 @@ export {
 export { SandboxService, type SandboxServiceOptions, type SandboxStatus, type RunCommandSource, type GeneratedFileView } from './sandbox/SandboxService.ts';
 export { LiveProjectFiles, type ProjectDocuments } from './sandbox/LiveProjectFiles.ts';
 export {
-  RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT,
-  type GeneratedImported, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
+  RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT, QUEUE_EVENT,
+  type GeneratedImported, type SandboxQueued, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,
 } from './sandbox/sandboxEvents.ts';
 export { ProjectSearch, ProjectReplaceOrigin, type ReplaceResult } from './search/ProjectSearch.ts';
 export { SearchWorkers } from './search/SearchWorkers.ts';
@@ -23,5 +23,6 @@ export type { SearchOutcome, FileMatch, SearchQuery } from './search/findMatches
 export { CommentService, COMMENT_EVENT, COMMENT_LIMITS, type CommentThreadView } from './comments/CommentService.ts';
 export { NetworkService, type NetworkServiceOptions } from './network/NetworkService.ts';
 export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
+export { PREVIEWS_EVENT, type PreviewTarget, type PreviewsChanged } from './network/networkEvents.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';

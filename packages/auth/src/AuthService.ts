@@ -5,6 +5,7 @@ import { CallerCache } from './CallerCache.ts';
 import { TOKEN_SCOPES, parseScopes, type Caller, type PublicUser, type TokenScope } from './credentials.ts';
 import { checkPasswordPolicy } from './passwordPolicy.ts';
 import { RateLimiter } from './RateLimiter.ts';
+import { MemoryRateStore, type RateStore } from './RateStore.ts';
 import { SignInThrottle, type SignInThrottleOptions } from './SignInThrottle.ts';
 import { hashSecret, newSecret } from './secrets.ts';
 
@@ -22,6 +23,8 @@ export interface AuthOptions {
   signUpsPerIpPerHour?: number;
   /** Longest a cached session/token is trusted without a database read (bus messages keep it exact). */
   cacheMaxAgeMs?: number;
+  /** Where the sign-in and sign-up counters live (default: this process; several nodes share Redis). */
+  rateStore?: RateStore;
 }
 
 // algorithm 2 = Argon2id (a const enum in the typings, unusable with isolated modules).
@@ -45,8 +48,9 @@ export class AuthService {
   constructor(private readonly prisma: PrismaClient, private readonly opts: AuthOptions) {
     this.sessionTtlMs = opts.sessionTtlMs ?? 30 * 24 * 3600_000;
     this.now = opts.now ?? Date.now;
-    this.throttle = new SignInThrottle(opts.signIn, this.now);
-    this.signUps = new RateLimiter(opts.signUpsPerIpPerHour ?? 20, 3600_000, this.now);
+    const store = opts.rateStore ?? new MemoryRateStore(this.now);
+    this.throttle = new SignInThrottle(opts.signIn, store);
+    this.signUps = new RateLimiter('signup-ip', opts.signUpsPerIpPerHour ?? 20, 3600_000, store);
     this.callers = new CallerCache(opts.cacheMaxAgeMs ?? 60_000, 20_000, this.now);
   }
 
@@ -64,19 +68,18 @@ export class AuthService {
   async signUp(input: { email: string; password: string; name: string; ip?: string }): Promise<PublicUser> {
     const email = input.email.trim().toLowerCase();
     const ip = input.ip ?? 'local';
-    const wait = this.signUps.retryAfter(ip);
+    const wait = await this.signUps.take(ip);
     if (wait > 0) throw new AppError('RATE_LIMITED', `Too many sign-ups from your address. Try again in ${Math.ceil(wait / 60_000)} minute(s).`);
-    this.signUps.record(ip);
     checkPasswordPolicy(input.password, { email, name: input.name });
     const existing = await this.prisma.user.findUnique({ where: { email } });
     if (existing) {
-      const attempt = this.throttle.reserve(email, ip);
+      const attempt = await this.throttle.reserve(email, ip);
       const ok = await verify(existing.passwordHash, input.password).catch(() => false);
       if (ok) {
-        attempt.succeeded();
+        await attempt.succeeded();
         return publicUser(existing);
       }
-      attempt.failed();
+      await attempt.failed();
       throw new AppError('CONFLICT', 'Could not create an account with this email and password. If you already have an account, sign in.');
     }
     const passwordHash = await hash(input.password, ARGON2);
@@ -91,15 +94,15 @@ export class AuthService {
   async signIn(input: { email: string; password: string; ip: string }): Promise<PublicUser> {
     const email = input.email.trim().toLowerCase();
     // Reserved before the (slow) check: concurrent guesses cannot outrun the throttle.
-    const attempt = this.throttle.reserve(email, input.ip);
+    const attempt = await this.throttle.reserve(email, input.ip);
     let user: User | null = null;
     let ok = false;
     try {
       user = await this.prisma.user.findUnique({ where: { email } });
       ok = await verify(user?.passwordHash ?? DUMMY_HASH, input.password).catch(() => false);
     } finally {
-      if (user && ok) attempt.succeeded();
-      else attempt.failed();
+      if (user && ok) await attempt.succeeded();
+      else await attempt.failed();
     }
     if (!user || !ok) throw new AppError('UNAUTHENTICATED', 'Wrong email or password.');
     return publicUser(user);
@@ -111,13 +114,13 @@ export class AuthService {
    */
   async changePassword(input: { userId: string; currentPassword: string; newPassword: string; keepSessionId: string | null; ip: string }): Promise<string[]> {
     const user = await this.prisma.user.findUniqueOrThrow({ where: { id: input.userId } });
-    const attempt = this.throttle.reserve(user.email, input.ip);
+    const attempt = await this.throttle.reserve(user.email, input.ip);
     const ok = await verify(user.passwordHash, input.currentPassword).catch(() => false);
     if (!ok) {
-      attempt.failed();
+      await attempt.failed();
       throw new AppError('FORBIDDEN', 'The current password is wrong.');
     }
-    attempt.succeeded();
+    await attempt.succeeded();
     checkPasswordPolicy(input.newPassword, { email: user.email, name: user.name });
     const passwordHash = await hash(input.newPassword, ARGON2);
     const ended = await this.prisma.$transaction(async (tx) => {

@@ -1,47 +1,37 @@
+import { MemoryRateStore, type RateStore } from './RateStore.ts';
+
 /**
- * Fixed-window counter per key (e.g. `account:<email>`, `ip:<addr>`). In memory: with
- * several nodes each node limits on its own, which still bounds guessing per node.
+ * Fixed-window counter per key (e.g. `ip:<addr>`, a user id) on a RateStore: in memory by
+ * default, shared by every node with the server's Redis store. `name` keeps limiters that share
+ * a store apart.
  */
 export class RateLimiter {
-  private readonly hits = new Map<string, { count: number; resetAt: number }>();
-
   constructor(
+    private readonly name: string,
     private readonly limit: number,
     private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly store: RateStore = new MemoryRateStore(),
   ) {}
 
-  /** Milliseconds until `key` may try again, or 0 when it is not limited. */
-  retryAfter(key: string): number {
-    const h = this.hits.get(key);
-    if (!h) return 0;
-    const t = this.now();
-    if (t >= h.resetAt) {
-      this.hits.delete(key);
-      return 0;
-    }
-    return h.count >= this.limit ? h.resetAt - t : 0;
+  /**
+   * Counts one hit for `key` unless it is at the limit. Returns 0 when counted, else the
+   * milliseconds until it may try again. Check and count are one step: concurrent callers (on
+   * any node) cannot overshoot.
+   */
+  async take(key: string): Promise<number> {
+    const k = this.key(key);
+    const { count, resetInMs } = await this.store.increment(k, this.windowMs);
+    if (count <= this.limit) return 0;
+    await this.store.decrement(k);
+    return Math.max(1, resetInMs);
   }
 
-  record(key: string): void {
-    const t = this.now();
-    const h = this.hits.get(key);
-    if (!h || t >= h.resetAt) this.hits.set(key, { count: 1, resetAt: t + this.windowMs });
-    else h.count++;
-    if (this.hits.size > 100_000) this.sweep(t);
+  /** Takes back one counted hit (a reserved attempt that turned out fine). */
+  async release(key: string): Promise<void> {
+    await this.store.decrement(this.key(key));
   }
 
-  /** Takes back one recorded hit (a reserved attempt that turned out fine). */
-  release(key: string): void {
-    const h = this.hits.get(key);
-    if (h && h.count > 0) h.count--;
-  }
-
-  reset(key: string): void {
-    this.hits.delete(key);
-  }
-
-  private sweep(t: number): void {
-    for (const [k, h] of this.hits) if (t >= h.resetAt) this.hits.delete(k);
+  private key(key: string): string {
+    return `${this.name}:${key}`;
   }
 }

@@ -117,6 +117,7 @@ export class SandboxHost {
   private readonly disks: ProjectDisks;
   private readonly runs = new Map<string, SandboxRun>();
   private readonly terms = new Map<string, SandboxTerminal>();
+  private readonly slotListeners = new Set<() => void>();
   private isolation: Promise<IsolationReport> | null = null;
   private closing = false;
 
@@ -233,6 +234,7 @@ export class SandboxHost {
       this.runs.delete(id);
       if (tmpDir) this.disks.removeTmp(tmpDir);
       this.network?.release(id);
+      this.slotFreed();
     });
     return run;
   }
@@ -274,8 +276,24 @@ export class SandboxHost {
       this.terms.delete(id);
       if (tmpDir) this.disks.removeTmp(tmpDir);
       this.network?.release(id);
+      this.slotFreed();
     });
     return term;
+  }
+
+  /** Runs + terminals that could start now before the host is full (`maxSessions`). */
+  freeSlots(): number {
+    return Math.max(0, this.maxSessions - this.runs.size - this.terms.size);
+  }
+
+  /** Calls `listener` whenever a run or terminal ended (a slot became free). */
+  onSlotFreed(listener: () => void): () => void {
+    this.slotListeners.add(listener);
+    return () => this.slotListeners.delete(listener);
+  }
+
+  private slotFreed(): void {
+    for (const listener of this.slotListeners) listener();
   }
 
   getTerminal(id: string): SandboxTerminal | undefined {

@@ -14,6 +14,7 @@ export { resolveRunCommand, type ResolvedRunCommand } from './resolveRunCommand.
 export { SANDBOX_PROJECT_DIR } from './sandboxCommand.ts';
 export { type DiskUsage } from './ProjectDisks.ts';
 export { EgressProxy, type EgressProxyOptions, type EgressRefusal, type ResolveHost } from './net/EgressProxy.ts';
+export { DEFAULT_EGRESS_BUDGET, type EgressBudgetLimits } from './net/EgressBudget.ts';
 export {
   parseAllowEntry, parseAllowList, formatAllowEntry, withinCeiling, allowEntryMatches, type AllowEntry,
 } from './net/EgressAllowlist.ts';

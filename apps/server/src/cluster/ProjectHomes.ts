@@ -6,6 +6,8 @@ export interface ProjectHome {
   nodeId: string;
   /** Base URL other nodes forward HTTP calls to. */
   url: string;
+  /** Base URL of the node's preview origin (null: it has none), for preview requests another node received. */
+  previewUrl: string | null;
   local: boolean;
 }
 
@@ -15,6 +17,8 @@ export interface ProjectHomesOptions {
   nodeId: string;
   /** This node's base URL for the others (known once the server listens). */
   nodeUrl: () => string;
+  /** This node's preview origin for the others (null until it listens, or without sandbox network). */
+  nodePreviewUrl?: () => string | null;
   /** A home that stops renewing (crashed) is replaced after this long. Default 10 s. */
   leaseMs?: number;
   /** Runs when this node becomes a project's home, before any of its calls run here. */
@@ -61,9 +65,17 @@ export class ProjectHomes {
     return attempt;
   }
 
+  /** The project's current home, without claiming it when it has none (null). */
+  async lookup(projectId: string): Promise<ProjectHome | null> {
+    if (this.held.has(projectId)) return this.self();
+    const current = await this.options.redis.get(this.key(projectId));
+    const home = current === null ? null : parseLease(current);
+    return home && { ...home, local: home.nodeId === this.options.nodeId };
+  }
+
   /** The home `node` stopped answering: forget its lease (if still its) so a live node can take over. */
   async evict(projectId: string, home: ProjectHome): Promise<void> {
-    await this.options.redis.eval(RELEASE, 1, this.key(projectId), JSON.stringify({ node: home.nodeId, url: home.url }));
+    await this.options.redis.eval(RELEASE, 1, this.key(projectId), leaseValue(home.nodeId, home.url, home.previewUrl));
   }
 
   /** Projects this node is home of. */
@@ -119,12 +131,12 @@ export class ProjectHomes {
   }
 
   private self(): ProjectHome {
-    return { nodeId: this.options.nodeId, url: this.options.nodeUrl(), local: true };
+    return { nodeId: this.options.nodeId, url: this.options.nodeUrl(), previewUrl: this.options.nodePreviewUrl?.() ?? null, local: true };
   }
 
   /** The lease's value: who holds it and where it listens. */
   private get value(): string {
-    return JSON.stringify({ node: this.options.nodeId, url: this.options.nodeUrl() });
+    return leaseValue(this.options.nodeId, this.options.nodeUrl(), this.options.nodePreviewUrl?.() ?? null);
   }
 
   private key(projectId: string): string {
@@ -132,10 +144,16 @@ export class ProjectHomes {
   }
 }
 
-function parseLease(value: string): { nodeId: string; url: string } | null {
+/** Compared byte for byte by the release/renew scripts: always built here, in this key order. */
+function leaseValue(nodeId: string, url: string, previewUrl: string | null): string {
+  return JSON.stringify({ node: nodeId, url, ...(previewUrl ? { preview: previewUrl } : {}) });
+}
+
+function parseLease(value: string): Omit<ProjectHome, 'local'> | null {
   try {
-    const parsed = JSON.parse(value) as { node?: unknown; url?: unknown };
-    return typeof parsed.node === 'string' && typeof parsed.url === 'string' ? { nodeId: parsed.node, url: parsed.url } : null;
+    const parsed = JSON.parse(value) as { node?: unknown; url?: unknown; preview?: unknown };
+    if (typeof parsed.node !== 'string' || typeof parsed.url !== 'string') return null;
+    return { nodeId: parsed.node, url: parsed.url, previewUrl: typeof parsed.preview === 'string' ? parsed.preview : null };
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
+import type { RateStore } from '@tandem/auth';
 import { projectHomeProcedures, type AgentService, type AiService, type EventHub, type MembershipCache, type SandboxService, type SuggestionService } from '@tandem/api';
 import { RedisDocumentBus, RedisPubSub, type DocumentBus, type SyncExtension, type SyncServer } from '@tandem/collab';
 import { parseDocName, type Role } from '@tandem/protocol';
@@ -9,6 +10,7 @@ import { NodeCommandBus } from './NodeCommandBus.ts';
 import { ProjectCallRouter } from './ProjectCallRouter.ts';
 import { ProjectHomes } from './ProjectHomes.ts';
 import { RedisEventBus } from './RedisEventBus.ts';
+import { RedisRateStore } from './RedisRateStore.ts';
 
 /** What the cluster acts on: this node's services (created after the cluster is connected). */
 export interface ClusterServices {
@@ -43,8 +45,15 @@ export interface Cluster {
   commands: NodeCommandBus;
   /** For the SyncServer: tells the other nodes when a project's documents changed here. */
   fileChanges: SyncExtension;
-  /** Registers the services with the other nodes; returns the router of project-bound calls. */
-  attach(services: ClusterServices, nodeUrl: () => string): ProjectCallRouter;
+  /** Rate-limit counters every node shares (sign-in throttle, sign-ups per IP, per-user budgets). */
+  rateStore: RateStore;
+  /**
+   * Registers the services with the other nodes; returns the router of project-bound calls.
+   * `nodeUrl` / `nodePreviewUrl`: how the other nodes reach this node's API and preview origin.
+   */
+  attach(services: ClusterServices, nodeUrl: () => string, nodePreviewUrl?: () => string | null): ProjectCallRouter;
+  /** The preview origin of the project's home node when that is another node (null: here, or no home). */
+  remotePreviewHome(projectId: string): Promise<string | null>;
   /** A membership change made here, for the other nodes (apply it locally yourself). */
   accessChanged(projectId: string, userId: string, role: Role | null): void;
   projectDeleted(projectId: string): void;
@@ -85,13 +94,14 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
     documentBus: new RedisDocumentBus(pubsub, nodeId, logger),
     eventBus,
     commands,
+    rateStore: new RedisRateStore(redis, prefix),
     fileChanges: {
       onChange: ({ documentName, remote }) => {
         const ref = parseDocName(documentName);
         if (ref && !remote) notices.changed(ref.projectId);
       },
     },
-    attach(services, nodeUrl) {
+    attach(services, nodeUrl, nodePreviewUrl) {
       commands.on('access-changed', ({ projectId, userId, role }) => {
         services.memberships.changed(projectId, userId);
         services.sync.setAccess(projectId, userId, role);
@@ -113,6 +123,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         prefix,
         nodeId,
         nodeUrl,
+        nodePreviewUrl,
         onAcquired: async (projectId) => {
           await services.suggestions?.start(projectId);
           await services.sandboxes?.recoverInterruptedRuns(projectId);
@@ -127,6 +138,10 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
       });
       router = new ProjectCallRouter({ homes, homeProcedures: projectHomeProcedures, nodeId, secret: env.secret, maxBodyBytes: 2 * 1024 * 1024 });
       return router;
+    },
+    async remotePreviewHome(projectId) {
+      const home = await homes?.lookup(projectId);
+      return home && !home.local ? home.previewUrl : null;
     },
     accessChanged: (projectId, userId, role) => commands.broadcast('access-changed', { projectId, userId, role }),
     projectDeleted: (projectId) => commands.broadcast('project-deleted', { projectId }),

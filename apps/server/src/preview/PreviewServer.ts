@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { NetworkService } from '@tandem/api';
 import type { SandboxNetwork } from '@tandem/sandbox';
+import type { PreviewForwarder } from './PreviewForwarder.ts';
 
 export const PREVIEW_COOKIE = 'tandem_preview';
 const AUTH_PATH = '/__tandem/auth';
@@ -18,6 +19,8 @@ export interface PreviewServerOptions {
   networkService: NetworkService;
   network: SandboxNetwork;
   secureCookies: boolean;
+  /** Several nodes: passes requests for projects whose sandboxes run on another node to it. */
+  forwarder?: PreviewForwarder;
 }
 
 /**
@@ -49,6 +52,7 @@ export class PreviewServer {
   }
 
   async close(): Promise<void> {
+    this.options.forwarder?.close();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -80,6 +84,13 @@ export class PreviewServer {
     return port >= 1 && port <= 65535 ? { projectId: m[1]!, port } : null;
   }
 
+  /** The home node to pass the request to: the project's sandboxes run there, not here. */
+  private async elsewhere(req: IncomingMessage, t: { projectId: string }): Promise<URL | null> {
+    const forwarder = this.options.forwarder;
+    if (!forwarder || this.options.network.sessionsOf(t.projectId).length > 0) return null;
+    return forwarder.target(req, t.projectId);
+  }
+
   private async allowed(req: IncomingMessage, t: { projectId: string; port: number }): Promise<boolean> {
     return this.options.networkService.canView(readCookie(req.headers.cookie, PREVIEW_COOKIE), t.projectId, t.port);
   }
@@ -107,6 +118,8 @@ export class PreviewServer {
     if (!(await this.allowed(req, t))) {
       return void page(res, 401, 'Preview', 'Only members of this project can open its preview: open it from the project in Tandem, or ask for a share link.');
     }
+    const home = await this.elsewhere(req, t);
+    if (home) return this.options.forwarder!.request(req, res, home);
     const upstream = await this.connect(t);
     if (!upstream) {
       return void page(res, 502, 'Nothing is running', `No program in this project's sandbox is listening on port ${t.port}. Start it in a terminal or with Run, then reload.`);
@@ -135,6 +148,8 @@ export class PreviewServer {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const home = await this.elsewhere(req, t);
+    if (home) return this.options.forwarder!.upgrade(req, socket, head, home);
     const upstream = await this.connect(t);
     if (!upstream) {
       socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -29,9 +29,12 @@ export type ChangesetDecision =
  */
 export class AgentReview {
   readonly #docs: AgentDocuments;
+  readonly #maxFiles: number;
 
-  constructor(docs: AgentDocuments) {
+  /** `maxFiles`: entries a project tree may hold (TANDEM_MAX_FILES_PER_PROJECT); accepted new files count. */
+  constructor(docs: AgentDocuments, maxFiles = Infinity) {
     this.#docs = docs;
+    this.#maxFiles = maxFiles;
   }
 
   /** The changeset with each hunk's live status, for display. */
@@ -72,6 +75,10 @@ export class AgentReview {
     }
     const actor = { userId: who.userId, role: who.role };
     const entries = decision.path === undefined ? [...run.workspace.entries.values()] : [this.#entry(run, decision.path)];
+    if (decision.type !== 'rejectAll' && decision.type !== 'rejectHunk') {
+      const creates = entries.filter((e) => e.kind === 'create' && !isTerminal(e.review.status) && e.review.hunks[0]?.decision !== 'accepted').length;
+      await this.#requireRoomFor(run.view.projectId, creates);
+    }
     let applied = 0;
     const skipped: string[] = [];
     for (const entry of entries) {
@@ -111,6 +118,21 @@ export class AgentReview {
       run.setStatus(anyAccepted ? 'applied' : 'rejected');
     }
     return { applied, skipped };
+  }
+
+  /**
+   * Refuses, before anything is applied, an accept that would grow the project tree past its cap
+   * (the server's own edits bypass the sync limit that refuses such tree updates from clients).
+   */
+  async #requireRoomFor(projectId: string, creates: number): Promise<void> {
+    if (creates === 0) return;
+    let size = 0;
+    await this.#docs.editDocument(treeDocName(projectId), (doc) => {
+      size = doc.getMap<TreeEntry>(TREE_MAP).size;
+    });
+    if (size + creates > this.#maxFiles) {
+      throw new AppError('TOO_LARGE', `A project holds at most ${this.#maxFiles} files and folders: it has ${size}, and accepting would add ${creates} new file${creates === 1 ? '' : 's'}. Reject some of the new files, or delete files first.`);
+    }
   }
 
   #entry(run: LiveAgentRun, path: string): ChangesetEntry {
@@ -154,6 +176,7 @@ export class AgentReview {
         const tree = doc.getMap<TreeEntry>(TREE_MAP);
         this.#track(run, treeName, doc, tree);
         if ([...tree.values()].some((e) => e?.path === entry.path)) problem = `"${entry.path}" was created by someone else meanwhile.`;
+        else if (tree.size >= this.#maxFiles) problem = `A project holds at most ${this.#maxFiles} files and folders: "${entry.path}" was not created.`;
         else tree.set(fileId, { path: entry.path, kind: 'file' });
       }, { origin });
       return problem;

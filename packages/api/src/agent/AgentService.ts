@@ -24,6 +24,8 @@ export interface AgentServiceOptions {
   commandTimeoutMs?: number;
   /** Runs alive at once per project. Default 3. */
   maxLivePerProject?: number;
+  /** Entries a project tree may hold: accepting new files past it is refused. Default: no cap. */
+  maxFilesPerProject?: number;
   runnerOptions?: { retries?: number; maxRetryWaitMs?: number; maxTurnTokens?: number };
   logError?: (message: string, error: unknown) => void;
 }
@@ -60,7 +62,7 @@ export class AgentService {
     this.#maxLive = options.maxLivePerProject ?? 3;
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#logError = options.logError ?? ((m, e) => console.error(`[agent] ${m}`, e));
-    this.#review = new AgentReview(this.#docs);
+    this.#review = new AgentReview(this.#docs, options.maxFilesPerProject);
     this.#runner = new AgentRunner({
       ...options.runnerOptions,
       runCommand: (run, command, toolCallId, signal) => this.#runCommand(run, command, toolCallId, signal),

@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '@tandem/protocol';
-import { RateLimiter } from '@tandem/auth';
+import { MemoryRateStore, RateLimiter, type RateStore } from '@tandem/auth';
 import {
   isInferenceError, meter, type InferenceProvider, type MeteredStream, type ProviderInfo, type ProviderRegistry, type StreamMetrics,
 } from '@tandem/inference';
@@ -33,6 +33,8 @@ export interface AiServiceOptions {
   /** How long a project's provider choice is cached (ms). Default 10 s. */
   selectionCacheMs?: number;
   limits?: Partial<AiLimits>;
+  /** Where the per-user and per-project request budgets are counted (several nodes share Redis). */
+  rateStore?: RateStore;
   /** Several nodes: a cancel for a request not running here is sent to the other nodes (NodeCommandBus). */
   forwardCancel?: (userId: string, requestId: string) => void;
   now?: () => number;
@@ -99,8 +101,9 @@ export class AiService {
     this.#hint = options.notConfiguredHint;
     this.#maxTokens = options.maxCompletionTokens ?? 256;
     const limits = { ...DEFAULT_AI_LIMITS, ...options.limits };
-    this.#userLimiter = new RateLimiter(limits.perUser.limit, limits.perUser.windowMs, options.now);
-    this.#projectLimiter = new RateLimiter(limits.perProject.limit, limits.perProject.windowMs, options.now);
+    const store = options.rateStore ?? new MemoryRateStore(options.now);
+    this.#userLimiter = new RateLimiter('ai-user', limits.perUser.limit, limits.perUser.windowMs, store);
+    this.#projectLimiter = new RateLimiter('ai-project', limits.perProject.limit, limits.perProject.windowMs, store);
     this.#logError = options.logError ?? ((m, e) => console.error(m, e));
     this.#forwardCancel = options.forwardCancel;
     this.#selectionCacheMs = options.selectionCacheMs ?? 10_000;
@@ -160,14 +163,15 @@ export class AiService {
     return this.#registry.defaultProvider()!;
   }
 
-  /** Throws RATE_LIMITED (with the wait in the message) or records one request. */
-  admit(userId: string, projectId: string): void {
-    const userWait = this.#userLimiter.retryAfter(userId);
+  /** Rejects with RATE_LIMITED (with the wait in the message) or counts one request (on every node with Redis). */
+  async admitRequest(userId: string, projectId: string): Promise<void> {
+    const userWait = await this.#userLimiter.take(userId);
     if (userWait > 0) throw new AppError('RATE_LIMITED', `Too many AI requests from you; try again in ${Math.ceil(userWait / 1000)} s.`);
-    const projectWait = this.#projectLimiter.retryAfter(projectId);
-    if (projectWait > 0) throw new AppError('RATE_LIMITED', `Too many AI requests in this project; try again in ${Math.ceil(projectWait / 1000)} s.`);
-    this.#userLimiter.record(userId);
-    this.#projectLimiter.record(projectId);
+    const projectWait = await this.#projectLimiter.take(projectId);
+    if (projectWait > 0) {
+      await this.#userLimiter.release(userId);
+      throw new AppError('RATE_LIMITED', `Too many AI requests in this project; try again in ${Math.ceil(projectWait / 1000)} s.`);
+    }
   }
 
   /** Starts streaming a completion to the caller's tab and returns at once. */

@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import { AppError } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
-import { RateLimiter } from '@tandem/auth';
+import { MemoryRateStore, RateLimiter, type RateStore } from '@tandem/auth';
 import { projectChannel, type EventHub } from '../EventHub.ts';
 
 /** A thread as every participant sees it (COMMENT_EVENT carries one whenever it changes). */
@@ -39,9 +39,12 @@ const include = { comments: { orderBy: { createdAt: 'asc' as const } } };
  * checks that they decode.
  */
 export class CommentService {
-  readonly #limiter = new RateLimiter(COMMENT_LIMITS.perUserPerMinute, 60_000);
+  readonly #limiter: RateLimiter;
 
-  constructor(private readonly prisma: PrismaClient, private readonly hub: EventHub) {}
+  /** `rateStore`: where the per-user comment budget is counted (several nodes share Redis). */
+  constructor(private readonly prisma: PrismaClient, private readonly hub: EventHub, rateStore: RateStore = new MemoryRateStore()) {
+    this.#limiter = new RateLimiter('comment-user', COMMENT_LIMITS.perUserPerMinute, 60_000, rateStore);
+  }
 
   async list(projectId: string): Promise<CommentThreadView[]> {
     const threads = await this.prisma.commentThread.findMany({ where: { projectId }, include, orderBy: { createdAt: 'asc' }, take: COMMENT_LIMITS.threadsPerProject });
@@ -49,7 +52,7 @@ export class CommentService {
   }
 
   async create(projectId: string, userId: string, input: { fileId: string; anchorStart: string; anchorEnd: string; excerpt: string; body: string; suggestionId?: string | null }): Promise<CommentThreadView> {
-    this.#admit(userId);
+    await this.#admit(userId);
     const anchorStart = decodeAnchor(input.anchorStart);
     const anchorEnd = decodeAnchor(input.anchorEnd);
     if (await this.prisma.commentThread.count({ where: { projectId } }) >= COMMENT_LIMITS.threadsPerProject) {
@@ -66,7 +69,7 @@ export class CommentService {
   }
 
   async reply(projectId: string, userId: string, threadId: string, body: string): Promise<CommentThreadView> {
-    this.#admit(userId);
+    await this.#admit(userId);
     await this.#thread(projectId, threadId);
     if (await this.prisma.comment.count({ where: { threadId } }) >= COMMENT_LIMITS.commentsPerThread) {
       throw new AppError('TOO_LARGE', `This thread has ${COMMENT_LIMITS.commentsPerThread} comments, the most it may have: start a new one.`);
@@ -83,10 +86,9 @@ export class CommentService {
     return this.#publish(projectId, updated);
   }
 
-  #admit(userId: string): void {
-    const wait = this.#limiter.retryAfter(userId);
+  async #admit(userId: string): Promise<void> {
+    const wait = await this.#limiter.take(userId);
     if (wait > 0) throw new AppError('RATE_LIMITED', `Too many comments: try again in ${Math.ceil(wait / 1000)} s.`);
-    this.#limiter.record(userId);
   }
 
   async #thread(projectId: string, threadId: string) {

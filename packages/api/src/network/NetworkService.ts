@@ -3,6 +3,8 @@ import type { PrismaClient } from '@tandem/db';
 import {
   formatAllowEntry, parseAllowEntry, withinCeiling, type AllowEntry, type SandboxNetwork,
 } from '@tandem/sandbox';
+import { projectChannel, type EventHub } from '../EventHub.ts';
+import { PREVIEWS_EVENT, type PreviewTarget, type PreviewsChanged } from './networkEvents.ts';
 import { PreviewTokens, type PreviewClaims } from './PreviewTokens.ts';
 
 export interface NetworkServiceOptions {
@@ -14,6 +16,8 @@ export interface NetworkServiceOptions {
   /** What owners may add per project (TANDEM_EGRESS_PROJECT_CEILING). Empty: nothing. */
   ceiling: readonly AllowEntry[];
   secret: string;
+  /** Where port changes are announced to the project's participants (PREVIEWS_EVENT). */
+  hub?: EventHub;
   /** Public URL of a project's preview on `port` (the preview origin, README → Preview). */
   previewUrl: (projectId: string, port: number) => string;
   maxHostsPerProject?: number;
@@ -42,6 +46,12 @@ export class NetworkService {
   constructor(private readonly options: NetworkServiceOptions) {
     this.now = options.now ?? Date.now;
     this.tokens = new PreviewTokens(options.secret, this.now);
+    const hub = options.hub;
+    options.network?.onPortsChanged((projectId) => {
+      void this.previews(projectId).then((previews) => {
+        hub?.publish(projectChannel(projectId), PREVIEWS_EVENT, { projectId, previews } satisfies PreviewsChanged);
+      });
+    });
   }
 
   get networkEnabled(): boolean {
@@ -92,11 +102,11 @@ export class NetworkService {
   }
 
   /** Ports programs listen on in the project's sandboxes, with their preview URLs. */
-  async previews(projectId: string): Promise<{ port: number; url: string }[]> {
+  async previews(projectId: string): Promise<PreviewTarget[]> {
     const net = this.options.network;
     if (!net) return [];
     const seen = new Set<number>();
-    const out: { port: number; url: string }[] = [];
+    const out: PreviewTarget[] = [];
     for (const { port } of await net.listeningPorts(projectId)) {
       if (seen.has(port)) continue;
       seen.add(port);

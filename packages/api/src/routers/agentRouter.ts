@@ -60,7 +60,7 @@ export const agentRouter = router({
       if (who.role === 'viewer') throw new AppError('FORBIDDEN', 'Viewers cannot start agent runs.');
       const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { aiProvider: true } });
       const provider = ctx.services.ai.resolveProvider(project.aiProvider);
-      ctx.services.ai.admit(ctx.user.id, input.projectId);
+      await ctx.services.ai.admitRequest(ctx.user.id, input.projectId);
       return service(ctx).start(who, input.projectId, input.task, provider);
     }),
 

@@ -59,7 +59,7 @@ export const aiRouter = router({
     const policy = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { agentPolicy: true } });
     const forbidden = parseAgentPolicy(policy.agentPolicy).forbiddenPaths;
     if (isForbiddenPath(forbidden, input.path)) throw new AppError('FORBIDDEN', 'This file is off limits to the AI by the project\'s policy.');
-    ctx.services.ai.admit(ctx.user.id, input.projectId);
+    await ctx.services.ai.admitRequest(ctx.user.id, input.projectId);
     const { projectId: project_, tabId, requestId, ...rest } = input;
     const context = { ...rest, related: rest.related.filter((r) => !isForbiddenPath(forbidden, r.path)) };
     ctx.services.ai.startCompletion({ userId: ctx.user.id, projectId: project_, tabId, requestId, provider, context });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '@tandem/protocol';
-import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
+import { router, protectedProcedure, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id, projectId } from '../inputs.ts';
 import type { NetworkService } from '../network/NetworkService.ts';
 
@@ -28,12 +28,10 @@ export const networkRouter = router({
       return { hosts: await network(ctx).setHosts(input.projectId, input.hosts) };
     }),
 
-  previews: protectedProcedure.input(projectId).query(async ({ ctx, input }) => {
+  /** The current list (then PREVIEWS_EVENT on the stream): on the home node, where the sandboxes run. */
+  previews: projectHomeProcedure.input(projectId).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');
-    const previews = await network(ctx).previews(input.projectId);
-    // While an app is previewed, edits reach its working copy within one poll (dev servers reload).
-    if (previews.length > 0) void ctx.services.sandboxes?.syncIfChanged(input.projectId);
-    return { previews };
+    return { previews: await network(ctx).previews(input.projectId) };
   }),
 
   /** A short-lived URL that signs the caller in at the preview origin and opens the app. */

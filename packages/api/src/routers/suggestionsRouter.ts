@@ -41,7 +41,7 @@ async function actor(ctx: SignedIn, projectId: string, min: Role): Promise<Revie
 async function providerFor(ctx: SignedIn, projectId: string) {
   const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { aiProvider: true } });
   const provider = ctx.services.ai.resolveProvider(project.aiProvider);
-  ctx.services.ai.admit(ctx.user.id, projectId);
+  await ctx.services.ai.admitRequest(ctx.user.id, projectId);
   return provider;
 }
 

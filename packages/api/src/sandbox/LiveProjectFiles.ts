@@ -21,12 +21,13 @@ const PARALLEL_DOCUMENTS = 8;
  */
 export class LiveProjectFiles {
   private readonly versions = new Map<string, number>();
+  private readonly listeners = new Set<(projectId: string) => void>();
 
   /** Register with the SyncServer: counts every durable change per project. */
   readonly syncExtension: SyncExtension = {
     onChange: ({ documentName }) => {
       const ref = parseDocName(documentName);
-      if (ref) this.versions.set(ref.projectId, this.version(ref.projectId) + 1);
+      if (ref) this.bump(ref.projectId);
     },
   };
 
@@ -43,7 +44,17 @@ export class LiveProjectFiles {
 
   /** Another server node changed the project's documents (they may not be loaded here). */
   changedElsewhere(projectId: string): void {
+    this.bump(projectId);
+  }
+
+  /** Calls `listener` after every change to a project's documents (here or, as notified, elsewhere). */
+  onChanged(listener: (projectId: string) => void): void {
+    this.listeners.add(listener);
+  }
+
+  private bump(projectId: string): void {
     this.versions.set(projectId, this.version(projectId) + 1);
+    for (const listener of this.listeners) listener(projectId);
   }
 
   /** Every file's current text. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppError, MAX_FILE_BYTES, type ProjectStreamEventName, type ProjectStreamEvents } from '@tandem/protocol';
 import type { Prisma, PrismaClient } from '@tandem/db';
@@ -10,10 +11,11 @@ import type { LiveProjectFiles } from './LiveProjectFiles.ts';
 import { OutputBudget } from './OutputBudget.ts';
 import { RunOutputLog } from './RunOutputLog.ts';
 import {
-  GENERATED_EVENT, RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_DATA_EVENT, TERMINAL_EVENT,
+  GENERATED_EVENT, QUEUE_EVENT, RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_DATA_EVENT, TERMINAL_EVENT,
   type GeneratedImported, type RunOutput, type RunOutputSnapshot, type RunStatus, type RunView, type TerminalData, type TerminalScrollback,
   type TerminalView, type UserRef,
 } from './sandboxEvents.ts';
+import { SlotQueue, type SlotGrant } from './SlotQueue.ts';
 import { TerminalSession } from './TerminalSession.ts';
 
 export interface SandboxServiceOptions {
@@ -34,6 +36,11 @@ export interface SandboxServiceOptions {
    * started it), so one person cannot take every sandbox slot of the host. Default 4.
    */
   maxSessionsPerUser?: number;
+  /**
+   * When the host is full, starts wait in a fair queue (round robin per user) instead of failing:
+   * at most `maxWaiting` at once (default 64), each for up to `timeoutMs` (default 60 s).
+   */
+  queue?: { maxWaiting: number; timeoutMs: number };
   /** Terminal output broadcast to participants: sustained rate and burst (chars). Default 256 K/s, 1 M. */
   terminalOutput?: { perSecond: number; burst: number };
   now?: () => number;
@@ -83,6 +90,8 @@ interface ProjectState {
 }
 
 const RECENT_RUNS = 20;
+/** While an app is previewed, edits reach its working copy this long after typing pauses. */
+const PREVIEW_SYNC_DELAY_MS = 150;
 /** At most one Reset environment per project in this interval. */
 const RESET_INTERVAL_MS = 10_000;
 
@@ -113,6 +122,9 @@ export class SandboxService {
   private readonly inputQueue = new KeyedSerialQueue();
   /** Database writes of finished runs still in flight (close() waits for them). */
   private readonly recording = new Set<Promise<void>>();
+  /** Pending working-copy syncs of previewed projects (see followEditsWhilePreviewed). */
+  private readonly previewSyncs = new Map<string, NodeJS.Timeout>();
+  private readonly slots: SlotQueue;
   private closed = false;
 
   constructor(options: SandboxServiceOptions) {
@@ -128,6 +140,26 @@ export class SandboxService {
     this.terminalOutput = options.terminalOutput ?? { perSecond: 256 * 1024, burst: 1024 * 1024 };
     this.now = options.now ?? Date.now;
     this.logError = options.logError ?? ((m, e) => console.error(`[sandbox] ${m}`, e));
+    this.files.onChanged((projectId) => this.followEditsWhilePreviewed(projectId));
+    this.slots = new SlotQueue({
+      free: () => this.host.freeSlots(), held: (userId) => this.sessionsHeldBy(userId),
+      maxWaiting: options.queue?.maxWaiting ?? 64, timeoutMs: options.queue?.timeoutMs ?? 60_000,
+    });
+    this.host.onSlotFreed(() => this.slots.pump());
+  }
+
+  /**
+   * A program listens on a port in the project's sandbox (an app is previewed, e.g. a dev server
+   * with hot reload): edits are copied to the working copy shortly after they happen, so every
+   * participant's preview shows them without anyone pressing Run or Enter.
+   */
+  private followEditsWhilePreviewed(projectId: string): void {
+    const network = this.host.network;
+    if (this.closed || this.previewSyncs.has(projectId) || !network?.sessionsOf(projectId).some((s) => s.ports.length > 0)) return;
+    this.previewSyncs.set(projectId, setTimeout(() => {
+      this.previewSyncs.delete(projectId);
+      void this.syncIfChanged(projectId);
+    }, PREVIEW_SYNC_DELAY_MS).unref());
   }
 
   /**
@@ -172,8 +204,10 @@ export class SandboxService {
     if (state.run || state.starting) throw new AppError('CONFLICT', 'The project is already running; stop it first.');
     const release = this.reserveUserSlot(user);
     state.starting = true;
+    let slot: SlotGrant | null = null;
     try {
       await this.requireIsolation();
+      slot = await this.waitForSlot(projectId, 'run', user);
       const { files, notice } = await this.syncWorkingCopy(projectId);
       const resolved = await this.runCommand(projectId, configuredCommand, files);
       if (!resolved) {
@@ -211,6 +245,7 @@ export class SandboxService {
       return live.view;
     } finally {
       state.starting = false;
+      slot?.();
       release();
     }
   }
@@ -289,9 +324,7 @@ export class SandboxService {
    * then the session itself counts (a live run or terminal started by the user).
    */
   private reserveUserSlot(user: UserRef): () => void {
-    let open = this.startingByUser.get(user.id) ?? 0;
-    for (const state of this.projects.values()) if (state.run?.view.startedBy.id === user.id) open++;
-    for (const terminal of this.terminals.values()) if (terminal.openedBy.id === user.id) open++;
+    const open = (this.startingByUser.get(user.id) ?? 0) + this.sessionsHeldBy(user.id);
     if (open >= this.maxPerUser) {
       throw new AppError('RATE_LIMITED', `You already have ${this.maxPerUser} runs or terminals open (the limit per person); stop one first.`);
     }
@@ -306,6 +339,31 @@ export class SandboxService {
     };
   }
 
+  /** Runs and terminals the user started that are live. */
+  private sessionsHeldBy(userId: string): number {
+    let n = 0;
+    for (const state of this.projects.values()) if (state.run?.view.startedBy.id === userId) n++;
+    for (const terminal of this.terminals.values()) if (terminal.openedBy.id === userId) n++;
+    return n;
+  }
+
+  /**
+   * A free sandbox slot, at once or after waiting in the fair queue while the host is full; the
+   * project's participants see the wait (QUEUE_EVENT). Call the grant once the session started.
+   */
+  private async waitForSlot(projectId: string, kind: 'run' | 'terminal', user: UserRef): Promise<SlotGrant> {
+    const ticket = randomUUID();
+    let queued = false;
+    try {
+      return await this.slots.acquire(user.id, (position) => {
+        queued = true;
+        this.publish(projectId, QUEUE_EVENT, { projectId, ticket, kind, user, position });
+      });
+    } finally {
+      if (queued) this.publish(projectId, QUEUE_EVENT, { projectId, ticket, kind, user, position: null });
+    }
+  }
+
   // ── Terminals ─────────────────────────────────────────────────────────────────────────────
 
   async openTerminal(projectId: string, user: UserRef, size: TerminalSize): Promise<TerminalView> {
@@ -313,8 +371,10 @@ export class SandboxService {
     const release = this.reserveUserSlot(user);
     let terminal: Awaited<ReturnType<SandboxHost['openTerminal']>>;
     let notice: string | null;
+    let slot: SlotGrant | null = null;
     try {
       await this.requireIsolation();
+      slot = await this.waitForSlot(projectId, 'terminal', user);
       try {
         ({ notice } = await this.syncWorkingCopy(projectId, { alwaysNotice: true }));
       } catch (error) {
@@ -324,6 +384,7 @@ export class SandboxService {
       }
       terminal = await this.host.openTerminal(projectId, size);
     } finally {
+      slot?.();
       release();
     }
     const session = new TerminalSession({
@@ -446,6 +507,9 @@ export class SandboxService {
   /** Kills every run and terminal (recording how runs ended) and removes the host's cgroups. */
   async close(): Promise<void> {
     this.closed = true;
+    this.slots.close();
+    for (const timer of this.previewSyncs.values()) clearTimeout(timer);
+    this.previewSyncs.clear();
     await this.host.close();
     await Promise.all([...this.recording]);
   }
@@ -473,11 +537,8 @@ export class SandboxService {
     return `Terminal ${n}`;
   }
 
-  /**
-   * Syncs the working copy if a document changed since the last sync (sbxnet: called while an app
-   * is previewed, so a dev server sees edits without anyone pressing Enter). Never throws.
-   */
-  async syncIfChanged(projectId: string): Promise<boolean> {
+  /** Syncs the working copy if a document changed since the last sync. Never throws. */
+  private async syncIfChanged(projectId: string): Promise<boolean> {
     if (this.state(projectId).syncedVersion === this.files.version(projectId)) return false;
     try {
       await this.syncWorkingCopy(projectId);

@@ -10,6 +10,9 @@ import type { RunEndReason } from '@tandem/sandbox';
  *   TERMINAL_EVENT       a full `TerminalView` when a terminal opens, is resized or exits.
  *   TERMINAL_DATA_EVENT  `TerminalData`: coalesced output of a terminal (≤ one per 16 ms).
  *   GENERATED_EVENT      `GeneratedImported`: a generated file became a project file (refetch the list).
+ *   QUEUE_EVENT          `SandboxQueued`: a run or terminal waits for a free sandbox (the host is
+ *                        full): its position as it changes, then `position: null` once it started
+ *                        or gave up (the start call itself answers how).
  *
  * Output events carry `end`: the number of characters of that run/terminal delivered so far,
  * including this chunk. A client reattaching (page reload) subscribes first, then fetches the
@@ -22,6 +25,7 @@ export const RUN_OUTPUT_EVENT = 'sandbox.output' as const;
 export const TERMINAL_EVENT = 'sandbox.terminal' as const;
 export const TERMINAL_DATA_EVENT = 'sandbox.terminalData' as const;
 export const GENERATED_EVENT = 'sandbox.generated' as const;
+export const QUEUE_EVENT = 'sandbox.queued' as const;
 
 export interface UserRef {
   id: string;
@@ -100,6 +104,16 @@ export interface GeneratedImported {
   importedBy: UserRef;
 }
 
+export interface SandboxQueued {
+  projectId: string;
+  /** One waiting start. */
+  ticket: string;
+  kind: 'run' | 'terminal';
+  user: UserRef;
+  /** 1 = next to start; null = no longer waiting. */
+  position: number | null;
+}
+
 declare module '@tandem/protocol' {
   interface ProjectStreamEvents {
     'sandbox.run': RunView;
@@ -107,5 +121,6 @@ declare module '@tandem/protocol' {
     'sandbox.terminal': TerminalView;
     'sandbox.terminalData': TerminalData;
     'sandbox.generated': GeneratedImported;
+    'sandbox.queued': SandboxQueued;
   }
 }

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { allowEntryMatches, formatAllowEntry, type AllowEntry } from './EgressAllowlist.ts';
+import { DEFAULT_EGRESS_BUDGET, EgressBudget, type EgressBudgetLimits } from './EgressBudget.ts';
 import { isPublicAddress } from './publicAddress.ts';
 
 export type ResolveHost = (host: string) => Promise<{ address: string; family: number }[]>;
@@ -32,6 +33,8 @@ export interface EgressProxyOptions {
   idleTimeoutMs?: number;
   maxConnectionsPerProject?: number;
   maxConnections?: number;
+  /** Bytes a project may move per minute and a session in all (default 512 MiB/min, 4 GiB). */
+  budget?: EgressBudgetLimits;
   /** Extra hosts a project's owner allowed (already within the deployment ceiling); may be cached by the caller. */
   projectAllowList?: (projectId: string) => Promise<readonly AllowEntry[]>;
   onRefused?: (refusal: EgressRefusal) => void;
@@ -59,10 +62,12 @@ export class EgressProxy {
   private readonly perProject = new Map<string, number>();
   private readonly deniedPorts: Set<number>;
   private readonly resolveHost: ResolveHost;
+  private readonly budget: EgressBudget;
   private total = 0;
 
   constructor(private readonly options: EgressProxyOptions) {
     this.deniedPorts = new Set(options.deniedPorts);
+    this.budget = new EgressBudget(options.budget ?? DEFAULT_EGRESS_BUDGET);
     this.resolveHost = options.resolve ?? ((host) => lookup(host, { all: true, verbatim: true }));
     this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 30_000 });
     this.server.on('request', (req, res) => void this.onRequest(req, res));
@@ -79,8 +84,20 @@ export class EgressProxy {
     return this.options.allow;
   }
 
+  /** The session ended (its bytes no longer count). */
+  endSession(sessionId: string): void {
+    this.budget.endSession(sessionId);
+  }
+
   /** Serves one proxy client connection from a project's sandbox. */
   handle(socket: Socket, context: ConnectionContext): void {
+    const over = this.budget.refusal(context.projectId, context.sessionId);
+    if (over) {
+      this.options.onRefused?.({ ...context, host: '', port: 0, message: over });
+      const body = `${over}\n`;
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nX-Tandem-Egress: refused\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
     const max = this.options.maxConnectionsPerProject ?? 64;
     const count = this.perProject.get(context.projectId) ?? 0;
     if (count >= max || this.total >= (this.options.maxConnections ?? 1024)) {
@@ -148,6 +165,16 @@ export class EgressProxy {
     if (ctx) this.options.onRefused?.({ projectId: ctx.projectId, sessionId: ctx.sessionId, host, port, message });
   }
 
+  /** Counts bytes against the project's and session's budget; past it, says why and cuts the transfer. */
+  private meter(socket: Socket, ctx: ConnectionContext, target: { host: string; port: number }, cut: () => void): (chunk: Buffer) => void {
+    return (chunk) => {
+      const over = this.budget.spend(ctx.projectId, ctx.sessionId, chunk.length);
+      if (!over) return;
+      this.report(socket, target.host, target.port, over);
+      cut();
+    };
+  }
+
   private async onConnect(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const ctx = this.contexts.get(socket);
     const target = parseAuthority(req.url ?? '');
@@ -172,6 +199,12 @@ export class EgressProxy {
       if (head.length) upstream.write(head);
       upstream.pipe(socket);
       socket.pipe(upstream);
+      const cut = (): void => {
+        upstream.destroy();
+        socket.destroy();
+      };
+      upstream.on('data', this.meter(socket, ctx, target, cut));
+      socket.on('data', this.meter(socket, ctx, target, cut));
     });
     upstream.on('error', () => {
       clearTimeout(timer);
@@ -195,6 +228,11 @@ export class EgressProxy {
     if (!ctx || url.protocol !== 'http:') return void res.writeHead(400, { 'content-type': 'text/plain' }).end('Only http:// URLs can be proxied; use CONNECT for https.\n');
     const port = url.port ? Number(url.port) : 80;
     const host = url.hostname.replace(/^\[|\]$/g, '');
+    const over = this.budget.refusal(ctx.projectId, ctx.sessionId);
+    if (over) {
+      this.report(socket, host, port, over);
+      return void res.writeHead(429, { 'content-type': 'text/plain', 'x-tandem-egress': 'refused' }).end(`${over}\n`);
+    }
     const d = await this.decide(ctx.projectId, host, port);
     if (!d.ok) {
       this.report(socket, host, port, d.message);
@@ -210,8 +248,14 @@ export class EgressProxy {
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
       res.writeHead(up.statusCode ?? 502, out);
+      up.on('data', meter);
       up.pipe(res);
     });
+    const meter = this.meter(socket, ctx, { host, port }, () => {
+      upstream.destroy();
+      res.destroy();
+    });
+    req.on('data', meter);
     upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`Tandem's proxy could not reach ${host}:${port}.\n`);

@@ -11,6 +11,9 @@ const SANDBOX_HELPER = '/run/tandem-netd.mjs';
 const HELPER_PATH = fileURLToPath(new URL('./netd.mjs', import.meta.url));
 const CONTROL_TIMEOUT_MS = 3000;
 const MAX_LINE = 64;
+/** Port changes of one project are reported at most this often (a sandbox may flip ports in a loop). */
+const PORTS_NOTICE_MS = 250;
+const MAX_PORTS = 64;
 
 export interface SandboxNetworkOptions {
   /** Host directory for the per-session channel sockets (kept short: Unix socket paths are ≤ 107 bytes). */
@@ -43,10 +46,21 @@ export class SandboxNetwork {
   readonly proxyPort: number;
   private readonly nodePath: string;
   private readonly sessions = new Map<string, SessionNetwork>();
+  private readonly portListeners = new Set<(projectId: string) => void>();
+  private readonly portNotices = new Map<string, { timer: NodeJS.Timeout; pending: boolean }>();
 
   constructor(private readonly options: SandboxNetworkOptions) {
     this.proxyPort = options.proxyPort ?? 3128;
     this.nodePath = options.nodePath ?? '/usr/bin/node';
+  }
+
+  /**
+   * Calls `listener` when the ports programs listen on in a project's sandboxes may have changed
+   * (a port opened or closed, a session ended): at once, then at most every 250 ms per project.
+   */
+  onPortsChanged(listener: (projectId: string) => void): () => void {
+    this.portListeners.add(listener);
+    return () => this.portListeners.delete(listener);
   }
 
   get proxy(): EgressProxy {
@@ -61,7 +75,7 @@ export class SandboxNetwork {
       throw new Error(`the sandbox directory path is too long for a Unix socket (${this.options.socketDir}); use a shorter TANDEM_SANDBOX_DIR`);
     }
     mkdirSync(dir, { mode: 0o755 });
-    const session = new SessionNetwork(sessionId, projectId, dir, this.options);
+    const session = new SessionNetwork(sessionId, projectId, dir, this.options, () => this.portsChanged(projectId));
     this.sessions.set(sessionId, session);
     const proxyUrl = `http://127.0.0.1:${this.proxyPort}`;
     return {
@@ -82,20 +96,22 @@ export class SandboxNetwork {
   }
 
   release(sessionId: string): void {
-    this.sessions.get(sessionId)?.close();
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    session.close();
     this.sessions.delete(sessionId);
+    this.options.proxy.endSession(sessionId);
+    if (session.ports.length) this.portsChanged(session.projectId);
   }
 
   sessionsOf(projectId: string): SessionNetwork[] {
     return [...this.sessions.values()].filter((s) => s.projectId === projectId);
   }
 
-  /** TCP ports programs listen on in any of the project's sessions (for Preview). */
+  /** TCP ports programs listen on in any of the project's sessions (for Preview), as their helpers last reported. */
   async listeningPorts(projectId: string): Promise<{ port: number; sessionId: string }[]> {
     const out: { port: number; sessionId: string }[] = [];
-    await Promise.all(this.sessionsOf(projectId).map(async (s) => {
-      for (const port of await s.ports().catch(() => [])) out.push({ port, sessionId: s.sessionId });
-    }));
+    for (const s of this.sessionsOf(projectId)) for (const port of s.ports) out.push({ port, sessionId: s.sessionId });
     return out.sort((a, b) => a.port - b.port);
   }
 
@@ -123,6 +139,25 @@ export class SandboxNetwork {
   close(): void {
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
+    for (const { timer } of this.portNotices.values()) clearTimeout(timer);
+    this.portNotices.clear();
+  }
+
+  private portsChanged(projectId: string): void {
+    const waiting = this.portNotices.get(projectId);
+    if (waiting) {
+      waiting.pending = true;
+      return;
+    }
+    for (const listener of this.portListeners) listener(projectId);
+    const entry = {
+      pending: false,
+      timer: setTimeout(() => {
+        this.portNotices.delete(projectId);
+        if (entry.pending) this.portsChanged(projectId);
+      }, PORTS_NOTICE_MS).unref(),
+    };
+    this.portNotices.set(projectId, entry);
   }
 }
 
@@ -133,8 +168,15 @@ export class SessionNetwork {
   private readonly pending = new Map<number, { stream: boolean; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private readonly notices = new Map<string, number>();
   private closed = false;
+  private reported: number[] = [];
 
-  constructor(readonly sessionId: string, readonly projectId: string, private readonly dir: string, private readonly options: SandboxNetworkOptions) {
+  constructor(
+    readonly sessionId: string,
+    readonly projectId: string,
+    private readonly dir: string,
+    private readonly options: SandboxNetworkOptions,
+    private readonly onPorts: () => void,
+  ) {
     const path = join(dir, 's.sock');
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (e) => options.onError?.(`network channel ${sessionId}: ${e.message}`));
@@ -143,11 +185,9 @@ export class SessionNetwork {
     chmodSync(path, 0o666);
   }
 
-  ports(): Promise<number[]> {
-    return this.request({ op: 'ports' }).then((r) => {
-      const ports = (r as { ports?: unknown }).ports;
-      return Array.isArray(ports) ? ports.filter((p): p is number => Number.isInteger(p) && p > 0 && p < 65536).slice(0, 64) : [];
-    });
+  /** TCP ports listening in the session, as its helper last reported (it reports every change). */
+  get ports(): readonly number[] {
+    return this.reported;
   }
 
   async open(port: number): Promise<Socket> {
@@ -240,6 +280,13 @@ export class SessionNetwork {
     } else socket.destroy();
   }
 
+  private setPorts(value: unknown): void {
+    const ports = Array.isArray(value) ? [...new Set(value.filter((p): p is number => Number.isInteger(p) && p > 0 && p < 65536))].sort((a, b) => a - b).slice(0, MAX_PORTS) : [];
+    if (ports.join() === this.reported.join()) return;
+    this.reported = ports;
+    this.onPorts();
+  }
+
   private readControl(socket: Socket): void {
     let buf = '';
     socket.setEncoding('utf8');
@@ -250,10 +297,14 @@ export class SessionNetwork {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        let msg: { id?: unknown; error?: unknown };
+        let msg: { id?: unknown; error?: unknown; op?: unknown; ports?: unknown };
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
+          continue;
+        }
+        if (msg.id === 0 && msg.op === 'ports') {
+          this.setPorts(msg.ports);
           continue;
         }
         if (typeof msg.id !== 'number') continue;
@@ -264,7 +315,10 @@ export class SessionNetwork {
       }
     });
     socket.on('close', () => {
-      if (this.control === socket) this.control = null;
+      if (this.control !== socket) return;
+      this.control = null;
+      // Without its helper nothing can be reached in the session; a new helper reports anew.
+      if (!this.closed) this.setPorts([]);
     });
   }
 }

@@ -2,9 +2,10 @@
 // The sandbox's network namespace has only loopback; this helper is its one door:
 //  - 127.0.0.1:<port> is the HTTP(S) proxy the environment points at; each connection is carried
 //    over the host-owned Unix socket /run/tandem/s.sock to Tandem's egress proxy ("E").
-//  - a control connection ("C") answers the host: which TCP ports listen here (for Preview), and
-//    "open" requests, for which it dials 127.0.0.1:<port> and carries the bytes over a new
-//    connection ("D <id>"). The host never connects into the sandbox's filesystem.
+//  - a control connection ("C") answers the host's "open" requests: it dials 127.0.0.1:<port>
+//    and carries the bytes over a new connection ("D <id>"). The host never connects into the sandbox's filesystem.
+//  - on the control connection it tells the host, unasked, which TCP ports listen here whenever
+//    that set changes (id 0, op "ports"): the IDE shows a Preview the moment a dev server starts.
 // Nothing here is trusted by the host: it enforces every rule on its side of the socket.
 import net from 'node:net';
 import fs from 'node:fs';
@@ -61,9 +62,22 @@ const proxy = net.createServer((client) => {
 });
 proxy.on('error', (e) => process.stderr.write(`[tandem] network helper: ${e.message}\n`));
 
+const PORTS_CHECK_MS = 300;
 let attempts = 0;
 function control() {
-  const c = net.connect(SOCK, () => c.write('C\n'));
+  let last = '';
+  let watch;
+  const c = net.connect(SOCK, () => {
+    c.write('C\n');
+    const check = () => {
+      const ports = listeningPorts();
+      const key = ports.join(',');
+      if (key !== last) { last = key; c.write(`${JSON.stringify({ id: 0, op: 'ports', ports })}\n`); }
+    };
+    check();
+    watch = setInterval(check, PORTS_CHECK_MS);
+    watch.unref();
+  });
   let buf = '';
   c.setEncoding('utf8');
   c.on('data', (d) => {
@@ -76,8 +90,7 @@ function control() {
       let msg;
       try { msg = JSON.parse(line); } catch { continue; }
       const reply = (o) => c.write(`${JSON.stringify({ id: msg.id, ...o })}\n`);
-      if (msg.op === 'ports') reply({ ports: listeningPorts() });
-      else if (msg.op === 'notice') process.stderr.write(`\r\n\x1b[33m${String(msg.text)}\x1b[0m\r\n`);
+      if (msg.op === 'notice') process.stderr.write(`\r\n\x1b[33m${String(msg.text)}\x1b[0m\r\n`);
       else if (msg.op === 'open') {
         dial(Number(msg.port), (err, target) => {
           if (err) return reply({ error: err.code || 'ECONNREFUSED' });
@@ -88,7 +101,7 @@ function control() {
     }
   });
   c.on('error', () => {});
-  c.on('close', () => { if (attempts++ < 50) setTimeout(control, 100).unref(); });
+  c.on('close', () => { clearInterval(watch); if (attempts++ < 50) setTimeout(control, 100).unref(); });
   c.unref();
 }
 

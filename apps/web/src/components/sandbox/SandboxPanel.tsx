@@ -9,6 +9,7 @@ import { dragResize } from '@/lib/ide/dragResize';
 import { PreviewPane } from './PreviewPane';
 import { RunOutputView } from './RunOutputView';
 import { usePreviews } from './usePreviews';
+import { useSandboxQueue } from './useSandboxQueue';
 import { TerminalPane } from './TerminalPane';
 import { useRuns } from './useRuns';
 import { useTerminals } from './useTerminals';
@@ -63,7 +64,8 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
   const reloadStatus = status.reload;
   useEffect(() => void reloadStatus(), [reloadStatus, latest?.id, latest?.status]);
 
-  const previews = usePreviews(projectId, terminals.some((t) => !t.exited) || runs.some((r) => r.status === 'running'));
+  const previews = usePreviews(projectId, stream);
+  const queue = useSandboxQueue(stream);
   // A tab whose terminal was dismissed (or whose app stopped listening) falls back to Output.
   useEffect(() => {
     if (tab === PREVIEW_TAB ? previews.length === 0 : tab !== OUTPUT_TAB && !terminals.some((t) => t.id === tab)) setTab(OUTPUT_TAB);
@@ -144,6 +146,11 @@ export function SandboxPanel({ projectId, canControl }: SandboxPanelProps) {
         </div>
         <span className="spacer" />
         {!canControl && <span className="sbx-watching" title="Viewers see every run and terminal but cannot start runs or type">View only</span>}
+        {queue.map((q) => (
+          <span key={q.ticket} className="sbx-pill queued" data-testid="sandbox-queued" title={`The server is busy: every sandbox is in use. ${q.user.name}'s ${q.kind} starts when one frees up.`}>
+            {q.kind === 'run' ? 'Run' : 'Terminal'} queued (position {q.position})
+          </span>
+        ))}
         {shownRun && <RunSummary run={shownRun} />}
         {running && canControl ? (
           <button className="sbx-run stop" onClick={stop} disabled={busy} data-testid="stop-button" title="Stop: kills the whole process tree">

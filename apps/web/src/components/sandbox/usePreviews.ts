@@ -1,43 +1,41 @@
 'use client';
 import { useEffect, useState } from 'react';
+import type { PreviewTarget } from '@tandem/api';
+import type { ProjectStream } from '@/lib/ProjectStream';
 import { trpc } from '@/lib/trpc';
 
-export interface PreviewTarget {
-  port: number;
-  url: string;
-}
-
-const POLL_MS = 2000;
+export type { PreviewTarget };
 
 /**
- * Programs listening on a TCP port in the project's sandboxes, polled every 2 s while `active`
- * (a terminal is open or a run is going): what the Preview tab offers. Every participant polls
- * the same server-side list, so everyone sees the same app.
+ * Programs listening on a TCP port in the project's sandboxes: what the Preview tab offers. The
+ * list is fetched when the stream goes live (and on `resync`); after that the server pushes every
+ * change (`sandbox.previews`) to all participants at once, so everyone sees the same app.
  */
-export function usePreviews(projectId: string, active: boolean): PreviewTarget[] {
+export function usePreviews(projectId: string, stream: ProjectStream | null): PreviewTarget[] {
   const [previews, setPreviews] = useState<PreviewTarget[]>([]);
   useEffect(() => {
-    if (!active) {
-      setPreviews([]);
-      return;
-    }
+    if (!stream) return;
     let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = async () => {
+    const show = (next: PreviewTarget[]) => setPreviews((old) => (sameTargets(old, next) ? old : next));
+    const reload = async () => {
       try {
         const r = await trpc.network.previews.query({ projectId });
-        if (!stopped) setPreviews((old) => (sameTargets(old, r.previews) ? old : r.previews));
+        if (!stopped) show(r.previews);
       } catch {
         // sandbox networking unavailable: no previews
       }
-      if (!stopped) timer = setTimeout(() => void tick(), POLL_MS);
     };
-    void tick();
+    const offs = [
+      stream.on('sandbox.previews', (e) => show(e.data.previews)),
+      stream.on('resync', () => void reload()),
+      stream.onState((s) => s === 'live' && void reload()),
+    ];
+    if (stream.state === 'live') void reload();
     return () => {
       stopped = true;
-      clearTimeout(timer);
+      offs.forEach((off) => off());
     };
-  }, [projectId, active]);
+  }, [projectId, stream]);
   return previews;
 }
 
