@@ -110,10 +110,6 @@ export class SuggestionStore {
     return new Map(users.map((u) => [u.id, u.name]));
   }
 
-  async approvalSettings(projectId: string): Promise<{ approvalPolicy: string; approvalsRequired: number } | null> {
-    return this.prisma.project.findUnique({ where: { id: projectId }, select: { approvalPolicy: true, approvalsRequired: true } });
-  }
-
   #mutable(record: SuggestionRecord) {
     return {
       provider: record.providerId,
