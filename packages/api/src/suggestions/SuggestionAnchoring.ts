@@ -1,7 +1,9 @@
 import type * as Y from 'yjs';
 import { AppError, FILE_TEXT, TREE_MAP, fileDocName, isAppError, treeDocName, type TreeEntry } from '@tandem/protocol';
 import type { SyncExtension } from '@tandem/collab';
-import { checkAnchor, createAnchor, reanchor, resolveAnchor, type Anchor, type AnchorStatus } from '@tandem/review';
+import {
+  anchorHunks, checkAnchor, createAnchor, hunkStatus, reanchor, resolveAnchor, type Anchor, type AnchorStatus, type ChangesetHunk, type Hunk,
+} from '@tandem/review';
 import type { OpenSuggestions } from './OpenSuggestions.ts';
 import type { SuggestionRecord } from './SuggestionRecord.ts';
 import type { SuggestionDocuments, TargetRange } from './serviceTypes.ts';
@@ -16,6 +18,14 @@ export interface Target {
   endLine: number;
 }
 
+/** What a check found: the whole range (intact / stale: edited while streaming / conflict: deleted), and pending hunks newly edited. */
+export interface AnchorVerdict {
+  range: AnchorStatus;
+  staleHunks: number[];
+}
+
+const INTACT: AnchorVerdict = { range: 'intact', staleHunks: [] };
+
 export interface SuggestionAnchoringOptions {
   documents: SuggestionDocuments;
   open: OpenSuggestions;
@@ -27,9 +37,11 @@ export interface SuggestionAnchoringOptions {
 
 /**
  * Where suggestions sit in their files: anchoring a requested range on the server's copy (waiting
- * briefly for the requester's latest typing), re-anchoring for a regenerate, and the checks after
- * every batch of document changes (SyncExtension onChange, coalesced with setImmediate, so
- * `checkAnchor` runs once per batch, not per keystroke per suggestion).
+ * briefly for the requester's latest typing), anchoring each final hunk on its own, re-anchoring
+ * for a regenerate, and the checks after every batch of document changes (SyncExtension
+ * onChange, coalesced with setImmediate, so anchors are checked once per batch, not per
+ * keystroke per suggestion). While it streams a suggestion has only its range, so an edit inside
+ * stales all of it; once ready, an edit stales only the hunks whose lines it touched.
  */
 export class SuggestionAnchoring {
   readonly #options: SuggestionAnchoringOptions;
@@ -52,9 +64,9 @@ export class SuggestionAnchoring {
     if (this.#scheduled) clearImmediate(this.#scheduled);
   }
 
-  /** The suggestion's anchor on the current document: intact, stale (edited inside, R12) or conflict (deleted, R13). */
-  async check(record: SuggestionRecord): Promise<AnchorStatus> {
-    let verdict = 'intact' as AnchorStatus;
+  /** The suggestion's anchors on the current document. */
+  async check(record: SuggestionRecord): Promise<AnchorVerdict> {
+    let verdict = INTACT;
     await this.#options.documents.editDocument(fileDocName(record.projectId, record.fileId), (doc) => {
       verdict = this.#verdict(record, doc);
     });
@@ -102,6 +114,19 @@ export class SuggestionAnchoring {
     }
   }
 
+  /**
+   * The final hunks (offsets into the record's base), each anchored where it is now; null when the
+   * range no longer holds the base (someone edited inside before the batch check saw it).
+   */
+  async anchorHunks(record: SuggestionRecord, hunks: readonly Hunk[]): Promise<ChangesetHunk[] | null> {
+    let anchored = null as ChangesetHunk[] | null;
+    await this.#options.documents.editDocument(fileDocName(record.projectId, record.fileId), (doc) => {
+      if (checkAnchor(doc, record.anchor, record.baseText) !== 'intact') return;
+      anchored = anchorHunks(doc.getText(FILE_TEXT), resolveAnchor(doc, record.anchor)!.start, record.baseText, hunks);
+    });
+    return anchored;
+  }
+
   /** A fresh target over the current text of a stale suggestion's range (R14); null when the range is gone. */
   async retarget(record: SuggestionRecord): Promise<Target | null> {
     let target = null as Target | null;
@@ -134,20 +159,24 @@ export class SuggestionAnchoring {
     this.#dirty = new Map();
     for (const [documentName, doc] of dirty) {
       for (const record of this.#options.open.inDocument(documentName)) {
-        if (this.#verdict(record, doc) !== 'intact') this.#options.onLost(record);
+        const verdict = this.#verdict(record, doc);
+        if (verdict.range !== 'intact' || verdict.staleHunks.length > 0) this.#options.onLost(record);
       }
     }
   }
 
-  #verdict(record: SuggestionRecord, doc: Y.Doc): AnchorStatus {
+  #verdict(record: SuggestionRecord, doc: Y.Doc): AnchorVerdict {
     try {
-      const { status } = record.state;
-      if (status === 'stale') return resolveAnchor(doc, record.anchor) === null ? 'conflict' : 'intact';
-      if (status === 'requested' || status === 'streaming' || status === 'ready') return checkAnchor(doc, record.anchor, record.baseText);
-      return 'intact';
+      const { status, hunks } = record.state;
+      if (status === 'requested' || status === 'streaming') return { range: checkAnchor(doc, record.anchor, record.baseText), staleHunks: [] };
+      if (status !== 'ready' && status !== 'stale') return INTACT;
+      if (resolveAnchor(doc, record.anchor) === null) return { range: 'conflict', staleHunks: [] };
+      if (status === 'stale') return INTACT;
+      const staleHunks = record.anchored.flatMap((a, i) => (hunks[i]?.decision === 'pending' && !hunks[i].stale && hunkStatus(doc, a) !== 'intact' ? [i] : []));
+      return { range: 'intact', staleHunks };
     } catch (error) {
       this.#options.logError(`[suggestions] anchor of ${record.id} is unreadable`, error);
-      return 'conflict';
+      return { range: 'conflict', staleHunks: [] };
     }
   }
 }

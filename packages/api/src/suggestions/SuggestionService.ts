@@ -3,7 +3,7 @@ import { AppError, FILE_TEXT, fileDocName, isAppError, languageForPath } from '@
 import type { SyncExtension } from '@tandem/collab';
 import type { InferenceProvider } from '@tandem/inference';
 import {
-  AiEditOrigin, anyEditor, applyHunks, computeHunks, mayReview, transition, type ApplyHunksResult,
+  AiEditOrigin, anyEditor, applyChangesetHunk, computeHunks, createAnchor, hunkStatus, mayReview, resolveAnchor, transition,
 } from '@tandem/review';
 import { projectChannel, type EventHub } from '../EventHub.ts';
 import { isForbiddenPath } from '../agent/agentPolicy.ts';
@@ -94,6 +94,8 @@ export class SuggestionService {
         continue;
       }
       this.#open.track(record);
+      // Stored before hunks had their own anchors: they cannot be placed any more; regenerate instead.
+      if (record.state.status === 'ready' && record.anchored.length !== record.hunks.length) await this.#anchorChanged(record, 'stale');
     }
   }
 
@@ -125,12 +127,11 @@ export class SuggestionService {
       providerLabel: input.provider.label,
       model: input.provider.model,
       state: { status: 'requested', attempt: 1, hunks: [], error: null },
-      originalBase: target.baseText,
+      baseText: target.baseText,
       hunks: [],
+      anchored: [],
       decidedAt: [],
       anchor: target.anchor,
-      baseText: target.baseText,
-      unapplied: [],
       proposed: '',
       metrics: emptyMetrics(),
       undone: null,
@@ -171,12 +172,10 @@ export class SuggestionService {
       const result = transition(record.state, decisionEvent(action, actor), { policy });
       if (!result.ok) throw refusalError(result, record.state);
       if (result.accepted.length > 0) {
-        const applied = await this.#apply(record, result.accepted, actor);
-        if (!applied.ok) {
-          await this.#anchorChanged(record, applied.status);
-          throw new AppError('CONFLICT', applied.status === 'stale'
-            ? 'Someone edited this code after the suggestion was made, so it is stale now: regenerate it on the current code.'
-            : 'The code this suggestion was for has been deleted.');
+        const edited = await this.#apply(record, result.accepted, actor);
+        if (edited.length > 0) {
+          await this.#hunksEdited(record, edited);
+          throw new AppError('CONFLICT', `Someone edited the lines of ${edited.length === 1 ? `change ${edited[0]! + 1}` : `changes ${edited.map((i) => i + 1).join(', ')}`} after the suggestion was made, so nothing was applied. Those are stale now; the other changes can still be accepted.`);
         }
       }
       const events = decisionEvents(record.id, record.state, result, actor, action);
@@ -206,7 +205,7 @@ export class SuggestionService {
       const result = transition(record.state, { type: 'regenerate' }, { policy: anyEditor });
       if (!result.ok) throw refusalError(result, record.state);
       Object.assign(record, {
-        state: result.state, anchor: target.anchor, originalBase: target.baseText, baseText: target.baseText, hunks: [], unapplied: [], decidedAt: [],
+        state: result.state, anchor: target.anchor, baseText: target.baseText, hunks: [], anchored: [], decidedAt: [],
         proposed: '', metrics: emptyMetrics(), startLine: target.startLine, endLine: target.endLine,
         providerId: provider.id, providerLabel: provider.label, model: provider.model,
       } satisfies Partial<SuggestionRecord>);
@@ -305,9 +304,14 @@ export class SuggestionService {
     } else if (live) {
       record.proposed = finalCode(record.proposed, record.baseText);
       const hunks = computeHunks(record.baseText, record.proposed);
+      const anchored = await this.#anchoring.anchorHunks(record, hunks);
+      if (anchored === null) {
+        await this.#recheck(record);
+        return;
+      }
       const result = transition(record.state, { type: 'complete', hunkCount: hunks.length }, { policy: anyEditor });
       if (result.ok) {
-        Object.assign(record, { state: result.state, hunks, unapplied: hunks, decidedAt: hunks.map(() => null) });
+        Object.assign(record, { state: result.state, hunks, anchored, decidedAt: hunks.map(() => null) });
         events.push({ suggestionId: record.id, kind: 'completed', userId: null, detail: { ...record.metrics, hunks: hunks.length } });
       }
     }
@@ -324,7 +328,20 @@ export class SuggestionService {
   async #recheck(record: SuggestionRecord): Promise<void> {
     if (!this.#open.isCurrent(record)) return;
     const verdict = await this.#anchoring.check(record);
-    if (verdict !== 'intact') await this.#anchorChanged(record, verdict);
+    if (verdict.range !== 'intact') await this.#anchorChanged(record, verdict.range);
+    else if (verdict.staleHunks.length > 0) await this.#hunksEdited(record, verdict.staleHunks);
+  }
+
+  /** Someone edited these pending hunks' lines (R15): only they are stale; the others stay acceptable. */
+  async #hunksEdited(record: SuggestionRecord, indices: readonly number[]): Promise<void> {
+    const events: NewReviewEvent[] = [];
+    for (const hunk of indices) {
+      const result = transition(record.state, { type: 'hunkEdited', hunk }, { policy: anyEditor });
+      if (!result.ok) continue;
+      record.state = result.state;
+      events.push({ suggestionId: record.id, kind: 'stale', userId: null, hunkIndex: hunk });
+    }
+    if (events.length > 0) await this.#commit(record, events);
   }
 
   async #anchorChanged(record: SuggestionRecord, verdict: 'stale' | 'conflict'): Promise<void> {
@@ -338,27 +355,37 @@ export class SuggestionService {
 
   /**
    * THE point where accepted hunks reach the shared document: one transaction whose origin is an
-   * AiEditOrigin (the suggestion and who accepted), recorded for undo.
+   * AiEditOrigin (the suggestion and who accepted), recorded for undo. Each hunk is applied on its
+   * own anchor; if any of them was edited meanwhile nothing is applied and those are returned.
    */
-  async #apply(record: SuggestionRecord, indices: readonly number[], actor: ReviewActor): Promise<ApplyHunksResult> {
+  async #apply(record: SuggestionRecord, indices: readonly number[], actor: ReviewActor): Promise<number[]> {
     const origin = new AiEditOrigin(record.id, actor.userId);
     const documentName = fileDocName(record.projectId, record.fileId);
-    let result = null as ApplyHunksResult | null;
+    const hunks = indices.map((i) => record.anchored[i]!);
+    let edited: number[] = [];
     let failure: unknown = null;
     await this.#documents.editDocument(documentName, (doc) => {
       try {
-        this.#undoOf(record.id).track(documentName, doc, doc.getText(FILE_TEXT), origin);
-        result = applyHunks(doc, record.anchor, record.baseText, record.unapplied, indices, origin);
-        if (!result.ok) return;
-        record.anchor = result.anchor;
-        record.baseText = result.baseText;
-        record.unapplied = result.remaining;
+        edited = hunks.flatMap((h) => (hunkStatus(doc, h) === 'intact' ? [] : [h.index]));
+        if (edited.length > 0) return;
+        const ytext = doc.getText(FILE_TEXT);
+        // The range grows or shrinks by what the hunks change inside it; re-anchored over that, it
+        // still covers text the AI put at its very edges (for a regenerate, and the header's place).
+        const range = resolveAnchor(doc, record.anchor);
+        this.#undoOf(record.id).track(documentName, doc, ytext, origin);
+        doc.transact(() => {
+          for (const h of hunks) {
+            const applied = applyChangesetHunk(doc, h, origin);
+            if (!applied.ok) throw new Error(`hunk ${h.index} was checked intact but did not apply: ${applied.reason}`);
+          }
+          if (range) record.anchor = createAnchor(ytext, range.start, range.end + hunks.reduce((n, h) => n + h.inserted.length - h.removed.length, 0));
+        }, origin);
       } catch (error) {
         failure = error;
       }
     }, { user: { id: actor.userId, name: actor.name }, origin });
     if (failure) throw failure;
-    return result!;
+    return edited;
   }
 
   #undoOf(id: string): AiEditUndo {

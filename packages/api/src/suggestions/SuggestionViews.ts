@@ -1,5 +1,5 @@
 import type { ApprovalPolicy } from '@tandem/review';
-import { compactDisplay, expandDisplay, pendingDisplay } from './displayHunks.ts';
+import { base64, compactDisplay, expandDisplay, pendingDisplay } from './displayHunks.ts';
 import type { SuggestionRecord } from './SuggestionRecord.ts';
 import type { SuggestionStore } from './SuggestionStore.ts';
 import type { ActivityEntry, ApprovalPolicyView, DisplayHunk, HunkView, SuggestionView, UserRef } from './suggestionEvents.ts';
@@ -89,6 +89,8 @@ export class SuggestionViews {
         approvals: review.approvals.map((u) => this.#ref(u)),
         decidedBy: review.decidedBy ? this.#ref(review.decidedBy) : null,
         decidedAt: record.decidedAt[i] ?? null,
+        stale: review.stale === true,
+        anchor: record.anchored[i] ? { start: base64(record.anchored[i].anchor.start), end: base64(record.anchored[i].anchor.end) } : null,
       };
     });
   }
@@ -109,10 +111,5 @@ function display(record: SuggestionRecord): DisplayHunk[] {
   const { status } = record.state;
   if (status === 'requested' || status === 'streaming') return expandDisplay(compactDisplay(record.baseText, record.proposed, true), record.proposed);
   if (status !== 'ready') return [];
-  const pending = new Set(record.state.hunks.flatMap((h, i) => (h.decision === 'pending' ? [i] : [])));
-  return pendingDisplay(record.unapplied.filter((h) => pending.has(h.index)));
-}
-
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
+  return pendingDisplay(record.hunks, record.anchored, record.state.hunks);
 }

@@ -33,6 +33,7 @@ const REFUSAL_MESSAGES: Record<string, (state: SuggestionState) => AppError> = {
   X2: (s) => new AppError('CONFLICT', `Not possible while the suggestion is ${statusLabel(s.status)}.`),
   X3: () => new AppError('BAD_INPUT', 'There is no such hunk in this suggestion.'),
   X4: () => new AppError('CONFLICT', 'That hunk was already decided.'),
+  X5: () => new AppError('CONFLICT', 'Someone edited the lines of that change after the suggestion was made, so it is stale: reject it, or regenerate the suggestion once the rest is decided.'),
 };
 
 /** The machine's refusal as a user-facing error; the rule and reason go in the detail. */
