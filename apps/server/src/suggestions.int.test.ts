@@ -435,6 +435,40 @@ describe('approval policy, enforced by the server', () => {
   });
 });
 
+describe('comments on hunks', () => {
+  test('anyone, viewers too, comments on one hunk: the thread carries the suggestion and that hunk\'s anchor, reaches everyone live and follows the hunk; other suggestions and strangers are refused', async () => {
+    const fileId = await createFile(FILE);
+    const a = await open(owner, fileId);
+    const s = await requestWhole(editor, fileId);
+    const ready = await untilStatus(editor, s.id, 'ready');
+    const hunk = ready.hunks[1]!;
+    assert.ok(hunk.anchor, 'a ready hunk has its own anchor');
+    const watching = await subscribe(editor2);
+    const thread = await viewer.api.comments.create.mutate({
+      projectId, fileId, anchorStart: hunk.anchor.start, anchorEnd: hunk.anchor.end, excerpt: hunk.removed, body: 'Why 20?', suggestionId: s.id,
+    });
+    const seen = (await watching.waitFor((m) => envelope(m)?.type === 'comments.thread' && (envelope(m)!.data as { id: string }).id === thread.id, 3000));
+    assert.deepEqual([(envelope(seen)!.data as typeof thread).suggestionId, thread.anchorStart], [s.id, hunk.anchor.start]);
+    await editor.api.comments.reply.mutate({ projectId, threadId: thread.id, body: 'Bigger is better.' });
+
+    // The thread's anchor follows the hunk's lines while people type above them.
+    a.text.insert(0, '// header\n');
+    await waitFor(() => a.text.toString().startsWith('// header'), 'typed');
+    const at = Y.createAbsolutePositionFromRelativePosition(Y.decodeRelativePosition(Buffer.from(thread.anchorStart, 'base64')), a.doc)!;
+    assert.equal(a.text.toString().slice(at.index).split('\n')[0], '  return 2;');
+
+    const otherFile = await createFile(FILE);
+    const refused = { projectId, fileId: otherFile, anchorStart: hunk.anchor.start, anchorEnd: hunk.anchor.end, excerpt: 'x', body: 'x', suggestionId: s.id };
+    await rejects(viewer.api.comments.create.mutate(refused), 'NOT_FOUND', /not in this file/);
+    const stranger = await signUpOverHttp(server.url, 'Stan');
+    const strangerProject = (await stranger.api.projects.create.mutate({ name: 'Mine', template: 'empty' })).id;
+    await rejects(stranger.api.comments.create.mutate({ ...refused, projectId: strangerProject, fileId }), 'NOT_FOUND');
+    await rejects(stranger.api.comments.create.mutate({ ...refused, fileId }), 'NOT_FOUND');
+    const listed = (await owner.api.comments.list.query({ projectId })).filter((t) => t.suggestionId === s.id);
+    assert.deepEqual(listed.map((t) => t.comments.map((c) => c.author.name)), [['Vera', 'Eddie']]);
+  });
+});
+
 describe('undo and restart', () => {
   test('undo reverts exactly the AI edit for everyone, keeping edits others made before and after', async () => {
     const fileId = await createFile(FILE);

@@ -52,6 +52,10 @@ export class CommentService {
     this.#admit(userId);
     const anchorStart = decodeAnchor(input.anchorStart);
     const anchorEnd = decodeAnchor(input.anchorEnd);
+    // A thread on an AI edit's hunk names a suggestion of this project's same file, nothing else.
+    if (input.suggestionId && !(await this.prisma.suggestion.findFirst({ where: { id: input.suggestionId, projectId, fileId: input.fileId }, select: { id: true } }))) {
+      throw new AppError('NOT_FOUND', 'That AI edit is not in this file.');
+    }
     if (await this.prisma.commentThread.count({ where: { projectId } }) >= COMMENT_LIMITS.threadsPerProject) {
       throw new AppError('TOO_LARGE', `This project has ${COMMENT_LIMITS.threadsPerProject} comment threads, the most it may have: delete resolved ones first.`);
     }

@@ -79,7 +79,8 @@ function DraftCard({ draft, path, onSubmit, onCancel }: { draft: CommentDraft; p
   );
 }
 
-function ThreadCard({ thread, focused, comments, onOpen, canResolve }: { thread: CommentThreadView; focused: boolean; comments: Comments; onOpen(): void; canResolve: boolean }) {
+/** One thread: its excerpt (click: show it), the comments, reply, resolve. Also shown under an AI hunk in the review panel. */
+export function ThreadCard({ thread, focused, comments, onOpen, canResolve }: { thread: CommentThreadView; focused: boolean; comments: Comments; onOpen(): void; canResolve: boolean }) {
   const [reply, setReply] = useState('');
   const card = useRef<HTMLElement>(null);
   useEffect(() => {
