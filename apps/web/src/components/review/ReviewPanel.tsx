@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Link from 'next/link';
 import type { ApprovalPolicyView, HunkView } from '@tandem/api';
 import { Avatar } from '@/components/Avatar';
-import { ThreadCard } from '@/components/comments/CommentsPanel';
+import { HunkComments, threadsOn } from '@/components/comments/HunkComments';
 import type { Comments } from '@/lib/comments/useComments';
 import { formatMetricsText } from '@/lib/review/formatMetrics';
 import type { LiveSuggestion } from '@/lib/review/ProjectSuggestions';
@@ -246,7 +246,7 @@ function HunkRow({ s, h, decide, selected, review, onSelect, comments, canModera
   const votes = s.policy.kind === 'n_approvals';
   const [drafting, setDrafting] = useState(false);
   const anchor = h.anchor;
-  const threads = anchor ? comments.threads.filter((t) => t.suggestionId === s.id && t.anchorStart === anchor.start && t.anchorEnd === anchor.end) : [];
+  const threads = anchor ? threadsOn(comments, s.id, anchor) : [];
   const stop = (e: React.MouseEvent) => e.stopPropagation();
   return (
     <div className={`review-hunk${selected ? ' selected' : ''} decision-${h.decision}${h.stale ? ' stale' : ''}`} data-testid="hunk" data-hunk={h.index} data-decision={h.decision} data-stale={h.stale} onClick={onSelect}>
@@ -272,34 +272,9 @@ function HunkRow({ s, h, decide, selected, review, onSelect, comments, canModera
         {lines(h.removed).map((l, i) => <div key={`d${i}`} className="review-del">- {l}</div>)}
         {lines(h.inserted).map((l, i) => <div key={`a${i}`} className="review-add">+ {l}</div>)}
       </pre>
-      {(threads.length > 0 || drafting) && (
-        <div className="review-hunk-comments" onClick={stop} data-testid="hunk-comments">
-          {threads.map((t) => <ThreadCard key={t.id} thread={t} focused={false} comments={comments} onOpen={onSelect} canResolve={canModerate || t.comments[0]?.author.id === meId} />)}
-          {drafting && anchor && (
-            <HunkCommentForm onCancel={() => setDrafting(false)} onSubmit={async (body) => {
-              const excerpt = h.removed || h.inserted;
-              const ok = await comments.create({ fileId: s.fileId, anchorStart: anchor.start, anchorEnd: anchor.end, excerpt, line: s.startLine, suggestionId: s.id }, body);
-              if (ok) setDrafting(false);
-            }} />
-          )}
-        </div>
-      )}
+      <HunkComments comments={comments} target={anchor ? { fileId: s.fileId, anchor, excerpt: h.removed || h.inserted, ownerId: s.id } : null}
+        drafting={drafting} onDraftDone={() => setDrafting(false)} canModerate={canModerate} meId={meId} onOpen={onSelect} />
     </div>
-  );
-}
-
-function HunkCommentForm({ onSubmit, onCancel }: { onSubmit(body: string): Promise<void>; onCancel(): void }) {
-  const [body, setBody] = useState('');
-  const send = () => { if (body.trim()) void onSubmit(body); };
-  return (
-    <form className="comment-thread draft" onSubmit={(e) => { e.preventDefault(); send(); }} data-testid="hunk-comment-draft">
-      <textarea autoFocus value={body} onChange={(e) => setBody(e.target.value)} placeholder="Comment on this change…" rows={2} aria-label="Comment on this change" maxLength={5000}
-        onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(); } if (e.key === 'Escape') onCancel(); }} />
-      <div className="row comment-actions">
-        <button type="button" onClick={onCancel}>Cancel</button>
-        <button type="submit" className="primary" disabled={!body.trim()}>Comment</button>
-      </div>
-    </form>
   );
 }
 

@@ -65,7 +65,7 @@ export function useComments(projectId: string) {
   return {
     threads,
     error,
-    create: (draft: CommentDraft, body: string) => act(() => trpc.comments.create.mutate({ projectId, fileId: draft.fileId, anchorStart: draft.anchorStart, anchorEnd: draft.anchorEnd, excerpt: draft.excerpt, body, suggestionId: draft.suggestionId ?? null })),
+    create: (draft: Omit<CommentDraft, 'line'>, body: string) => act(() => trpc.comments.create.mutate({ projectId, fileId: draft.fileId, anchorStart: draft.anchorStart, anchorEnd: draft.anchorEnd, excerpt: draft.excerpt, body, suggestionId: draft.suggestionId ?? null })),
     reply: (threadId: string, body: string) => act(() => trpc.comments.reply.mutate({ projectId, threadId, body })),
     resolve: (threadId: string, resolved: boolean) => act(() => trpc.comments.resolve.mutate({ projectId, threadId, resolved })),
   };
