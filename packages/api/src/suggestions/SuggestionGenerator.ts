@@ -1,3 +1,4 @@
+import { isAppError } from '@tandem/protocol';
 import { meter, type ChatRequest, type InferenceProvider, type MeteredStream, type StreamMetrics } from '@tandem/inference';
 import { anyEditor, transition } from '@tandem/review';
 import { projectChannel, type EventHub } from '../EventHub.ts';
@@ -22,7 +23,8 @@ interface Generation {
 export interface GenerationEnd {
   record: SuggestionRecord;
   attempt: number;
-  failure: unknown;
+  /** Why the provider failed, as the participants may read it; null: it did not. */
+  failure: string | null;
   metrics: LiveMetrics | null;
   aborted: boolean;
 }
@@ -76,7 +78,7 @@ export class SuggestionGenerator {
     const fences = new FenceStripper();
     let stream: MeteredStream | null = null;
     const frames = new DeltaCoalescer((text) => this.#frame(record, generation, text, stream!));
-    let failure: unknown = null;
+    let failure: string | null = null;
     try {
       stream = meter(provider.generate(chat, signal));
       for await (const chunk of stream) {
@@ -87,7 +89,7 @@ export class SuggestionGenerator {
       }
       if (!fences.closed && !signal.aborted) frames.push(fences.end());
     } catch (error) {
-      failure = error;
+      failure = this.#failureMessage(error);
     }
     if (signal.aborted) frames.discard();
     else frames.flush();
@@ -95,6 +97,12 @@ export class SuggestionGenerator {
     if (generation.displayRefresh) clearTimeout(generation.displayRefresh);
     generation.displayRefresh = null;
     await this.onEnd({ record, attempt, failure, metrics, aborted: signal.aborted });
+  }
+
+  #failureMessage(error: unknown): string {
+    if (isAppError(error)) return error.message; // InferenceError is an AppError with a user-safe message
+    this.logError('[suggestions] provider stream failed unexpectedly', error);
+    return 'The AI request failed on the server.';
   }
 
   /**

@@ -1,7 +1,11 @@
 import {
   assertHunksFit, parseSuggestionState, type Anchor, type ChangesetHunk, type Hunk, type HunkReview, type SuggestionState,
 } from '@tandem/review';
+import { randomUUID } from 'node:crypto';
 import { AppError } from '@tandem/protocol';
+import type { InferenceProvider } from '@tandem/inference';
+import type { Target } from './SuggestionAnchoring.ts';
+import type { EditRequest } from './serviceTypes.ts';
 import type { LiveMetrics } from './suggestionEvents.ts';
 
 /**
@@ -43,6 +47,34 @@ export interface SuggestionRecord {
   metrics: LiveMetrics;
   undone: { userId: string; at: string } | null;
   updatedAt: Date;
+}
+
+/** A new suggestion for `target` (the anchored range), requested by `requesterId`. */
+export function newSuggestion(requesterId: string, input: EditRequest, path: string, target: Target): SuggestionRecord {
+  const now = new Date();
+  const record = {
+    id: randomUUID(),
+    projectId: input.projectId,
+    fileId: input.fileId,
+    requesterId,
+    instruction: input.instruction,
+    createdAt: now,
+    updatedAt: now,
+    undone: null,
+  } as const;
+  return { ...record, ...attempt({ status: 'requested', attempt: 1, hunks: [], error: null }, target, input.provider, path) };
+}
+
+/** Starts a new attempt of `record` on `target` (R14): new base and anchor, nothing generated or decided yet. */
+export function newAttempt(record: SuggestionRecord, state: SuggestionState, target: Target, provider: InferenceProvider): void {
+  Object.assign(record, attempt(state, target, provider, record.path));
+}
+
+function attempt(state: SuggestionState, target: Target, provider: InferenceProvider, path: string) {
+  return {
+    path, state, anchor: target.anchor, baseText: target.baseText, hunks: [], anchored: [], decidedAt: [], proposed: '', metrics: emptyMetrics(),
+    startLine: target.startLine, endLine: target.endLine, providerId: provider.id, providerLabel: provider.label, model: provider.model,
+  } satisfies Partial<SuggestionRecord>;
 }
 
 export const OPEN_STATUSES = ['requested', 'streaming', 'ready', 'stale'] as const;

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { AppError, FILE_TEXT, fileDocName, isAppError, languageForPath } from '@tandem/protocol';
+import { AppError, FILE_TEXT, fileDocName, languageForPath } from '@tandem/protocol';
 import type { SyncExtension } from '@tandem/collab';
 import type { InferenceProvider } from '@tandem/inference';
 import {
@@ -15,7 +14,7 @@ import { KeyedSerialQueue } from './KeyedSerialQueue.ts';
 import { OpenSuggestions } from './OpenSuggestions.ts';
 import { SuggestionAnchoring } from './SuggestionAnchoring.ts';
 import { SuggestionGenerator, type GenerationEnd } from './SuggestionGenerator.ts';
-import { acceptedIndices, emptyMetrics, isOpen, type SuggestionRecord } from './SuggestionRecord.ts';
+import { acceptedIndices, isOpen, newAttempt, newSuggestion, type SuggestionRecord } from './SuggestionRecord.ts';
 import { SuggestionStore, attemptDetail, type NewReviewEvent } from './SuggestionStore.ts';
 import { SuggestionViews, userIdsOf } from './SuggestionViews.ts';
 import { SUGGESTION_EVENT, type ActivityEntry, type SuggestionView } from './suggestionEvents.ts';
@@ -111,31 +110,7 @@ export class SuggestionService {
     const chat = editRequest({
       path, language: languageForPath(path), instruction: input.instruction, before: target.before, selected: target.baseText, after: target.after,
     });
-    const now = new Date();
-    const record: SuggestionRecord = {
-      id: randomUUID(),
-      projectId: input.projectId,
-      fileId: input.fileId,
-      requesterId: actor.userId,
-      instruction: input.instruction,
-      createdAt: now,
-      updatedAt: now,
-      path,
-      startLine: target.startLine,
-      endLine: target.endLine,
-      providerId: input.provider.id,
-      providerLabel: input.provider.label,
-      model: input.provider.model,
-      state: { status: 'requested', attempt: 1, hunks: [], error: null },
-      baseText: target.baseText,
-      hunks: [],
-      anchored: [],
-      decidedAt: [],
-      anchor: target.anchor,
-      proposed: '',
-      metrics: emptyMetrics(),
-      undone: null,
-    };
+    const record = newSuggestion(actor.userId, input, path, target);
     await this.#store.create(record);
     this.#open.track(record);
     await this.#publish(record);
@@ -204,11 +179,7 @@ export class SuggestionService {
       });
       const result = transition(record.state, { type: 'regenerate' }, { policy: anyEditor });
       if (!result.ok) throw refusalError(result, record.state);
-      Object.assign(record, {
-        state: result.state, anchor: target.anchor, baseText: target.baseText, hunks: [], anchored: [], decidedAt: [],
-        proposed: '', metrics: emptyMetrics(), startLine: target.startLine, endLine: target.endLine,
-        providerId: provider.id, providerLabel: provider.label, model: provider.model,
-      } satisfies Partial<SuggestionRecord>);
+      newAttempt(record, result.state, target, provider);
       await this.#commit(record, [{ suggestionId: id, kind: 'regenerated', userId: actor.userId, detail: { ...attemptDetail(record) } }]);
       this.#generator.start(record, provider, chat);
       return this.#views.view(record, await this.#policies.current(projectId));
@@ -297,7 +268,7 @@ export class SuggestionService {
     const events: NewReviewEvent[] = [];
     const live = record.state.status === 'requested' || record.state.status === 'streaming';
     if (live && (failure !== null || aborted)) {
-      const message = failure !== null ? this.#failureMessage(failure) : 'The server stopped while this suggestion was being generated. Ask again.';
+      const message = failure ?? 'The server stopped while this suggestion was being generated. Ask again.';
       const result = transition(record.state, { type: 'fail', error: message }, { policy: anyEditor });
       if (result.ok) record.state = result.state;
       events.push({ suggestionId: record.id, kind: 'failed', userId: null, detail: { message } });
@@ -316,12 +287,6 @@ export class SuggestionService {
       }
     }
     await this.#commit(record, events);
-  }
-
-  #failureMessage(error: unknown): string {
-    if (isAppError(error)) return error.message; // InferenceError is an AppError with a user-safe message
-    this.#logError('[suggestions] provider stream failed unexpectedly', error);
-    return 'The AI request failed on the server.';
   }
 
   /** Confirms a lost anchor in the suggestion's queue (an accept may have moved it meanwhile), then records it. */
