@@ -243,9 +243,13 @@ test('an edit inside one hunk stales only that hunk, for both people; a comment 
     await page.setViewportSize({ width: 1440, height: 900 });
     await screenshot(page, `review-10-stale-hunk-comment-${who}-1440`);
   }
+  // At 800 px the panels collapse into toggles: B opens the review panel to see the same.
   await b.page.setViewportSize({ width: 800, height: 900 });
+  if (!(await b.page.getByTestId('review-panel').isVisible())) await b.page.getByTestId('toggle-review').click();
+  await b.page.locator('[data-testid=hunk][data-hunk="0"] [data-testid=comment-thread]').waitFor();
   await screenshot(b.page, 'review-11-stale-hunk-comment-B-800');
   await b.page.setViewportSize({ width: 1440, height: 900 });
+  await b.page.getByTestId('review-panel').waitFor();
 
   // B accepts the intact hunk: it lands above the function; the stale one waits (regenerate or discard).
   await b.page.locator('[data-testid=hunk][data-hunk="0"]').getByRole('button', { name: 'Accept' }).click();
