@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
 import type { AgentFileView, AgentHunkView, AgentItem, AgentRunView } from '@tandem/protocol';
-import { HunkComments, threadsOn } from '@/components/comments/HunkComments';
+import { CommentButton, HunkComments, threadsOn } from '@/components/comments/HunkComments';
 import type { Comments } from '@/lib/comments/useComments';
 import { useProjectStream } from '@/lib/useProjectStream';
 import { useQuery } from '@/lib/useQuery';
@@ -213,11 +213,7 @@ function ChangeRow({ file, h, canReview, onHunk, runId, comments, meId, canModer
         {h.status !== 'intact' && <span className="review-stale">{h.status}</span>}
         <span className="spacer" />
         {h.decision !== 'pending' && <span className={`review-decision ${h.decision}`}>{h.decision}</span>}
-        {target && !drafting && (
-          <button className="small-button review-comment-button" title="Comment on this change (everyone sees it)" data-testid="hunk-comment" onClick={() => setDrafting(true)}>
-            Comment{threads > 0 ? ` (${threads})` : ''}
-          </button>
-        )}
+        {target && !drafting && <CommentButton count={threads} onClick={() => setDrafting(true)} />}
         {canReview && h.decision === 'pending' && file.status === 'ready' && (
           <>
             <button className="small-button" disabled={h.status !== 'intact'} onClick={() => onHunk(h.index, true)}>Accept</button>

@@ -1,5 +1,6 @@
 'use client';
 import { useState } from 'react';
+import { CommentIcon } from '@/components/ide/Icons';
 import type { Comments } from '@/lib/comments/useComments';
 import { ThreadCard } from './CommentsPanel';
 
@@ -15,6 +16,16 @@ export interface HunkTarget {
 /** The threads on one hunk: same change, same anchor. */
 export function threadsOn(comments: Comments, ownerId: string, anchor: { start: string; end: string }) {
   return comments.threads.filter((t) => t.suggestionId === ownerId && t.anchorStart === anchor.start && t.anchorEnd === anchor.end);
+}
+
+/** The hunk header's compact "comment on this change" button, with the number of threads on it. */
+export function CommentButton({ count, onClick }: { count: number; onClick(): void }) {
+  return (
+    <button className="small-button hunk-comment-button" title="Comment on this change (everyone sees it)" aria-label="Comment on this change" data-testid="hunk-comment"
+      onClick={(e) => { e.stopPropagation(); onClick(); }}>
+      <CommentIcon size={14} />{count > 0 && <span>{count}</span>}
+    </button>
+  );
 }
 
 /**

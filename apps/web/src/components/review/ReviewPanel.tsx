@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Link from 'next/link';
 import type { ApprovalPolicyView, HunkView } from '@tandem/api';
 import { Avatar } from '@/components/Avatar';
-import { HunkComments, threadsOn } from '@/components/comments/HunkComments';
+import { CommentButton, HunkComments, threadsOn } from '@/components/comments/HunkComments';
 import type { Comments } from '@/lib/comments/useComments';
 import { formatMetricsText } from '@/lib/review/formatMetrics';
 import type { LiveSuggestion } from '@/lib/review/ProjectSuggestions';
@@ -256,11 +256,7 @@ function HunkRow({ s, h, decide, selected, review, onSelect, comments, canModera
         {h.decision === 'pending' && h.stale && <span className="review-hunk-stale" title="Someone edited these lines after the AI proposed this change: it will not be applied. Reject it, or regenerate once the rest is decided.">stale: edited since</span>}
         {h.decision === 'pending' && votes && <span className="muted small">{h.approvals.length}/{s.policy.kind === 'n_approvals' ? s.policy.n : 1} approvals{h.approvals.length > 0 ? `: ${h.approvals.map((u) => u.name).join(', ')}` : ''}</span>}
         <span className="spacer" />
-        {anchor && !drafting && (
-          <button className="small-button review-comment-button" title="Comment on this change (everyone sees it)" data-testid="hunk-comment" onClick={(e) => { stop(e); setDrafting(true); }}>
-            Comment{threads.length > 0 ? ` (${threads.length})` : ''}
-          </button>
-        )}
+        {anchor && !drafting && <CommentButton count={threads.length} onClick={() => setDrafting(true)} />}
         {h.decision === 'pending' && decide && (
           <>
             <button className="small-button" onClick={(e) => { stop(e); void review.run({ kind: 'rejectHunk', id: s.id, hunk: h.index }); }}>Reject</button>
