@@ -21,7 +21,7 @@ export function threadsOn(comments: Comments, ownerId: string, anchor: { start: 
 /** The hunk header's compact "comment on this change" button, with the number of threads on it. */
 export function CommentButton({ count, onClick }: { count: number; onClick(): void }) {
   return (
-    <button className="small-button hunk-comment-button" title="Comment on this change (everyone sees it)" aria-label="Comment on this change" data-testid="hunk-comment"
+    <button className="small-button hunk-comment-button" title="Comment on this change (everyone sees it)" aria-label={count > 0 ? `Comment (${count} ${count === 1 ? 'thread' : 'threads'})` : 'Comment'} data-testid="hunk-comment"
       onClick={(e) => { e.stopPropagation(); onClick(); }}>
       <CommentIcon size={14} />{count > 0 && <span>{count}</span>}
     </button>
