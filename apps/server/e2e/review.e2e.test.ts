@@ -186,3 +186,74 @@ test('two people review an AI edit together: it streams into both editors, B dec
   assert.deepEqual(saved, { policy: { kind: 'n_approvals', n: 2 }, canChange: true });
   assert.deepEqual(pageErrors, []);
 });
+
+test('an edit inside one hunk stales only that hunk, for both people; a comment on the other hunk reaches B live; the intact hunk applies', async () => {
+  const pageErrors: string[] = [];
+  const a = await newUser(browser, server.url);
+  a.page.on('pageerror', (e) => pageErrors.push(`A: ${e.message}`));
+  await signUp(a.page, 'Grace Hopper', 'grace@example.com');
+  await a.page.waitForURL(/\/projects$/);
+  await a.page.getByPlaceholder('New project name').fill('Compiler');
+  await a.page.getByLabel('Template').selectOption('node');
+  await a.page.getByRole('button', { name: 'Create project' }).click();
+  await a.page.waitForURL(/\/projects\/[\w-]+$/);
+  const projectUrl = a.page.url();
+  const invite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId: projectUrl.split('/').pop()!, role: 'editor' });
+  const b = await newUser(browser, server.url);
+  b.page.on('pageerror', (e) => pageErrors.push(`B: ${e.message}`));
+  await signUp(b.page, 'Alan Turing', 'alan@example.com', new URL(invite.url).pathname);
+  await b.page.getByRole('button', { name: 'Join project' }).click();
+  await b.page.waitForURL(projectUrl);
+  await Promise.all([openFile(a.page, 'src/greet.js'), openFile(b.page, 'src/greet.js')]);
+  await waitFor('both have the file', async () => (await value(a.page)) === GREET && (await value(b.page)) === GREET);
+
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+a');
+  await a.page.keyboard.press('Control+k');
+  await a.page.getByLabel('Instruction').fill('add error handling and a doc comment');
+  await a.page.getByRole('button', { name: 'Ask AI' }).click();
+  for (const page of [a.page, b.page]) await page.locator('[data-testid=suggestion-card][data-status=ready] [data-testid=hunk]').nth(1).waitFor({ timeout: 20_000 });
+
+  // B finishes the return line themselves: inside hunk 2's lines.
+  await b.page.locator('.monaco-editor .view-lines').click();
+  await b.page.keyboard.press('Control+Home');
+  await b.page.keyboard.press('ArrowDown');
+  await b.page.keyboard.press('End');
+  await b.page.keyboard.type(' // B');
+  const edited = GREET.replace('!`;\n', '!`; // B\n');
+  await waitFor('A has B\'s edit', async () => (await value(a.page)) === edited);
+  for (const page of [a.page, b.page]) {
+    await page.locator('[data-testid=hunk][data-hunk="1"][data-stale=true]').waitFor();
+    assert.equal(await page.locator('[data-testid=hunk][data-hunk="0"]').getAttribute('data-stale'), 'false', 'the other hunk is untouched');
+    await waitFor('only the edited hunk is drawn stale', async () => (await page.locator('.tdm-stale-line').count()) === 1 && (await page.locator('.tdm-add-line').count()) === 1);
+  }
+  assert.equal(await b.page.locator('[data-testid=hunk][data-hunk="1"]').getByRole('button', { name: 'Accept' }).count(), 0, 'a stale hunk cannot be accepted');
+
+  // A comments on the intact hunk; B sees the thread under it and replies; A sees the reply.
+  await a.page.locator('[data-testid=hunk][data-hunk="0"] [data-testid=hunk-comment]').click();
+  await a.page.getByLabel('Comment on this change').fill('Is a doc comment enough, or do we want JSDoc types?');
+  await a.page.getByTestId('hunk-comment-draft').getByRole('button', { name: 'Comment' }).click();
+  const bThread = b.page.locator('[data-testid=hunk][data-hunk="0"] [data-testid=comment-thread]');
+  await bThread.waitFor();
+  assert.match((await bThread.textContent()) ?? '', /Grace Hopper.*JSDoc types/s);
+  await bThread.getByLabel('Reply').fill('Types later; this is fine.');
+  await bThread.getByRole('button', { name: 'Reply' }).click();
+  await a.page.locator('[data-testid=hunk][data-hunk="0"] [data-testid=comment]').nth(1).waitFor();
+  for (const [page, who] of [[a.page, 'A'], [b.page, 'B']] as const) {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await screenshot(page, `review-10-stale-hunk-comment-${who}-1440`);
+  }
+  // At 800 px the panels collapse into toggles: B opens the review panel to see the same.
+  await b.page.setViewportSize({ width: 800, height: 900 });
+  if (!(await b.page.getByTestId('review-panel').isVisible())) await b.page.getByTestId('toggle-review').click();
+  await b.page.locator('[data-testid=hunk][data-hunk="0"] [data-testid=comment-thread]').waitFor();
+  await screenshot(b.page, 'review-11-stale-hunk-comment-B-800');
+  await b.page.setViewportSize({ width: 1440, height: 900 });
+  await b.page.getByTestId('review-panel').waitFor();
+
+  // B accepts the intact hunk: it lands above the function; the stale one waits (regenerate or discard).
+  await b.page.locator('[data-testid=hunk][data-hunk="0"]').getByRole('button', { name: 'Accept' }).click();
+  await waitFor('both editors show the accepted hunk and B\'s own edit', async () => (await value(a.page)) === DOC_COMMENT + edited && (await value(b.page)) === DOC_COMMENT + edited);
+  await a.page.locator('[data-testid=suggestion-card][data-status=stale]').getByRole('button', { name: 'Regenerate on current code' }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});

@@ -266,25 +266,70 @@ describe('review', () => {
     await waitFor(() => a.text.toString() === 'const before = true;\n' + TWO_CHANGES(FILE), 'applied');
   });
 
-  test('typing inside the range makes it stale (never applied to other text); regenerate starts over on the current code', async () => {
+  test('typing inside one hunk stales only that hunk (never applied to other text); once only stale ones are left, regenerate starts over on the current code', async () => {
     const fileId = await createFile(FILE);
     const a = await open(owner, fileId);
     const sub = await subscribe(viewer);
     const s = await requestWhole(editor, fileId);
     await untilStatus(editor, s.id, 'ready');
     a.text.insert(FILE.indexOf('return 1') + 'return 1'.length, '1'); // return 11;
-    await sub.waitFor(snapshotOf(s.id, 'stale'), 5000);
-    await rejects(editor.api.suggestions.acceptHunk.mutate({ projectId, suggestionId: s.id, hunk: 1 }), 'CONFLICT');
+    const seen = view(await sub.waitFor((m) => snapshotOf(s.id)(m) && view(m).hunks[0]?.stale === true, 5000));
+    assert.deepEqual([seen.status, seen.hunks.map((h) => h.stale)], ['ready', [true, false]]);
+    assert.deepEqual(seen.display.map((d) => [d.index, d.stale]), [[0, true], [1, false]]);
+    await rejects(editor.api.suggestions.acceptHunk.mutate({ projectId, suggestionId: s.id, hunk: 0 }), 'CONFLICT', /stale/);
     assert.equal(a.text.toString(), FILE.replace('return 1;', 'return 11;'), 'nothing applied');
+    const rest = await editor.api.suggestions.acceptHunk.mutate({ projectId, suggestionId: s.id, hunk: 1 });
+    assert.equal(rest.status, 'stale', 'only the stale hunk is left');
+    await waitFor(() => a.text.toString() === FILE.replace('return 1;', 'return 11;').replace('return 2;', 'return 20;'), 'the intact hunk applied');
 
     rewrite = (code) => code.replace('return 11;', 'return 111;');
     try {
       const again = await editor.api.suggestions.regenerate.mutate({ projectId, suggestionId: s.id });
-      assert.deepEqual([again.status, again.attempt, again.baseText], ['requested', 2, FILE.replace('return 1;', 'return 11;')]);
+      assert.deepEqual([again.status, again.attempt, again.baseText], ['requested', 2, FILE.replace('return 1;', 'return 11;').replace('return 2;', 'return 20;')]);
       const ready = await untilStatus(editor, s.id, 'ready');
       assert.deepEqual(ready.hunks.map((h) => h.inserted), ['  return 111;\n']);
       await editor.api.suggestions.acceptAll.mutate({ projectId, suggestionId: s.id });
-      await waitFor(() => a.text.toString() === FILE.replace('return 1;', 'return 111;'), 'regenerated edit applied');
+      await waitFor(() => a.text.toString() === FILE.replace('return 1;', 'return 111;').replace('return 2;', 'return 20;'), 'regenerated edit applied');
+    } finally {
+      rewrite = TWO_CHANGES;
+    }
+  });
+
+  test('one edit inside a 6-hunk suggestion stales exactly that hunk; the other 5 apply where they belong', async () => {
+    const six = Array.from({ length: 6 }, (_, i) => `function f${i}() {\n  return ${i};\n}\n`).join('\n');
+    const tenfold = (code: string) => code.replace(/return (\d);/g, (_, n: string) => `return ${Number(n) * 10 + 5};`);
+    rewrite = tenfold;
+    try {
+      const fileId = await createFile(six);
+      const a = await open(owner, fileId);
+      const sub = await subscribe(editor2);
+      const s = await requestWhole(editor, fileId);
+      const ready = await untilStatus(editor, s.id, 'ready');
+      assert.equal(ready.hunks.length, 6);
+      // Between hunks (a blank line, and a closing brace) touches none of them.
+      a.text.insert(a.text.toString().indexOf('}\n\nfunction f2') + 2, '// note\n');
+      a.text.insert(a.text.toString().indexOf('}\n\nfunction f4') + 1, ' // end of f3');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual((await untilStatus(editor, s.id, 'ready')).hunks.map((h) => h.stale), [false, false, false, false, false, false]);
+
+      const at = a.text.toString().indexOf('return 3;') + 'return 3'.length;
+      a.text.insert(at, '3'); // someone changes f3 themselves: return 33;
+      const seen = view(await sub.waitFor((m) => snapshotOf(s.id)(m) && view(m).hunks.some((h) => h.stale), 5000));
+      assert.deepEqual(seen.hunks.map((h) => h.stale), [false, false, false, true, false, false]);
+      assert.equal(seen.status, 'ready');
+
+      const done = await editor2.api.suggestions.acceptAll.mutate({ projectId, suggestionId: s.id });
+      assert.deepEqual(done.hunks.map((h) => h.decision), ['accepted', 'accepted', 'accepted', 'pending', 'accepted', 'accepted']);
+      assert.equal(done.status, 'stale', 'the stale hunk waits: reject it or regenerate');
+      const expected = tenfold(six).replace('return 35;', 'return 33;')
+        .replace('}\n\nfunction f2', '}\n// note\n\nfunction f2').replace('}\n\nfunction f4', '} // end of f3\n\nfunction f4');
+      await waitFor(() => a.text.toString() === expected, 'five hunks applied at their own lines; the edited one untouched');
+
+      const closed = await editor2.api.suggestions.cancel.mutate({ projectId, suggestionId: s.id });
+      assert.equal(closed.status, 'cancelled');
+      const [entry] = (await owner.api.suggestions.activity.query({ projectId })).filter((e) => e.id === s.id);
+      assert.deepEqual(entry!.events.filter((e) => e.kind === 'stale').map((e) => e.hunkIndex), [3]);
+      assert.equal(a.text.toString(), expected, 'discarding the rest changes nothing');
     } finally {
       rewrite = TWO_CHANGES;
     }
@@ -387,6 +432,40 @@ describe('approval policy, enforced by the server', () => {
     } finally {
       await owner.api.suggestions.setPolicy.mutate({ projectId, policy: { kind: 'any_editor' } });
     }
+  });
+});
+
+describe('comments on hunks', () => {
+  test('anyone, viewers too, comments on one hunk: the thread carries the suggestion and that hunk\'s anchor, reaches everyone live and follows the hunk; other suggestions and strangers are refused', async () => {
+    const fileId = await createFile(FILE);
+    const a = await open(owner, fileId);
+    const s = await requestWhole(editor, fileId);
+    const ready = await untilStatus(editor, s.id, 'ready');
+    const hunk = ready.hunks[1]!;
+    assert.ok(hunk.anchor, 'a ready hunk has its own anchor');
+    const watching = await subscribe(editor2);
+    const thread = await viewer.api.comments.create.mutate({
+      projectId, fileId, anchorStart: hunk.anchor.start, anchorEnd: hunk.anchor.end, excerpt: hunk.removed, body: 'Why 20?', suggestionId: s.id,
+    });
+    const seen = (await watching.waitFor((m) => envelope(m)?.type === 'comments.thread' && (envelope(m)!.data as { id: string }).id === thread.id, 3000));
+    assert.deepEqual([(envelope(seen)!.data as typeof thread).suggestionId, thread.anchorStart], [s.id, hunk.anchor.start]);
+    await editor.api.comments.reply.mutate({ projectId, threadId: thread.id, body: 'Bigger is better.' });
+
+    // The thread's anchor follows the hunk's lines while people type above them.
+    a.text.insert(0, '// header\n');
+    await waitFor(() => a.text.toString().startsWith('// header'), 'typed');
+    const at = Y.createAbsolutePositionFromRelativePosition(Y.decodeRelativePosition(Buffer.from(thread.anchorStart, 'base64')), a.doc)!;
+    assert.equal(a.text.toString().slice(at.index).split('\n')[0], '  return 2;');
+
+    const otherFile = await createFile(FILE);
+    const refused = { projectId, fileId: otherFile, anchorStart: hunk.anchor.start, anchorEnd: hunk.anchor.end, excerpt: 'x', body: 'x', suggestionId: s.id };
+    await rejects(viewer.api.comments.create.mutate(refused), 'NOT_FOUND', /not in this file/);
+    const stranger = await signUpOverHttp(server.url, 'Stan');
+    const strangerProject = (await stranger.api.projects.create.mutate({ name: 'Mine', template: 'empty' })).id;
+    await rejects(stranger.api.comments.create.mutate({ ...refused, projectId: strangerProject, fileId }), 'NOT_FOUND');
+    await rejects(stranger.api.comments.create.mutate({ ...refused, fileId }), 'NOT_FOUND');
+    const listed = (await owner.api.comments.list.query({ projectId })).filter((t) => t.suggestionId === s.id);
+    assert.deepEqual(listed.map((t) => t.comments.map((c) => c.author.name)), [['Vera', 'Eddie']]);
   });
 });
 

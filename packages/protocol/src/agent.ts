@@ -109,11 +109,15 @@ export interface AgentHunkView {
   decision: AgentHunkDecision;
   status: AgentHunkStatus;
   approvals: number;
+  /** A content hunk's own anchor in the live file (Yjs relative positions, base64), for comment threads on it; null for a pseudo-hunk. */
+  anchor: { start: string; end: string } | null;
 }
 
 export interface AgentFileView {
   kind: 'modify' | 'create' | 'delete' | 'rename';
   path: string;
+  /** The live file (null for a created one). */
+  fileId: string | null;
   newPath: string | null;
   /** The review state machine's status for this file (`ready`, `accepted`, `partially_accepted`, …). */
   status: string;

@@ -4,8 +4,9 @@ import * as Y from 'yjs';
 import { FILE_TEXT } from '@tandem/protocol';
 import { AiEditOrigin } from './AiEditOrigin.ts';
 import {
-  anchorFileEdit, applyChangesetHunk, hunkStatus, overlayText, reviewIndices, type ChangesetHunk, type HunkStatus,
+  anchorFileEdit, anchorHunks, applyChangesetHunk, hunkStatus, overlayText, reviewIndices, type ChangesetHunk, type HunkStatus,
 } from './changeset.ts';
+import { applyHunksToText, computeHunks } from './hunks.ts';
 import { InMemoryNetwork } from './testing/InMemoryNetwork.ts';
 import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
 
@@ -219,4 +220,70 @@ test('replicas editing concurrently: accepted hunks land once, replicas converge
     console.error(`replay with SEED=${seed}`);
     throw e;
   }
+});
+
+test('a selection edit\'s hunks, anchored one by one: an edit inside one hunk\'s lines stales exactly that hunk, the others apply in place (seeded)', () => {
+  const seed = testSeed();
+  const r = new SeededRandom(seed);
+  try {
+    for (let it = 0; it < 300; it++) {
+      const doc = new Y.Doc();
+      const ytext = doc.getText(FILE_TEXT);
+      const prefix = randomFile(r).join('');
+      const base = randomFile(r).join('') || 'ONE\n';
+      const suffix = randomFile(r).join('');
+      ytext.insert(0, prefix + base + suffix);
+      const hunks = computeHunks(base, randomEdit(r, base.match(/[^\n]*\n/g) ?? []));
+      const anchored = anchorHunks(ytext, prefix.length, base, hunks);
+      assert.deepEqual(anchored.map((a) => a.index), hunks.map((h) => h.index));
+      anchored.forEach((a, i) => {
+        const h = hunks[i]!;
+        assert.ok(a.start <= h.start && h.end <= a.end && a.start >= 0 && a.end <= base.length, 'each anchor covers its hunk, inside the range');
+        assert.equal(a.removed, base.slice(a.start, a.end));
+        assert.equal(a.inserted, base.slice(a.start, h.start) + h.inserted + base.slice(h.end, a.end), 'the same change');
+        if (i > 0) assert.ok(anchored[i - 1]!.end <= a.start, 'anchors are disjoint');
+      });
+
+      // A person edits strictly inside one hunk's anchored lines (or, sometimes, only between hunks).
+      const targets = anchored.filter((a) => a.end - a.start >= 2);
+      const victim = targets.length > 0 && r.chance(0.8) ? r.pick(targets) : null;
+      let at: number;
+      if (victim) at = r.int(victim.start + 1, victim.end - 1);
+      else {
+        const gaps = [0, ...anchored.flatMap((a) => [a.start, a.end]), base.length];
+        at = r.pick(gaps.filter((g) => !anchored.some((a) => g > a.start && g < a.end)));
+      }
+      ytext.insert(prefix.length + at, 'xyz');
+      const statuses = anchored.map((a) => hunkStatus(doc, a));
+      assert.deepEqual(statuses, anchored.map((a) => (a === victim ? 'stale' : 'intact')), `iteration ${it}: only the edited hunk is stale`);
+
+      // Accept the intact ones in random order: the result is the edited base with exactly those hunks.
+      const origin = new AiEditOrigin(`s${it}`, 'ed');
+      for (const a of [...anchored].sort(() => r.next() - 0.5)) {
+        assert.equal(applyChangesetHunk(doc, a, origin).ok, a !== victim);
+      }
+      const edited = base.slice(0, at) + 'xyz' + base.slice(at);
+      // Typing at an anchor's end stays outside it, after the AI's text; at its start, before.
+      const after = (i: number) => hunks[i]!.start > at || (hunks[i]!.start === at && anchored[i]!.start === at);
+      const kept = hunks.flatMap((h, i) => (anchored[i] === victim ? [] : [after(i) ? { ...h, start: h.start + 3, end: h.end + 3 } : h]));
+      assert.equal(ytext.toString(), prefix + applyHunksToText(edited, kept) + suffix, `iteration ${it}`);
+      doc.destroy();
+    }
+  } catch (e) {
+    console.error(`replay with SEED=${seed}`);
+    throw e;
+  }
+});
+
+test('two insertions around one line: the second stays a bare insertion point so both apply', () => {
+  const doc = new Y.Doc();
+  const ytext = doc.getText(FILE_TEXT);
+  ytext.insert(0, 'A\nb\n');
+  const base = 'b\n';
+  const hunks = computeHunks(base, 'X\nb\nY\n');
+  const anchored = anchorHunks(ytext, 2, base, hunks);
+  assert.deepEqual(anchored.map((a) => [a.start, a.end]), [[0, 2], [2, 2]]);
+  const origin = new AiEditOrigin('s', 'ed');
+  for (const a of [...anchored].reverse()) assert.ok(applyChangesetHunk(doc, a, origin).ok);
+  assert.equal(ytext.toString(), 'A\nX\nb\nY\n');
 });

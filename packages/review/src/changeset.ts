@@ -81,6 +81,23 @@ export function anchorFileEdit(doc: Y.Doc, proposed: string, firstIndex = 0): Ch
 }
 
 /**
+ * A selection edit's hunks (offsets into `baseText`, the range's text starting at `rangeStart` in
+ * `ytext`), each anchored on its own the way `anchorFileEdit` anchors a changeset's: an edit
+ * inside one hunk's lines then makes only that hunk stale. Same `index`es, one anchored hunk per
+ * hunk. An insertion takes a context line from inside the range; when that line is already part
+ * of its neighbour (two insertions around one line), it stays a bare insertion point.
+ */
+export function anchorHunks(ytext: Y.Text, rangeStart: number, baseText: string, hunks: readonly Hunk[]): ChangesetHunk[] {
+  let taken = 0;
+  return hunks.map((raw) => {
+    const wide = withContext(baseText, raw);
+    const h = wide.start < taken ? raw : wide;
+    taken = h.end;
+    return { ...h, anchor: createAnchor(ytext, rangeStart + h.start, rangeStart + h.end) };
+  });
+}
+
+/**
  * A pure insertion would be anchored to a single point, tied to one character: delete that
  * character and the point's place becomes ambiguous (it may land on either side of text next to
  * it). So an insertion takes the unchanged line after it (or, at the end of the file, the one

@@ -17,6 +17,6 @@ export {
 export { applyHunks, type ApplyHunksResult } from './applyHunks.ts';
 export { AiEditOrigin, createAiEditUndoManager } from './AiEditOrigin.ts';
 export {
-  anchorFileEdit, hunkStatus, overlayText, applyChangesetHunk, reviewIndices, assertFileChange,
+  anchorFileEdit, anchorHunks, hunkStatus, overlayText, applyChangesetHunk, reviewIndices, assertFileChange,
   type ChangesetHunk, type FileChange, type FileChangeKind, type HunkStatus,
 } from './changeset.ts';

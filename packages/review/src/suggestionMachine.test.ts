@@ -34,6 +34,7 @@ const SAMPLE: Record<SuggestionEventType, SuggestionEvent> = {
   anchorEdited: { type: 'anchorEdited' },
   anchorDeleted: { type: 'anchorDeleted' },
   regenerate: { type: 'regenerate' },
+  hunkEdited: { type: 'hunkEdited', hunk: 0 },
 };
 /** approve is the n_approvals vote (P6), so its sample runs under n_approvals(2). */
 const ctxFor = (e: SuggestionEventType): TransitionContext => (e === 'approve' ? { policy: nApprovals(2) } : ANY);
@@ -54,7 +55,7 @@ const EXPECTED: Partial<Record<SuggestionStatus, Partial<Record<SuggestionEventT
   },
   ready: {
     acceptHunk: ['R7', 'ready'], rejectHunk: ['R8', 'ready'], acceptAll: ['R9', 'accepted'], rejectAll: ['R10', 'rejected'],
-    approve: ['R11', 'ready'], anchorEdited: ['R12', 'stale'], anchorDeleted: ['R13', 'conflict'],
+    approve: ['R11', 'ready'], anchorEdited: ['R12', 'stale'], anchorDeleted: ['R13', 'conflict'], hunkEdited: ['R15', 'ready'],
   },
   stale: { cancel: ['R6', 'cancelled'], anchorDeleted: ['R13', 'conflict'], regenerate: ['R14', 'requested'] },
 };
@@ -251,11 +252,44 @@ test('P6: approve is refused under single-decider policies', () => {
   }
 });
 
+const edited = (hunk: number): SuggestionEvent => ({ type: 'hunkEdited', hunk });
+
+test('R15: an edit inside one hunk stales only that hunk: the others stay acceptable; X5 refuses accepting or voting for it', () => {
+  const s = run(stateIn('ready', 6), ANY, edited(2));
+  assert.equal(s.status, 'ready');
+  assert.deepEqual(s.hunks.map((h) => h.stale === true), [false, false, true, false, false, false]);
+  for (const e of [accept(2), approve(2, ed1)]) {
+    const r = transition(s, e, e.type === 'approve' ? { policy: nApprovals(2) } : ANY);
+    assert.ok(!r.ok && r.rule === 'X5', JSON.stringify(r));
+  }
+  const again = transition(s, edited(2), ANY);
+  assert.ok(!again.ok && again.rule === 'X5');
+  // Accept all applies exactly the five intact hunks; the stale one is left for a decision.
+  const all = transition(s, { type: 'acceptAll', actor: ed1 }, ANY);
+  assert.ok(all.ok);
+  assert.deepEqual(all.accepted, [0, 1, 3, 4, 5]);
+  assert.equal(all.state.status, 'stale', 'only stale hunks pending: regenerate or cancel');
+  // Rejecting the stale hunk decides it (and forgets that it was stale).
+  const r = run(s, ANY, reject(2), { type: 'acceptAll', actor: ed1 });
+  assert.equal(r.status, 'partially_accepted');
+  assert.equal(r.hunks[2]!.stale, undefined);
+});
+
+test('R15: a decided hunk cannot go stale (X4); the last intact pending hunk decided with stale ones left → stale', () => {
+  const s = run(stateIn('ready', 3), ANY, accept(0), edited(1));
+  const late = transition(s, edited(0), ANY);
+  assert.ok(!late.ok && late.rule === 'X4');
+  assert.equal(run(s, ANY, reject(2)).status, 'stale');
+  assert.equal(run(s, ANY, edited(2)).status, 'stale');
+  assert.equal(run(s, ANY, { type: 'rejectAll', actor: ed1 }).status, 'partially_accepted');
+});
+
 test('parseSuggestionState accepts stored states and refuses anything else', () => {
-  const s = run(stateIn('ready', 2), { policy: nApprovals(2) }, approve(0, ed1), reject(1, ed2));
+  const s = run(stateIn('ready', 3), { policy: nApprovals(2) }, approve(0, ed1), reject(1, ed2), edited(2));
   assert.deepEqual(parseSuggestionState(JSON.parse(JSON.stringify(s))), s);
   const bad = [null, 'ready', { ...s, status: 'done' }, { ...s, attempt: 0 }, { ...s, hunks: [{ decision: 'maybe', approvals: [], decidedBy: null }] },
-    { ...s, hunks: [{ decision: 'pending', approvals: [1], decidedBy: null }] }, { ...s, error: 5 }];
+    { ...s, hunks: [{ decision: 'pending', approvals: [1], decidedBy: null }] }, { ...s, hunks: [{ decision: 'pending', approvals: [], decidedBy: null, stale: 'yes' }] },
+    { ...s, error: 5 }];
   for (const v of bad) assert.throws(() => parseSuggestionState(v), { name: 'AppError', code: 'BAD_INPUT' }, JSON.stringify(v));
 });
 

@@ -24,7 +24,7 @@ export function isTerminal(status: SuggestionStatus): boolean {
 
 export const SUGGESTION_EVENT_TYPES = [
   'start', 'token', 'complete', 'fail', 'cancel', 'acceptHunk', 'rejectHunk', 'acceptAll',
-  'rejectAll', 'approve', 'anchorEdited', 'anchorDeleted', 'regenerate',
+  'rejectAll', 'approve', 'anchorEdited', 'anchorDeleted', 'regenerate', 'hunkEdited',
 ] as const;
 export type SuggestionEventType = (typeof SUGGESTION_EVENT_TYPES)[number];
 
@@ -46,7 +46,8 @@ export type SuggestionEvent =
   | { readonly type: 'approve'; readonly hunk: number; readonly actor: Actor }
   | { readonly type: 'anchorEdited' }
   | { readonly type: 'anchorDeleted' }
-  | { readonly type: 'regenerate' };
+  | { readonly type: 'regenerate' }
+  | { readonly type: 'hunkEdited'; readonly hunk: number };
 
 export type HunkDecision = 'pending' | 'accepted' | 'rejected';
 
@@ -56,6 +57,8 @@ export interface HunkReview {
   readonly approvals: readonly string[];
   /** Who made the decision final (the nth approver, or the rejecter); null while pending. */
   readonly decidedBy: string | null;
+  /** Someone edited this pending hunk's lines (R15): it can only be rejected now. Absent: intact. */
+  readonly stale?: true;
 }
 
 /** The review part of a suggestion: plain JSON, stored next to the anchor and texts. */
@@ -73,8 +76,8 @@ export interface TransitionContext {
 }
 
 export type TransitionRuleId =
-  | 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6' | 'R7' | 'R8' | 'R9' | 'R10' | 'R11' | 'R12' | 'R13' | 'R14';
-export type RefusalRuleId = 'X1' | 'X2' | 'X3' | 'X4' | 'P1' | 'P3' | 'P5' | 'P6';
+  | 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6' | 'R7' | 'R8' | 'R9' | 'R10' | 'R11' | 'R12' | 'R13' | 'R14' | 'R15';
+export type RefusalRuleId = 'X1' | 'X2' | 'X3' | 'X4' | 'X5' | 'P1' | 'P3' | 'P5' | 'P6';
 
 export interface TransitionRule {
   readonly id: TransitionRuleId;
@@ -86,7 +89,7 @@ export interface TransitionRule {
 }
 
 const LIVE: readonly SuggestionStatus[] = ['requested', 'streaming'];
-const SETTLED_BY_ACCEPT: readonly SuggestionStatus[] = ['ready', 'accepted', 'partially_accepted'];
+const SETTLED_BY_ACCEPT: readonly SuggestionStatus[] = ['ready', 'accepted', 'partially_accepted', 'stale'];
 
 export const TRANSITION_RULES: readonly TransitionRule[] = [
   { id: 'R1', event: 'start', from: ['requested'], to: ['streaming'], summary: 'the provider opened its stream' },
@@ -96,13 +99,14 @@ export const TRANSITION_RULES: readonly TransitionRule[] = [
   { id: 'R5', event: 'fail', from: LIVE, to: ['failed'], summary: 'the provider failed; the reason is kept' },
   { id: 'R6', event: 'cancel', from: [...LIVE, 'stale'], to: ['cancelled'], summary: 'stop generating, or discard a stale suggestion' },
   { id: 'R7', event: 'acceptHunk', from: ['ready'], to: SETTLED_BY_ACCEPT, summary: 'the actor approves one hunk; accepted at the policy quorum (P2–P5); then S1' },
-  { id: 'R8', event: 'rejectHunk', from: ['ready'], to: ['ready', 'rejected', 'partially_accepted'], summary: 'one reviewer rejects one hunk (P2–P4); then S1' },
+  { id: 'R8', event: 'rejectHunk', from: ['ready'], to: ['ready', 'rejected', 'partially_accepted', 'stale'], summary: 'one reviewer rejects one hunk (P2–P4); then S1' },
   { id: 'R9', event: 'acceptAll', from: ['ready'], to: SETTLED_BY_ACCEPT, summary: 'R7 for every pending hunk the actor has not approved yet; then S1/S2' },
   { id: 'R10', event: 'rejectAll', from: ['ready'], to: ['rejected', 'partially_accepted'], summary: 'R8 for every pending hunk; then S1/S2' },
   { id: 'R11', event: 'approve', from: ['ready'], to: SETTLED_BY_ACCEPT, summary: 'an n_approvals vote on one hunk (P4–P6); then S1' },
-  { id: 'R12', event: 'anchorEdited', from: [...LIVE, 'ready'], to: ['stale'], summary: 'someone edited inside the anchored range; pending hunks can no longer apply' },
+  { id: 'R12', event: 'anchorEdited', from: [...LIVE, 'ready'], to: ['stale'], summary: 'someone edited inside the range while it streamed (no hunks yet): nothing can apply' },
   { id: 'R13', event: 'anchorDeleted', from: [...LIVE, 'ready', 'stale'], to: ['conflict'], summary: 'the whole anchored range was deleted' },
   { id: 'R14', event: 'regenerate', from: ['stale'], to: ['requested'], summary: 'start over on the current text (new base and anchor); reviews cleared' },
+  { id: 'R15', event: 'hunkEdited', from: ['ready'], to: ['ready', 'stale'], summary: 'someone edited one pending hunk\'s lines: only that hunk is stale (rejectable, never applied); then S1' },
 ];
 
 export const REFUSAL_RULES: Readonly<Record<RefusalRuleId, string>> = {
@@ -110,6 +114,7 @@ export const REFUSAL_RULES: Readonly<Record<RefusalRuleId, string>> = {
   X2: 'the event has no transition from this status',
   X3: 'malformed event: hunk count, hunk index or actor invalid',
   X4: 'the hunk is already decided',
+  X5: 'the hunk is stale: its lines were edited since it was proposed',
   P1: 'viewers never accept, approve or reject',
   P3: 'owner_only: only an owner may decide',
   P5: 'a user approves a hunk at most once',
@@ -118,13 +123,16 @@ export const REFUSAL_RULES: Readonly<Record<RefusalRuleId, string>> = {
 
 /**
  * Settling, applied after every decision:
- *   S1  while any hunk is pending the status stays `ready`. When none is: all accepted → accepted,
- *       all rejected → rejected, a mix → partially_accepted.
+ *   S1  while any intact hunk is pending the status stays `ready`; when every pending hunk is stale
+ *       it is `stale` (regenerate on the current code, or cancel). When none is pending: all
+ *       accepted → accepted, all rejected → rejected, a mix → partially_accepted.
  *   S2  a suggestion with zero hunks (output equal to the base) is closed by acceptAll → accepted
  *       or rejectAll → rejected.
  */
 function settle(hunks: readonly HunkReview[]): SuggestionStatus {
-  if (hunks.some((h) => h.decision === 'pending')) return 'ready';
+  const pending = hunks.filter((h) => h.decision === 'pending');
+  if (pending.some((h) => !h.stale)) return 'ready';
+  if (pending.length > 0) return 'stale';
   if (hunks.every((h) => h.decision === 'accepted')) return 'accepted';
   if (hunks.every((h) => h.decision === 'rejected')) return 'rejected';
   return 'partially_accepted';
@@ -180,6 +188,11 @@ function checkPendingHunk(state: SuggestionState, index: unknown): Refusal | nul
   return null;
 }
 
+/** X5: a stale hunk is never applied (nor voted for). */
+function checkIntactHunk(state: SuggestionState, index: number): Refusal | null {
+  return state.hunks[index]!.stale ? refuse('X5', `hunk ${index}`) : null;
+}
+
 /** P4/P5: records `userId`'s approval; the hunk is accepted once the quorum is reached. */
 function approveHunk(hunk: HunkReview, userId: string, policy: ApprovalPolicy): HunkReview {
   const approvals = [...hunk.approvals, userId];
@@ -201,7 +214,7 @@ function decide(state: SuggestionState, hunks: HunkReview[], whenEmpty: Suggesti
 }
 
 function acceptOne(state: SuggestionState, hunk: unknown, actor: unknown, ctx: TransitionContext): Change | Refusal {
-  const refusal = checkReviewer(actor, ctx) ?? checkPendingHunk(state, hunk);
+  const refusal = checkReviewer(actor, ctx) ?? checkPendingHunk(state, hunk) ?? checkIntactHunk(state, hunk as number);
   if (refusal) return refusal;
   const { userId } = actor as Actor;
   const index = hunk as number;
@@ -214,7 +227,7 @@ function rejectOne(state: SuggestionState, hunk: unknown, actor: unknown, ctx: T
   const refusal = checkReviewer(actor, ctx) ?? checkPendingHunk(state, hunk);
   if (refusal) return refusal;
   const { userId } = actor as Actor;
-  const hunks = state.hunks.map((h, i): HunkReview => (i === hunk ? { ...h, decision: 'rejected', decidedBy: userId } : h));
+  const hunks = state.hunks.map((h, i): HunkReview => (i === hunk ? rejected(h, userId) : h));
   return decide(state, hunks, 'ready');
 }
 
@@ -222,7 +235,7 @@ function acceptEvery(state: SuggestionState, actor: unknown, ctx: TransitionCont
   const refusal = checkReviewer(actor, ctx);
   if (refusal) return refusal;
   const { userId } = actor as Actor;
-  const votable = (h: HunkReview) => h.decision === 'pending' && !h.approvals.includes(userId);
+  const votable = (h: HunkReview) => h.decision === 'pending' && !h.stale && !h.approvals.includes(userId);
   if (state.hunks.length > 0 && !state.hunks.some(votable)) return refuse('P5', 'every pending hunk already approved by this user');
   const hunks = state.hunks.map((h) => (votable(h) ? approveHunk(h, userId, ctx.policy) : h));
   return decide(state, hunks, 'accepted');
@@ -232,8 +245,21 @@ function rejectEvery(state: SuggestionState, actor: unknown, ctx: TransitionCont
   const refusal = checkReviewer(actor, ctx);
   if (refusal) return refusal;
   const { userId } = actor as Actor;
-  const hunks = state.hunks.map((h): HunkReview => (h.decision === 'pending' ? { ...h, decision: 'rejected', decidedBy: userId } : h));
+  const hunks = state.hunks.map((h): HunkReview => (h.decision === 'pending' ? rejected(h, userId) : h));
   return decide(state, hunks, 'rejected');
+}
+
+/** A rejected hunk is decided: whether it had gone stale no longer matters. */
+function rejected(h: HunkReview, userId: string): HunkReview {
+  return { decision: 'rejected', approvals: h.approvals, decidedBy: userId };
+}
+
+function markStale(state: SuggestionState, hunk: unknown): Change | Refusal {
+  const refusal = checkPendingHunk(state, hunk);
+  if (refusal) return refusal;
+  if (state.hunks[hunk as number]!.stale) return refuse('X5', `hunk ${String(hunk)}`);
+  const hunks = state.hunks.map((h, i): HunkReview => (i === hunk ? { ...h, stale: true } : h));
+  return { state: { ...state, status: settle(hunks), hunks } };
 }
 
 function withStatus(status: SuggestionStatus): Reducer {
@@ -271,6 +297,7 @@ const REDUCERS: Readonly<Record<TransitionRuleId, Reducer>> = {
   R12: withStatus('stale'),
   R13: withStatus('conflict'),
   R14: (state) => ({ state: { status: 'requested', attempt: state.attempt + 1, hunks: [], error: null } }),
+  R15: (state, event) => (event.type === 'hunkEdited' ? markStale(state, event.hunk) : refuse('X3')),
 };
 
 /** The rule that handles `event` in `status`, if any (exported for the README table and tests). */
@@ -306,7 +333,9 @@ export function parseSuggestionState(value: unknown): SuggestionState {
     if (r.decision !== 'pending' && r.decision !== 'accepted' && r.decision !== 'rejected') throw bad();
     if (!Array.isArray(r.approvals) || !r.approvals.every((a) => typeof a === 'string')) throw bad();
     if (r.decidedBy !== null && typeof r.decidedBy !== 'string') throw bad();
-    return { decision: r.decision, approvals: [...(r.approvals as string[])], decidedBy: r.decidedBy };
+    if (r.stale !== undefined && r.stale !== true) throw bad();
+    const review: HunkReview = { decision: r.decision, approvals: [...(r.approvals as string[])], decidedBy: r.decidedBy };
+    return r.stale && r.decision === 'pending' ? { ...review, stale: true } : review;
   });
   return { status: v.status as SuggestionStatus, attempt: v.attempt, hunks, error: v.error };
 }

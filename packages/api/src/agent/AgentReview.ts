@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import * as Y from 'yjs';
 import {
   AppError, FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type AgentFileView, type AgentUserRef, type Role, type TreeEntry,
 } from '@tandem/protocol';
@@ -23,9 +22,9 @@ export type ChangesetDecision =
 /**
  * Group review of a run's changeset, on the same machinery as single-selection AI edits: each
  * file is a suggestion state (`transition`, approval policies P1–P6); accepted hunks are applied
- * with `applyChangesetHunk` under ONE `AiEditOrigin` per run, tracked by one UndoManager per
- * document touched, so Undo reverts the whole accepted change for everyone. A stale or
- * conflicted hunk is refused (never applied elsewhere).
+ * with `applyChangesetHunk` under ONE `AiEditOrigin` per run, recorded by the run's `AiEditUndo`
+ * (the same undo as a suggestion's), so Undo reverts the whole accepted change for everyone. A
+ * stale or conflicted hunk is refused (never applied elsewhere).
  */
 export class AgentReview {
   readonly #docs: AgentDocuments;
@@ -48,7 +47,7 @@ export class AgentReview {
         });
       }
       const reviewOf = (i: number) => e.review.hunks[i] ?? { decision: 'pending' as const, approvals: [], decidedBy: null };
-      const pseudo = (label: string) => ({ index: 0, removed: '', inserted: label, decision: reviewOf(0).decision, status: 'intact' as const, approvals: reviewOf(0).approvals.length });
+      const pseudo = (label: string) => ({ index: 0, removed: '', inserted: label, decision: reviewOf(0).decision, status: 'intact' as const, approvals: reviewOf(0).approvals.length, anchor: null });
       const hunks = [
         ...(e.kind === 'create' ? [{ ...pseudo(e.content ?? '') }] : []),
         ...(e.kind === 'delete' ? [pseudo(`delete ${e.path}`)] : []),
@@ -56,9 +55,10 @@ export class AgentReview {
         ...e.hunks.map((h) => ({
           index: h.index, removed: h.removed, inserted: h.inserted, decision: reviewOf(h.index).decision,
           status: statuses.get(h.index) ?? 'intact', approvals: reviewOf(h.index).approvals.length,
+          anchor: { start: Buffer.from(h.anchor.start).toString('base64'), end: Buffer.from(h.anchor.end).toString('base64') },
         })),
       ];
-      out.push({ kind: e.kind, path: e.path, newPath: e.newPath, status: e.review.status, hunks });
+      out.push({ kind: e.kind, path: e.path, fileId: e.fileId, newPath: e.newPath, status: e.review.status, hunks });
     }
     return out;
   }
@@ -153,7 +153,7 @@ export class AgentReview {
       if (!hunk || entry.fileId === null) return 'Unknown change.';
       const docName = fileDocName(projectId, entry.fileId);
       await this.#docs.editDocument(docName, (doc) => {
-        this.#track(run, docName, doc, doc.getText(FILE_TEXT));
+        run.undo.track(docName, doc, doc.getText(FILE_TEXT), origin);
         const r = applyChangesetHunk(doc, hunk, origin);
         if (!r.ok) problem = r.status === 'stale' ? `${entry.path}: someone edited these lines since the agent changed them (stale).` : `${entry.path}: these lines were deleted (conflict).`;
       }, { origin });
@@ -169,12 +169,12 @@ export class AgentReview {
       });
       if (taken) return `"${entry.path}" was created by someone else meanwhile.`;
       await this.#docs.editDocument(fileDoc, (doc) => {
-        this.#track(run, fileDoc, doc, doc.getText(FILE_TEXT));
+        run.undo.track(fileDoc, doc, doc.getText(FILE_TEXT), origin);
         doc.getText(FILE_TEXT).insert(0, entry.content ?? '');
       }, { origin });
       await this.#docs.editDocument(treeName, (doc) => {
         const tree = doc.getMap<TreeEntry>(TREE_MAP);
-        this.#track(run, treeName, doc, tree);
+        run.undo.track(treeName, doc, tree, origin);
         if ([...tree.values()].some((e) => e?.path === entry.path)) problem = `"${entry.path}" was created by someone else meanwhile.`;
         else if (tree.size >= this.#maxFiles) problem = `A project holds at most ${this.#maxFiles} files and folders: "${entry.path}" was not created.`;
         else tree.set(fileId, { path: entry.path, kind: 'file' });
@@ -193,37 +193,18 @@ export class AgentReview {
         problem = `"${entry.newPath}" exists now.`;
         return;
       }
-      this.#track(run, treeName, doc, tree);
+      run.undo.track(treeName, doc, tree, origin);
       if (entry.kind === 'delete') tree.delete(entry.fileId!);
       else tree.set(entry.fileId!, { path: entry.newPath!, kind: 'file' });
     }, { origin });
     return problem;
   }
 
-  /** One UndoManager per document the run's accepts touch, created before the first apply there. */
-  #track(run: LiveAgentRun, docName: string, doc: Y.Doc, scope: Y.Text | Y.Map<TreeEntry>): void {
-    if (run.undo.some((u) => u.docName === docName && u.doc === doc)) return;
-    const manager = new Y.UndoManager(scope, { trackedOrigins: new Set([run.origin]), captureTimeout: Number.POSITIVE_INFINITY });
-    run.undo.push({ docName, doc, manager });
-  }
-
   /** Reverts every accepted change of the run, for everyone. */
   async undo(run: LiveAgentRun, who: AgentReviewer, policy: ApprovalPolicy): Promise<void> {
     if (!mayReview(policy, who.role)) throw new AppError('FORBIDDEN', 'You cannot undo changes under this project\'s approval policy.');
-    if (run.undo.length === 0 || run.undoneBy !== null) throw new AppError('CONFLICT', 'There is nothing of this run to undo (on this server).');
-    let lost = false;
-    // Tree first: a created file disappears before its text is emptied.
-    for (const target of [...run.undo].reverse()) {
-      await this.#docs.editDocument(target.docName, (doc) => {
-        if (doc !== target.doc) {
-          lost = true; // the document was unloaded and reloaded: its history is gone
-          return;
-        }
-        while (target.manager.undoStack.length > 0) target.manager.undo();
-      });
-    }
-    for (const t of run.undo) t.manager.destroy();
-    run.undo = [];
+    if (run.undo.empty || run.undoneBy !== null) throw new AppError('CONFLICT', 'There is nothing of this run to undo (on this server).');
+    const lost = !(await run.undo.undo(this.#docs));
     run.undoneBy = { id: who.userId, name: who.name } satisfies AgentUserRef;
     run.notice(`${who.name} undid the accepted changes${lost ? ' (some files had been closed on the server and could not be reverted)' : ''}.`, run.undoneBy);
   }

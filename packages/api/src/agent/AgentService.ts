@@ -5,8 +5,9 @@ import {
 import type { PrismaClient } from '@tandem/db';
 import type { InferenceProvider } from '@tandem/inference';
 import { resolveRunCommand, type SandboxHost } from '@tandem/sandbox';
-import { anyEditor, mayReview, nApprovals, ownerOnly, type ApprovalPolicy } from '@tandem/review';
+import { mayReview, type ApprovalPolicy } from '@tandem/review';
 import type { EventHub } from '../EventHub.ts';
+import { approvalPolicyOf } from '../suggestions/ApprovalPolicies.ts';
 import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
 import { mayStartOrSteer, parseAgentPolicy } from './agentPolicy.ts';
 import { AgentReview, type AgentReviewer, type ChangesetDecision } from './AgentReview.ts';
@@ -79,7 +80,7 @@ export class AgentService {
 
   async policy(projectId: string): Promise<{ agent: AgentPolicy; approval: ApprovalPolicy; checkCommand: string | null; runCommand: string | null }> {
     const p = await this.#prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { agentPolicy: true, approvalPolicy: true, approvalsRequired: true, checkCommand: true, runCommand: true } });
-    const approval = p.approvalPolicy === 'n_approvals' ? nApprovals(p.approvalsRequired) : p.approvalPolicy === 'owner_only' ? ownerOnly : anyEditor;
+    const approval = approvalPolicyOf(p, (error) => this.#logError(`project ${projectId} has an invalid approval policy; using any_editor`, error));
     return { agent: parseAgentPolicy(p.agentPolicy), approval, checkCommand: p.checkCommand, runCommand: p.runCommand };
   }
 

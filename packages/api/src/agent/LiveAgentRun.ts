@@ -1,10 +1,10 @@
-import type * as Y from 'yjs';
 import {
   AGENT_EVENTS, type AgentChangesetView, type AgentItem, type AgentRunView, type AgentTurnMetrics, type AgentUserRef,
   type ProjectStreamEventName, type ProjectStreamEvents,
 } from '@tandem/protocol';
 import type { AiEditOrigin } from '@tandem/review';
 import { projectChannel, type EventHub } from '../EventHub.ts';
+import { AiEditUndo } from '../suggestions/AiEditUndo.ts';
 import type { AgentWorkspace } from './AgentWorkspace.ts';
 
 /** Longest text kept per transcript item (the model got all of it; this is the record). */
@@ -16,12 +16,6 @@ export interface PendingPermission {
   requestId: string;
   seq: number;
   resolve: (decision: { allow: boolean; by: AgentUserRef } | null) => void;
-}
-
-export interface UndoTarget {
-  docName: string;
-  doc: Y.Doc;
-  manager: Y.UndoManager;
 }
 
 /**
@@ -38,7 +32,7 @@ export class LiveAgentRun {
   readonly steering: Array<{ text: string; author: AgentUserRef }> = [];
   permission: PendingPermission | null = null;
   origin: AiEditOrigin | null = null;
-  undo: UndoTarget[] = [];
+  undo = new AiEditUndo();
   undoneBy: AgentUserRef | null = null;
   loop: Promise<void> | null = null;
   readonly #hub: EventHub;
@@ -93,6 +87,6 @@ export class LiveAgentRun {
   }
 
   changesetView(files: AgentChangesetView['files']): AgentChangesetView {
-    return { runId: this.id, files, undoable: this.undo.length > 0 && this.undoneBy === null };
+    return { runId: this.id, files, undoable: !this.undo.empty && this.undoneBy === null };
   }
 }

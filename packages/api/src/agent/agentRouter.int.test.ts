@@ -23,6 +23,7 @@ import { callerFactory, RecordedEvents } from '../testing.ts';
 import { EventHub, projectChannel, type HubEvent } from '../EventHub.ts';
 import { AiService } from '../ai/AiService.ts';
 import { LiveProjectFiles } from '../sandbox/LiveProjectFiles.ts';
+import { CommentService } from '../comments/CommentService.ts';
 import { AgentService } from './AgentService.ts';
 
 let db: TestDatabase;
@@ -56,7 +57,7 @@ before(async () => {
     registry: createProvidersFromConfig({ providers: [{ kind: 'openai-compatible', id: 'test', label: 'Scripted', baseUrl, model: 'scripted-model' }] }),
     hub, notConfiguredHint: 'none', limits: { perUser: { limit: 1000, windowMs: 60_000 }, perProject: { limit: 1000, windowMs: 60_000 } },
   });
-  t = callerFactory(db.prisma, undefined, new RecordedEvents(), { hub, ai, agent });
+  t = callerFactory(db.prisma, undefined, new RecordedEvents(), { hub, ai, agent, comments: new CommentService(db.prisma, hub) });
 });
 
 after(async () => {
@@ -201,6 +202,14 @@ describe('agent runs', () => {
     assert.equal(before['src/notes.md'], undefined);
     assert.deepEqual(changeset.files.map((f) => [f.kind, f.path]).sort(), [['create', 'src/notes.md'], ['modify', 'src/greet.js'], ['modify', 'src/math.js']]);
     assert.ok(changeset.files.every((f) => f.hunks.every((h) => h.status === 'intact')));
+
+    // C (viewer) comments on one change of the changeset: the thread names the run and sits on the hunk's own anchor.
+    const mathFile = changeset.files.find((f) => f.path === 'src/math.js')!;
+    const change = mathFile.hunks[0]!;
+    assert.ok(mathFile.fileId && change.anchor, 'a content hunk carries its file and anchor');
+    const onChange = { projectId, fileId: mathFile.fileId, anchorStart: change.anchor.start, anchorEnd: change.anchor.end, excerpt: change.removed, body: 'Why a + b?' };
+    assert.equal((await C.comments.create({ ...onChange, suggestionId: started.id })).suggestionId, started.id);
+    await assert.rejects(C.comments.create({ ...onChange, suggestionId: '00000000-0000-4000-8000-000000000000' }), /not in this file/);
 
     // C (viewer) cannot decide; B accepts two files; A rejects the created one.
     await assert.rejects(C.agent.acceptAll({ projectId, runId: started.id }), /Viewers cannot/);

@@ -12,6 +12,7 @@ export interface CommentThreadView {
   anchorStart: string;
   anchorEnd: string;
   excerpt: string;
+  /** The AI change a thread on one of its hunks belongs to: a suggestion, or an agent run. */
   suggestionId: string | null;
   resolved: boolean;
   resolvedBy: { id: string; name: string } | null;
@@ -55,6 +56,7 @@ export class CommentService {
     await this.#admit(userId);
     const anchorStart = decodeAnchor(input.anchorStart);
     const anchorEnd = decodeAnchor(input.anchorEnd);
+    if (input.suggestionId) await this.#checkAiChange(projectId, input.fileId, input.suggestionId);
     if (await this.prisma.commentThread.count({ where: { projectId } }) >= COMMENT_LIMITS.threadsPerProject) {
       throw new AppError('TOO_LARGE', `This project has ${COMMENT_LIMITS.threadsPerProject} comment threads, the most it may have: delete resolved ones first.`);
     }
@@ -84,6 +86,15 @@ export class CommentService {
     if (!actor.canModerate && thread.createdById !== actor.id) throw new AppError('FORBIDDEN', 'Only editors, owners and whoever started the thread can resolve it.');
     const updated = await this.prisma.commentThread.update({ where: { id: threadId }, data: { resolved, resolvedById: resolved ? actor.id : null }, include });
     return this.#publish(projectId, updated);
+  }
+
+  /** A thread on an AI hunk names a suggestion of this project's same file, or one of its agent runs: nothing else. */
+  async #checkAiChange(projectId: string, fileId: string, id: string): Promise<void> {
+    const [suggestion, run] = await Promise.all([
+      this.prisma.suggestion.findFirst({ where: { id, projectId, fileId }, select: { id: true } }),
+      this.prisma.agentRun.findFirst({ where: { id, projectId }, select: { id: true } }),
+    ]);
+    if (!suggestion && !run) throw new AppError('NOT_FOUND', 'That AI change is not in this file.');
   }
 
   async #admit(userId: string): Promise<void> {

@@ -110,10 +110,6 @@ export class SuggestionStore {
     return new Map(users.map((u) => [u.id, u.name]));
   }
 
-  async approvalSettings(projectId: string): Promise<{ approvalPolicy: string; approvalsRequired: number } | null> {
-    return this.prisma.project.findUnique({ where: { id: projectId }, select: { approvalPolicy: true, approvalsRequired: true } });
-  }
-
   #mutable(record: SuggestionRecord) {
     return {
       provider: record.providerId,
@@ -121,7 +117,7 @@ export class SuggestionStore {
       status: record.state.status,
       anchorStart: asBytes(record.anchor.start),
       anchorEnd: asBytes(record.anchor.end),
-      baseText: record.originalBase,
+      baseText: record.baseText,
       proposedText: record.proposed,
       hunks: storedHunks(record) as unknown as Prisma.InputJsonValue,
       error: record.state.error,
@@ -165,12 +161,11 @@ function recordFromRow(row: Row): SuggestionRecord {
     providerLabel: typeof latest.providerLabel === 'string' ? latest.providerLabel : row.provider,
     model: row.model,
     state: restored.state,
-    originalBase: row.baseText,
+    baseText: row.baseText,
     hunks: restored.hunks,
+    anchored: restored.anchored,
     decidedAt: restored.decidedAt,
     anchor: { start: new Uint8Array(row.anchorStart), end: new Uint8Array(row.anchorEnd) },
-    baseText: restored.baseText,
-    unapplied: restored.unapplied,
     proposed: row.proposedText,
     metrics: { ...emptyMetrics(), ttftMs: row.ttftMs, tokens: row.tokens, tokensPerSecond: row.tokensPerSec },
     undone: undoneEvent?.userId ? { userId: undoneEvent.userId, at: undoneEvent.createdAt.toISOString() } : null,

@@ -1,4 +1,4 @@
-import { computeHunks, type Hunk } from '@tandem/review';
+import { computeHunks, type ChangesetHunk, type Hunk, type HunkReview } from '@tandem/review';
 import type { CompactDisplayHunk, DisplayHunk } from './suggestionEvents.ts';
 
 /**
@@ -21,7 +21,19 @@ export function expandDisplay(compact: readonly CompactDisplayHunk[], proposedTe
   });
 }
 
-/** Pending hunks of a ready suggestion, as display hunks. */
-export function pendingDisplay(hunks: readonly Hunk[]): DisplayHunk[] {
-  return hunks.map((h) => ({ start: h.start, end: h.end, inserted: h.inserted, index: h.index }));
+/** Pending hunks of a ready suggestion, each placed on its own anchor (`anchored[i]` anchors `hunks[i]`). */
+export function pendingDisplay(hunks: readonly Hunk[], anchored: readonly ChangesetHunk[], reviews: readonly HunkReview[]): DisplayHunk[] {
+  return hunks.flatMap((h, i) => {
+    const a = anchored[i];
+    const review = reviews[i];
+    if (!a || review?.decision !== 'pending') return [];
+    return [{
+      start: h.start - a.start, end: h.end - a.start, inserted: h.inserted, index: h.index, stale: review.stale === true,
+      hunkAnchor: { start: base64(a.anchor.start), end: base64(a.anchor.end), text: a.removed },
+    }];
+  });
+}
+
+export function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
 }

@@ -39,11 +39,13 @@ export interface LiveMetrics {
 }
 
 /**
- * A change to show inline, against the suggestion's current `baseText`: replace base[start, end)
- * with `inserted`. Streaming frames send it as `[start, end, insertedLength]`; the inserted text
- * is then `proposedText.slice(start + shift, start + shift + insertedLength)`, where `shift` is
- * the sum of (insertedLength - (end - start)) over the earlier display hunks (outside hunks the
- * proposal equals the base).
+ * A change to show inline. While streaming: against the suggestion's `baseText` (at its range):
+ * replace base[start, end) with `inserted`. Streaming frames send it as `[start, end,
+ * insertedLength]`; the inserted text is then `proposedText.slice(start + shift, start + shift +
+ * insertedLength)`, where `shift` is the sum of (insertedLength - (end - start)) over the earlier
+ * display hunks (outside hunks the proposal equals the base).
+ * Ready: each pending hunk on its own `hunkAnchor` (offsets into `anchorText`, the anchored lines),
+ * so it stays in place, or shows stale, whatever happens to the other hunks' lines.
  */
 export interface DisplayHunk {
   start: number;
@@ -51,6 +53,10 @@ export interface DisplayHunk {
   inserted: string;
   /** The reviewable hunk this is (ready suggestions); null while streaming. */
   index: number | null;
+  /** Ready suggestions: where this hunk sits (Yjs relative positions, base64) and the text it expects there. */
+  hunkAnchor?: { start: string; end: string; text: string };
+  /** Someone edited this hunk's lines (the server said so): it will not apply. */
+  stale?: boolean;
 }
 
 export type CompactDisplayHunk = [start: number, end: number, insertedLength: number];
@@ -64,6 +70,10 @@ export interface HunkView {
   approvals: UserRef[];
   decidedBy: UserRef | null;
   decidedAt: string | null;
+  /** A pending hunk whose lines someone edited: it can only be rejected (or the suggestion regenerated). */
+  stale: boolean;
+  /** The hunk's own anchor in the file (base64 relative positions), for comment threads on it; null before ready. */
+  anchor: { start: string; end: string } | null;
 }
 
 export type ApprovalPolicyView = { kind: 'any_editor' } | { kind: 'owner_only' } | { kind: 'n_approvals'; n: number };
@@ -87,7 +97,7 @@ export interface SuggestionView {
   error: string | null;
   /** The anchored range: two encoded Yjs relative positions, base64. Resolve them on your copy. */
   anchor: { start: string; end: string };
-  /** The text of the anchored range the suggestion applies to (after any partial accepts). */
+  /** The text of the anchored range this attempt was computed from. */
   baseText: string;
   /** The proposed replacement so far (code only; Markdown fences stripped). */
   proposedText: string;

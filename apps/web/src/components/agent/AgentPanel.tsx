@@ -1,6 +1,8 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
-import type { AgentFileView, AgentItem, AgentRunView } from '@tandem/protocol';
+import type { AgentFileView, AgentHunkView, AgentItem, AgentRunView } from '@tandem/protocol';
+import { CommentButton, HunkComments, threadsOn } from '@/components/comments/HunkComments';
+import type { Comments } from '@/lib/comments/useComments';
 import { useProjectStream } from '@/lib/useProjectStream';
 import { useQuery } from '@/lib/useQuery';
 import { trpc } from '@/lib/trpc';
@@ -12,6 +14,9 @@ type Role = 'owner' | 'editor' | 'viewer';
 export interface AgentPanelProps {
   projectId: string;
   role: Role;
+  /** The project's comment threads: those on a change show under it; anyone may start one there. */
+  comments: Comments;
+  meId: string | null;
 }
 
 const STATUS_TEXT: Record<AgentRunView['status'], string> = {
@@ -25,7 +30,7 @@ const STATUS_TEXT: Record<AgentRunView['status'], string> = {
  * their output, permission prompts, steering, Stop — then its changeset to review per file and
  * per hunk, Run checks and Undo. Buttons follow the role; the server enforces the policies.
  */
-export function AgentPanel({ projectId, role }: AgentPanelProps) {
+export function AgentPanel({ projectId, role, comments, meId }: AgentPanelProps) {
   const stream = useProjectStream(projectId);
   const agent = useAgentRuns(projectId, stream);
   const policy = useQuery(() => trpc.agent.policy.query({ projectId }), [projectId]);
@@ -104,7 +109,7 @@ export function AgentPanel({ projectId, role }: AgentPanelProps) {
                   </div>
                 )}
                 {agent.changeset.files.map((f) => (
-                  <FileChange key={f.path} file={f} canReview={canReview && !live}
+                  <FileChange key={f.path} file={f} canReview={canReview && !live} runId={run.id} comments={comments} meId={meId} canModerate={canReview}
                     onAll={(accept) => act(() => (accept ? trpc.agent.acceptAll : trpc.agent.rejectAll).mutate({ ...ref, path: f.path }))}
                     onHunk={(hunk, accept) => act(() => (accept ? trpc.agent.acceptHunk : trpc.agent.rejectHunk).mutate({ ...ref, path: f.path, hunk }))} />
                 ))}
@@ -162,7 +167,18 @@ function Item({ item, output, onAnswer }: { item: AgentItem; output: string | un
   }
 }
 
-function FileChange({ file, canReview, onAll, onHunk }: { file: AgentFileView; canReview: boolean; onAll(accept: boolean): void; onHunk(hunk: number, accept: boolean): void }) {
+interface FileChangeProps {
+  file: AgentFileView;
+  canReview: boolean;
+  onAll(accept: boolean): void;
+  onHunk(hunk: number, accept: boolean): void;
+  runId: string;
+  comments: Comments;
+  meId: string | null;
+  canModerate: boolean;
+}
+
+function FileChange({ file, canReview, onAll, onHunk, runId, comments, meId, canModerate }: FileChangeProps) {
   const label = file.kind === 'rename' ? `${file.path} → ${file.newPath}` : file.path;
   return (
     <div className="review-card agent-file" data-testid="agent-file" data-path={file.path}>
@@ -178,25 +194,38 @@ function FileChange({ file, canReview, onAll, onHunk }: { file: AgentFileView; c
         </div>
       )}
       {file.hunks.map((h) => (
-        <div key={h.index} className={`review-hunk decision-${h.decision}`}>
-          <div className="review-hunk-head">
-            <span>{file.kind !== 'modify' && h.index === 0 ? file.kind : `change ${h.index + (file.kind === 'rename' ? 0 : 1)}`}</span>
-            {h.status !== 'intact' && <span className="review-stale">{h.status}</span>}
-            <span className="spacer" />
-            {h.decision !== 'pending' && <span className={`review-decision ${h.decision}`}>{h.decision}</span>}
-            {canReview && h.decision === 'pending' && file.status === 'ready' && (
-              <>
-                <button className="small-button" disabled={h.status !== 'intact'} onClick={() => onHunk(h.index, true)}>Accept</button>
-                <button className="small-button" onClick={() => onHunk(h.index, false)}>Reject</button>
-              </>
-            )}
-          </div>
-          <pre className="review-diff">
-            {h.removed && h.removed.replace(/\n$/, '').split('\n').map((l, i) => <div key={`d${i}`} className="review-del">- {l}</div>)}
-            {h.inserted && h.inserted.replace(/\n$/, '').split('\n').slice(0, 80).map((l, i) => <div key={`a${i}`} className="review-add">+ {l}</div>)}
-          </pre>
-        </div>
+        <ChangeRow key={h.index} file={file} h={h} canReview={canReview} onHunk={onHunk} runId={runId} comments={comments} meId={meId} canModerate={canModerate} />
       ))}
+    </div>
+  );
+}
+
+function ChangeRow({ file, h, canReview, onHunk, runId, comments, meId, canModerate }: Omit<FileChangeProps, 'onAll'> & { h: AgentHunkView }) {
+  const [drafting, setDrafting] = useState(false);
+  const target = h.anchor && file.fileId
+    ? { fileId: file.fileId, anchor: h.anchor, excerpt: h.removed || h.inserted, ownerId: runId }
+    : null;
+  const threads = target ? threadsOn(comments, runId, target.anchor).length : 0;
+  return (
+    <div className={`review-hunk decision-${h.decision}`} data-testid="agent-hunk">
+      <div className="review-hunk-head">
+        <span>{file.kind !== 'modify' && h.index === 0 ? file.kind : `change ${h.index + (file.kind === 'rename' ? 0 : 1)}`}</span>
+        {h.status !== 'intact' && <span className="review-stale">{h.status}</span>}
+        <span className="spacer" />
+        {h.decision !== 'pending' && <span className={`review-decision ${h.decision}`}>{h.decision}</span>}
+        {target && !drafting && <CommentButton count={threads} onClick={() => setDrafting(true)} />}
+        {canReview && h.decision === 'pending' && file.status === 'ready' && (
+          <>
+            <button className="small-button" disabled={h.status !== 'intact'} onClick={() => onHunk(h.index, true)}>Accept</button>
+            <button className="small-button" onClick={() => onHunk(h.index, false)}>Reject</button>
+          </>
+        )}
+      </div>
+      <pre className="review-diff">
+        {h.removed && h.removed.replace(/\n$/, '').split('\n').map((l, i) => <div key={`d${i}`} className="review-del">- {l}</div>)}
+        {h.inserted && h.inserted.replace(/\n$/, '').split('\n').slice(0, 80).map((l, i) => <div key={`a${i}`} className="review-add">+ {l}</div>)}
+      </pre>
+      <HunkComments comments={comments} target={target} drafting={drafting} onDraftDone={() => setDrafting(false)} canModerate={canModerate} meId={meId} />
     </div>
   );
 }

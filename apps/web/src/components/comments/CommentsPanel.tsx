@@ -79,7 +79,8 @@ function DraftCard({ draft, path, onSubmit, onCancel }: { draft: CommentDraft; p
   );
 }
 
-function ThreadCard({ thread, focused, comments, onOpen, canResolve }: { thread: CommentThreadView; focused: boolean; comments: Comments; onOpen(): void; canResolve: boolean }) {
+/** One thread: its excerpt (click: show it), the comments, reply, resolve. Also shown under an AI hunk in the review panel. */
+export function ThreadCard({ thread, focused, comments, onOpen, canResolve }: { thread: CommentThreadView; focused: boolean; comments: Comments; onOpen?: () => void; canResolve: boolean }) {
   const [reply, setReply] = useState('');
   const card = useRef<HTMLElement>(null);
   useEffect(() => {
@@ -90,7 +91,9 @@ function ThreadCard({ thread, focused, comments, onOpen, canResolve }: { thread:
   };
   return (
     <article ref={card} className={`comment-thread${focused ? ' focused' : ''}${thread.resolved ? ' resolved' : ''}`} data-testid="comment-thread" data-thread={thread.id}>
-      <button className="comment-excerpt-button" onClick={onOpen} title="Show in the editor"><pre className="comment-excerpt">{thread.excerpt}</pre></button>
+      {onOpen
+        ? <button className="comment-excerpt-button" onClick={onOpen} title="Show in the editor"><pre className="comment-excerpt">{thread.excerpt}</pre></button>
+        : <pre className="comment-excerpt comment-excerpt-button">{thread.excerpt}</pre>}
       {thread.comments.map((c) => (
         <div key={c.id} className="comment" data-testid="comment">
           <div className="comment-head"><Avatar name={c.author.name} id={c.author.id} /><strong className="ellipsis">{c.author.name}</strong><span className="muted small">{when(c.createdAt)}</span></div>

@@ -366,8 +366,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           )}
         </main>
         {role && layout.reviewOpen && (rightPanel === 'agent'
-          ? <AgentPanel projectId={projectId} role={role} />
-          : <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />)}
+          ? <AgentPanel projectId={projectId} role={role} comments={sidebar.comments} meId={me?.id ?? null} />
+          : <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} comments={sidebar.comments} meId={me?.id ?? null} />)}
       </div>
       <StatusBar
         connection={connection}

@@ -3,6 +3,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Link from 'next/link';
 import type { ApprovalPolicyView, HunkView } from '@tandem/api';
 import { Avatar } from '@/components/Avatar';
+import { CommentButton, HunkComments, threadsOn } from '@/components/comments/HunkComments';
+import type { Comments } from '@/lib/comments/useComments';
 import { formatMetricsText } from '@/lib/review/formatMetrics';
 import type { LiveSuggestion } from '@/lib/review/ProjectSuggestions';
 import type { Review } from '@/lib/review/useReview';
@@ -17,6 +19,9 @@ export interface ReviewPanelProps {
   pathOf(fileId: string): string;
   /** Shows a file in the editor (a hunk of another file was selected). */
   onOpenFile(fileId: string): void;
+  /** The project's comment threads: those on a hunk show under it, and anyone may start one there. */
+  comments: Comments;
+  meId: string | null;
 }
 
 interface Cursor {
@@ -38,9 +43,11 @@ function mayDecide(policy: ApprovalPolicyView, role: Role | null): boolean {
  * The review panel: the project's open AI edits per file, each split into hunks to accept or
  * reject (or approve, under n approvals), accept/reject all, cancel, regenerate, and undo for
  * recently accepted ones. Keyboard: ↑/↓ (or j/k) move between hunks, A accepts, R rejects, Enter
- * shows the hunk in the editor. Everyone's decisions appear live (they arrive as events).
+ * shows the hunk in the editor. Everyone's decisions appear live (they arrive as events). A hunk
+ * someone edited since is marked stale (reject it; the others stay acceptable). Anyone can
+ * comment on a hunk: the thread shows under it, and in the editor and Comments panel, for all.
  */
-export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelProps) {
+export function ReviewPanel({ review, role, pathOf, onOpenFile, comments, meId }: ReviewPanelProps) {
   const { snapshot } = review;
   const [chosen, setCursor] = useState<Cursor | null>(null);
   const panel = useRef<HTMLElement>(null);
@@ -94,7 +101,7 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelPro
       case 'ArrowDown': case 'j': move(1); break;
       case 'ArrowUp': case 'k': move(-1); break;
       case 'a': case 'A':
-        if (current && current.h.decision === 'pending') {
+        if (current && current.h.decision === 'pending' && !current.h.stale) {
           void review.run({ kind: current.s.policy.kind === 'n_approvals' ? 'approve' : 'acceptHunk', id: current.s.id, hunk: current.h.index });
           advance();
         }
@@ -144,7 +151,7 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelPro
           <section key={fileId} className="review-file">
             <button className="review-file-name" onClick={() => onOpenFile(fileId)} title="Show in the editor">{pathOf(fileId) || list[0]!.path}</button>
             {list.map((s) => (
-              <SuggestionCard key={s.id} s={s} role={role} cursor={cursor} review={review} onSelect={(hunk) => select({ id: s.id, hunk })} />
+              <SuggestionCard key={s.id} s={s} role={role} cursor={cursor} review={review} onSelect={(hunk) => select({ id: s.id, hunk })} comments={comments} meId={meId} />
             ))}
           </section>
         ))}
@@ -160,7 +167,17 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile }: ReviewPanelPro
   );
 }
 
-function SuggestionCard({ s, role, cursor, review, onSelect }: { s: LiveSuggestion; role: Role | null; cursor: Cursor | null; review: Review; onSelect(hunk: number): void }) {
+interface CardProps {
+  s: LiveSuggestion;
+  role: Role | null;
+  cursor: Cursor | null;
+  review: Review;
+  onSelect(hunk: number): void;
+  comments: Comments;
+  meId: string | null;
+}
+
+function SuggestionCard({ s, role, cursor, review, onSelect, comments, meId }: CardProps) {
   const decide = mayDecide(s.policy, role);
   const live = s.status === 'requested' || s.status === 'streaming';
   const mayCancel = role !== null && role !== 'viewer';
@@ -184,7 +201,9 @@ function SuggestionCard({ s, role, cursor, review, onSelect }: { s: LiveSuggesti
       )}
       {s.status === 'stale' && (
         <div className="review-stale">
-          Someone edited this code after the suggestion was made, so it no longer applies.
+          {s.hunks.some((h) => h.stale)
+            ? 'Someone edited the lines of the changes still pending after the suggestion was made, so they no longer apply.'
+            : 'Someone edited this code after the suggestion was made, so it no longer applies.'}
           <div className="review-actions">
             <button className="small-button primary" disabled={!mayCancel} onClick={() => void review.run({ kind: 'regenerate', id: s.id })}>Regenerate on current code</button>
             <button className="small-button" disabled={!mayCancel} onClick={() => void review.run({ kind: 'cancel', id: s.id })}>Discard</button>
@@ -195,7 +214,8 @@ function SuggestionCard({ s, role, cursor, review, onSelect }: { s: LiveSuggesti
         <>
           {s.hunks.length === 0 && <p className="muted small">The model suggested no change.</p>}
           {s.hunks.map((h) => (
-            <HunkRow key={h.index} s={s} h={h} decide={decide} selected={cursor?.id === s.id && cursor.hunk === h.index} review={review} onSelect={() => onSelect(h.index)} />
+            <HunkRow key={h.index} s={s} h={h} decide={decide} selected={cursor?.id === s.id && cursor.hunk === h.index} review={review} onSelect={() => onSelect(h.index)}
+              comments={comments} canModerate={role === 'owner' || role === 'editor'} meId={meId} />
           ))}
           <div className="review-actions">
             {s.policy.kind === 'n_approvals' && <span className="muted small">Each hunk needs {s.policy.n} approvals.</span>}
@@ -210,19 +230,37 @@ function SuggestionCard({ s, role, cursor, review, onSelect }: { s: LiveSuggesti
   );
 }
 
-function HunkRow({ s, h, decide, selected, review, onSelect }: { s: LiveSuggestion; h: HunkView; decide: boolean; selected: boolean; review: Review; onSelect(): void }) {
+interface HunkRowProps {
+  s: LiveSuggestion;
+  h: HunkView;
+  decide: boolean;
+  selected: boolean;
+  review: Review;
+  onSelect(): void;
+  comments: Comments;
+  canModerate: boolean;
+  meId: string | null;
+}
+
+function HunkRow({ s, h, decide, selected, review, onSelect, comments, canModerate, meId }: HunkRowProps) {
   const votes = s.policy.kind === 'n_approvals';
+  const [drafting, setDrafting] = useState(false);
+  const anchor = h.anchor;
+  const threads = anchor ? threadsOn(comments, s.id, anchor) : [];
+  const stop = (e: React.MouseEvent) => e.stopPropagation();
   return (
-    <div className={`review-hunk${selected ? ' selected' : ''} decision-${h.decision}`} data-testid="hunk" data-hunk={h.index} data-decision={h.decision} onClick={onSelect}>
+    <div className={`review-hunk${selected ? ' selected' : ''} decision-${h.decision}${h.stale ? ' stale' : ''}`} data-testid="hunk" data-hunk={h.index} data-decision={h.decision} data-stale={h.stale} onClick={onSelect}>
       <div className="review-hunk-head">
         <span>Hunk {h.index + 1}</span>
         {h.decision !== 'pending' && <span className={`review-decision ${h.decision}`}>{h.decision} by {h.decidedBy?.name}</span>}
+        {h.decision === 'pending' && h.stale && <span className="review-hunk-stale" title="Someone edited these lines after the AI proposed this change: it will not be applied. Reject it, or regenerate once the rest is decided.">stale: edited since</span>}
         {h.decision === 'pending' && votes && <span className="muted small">{h.approvals.length}/{s.policy.kind === 'n_approvals' ? s.policy.n : 1} approvals{h.approvals.length > 0 ? `: ${h.approvals.map((u) => u.name).join(', ')}` : ''}</span>}
         <span className="spacer" />
+        {anchor && !drafting && <CommentButton count={threads.length} onClick={() => setDrafting(true)} />}
         {h.decision === 'pending' && decide && (
           <>
-            <button className="small-button" onClick={(e) => { e.stopPropagation(); void review.run({ kind: 'rejectHunk', id: s.id, hunk: h.index }); }}>Reject</button>
-            <button className="small-button primary" onClick={(e) => { e.stopPropagation(); void review.run({ kind: votes ? 'approve' : 'acceptHunk', id: s.id, hunk: h.index }); }}>{votes ? 'Approve' : 'Accept'}</button>
+            <button className="small-button" onClick={(e) => { stop(e); void review.run({ kind: 'rejectHunk', id: s.id, hunk: h.index }); }}>Reject</button>
+            {!h.stale && <button className="small-button primary" onClick={(e) => { stop(e); void review.run({ kind: votes ? 'approve' : 'acceptHunk', id: s.id, hunk: h.index }); }}>{votes ? 'Approve' : 'Accept'}</button>}
           </>
         )}
       </div>
@@ -230,6 +268,8 @@ function HunkRow({ s, h, decide, selected, review, onSelect }: { s: LiveSuggesti
         {lines(h.removed).map((l, i) => <div key={`d${i}`} className="review-del">- {l}</div>)}
         {lines(h.inserted).map((l, i) => <div key={`a${i}`} className="review-add">+ {l}</div>)}
       </pre>
+      <HunkComments comments={comments} target={anchor ? { fileId: s.fileId, anchor, excerpt: h.removed || h.inserted, ownerId: s.id } : null}
+        drafting={drafting} onDraftDone={() => setDrafting(false)} canModerate={canModerate} meId={meId} onOpen={onSelect} />
     </div>
   );
 }

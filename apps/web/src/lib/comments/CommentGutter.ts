@@ -86,7 +86,8 @@ export class CommentGutter {
       const range = placeOf(file, t);
       if (!range || range.end > model.getValueLength()) continue;
       const start = model.getPositionAt(range.start);
-      const end = model.getPositionAt(range.end);
+      // An AI hunk's lines include their last newline: the thread ends on that line, not the next.
+      const end = model.getPositionAt(t.suggestionId ? Math.max(range.start, range.end - 1) : range.end);
       if (t.resolved) {
         if (this.#reveal === t.id) {
           this.#reveal = null;

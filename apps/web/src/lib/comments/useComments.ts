@@ -13,6 +13,8 @@ export interface CommentDraft {
   anchorEnd: string;
   excerpt: string;
   line: number;
+  /** A thread on an AI edit's hunk: the suggestion (the anchor is the hunk's own). */
+  suggestionId?: string;
 }
 
 /** The project's comment threads, live: fetched on (re)connect, then kept current by events. */
@@ -63,7 +65,7 @@ export function useComments(projectId: string) {
   return {
     threads,
     error,
-    create: (draft: CommentDraft, body: string) => act(() => trpc.comments.create.mutate({ projectId, fileId: draft.fileId, anchorStart: draft.anchorStart, anchorEnd: draft.anchorEnd, excerpt: draft.excerpt, body })),
+    create: (draft: Omit<CommentDraft, 'line'>, body: string) => act(() => trpc.comments.create.mutate({ projectId, fileId: draft.fileId, anchorStart: draft.anchorStart, anchorEnd: draft.anchorEnd, excerpt: draft.excerpt, body, suggestionId: draft.suggestionId ?? null })),
     reply: (threadId: string, body: string) => act(() => trpc.comments.reply.mutate({ projectId, threadId, body })),
     resolve: (threadId: string, resolved: boolean) => act(() => trpc.comments.resolve.mutate({ projectId, threadId, resolved })),
   };

@@ -39,9 +39,11 @@ interface Zone {
  * stream and wait for review: removed lines get a red background and strike-through, added lines
  * appear below them in green view zones, and a header zone above the range names who asked which
  * model, with live TTFT and tokens/s. The suggestion is NOT in the document: only decorations and
- * view zones. Positions come from the anchor (Yjs relative positions) resolved on this tab's copy,
- * so the diff stays on its code while people type elsewhere; if the code under it no longer matches
- * the suggestion's base, it is shown as stale instead (the server confirms and says so to all).
+ * view zones. Positions come from anchors (Yjs relative positions) resolved on this tab's copy, so
+ * the diff stays on its code while people type elsewhere: while streaming, the range's; once
+ * ready, each hunk's own. Code that no longer matches what a hunk (or, while streaming, the
+ * range) was computed from is shown as stale instead — only that hunk's lines, the others stay
+ * reviewable (the server confirms and says so to all).
  *
  * Renders at most once per animation frame; zones are updated in place (no flicker at 3,000 tok/s).
  */
@@ -131,8 +133,9 @@ export class InlineDiffDecorations {
     if (range === 'not-synced') return; // this copy has not received the code yet
     if (range === 'deleted') return; // the server turns it into a conflict for everyone
     const startPos = model.getPositionAt(range.start);
-    const current = file.text.toString().slice(range.start, range.end);
-    const stale = s.status === 'stale' || current !== s.baseText;
+    const text = file.text.toString();
+    // Once ready each hunk is checked on its own anchor below; before, the range must still hold the base.
+    const stale = s.status === 'stale' || (s.status !== 'ready' && text.slice(range.start, range.end) !== s.baseText);
     const isFocused = this.focused?.id === s.id;
     zones.push(this.header(s, startPos.lineNumber - 1, stale));
     if (isFocused && this.focused!.hunk === null) this.focusedLine = startPos.lineNumber;
@@ -145,9 +148,24 @@ export class InlineDiffDecorations {
       return;
     }
     displayOf(s).forEach((h, n) => {
-      const from = range.start + h.start;
-      const to = range.start + h.end;
+      let at = range.start;
       const focused = isFocused && h.index !== null && this.focused!.hunk === h.index;
+      if (h.hunkAnchor) {
+        const own = resolveRange(file.doc, h.hunkAnchor);
+        if (own === 'not-synced' || own === 'deleted') return;
+        if (h.stale || text.slice(own.start, own.end) !== h.hunkAnchor.text) {
+          const first = model.getPositionAt(own.start).lineNumber;
+          decorations.push({
+            range: new monaco.Range(first, 1, model.getPositionAt(Math.max(own.start, own.end - 1)).lineNumber, 1),
+            options: { isWholeLine: true, className: `tdm-stale-line${focused ? ' tdm-focused' : ''}`, linesDecorationsClassName: 'tdm-stale-gutter', hoverMessage: { value: 'Edited since the AI proposed this change: it will not be applied.' } },
+          });
+          if (focused) this.focusedLine = first;
+          return;
+        }
+        at = own.start;
+      }
+      const from = at + h.start;
+      const to = at + h.end;
       const a = model.getPositionAt(from);
       if (to > from) {
         const lastLine = model.getPositionAt(to - 1).lineNumber;
@@ -259,7 +277,8 @@ const STATUS_LABEL: Record<string, string> = {
 
 /** The header zone: who asked which model what, status, live metrics, and the actions that fit the status. */
 function renderHeader(dom: HTMLElement, s: LiveSuggestion, stale: boolean, actions: InlineDiffActions): void {
-  const key = JSON.stringify([s.status, stale, s.metrics, s.requester.name, s.model, s.instruction, s.hunks.length]);
+  const staleHunks = s.hunks.filter((h) => h.stale).length;
+  const key = JSON.stringify([s.status, stale, s.metrics, s.requester.name, s.model, s.instruction, s.hunks.length, staleHunks]);
   if (dom.dataset.key === key) return;
   dom.dataset.key = key;
   dom.dataset.testid = 'inline-suggestion';
@@ -273,7 +292,7 @@ function renderHeader(dom: HTMLElement, s: LiveSuggestion, stale: boolean, actio
     el('strong', '', s.requester.name),
     el('span', 'tdm-muted', 'asked'),
     el('span', 'tdm-model', s.model),
-    el('span', `tdm-chip tdm-chip-${stale ? 'stale' : s.status}`, stale ? STATUS_LABEL.stale! : s.status === 'ready' ? `${s.hunks.length} hunk${s.hunks.length === 1 ? '' : 's'} to review` : STATUS_LABEL[s.status] ?? s.status),
+    el('span', `tdm-chip tdm-chip-${stale ? 'stale' : s.status}`, stale ? STATUS_LABEL.stale! : s.status === 'ready' ? readyLabel(s.hunks.length, staleHunks) : STATUS_LABEL[s.status] ?? s.status),
     el('span', 'tdm-metrics', formatMetricsText(s.metrics)),
   );
   card.append(line, el('div', 'tdm-header-quote', `“${s.instruction}”`));
@@ -292,6 +311,10 @@ function renderHeader(dom: HTMLElement, s: LiveSuggestion, stale: boolean, actio
   if (s.status === 'requested' || s.status === 'streaming') line.append(button('Cancel', () => actions.cancel(s.id)));
   if (s.status === 'ready' && !stale) line.append(button('Review', () => actions.review(s.id)));
   dom.append(card);
+}
+
+function readyLabel(hunks: number, stale: number): string {
+  return `${hunks} hunk${hunks === 1 ? '' : 's'} to review${stale > 0 ? ` · ${stale} stale` : ''}`;
 }
 
 function el(tag: string, className: string, text?: string): HTMLElement {
