@@ -1,13 +1,15 @@
 /**
  * The IDE's Monaco: the editor API plus the contributions and languages the IDE uses. Import Monaco
- * values from here, never from 'monaco-editor' (its entry bundles every language, the LSP client and
- * every contribution: ~300 KiB gzipped more on the IDE route; ESLint enforces it). Type-only imports
- * from 'monaco-editor' are fine.
+ * values from here, never from 'monaco-editor' (its entry adds the LSP client and ~60 languages the
+ * IDE never names; ESLint enforces it). Type-only imports from 'monaco-editor' are fine.
  *
- * The list follows `monaco-editor/editor/editor.main.js`, without what no IDE feature uses:
- * the diff editor and its breadcrumbs, code lens, inlay hints and semantic tokens (no provider
- * registers any), the GPU renderer, the minimap's section headers, the floating menu, middle-click
- * scroll, the token inspector, the high-contrast toggle and the iPad keyboard button.
+ * Contributions attach to an editor when it is created, so they are imported here, before it. The
+ * list follows `monaco-editor/editor/editor.main.js` without what no IDE feature uses: the diff
+ * editor and its breadcrumbs, code lens, inlay hints and semantic tokens (no provider registers
+ * any), the GPU renderer, the minimap's section headers, the floating menu, middle-click scroll,
+ * the token inspector, the high-contrast toggle and the iPad keyboard button. Monaco 0.57's
+ * language services still import every contribution when they start (internal/common/workers.js),
+ * so leaving these out keeps them off the editor, not out of the download.
  */
 import 'monaco-editor/editor/contrib/anchorSelect/browser/anchorSelect.js';
 import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching.js';
