@@ -4,8 +4,8 @@ import type { CursorPosition } from '@/components/ide/CodeEditor';
 
 /**
  * The caret position the status bar shows. Not React state of the workspace: it changes on every
- * keystroke (and y-monaco sets it again after every remote edit), and re-rendering the whole IDE
- * for each cost the typing page CPU the other page's rendering needs on a busy machine.
+ * keystroke (and y-monaco sets it again after remote edits), and only the status bar needs it;
+ * as workspace state, every keystroke re-rendered the whole IDE.
  */
 export class CursorStore {
   #position: CursorPosition | null = null;
