@@ -40,6 +40,13 @@ function restrictions(dir, opts = {}) {
   }
   if (dir !== 'packages/db') patterns.push({ group: DB_ONLY, message: 'Only @tandem/db talks to the database.' });
   if (dir === 'apps/web' && !opts.testFile) patterns.push({ group: SERVER_ONLY, message: 'Browser code cannot import server-only modules.' });
+  if (dir === 'apps/web') {
+    patterns.push({
+      regex: '^monaco-editor$',
+      allowTypeImports: true,
+      message: "Monaco's entry bundles every language and contribution: import it from '@/lib/ide/monaco'.",
+    });
+  }
   if (dir === 'packages/inference') {
     patterns.push({ group: ['@trpc/*', 'react', 'react-dom', 'yjs', 'y-*'], message: 'Inference knows nothing of tRPC, React or Yjs.' });
   }

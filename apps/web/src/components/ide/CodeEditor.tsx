@@ -1,6 +1,6 @@
 'use client';
 import { useEffect, useRef } from 'react';
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import type { TreeEntries } from '@/lib/ide/fileTree';
 import { EditorFileBinding } from '@/lib/ide/EditorFileBinding';
 import { ProjectModels } from '@/lib/ide/ProjectModels';

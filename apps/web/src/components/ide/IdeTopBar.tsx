@@ -27,7 +27,7 @@ export function IdeTopBar({ projectId, projectName, role, connection, participan
   const shown = participants.slice(0, MAX_AVATARS);
   return (
     <header className="ide-topbar">
-      <Link href="/projects" className="brand" title="All projects"><span className="brand-mark" /></Link>
+      <Link href="/projects" prefetch={false} className="brand" title="All projects"><span className="brand-mark" /></Link>
       <span className="ide-project" data-testid="project-name">{projectName ?? '…'}</span>
       {role && <span className={`badge ${role}`} data-testid="role">{role}</span>}
       <ConnectionIndicator state={connection} />
@@ -66,7 +66,7 @@ export function IdeTopBar({ projectId, projectName, role, connection, participan
           if (files.length > 0) onUpload(files);
         }}
       />
-      <Link className="button small-button" href={`/projects/${projectId}/settings`} title="Project settings"><SettingsIcon size={14} /><span className="button-label">Settings</span></Link>
+      <Link className="button small-button" href={`/projects/${projectId}/settings`} prefetch={false} title="Project settings"><SettingsIcon size={14} /><span className="button-label">Settings</span></Link>
     </header>
   );
 }

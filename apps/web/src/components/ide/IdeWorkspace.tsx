@@ -13,7 +13,7 @@ import { useProjectSession } from '@/lib/ide/useProjectSession';
 import { trpc } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
-import type { CursorPosition } from './CodeEditor';
+import { CursorStore } from '@/lib/ide/cursorStore';
 import { EditorTabs } from './EditorTabs';
 import { IdeSidebar } from './IdeSidebar';
 import { FileTree } from './FileTree';
@@ -26,7 +26,6 @@ import { ParticipantsList } from './ParticipantsList';
 import { StatusBar } from './StatusBar';
 import { SandboxPanel } from '@/components/sandbox/SandboxPanel';
 import { ReviewPanel } from '@/components/review/ReviewPanel';
-import { AgentPanel } from '@/components/agent/AgentPanel';
 import { AiEditPrompt } from '@/components/review/AiEditPrompt';
 import { useReview } from '@/lib/review/useReview';
 import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
@@ -35,7 +34,6 @@ import { CommandRegistry, CommandRegistryContext, useIdeCommands, type IdeComman
 import { usePanelLayout } from '@/lib/ide/usePanelLayout';
 import { useRecentFiles } from '@/lib/ide/useRecentFiles';
 import { CommandPalette, type PaletteMode } from './CommandPalette';
-import { MarkdownPreview } from './MarkdownPreview';
 import { FileNavigationContext, useEditorNavigation } from '@/lib/ide/FileNavigation';
 import { useOpenFileChanges } from '@/lib/ide/useOpenFileChanges';
 import { dragResize } from '@/lib/ide/dragResize';
@@ -48,6 +46,9 @@ const CodeEditor = dynamic(() => import('./CodeEditor'), {
   ssr: false,
   loading: () => <div className="editor-empty muted">Loading editor…</div>,
 });
+// Not needed for the first editable editor: loaded when shown.
+const MarkdownPreview = dynamic(() => import('./MarkdownPreview').then((m) => m.MarkdownPreview), { ssr: false });
+const AgentPanel = dynamic(() => import('@/components/agent/AgentPanel').then((m) => m.AgentPanel), { ssr: false });
 
 type Notice = { kind: 'info' | 'warn' | 'error'; text: string } | null;
 
@@ -98,7 +99,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
   const { open: openFiles, active: activeFile } = tabs;
   const [following, setFollowing] = useState<number | null>(null);
-  const [cursor, setCursor] = useState<CursorPosition | null>(null);
+  const cursor = useMemo(() => new CursorStore(), []);
   const autoOpened = useRef(false);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [palette, setPalette] = useState<PaletteMode | null>(null);
@@ -326,7 +327,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 entries={entries}
                 readOnly={readOnly}
                 followSession={following}
-                onCursor={setCursor}
+                onCursor={cursor.set}
                 onOwnNavigation={stopFollowing}
                 onEditor={(editor) => {
                   editorRef.current = editor;

@@ -1,5 +1,5 @@
 'use client';
-import type { CursorPosition } from './CodeEditor';
+import { useCursor, type CursorStore } from '@/lib/ide/cursorStore';
 import type { ConnectionState } from '@/lib/ide/ProjectSession';
 import { CONNECTION_LABELS } from './ConnectionIndicator';
 
@@ -7,7 +7,7 @@ export interface StatusBarProps {
   connection: ConnectionState;
   path: string | null;
   language: string | null;
-  cursor: CursorPosition | null;
+  cursor: CursorStore | null;
   readOnly: boolean;
   /** Panel toggles, shown first. */
   toggles?: React.ReactNode;
@@ -24,10 +24,15 @@ export function StatusBar({ connection, path, language, cursor, readOnly, toggle
       {children}
       <span className="spacer" />
       {readOnly && <span className="status-readonly" data-testid="read-only">Read-only</span>}
-      {cursor && <span>Ln {cursor.line}, Col {cursor.column}{cursor.selected > 0 ? ` (${cursor.selected} selected)` : ''}</span>}
+      {cursor && <CursorStatus store={cursor} />}
       {language && <span data-testid="language">{language}</span>}
       <span className="status-wide">Spaces: 2</span>
       <span className="status-wide">UTF-8</span>
     </footer>
   );
+}
+
+function CursorStatus({ store }: { store: CursorStore }) {
+  const cursor = useCursor(store);
+  return cursor && <span>Ln {cursor.line}, Col {cursor.column}{cursor.selected > 0 ? ` (${cursor.selected} selected)` : ''}</span>;
 }

@@ -135,7 +135,7 @@ export function ReviewPanel({ review, role, pathOf, onOpenFile, comments, meId }
         <span>AI edits</span>
         <span className="count">{snapshot.open.length}</span>
         <span className="spacer" />
-        <Link className="button small-button" href={`/projects/${review.projectId}/activity`} title="Who asked for and decided every AI edit">Activity</Link>
+        <Link className="button small-button" href={`/projects/${review.projectId}/activity`} prefetch={false} title="Who asked for and decided every AI edit">Activity</Link>
         <button className="small-button ai-edit-button" onClick={review.openPrompt} disabled={!canRequest} title={canRequest ? 'Ask the AI to edit the selection, or the whole file (Ctrl/Cmd+K in the editor)' : 'Viewers cannot ask for AI edits'}>
           ✦ AI edit
         </button>

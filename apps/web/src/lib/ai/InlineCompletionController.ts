@@ -1,5 +1,5 @@
 'use client';
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import { acquireProjectStream } from '@/lib/useProjectStream';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';

@@ -1,4 +1,4 @@
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import type { CommentThreadView } from '@tandem/api';
 import type { FileConnection } from '@/lib/ide/ProjectSession';
 import { encodeRange, resolveRange } from '@/lib/review/anchors';

@@ -1,4 +1,4 @@
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import { errorMessage, trpc } from '@/lib/trpc';
 import { ProjectModels, type ShadowEdit } from './ProjectModels';
 import { problemsStore, type Problem } from './problemsStore';

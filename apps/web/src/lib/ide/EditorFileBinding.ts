@@ -1,4 +1,4 @@
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import * as Y from 'yjs';
 import { MonacoBinding } from 'y-monaco';
 import type { FileConnection } from './ProjectSession';

@@ -1,4 +1,4 @@
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import { asPresenceUser, cursorHeadIndex, type FilePresence } from './presence';
 import type { FileConnection } from './ProjectSession';
 

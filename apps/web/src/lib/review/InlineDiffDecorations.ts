@@ -1,4 +1,4 @@
-import * as monaco from 'monaco-editor';
+import * as monaco from '@/lib/ide/monaco';
 import type * as Y from 'yjs';
 import { resolveRange } from './anchors';
 import { formatMetricsText } from './formatMetrics';

@@ -121,7 +121,7 @@ export function useReview(projectId: string, canRequest: boolean): Review {
       diff.show(fileRef.current);
       diff.setSuggestions(latestOpen.current);
     });
-    void import('monaco-editor').then((m) => {
+    void import('@/lib/ide/monaco').then((m) => {
       editor.addAction({
         id: 'tandem.aiEdit',
         label: 'Ask AI to edit the selection…',
