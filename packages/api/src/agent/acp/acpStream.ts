@@ -1,0 +1,72 @@
+import type { Readable, Writable } from 'node:stream';
+import type { AnyMessage, Stream } from '@agentclientprotocol/sdk';
+
+/** Largest JSON-RPC frame accepted from an agent (a whole file read back is well below). */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+/** The agent broke the protocol (not JSON, not an object, too big): the run fails with this. */
+export class AcpProtocolError extends Error {}
+
+/**
+ * The ACP stream over an agent's stdin/stdout: one JSON-RPC message per line. Stricter than the
+ * SDK's `ndJsonStream`, which answers a bad line with a parse error and carries on: an agent that
+ * prints anything but protocol on stdout is broken (its next reply may never come), so the run
+ * ends at once with what it printed. `onActivity` fires on every frame (the hang watchdog).
+ */
+export function acpStdioStream(stdin: Writable, stdout: Readable, onActivity: () => void): Stream {
+  let pending: Buffer = Buffer.alloc(0);
+  let ended = false;
+  const readable = new ReadableStream<AnyMessage>({
+    start(controller) {
+      const fail = (error: Error): void => {
+        if (ended) return;
+        ended = true;
+        stdout.removeAllListeners('data');
+        stdout.destroy();
+        controller.error(error);
+      };
+      stdout.on('data', (chunk: Buffer) => {
+        onActivity();
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        let nl: number;
+        while ((nl = pending.indexOf(10)) >= 0) {
+          const line = pending.subarray(0, nl).toString('utf8').trim();
+          pending = pending.subarray(nl + 1);
+          if (line === '') continue;
+          let message: unknown;
+          try {
+            message = JSON.parse(line);
+          } catch {
+            return fail(new AcpProtocolError(`The agent sent a malformed JSON-RPC frame: ${JSON.stringify(line.slice(0, 200))}`));
+          }
+          if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+            return fail(new AcpProtocolError(`The agent sent a JSON-RPC frame that is not a message object: ${JSON.stringify(line.slice(0, 200))}`));
+          }
+          controller.enqueue(message as AnyMessage);
+        }
+        if (pending.length > MAX_FRAME_BYTES) fail(new AcpProtocolError(`The agent sent a JSON-RPC frame over ${MAX_FRAME_BYTES / 1024 / 1024} MiB.`));
+      });
+      stdout.once('end', () => {
+        if (!ended) controller.close();
+        ended = true;
+      });
+      stdout.once('error', (e) => fail(e));
+    },
+    cancel() {
+      stdout.destroy();
+    },
+  });
+  const writable = new WritableStream<AnyMessage>({
+    write(message) {
+      return new Promise<void>((resolve) => {
+        // A dead agent's stdin: the exit is what the run reports, not the failed write.
+        if (stdin.destroyed || !stdin.writable) return resolve();
+        stdin.write(`${JSON.stringify(message)}\n`, () => resolve());
+      });
+    },
+    close() {
+      stdin.end();
+    },
+  });
+  return { readable, writable };
+}
