@@ -30,6 +30,9 @@ export interface AcpRunnerDeps {
 /** The run ends with this message (status `failed`). */
 class AcpFailure extends Error {}
 
+/** How long a broken connection waits for the process's exit to explain it. */
+const EXIT_WAIT_MS = 3000;
+
 /**
  * Runs an external agent over the Agent Client Protocol for one agent run: one process per run in
  * the run's own sandbox working copy, Tandem as the ACP client. The agent's requests map onto the
@@ -111,7 +114,10 @@ class AcpSession {
     void proc.done.then((exit) => {
       if (!this.#signal.aborted) this.#fail(new AcpFailure(exitMessage(this.#agent.label, exit, started)));
     });
-    const stream = acpStdioStream(proc.stdin, proc.stdout, () => this.#activity());
+    const stream = acpStdioStream(proc.stdin, proc.stdout, {
+      activity: () => this.#activity(),
+      broken: (message) => this.#fail(new AcpFailure(`${this.#agent.label} ${message}`)),
+    });
     const connection = this.#client().connect(stream);
     this.#connection = connection;
     void connection.closed.catch((e: unknown) => {
@@ -123,9 +129,26 @@ class AcpSession {
       await this.#start();
       started = true;
       await this.#turns();
+    } catch (e) {
+      if (this.#signal.aborted) return;
+      throw await this.#explain(e);
     } finally {
       this.#signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * What went wrong, in words: a request that failed because the connection closed is explained
+   * by the process's exit (code, signal, the end of its stderr), which may follow a moment later.
+   */
+  async #explain(e: unknown): Promise<AcpFailure> {
+    if (e instanceof AcpFailure) return e;
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      this.#failed.catch((f: unknown) => f),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), EXIT_WAIT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    return exited instanceof AcpFailure ? exited : new AcpFailure(`${this.#agent.label} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   dispose(): void {
@@ -149,8 +172,8 @@ class AcpSession {
       const session = await this.#wait(agent.request(methods.agent.session.new, { cwd: SANDBOX_ROOT, mcpServers: [] }), timeout, 'session/new');
       this.#sessionId = session.sessionId;
     } catch (e) {
-      if (e instanceof AcpFailure) throw e;
-      const auth = e instanceof RequestError && e.code === -32000;
+      if (!(e instanceof RequestError)) throw e;
+      const auth = e.code === -32000;
       throw new AcpFailure(`${this.#agent.label} refused to open a session: ${(e as Error).message}${auth ? ' (it needs credentials: set them in its env in TANDEM_ACP_AGENTS)' : ''}`);
     }
   }
@@ -167,10 +190,6 @@ class AcpSession {
           sessionId: this.#sessionId, prompt: [{ type: 'text', text: prompt }],
         }));
         stopReason = response.stopReason;
-      } catch (e) {
-        if (this.#signal.aborted) return;
-        if (e instanceof AcpFailure) throw e;
-        throw new AcpFailure(`${this.#agent.label} failed the turn: ${(e as Error).message}`);
       } finally {
         this.#disarm();
       }

@@ -186,4 +186,108 @@ describe('an external agent over ACP in the sandbox', () => {
     assert.ok((row.transcript as AgentItem[]).some((i) => i.kind === 'plan'));
     await until('the agent process to be gone', () => host.activeRuns(workingCopyId(view.id)).length === 0, 10_000);
   });
+
+  test('a denied command is refused to the agent, which carries on', async () => {
+    const { projectId, users } = await project();
+    const view = await t.callerFor(users.editor).agent.start({ projectId, task: 'Add multiply.', agent: 'fixture' });
+    const asked = await until('the permission prompt', async () => (await agent.get(projectId, view.id)).run.pendingPermission);
+    await t.callerFor(users.owner).agent.answerPermission({ projectId, runId: view.id, requestId: asked.requestId, optionId: 'deny' });
+    const { run, items } = await finished(projectId, view.id);
+    assert.equal(run.status, 'ready');
+    assert.ok(messages(items).includes('Permission denied; skipping the command.'));
+    assert.ok(!items.some((i) => i.kind === 'tool_call' && i.name === 'terminal'), 'nothing ran');
+  });
+
+  test('files written straight to disk in the sandbox are added to the changeset after the turn', async () => {
+    const { projectId, users, ids } = await project();
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'disk', agent: 'fixture' });
+    const { run, items } = await finished(projectId, view.id);
+    assert.equal(run.status, 'ready', String(run.error));
+    assert.ok(items.some((i) => i.kind === 'notice' && i.text.includes('directly on disk')));
+    const changeset = await agent.changeset(projectId, view.id);
+    assert.deepEqual(changeset.files.map((f) => [f.path, f.kind]).sort(), [['gen/direct.txt', 'create'], ['src/math.js', 'modify']]);
+    assert.equal(await liveText(projectId, ids['src/math.js']!), MATH, 'still only a proposal');
+  });
+
+  test('forbidden and outside paths are refused to the agent (and .env never reaches its sandbox)', async () => {
+    const { projectId, users } = await project();
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'forbidden', agent: 'fixture' });
+    const { run, items } = await finished(projectId, view.id);
+    assert.equal(run.status, 'ready');
+    const report = messages(items).join('\n');
+    assert.match(report, /\/project\/\.env: .*off limits/);
+    assert.match(report, /\/etc\/passwd: .*outside the project/);
+    assert.match(report, /\/project\/\.\.\/etc\/passwd: .*not a valid path/);
+    assert.match(report, /write \.env: .*off limits/);
+    assert.ok(!report.includes('READ') && !report.includes('WROTE') && !report.includes('hunter2'));
+    assert.deepEqual((await agent.changeset(projectId, view.id)).files, []);
+  });
+
+  test('Stop sends session/cancel, the agent winds down, its process is gone', async () => {
+    const { projectId, users } = await project();
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'wait', agent: 'fixture' });
+    await until('the agent to start working', async () => messages((await agent.get(projectId, view.id)).items).includes('Working until cancelled.'));
+    assert.equal(host.activeRuns(workingCopyId(view.id)).length, 1);
+    const stopped = await t.callerFor(users.editor).agent.stop({ projectId, runId: view.id });
+    assert.equal(stopped.status, 'stopped');
+    await until('the agent process to be gone', () => host.activeRuns(workingCopyId(view.id)).length === 0, 15_000);
+    const { run } = await finished(projectId, view.id);
+    assert.equal(run.status, 'stopped');
+    assert.equal(run.error, null);
+  });
+});
+
+describe('an external agent that fails', () => {
+  const cases: Array<[string, string, string, RegExp]> = [
+    ['a missing binary', 'missing', 'anything', /Missing agent could not start: .*no-such-agent-binary/],
+    ['a crash', 'fixture', 'crash', /Fixture agent exited with code 3 during the run: fixture: boom/],
+    ['a malformed frame', 'fixture', 'malformed', /Fixture agent sent a malformed JSON-RPC frame: "this is not json"/],
+    ['a hang', 'fixture', 'hang', /stopped responding \(nothing for 6 s/],
+    ['a capability Tandem does not offer', 'fixture', 'elicit', /asked for "elicitation\/create", which Tandem does not offer/],
+  ];
+  for (const [what, id, task, message] of cases) {
+    test(`${what} ends the run as failed with a message saying so`, async () => {
+      const { projectId, users } = await project();
+      const view = await t.callerFor(users.owner).agent.start({ projectId, task, agent: id });
+      const { run, items } = await finished(projectId, view.id);
+      assert.equal(run.status, 'failed');
+      assert.match(run.error ?? '', message);
+      assert.ok(items.some((i) => i.kind === 'notice' && i.tone === 'error' && message.test(i.text)));
+      await until('the agent process to be gone', () => host.activeRuns(workingCopyId(view.id)).length === 0, 15_000);
+    });
+  }
+
+  test('the server is unaffected: the next run in the same project works', async () => {
+    const { projectId, users } = await project();
+    const crashed = await t.callerFor(users.owner).agent.start({ projectId, task: 'crash', agent: 'fixture' });
+    assert.equal((await finished(projectId, crashed.id)).run.status, 'failed');
+    const next = await t.callerFor(users.owner).agent.start({ projectId, task: 'disk', agent: 'fixture' });
+    assert.equal((await finished(projectId, next.id)).run.status, 'ready');
+  });
+});
+
+describe('who may use external agents', () => {
+  test('viewers and strangers cannot start, steer or see; only the owner enables agents; only enabled, configured agents run', async () => {
+    const { projectId, users } = await project();
+    const as = (u: PublicUser) => t.callerFor(u).agent;
+    await assert.rejects(as(users.viewer).start({ projectId, task: 'disk', agent: 'fixture' }), /Viewers cannot start/);
+    await assert.rejects(as(users.stranger).start({ projectId, task: 'disk', agent: 'fixture' }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND');
+    await assert.rejects(as(users.stranger).externalAgents({ projectId }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND');
+    await assert.rejects(as(users.editor).setExternalAgents({ projectId, enabled: ['other'] }), (e: Error & { code?: string }) => e.code === 'FORBIDDEN');
+    await assert.rejects(as(users.owner).setExternalAgents({ projectId, enabled: ['nope'] }), /No external agent "nope"/);
+    await assert.rejects(as(users.editor).start({ projectId, task: 'disk', agent: 'other' }), /not enabled in this project/);
+    await assert.rejects(as(users.editor).start({ projectId, task: 'disk', agent: 'nope' }), /No external agent "nope"/);
+    const listed = await as(users.viewer).externalAgents({ projectId });
+    assert.deepEqual(listed.agents, [{ id: 'fixture', label: 'Fixture agent', enabled: true }, { id: 'missing', label: 'Missing agent', enabled: true }, { id: 'other', label: 'Not enabled', enabled: false }]);
+    assert.equal(listed.canChange, false);
+    assert.ok(!JSON.stringify(listed).includes('agent.mjs'), 'commands, mounts and keys stay on the server');
+
+    const view = await as(users.editor).start({ projectId, task: 'wait', agent: 'fixture' });
+    await assert.rejects(as(users.viewer).steer({ projectId, runId: view.id, text: 'hi' }), /Viewers/);
+    await assert.rejects(as(users.viewer).stop({ projectId, runId: view.id }), /Viewers/);
+    await assert.rejects(as(users.stranger).get({ projectId, runId: view.id }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND');
+    await assert.rejects(as(users.stranger).stop({ projectId, runId: view.id }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND');
+    await as(users.editor).stop({ projectId, runId: view.id });
+    await finished(projectId, view.id);
+  });
 });

@@ -4,29 +4,27 @@ import type { AnyMessage, Stream } from '@agentclientprotocol/sdk';
 /** Largest JSON-RPC frame accepted from an agent (a whole file read back is well below). */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
-/** The agent broke the protocol (not JSON, not an object, too big): the run fails with this. */
-export class AcpProtocolError extends Error {}
-
 /**
  * The ACP stream over an agent's stdin/stdout: one JSON-RPC message per line. Stricter than the
  * SDK's `ndJsonStream`, which answers a bad line with a parse error and carries on: an agent that
  * prints anything but protocol on stdout is broken (its next reply may never come), so the run
- * ends at once with what it printed. `onActivity` fires on every frame (the hang watchdog).
+ * ends at once with what it printed (`onBroken`). `onActivity` fires on every chunk (the hang watchdog).
  */
-export function acpStdioStream(stdin: Writable, stdout: Readable, onActivity: () => void): Stream {
+export function acpStdioStream(stdin: Writable, stdout: Readable, on: { activity: () => void; broken: (message: string) => void }): Stream {
   let pending: Buffer = Buffer.alloc(0);
   let ended = false;
   const readable = new ReadableStream<AnyMessage>({
     start(controller) {
-      const fail = (error: Error): void => {
+      const fail = (message: string): void => {
         if (ended) return;
         ended = true;
         stdout.removeAllListeners('data');
         stdout.destroy();
-        controller.error(error);
+        on.broken(message);
+        controller.error(new Error(message));
       };
       stdout.on('data', (chunk: Buffer) => {
-        onActivity();
+        on.activity();
         pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
         let nl: number;
         while ((nl = pending.indexOf(10)) >= 0) {
@@ -37,20 +35,20 @@ export function acpStdioStream(stdin: Writable, stdout: Readable, onActivity: ()
           try {
             message = JSON.parse(line);
           } catch {
-            return fail(new AcpProtocolError(`The agent sent a malformed JSON-RPC frame: ${JSON.stringify(line.slice(0, 200))}`));
+            return fail(`sent a malformed JSON-RPC frame: ${JSON.stringify(line.slice(0, 200))}`);
           }
           if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-            return fail(new AcpProtocolError(`The agent sent a JSON-RPC frame that is not a message object: ${JSON.stringify(line.slice(0, 200))}`));
+            return fail(`sent a JSON-RPC frame that is not a message object: ${JSON.stringify(line.slice(0, 200))}`);
           }
           controller.enqueue(message as AnyMessage);
         }
-        if (pending.length > MAX_FRAME_BYTES) fail(new AcpProtocolError(`The agent sent a JSON-RPC frame over ${MAX_FRAME_BYTES / 1024 / 1024} MiB.`));
+        if (pending.length > MAX_FRAME_BYTES) fail(`sent a JSON-RPC frame over ${MAX_FRAME_BYTES / 1024 / 1024} MiB.`);
       });
       stdout.once('end', () => {
         if (!ended) controller.close();
         ended = true;
       });
-      stdout.once('error', (e) => fail(e));
+      stdout.once('error', (e) => fail(`closed its output: ${e.message}`));
     },
     cancel() {
       stdout.destroy();
