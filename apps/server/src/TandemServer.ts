@@ -95,7 +95,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
-  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
+  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null, acpAgents: env.acpAgents });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({
     sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,

@@ -24,4 +24,5 @@ export { CommentService, COMMENT_EVENT, COMMENT_LIMITS, type CommentThreadView }
 export { NetworkService, type NetworkServiceOptions } from './network/NetworkService.ts';
 export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
+export { parseAcpAgents, type AcpAgentConfig } from './agent/acp/acpAgents.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';
