@@ -30,6 +30,8 @@ export interface AcpRunnerDeps {
 /** The run ends with this message (status `failed`). */
 class AcpFailure extends Error {}
 
+/** ACP's `auth_required` error code. */
+const AUTH_REQUIRED = -32000;
 /** How long a broken connection waits for the process's exit to explain it. */
 const EXIT_WAIT_MS = 3000;
 
@@ -143,6 +145,9 @@ class AcpSession {
    */
   async #explain(e: unknown): Promise<AcpFailure> {
     if (e instanceof AcpFailure) return e;
+    if (e instanceof RequestError && e.code === AUTH_REQUIRED) {
+      return new AcpFailure(`${this.#agent.label} needs credentials: ${e.message}. Set its API key in its env in TANDEM_ACP_AGENTS.`);
+    }
     let timer: NodeJS.Timeout | undefined;
     const exited = await Promise.race([
       this.#failed.catch((f: unknown) => f),
@@ -172,9 +177,8 @@ class AcpSession {
       const session = await this.#wait(agent.request(methods.agent.session.new, { cwd: SANDBOX_ROOT, mcpServers: [] }), timeout, 'session/new');
       this.#sessionId = session.sessionId;
     } catch (e) {
-      if (!(e instanceof RequestError)) throw e;
-      const auth = e.code === -32000;
-      throw new AcpFailure(`${this.#agent.label} refused to open a session: ${(e as Error).message}${auth ? ' (it needs credentials: set them in its env in TANDEM_ACP_AGENTS)' : ''}`);
+      if (!(e instanceof RequestError) || e.code === AUTH_REQUIRED) throw e;
+      throw new AcpFailure(`${this.#agent.label} refused to open a session: ${e.message}`);
     }
   }
 

@@ -243,6 +243,7 @@ describe('an external agent that fails', () => {
     ['a crash', 'fixture', 'crash', /Fixture agent exited with code 3 during the run: fixture: boom/],
     ['a malformed frame', 'fixture', 'malformed', /Fixture agent sent a malformed JSON-RPC frame: "this is not json"/],
     ['a hang', 'fixture', 'hang', /stopped responding \(nothing for 6 s/],
+    ['missing credentials', 'fixture', 'signin', /Fixture agent needs credentials: Authentication required\. Set its API key/],
     ['a capability Tandem does not offer', 'fixture', 'elicit', /asked for "elicitation\/create", which Tandem does not offer/],
   ];
   for (const [what, id, task, message] of cases) {

@@ -10,10 +10,11 @@
  *   malformed  prints a line that is not JSON on stdout.
  *   hang       goes silent and never answers.
  *   elicit     asks for elicitation/create, which Tandem does not offer.
+ *   signin     answers the prompt with ACP's auth_required error (what agents without a key do).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
-import { agent, methods, ndJsonStream, PROTOCOL_VERSION, type AgentContext, type SessionUpdate } from '@agentclientprotocol/sdk';
+import { agent, methods, ndJsonStream, PROTOCOL_VERSION, RequestError, type AgentContext, type SessionUpdate } from '@agentclientprotocol/sdk';
 
 const stream = ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>);
 let onCancel: (() => void) | null = null;
@@ -41,6 +42,7 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return new Promise(() => undefined);
   }
   if (task.includes('hang')) return new Promise(() => undefined);
+  if (task.includes('signin')) throw RequestError.authRequired();
   if (task.includes('elicit')) {
     await client.request('elicitation/create', { sessionId, message: 'Your API key?', requestedSchema: { type: 'object', properties: {} } });
     return 'end_turn';
@@ -83,7 +85,7 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     { content: 'Add multiply and a helper', priority: 'medium', status: 'pending' },
   ] });
   await send({ sessionUpdate: 'tool_call', toolCallId: 'read-1', title: 'Read src/math.js', kind: 'read', status: 'in_progress', locations: [{ path: '/project/src/math.js' }], rawInput: { path: 'src/math.js' } });
-  const read = await client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
+  const read = await client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' }).catch(() => ({ content: '' }));
   await send({ sessionUpdate: 'tool_call_update', toolCallId: 'read-1', status: 'completed', content: [{ type: 'content', content: text(`${read.content.split('\n').length} lines`) }] });
   await send({ sessionUpdate: 'agent_message_chunk', content: text(`math.js has ${read.content.length} characters. `) });
   await send({ sessionUpdate: 'tool_call', toolCallId: 'edit-1', title: 'Edit src/math.js, create src/new.js', kind: 'edit', status: 'in_progress' });
