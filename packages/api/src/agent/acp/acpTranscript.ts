@@ -99,8 +99,11 @@ export class AcpTranscript {
     const run = this.#run;
     const last = run.items.at(-1);
     if (last && last.kind === kind && last.turn === this.turn) {
-      if (last.text.length < ITEM_TEXT_LIMIT) last.text += text.slice(0, ITEM_TEXT_LIMIT - last.text.length);
-      run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: last.seq, text });
+      // Past the item's limit nothing more is kept or sent: an agent cannot flood the watchers.
+      const added = text.slice(0, ITEM_TEXT_LIMIT - last.text.length);
+      if (added === '') return;
+      last.text += added;
+      run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: last.seq, text: added });
       return;
     }
     run.add({ kind, text: text.slice(0, ITEM_TEXT_LIMIT), turn: this.turn });

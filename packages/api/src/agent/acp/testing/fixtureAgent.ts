@@ -11,6 +11,8 @@
  *   hang       goes silent and never answers.
  *   elicit     asks for elicitation/create, which Tandem does not offer.
  *   signin     answers the prompt with ACP's auth_required error (what agents without a key do).
+ *   bench:<n>  n timed fs/read_text_file round trips, then n message chunks stamped with the
+ *              wall clock (µs), and a last message with the round trips as JSON (bench/acp.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
@@ -43,6 +45,22 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
   }
   if (task.includes('hang')) return new Promise(() => undefined);
   if (task.includes('signin')) throw RequestError.authRequired();
+  if (task.startsWith('bench:')) {
+    const n = Number(task.slice(6));
+    const rtts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
+      rtts.push(performance.now() - t0);
+    }
+    // Paced like a streaming model (~300 chunks/s), so the latency is not a queue of our own making.
+    for (let i = 0; i < n; i++) {
+      await send({ sessionUpdate: 'agent_message_chunk', content: text(`@${Math.round((performance.timeOrigin + performance.now()) * 1000)};`) });
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify(rtts)) });
+    return 'end_turn';
+  }
   if (task.includes('elicit')) {
     await client.request('elicitation/create', { sessionId, message: 'Your API key?', requestedSchema: { type: 'object', properties: {} } });
     return 'end_turn';
