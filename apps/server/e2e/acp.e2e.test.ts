@@ -50,7 +50,7 @@ test('two people watch an external agent, one denies its command, the group acce
   // The owner enables the external agent in the project settings.
   await a.page.goto(`${projectUrl}/settings`);
   await a.page.getByTestId('external-agents-settings').scrollIntoViewIfNeeded();
-  await a.page.getByTestId('external-agent-fixture').check();
+  await a.page.getByTestId('external-agent-fixture').click();
   await waitFor('saved', async () => /Saved/.test((await a.page.getByTestId('external-agents-settings').textContent()) ?? ''));
   await screenshot(a.page, 'acp-01-settings-A-1440');
   await a.page.goto(projectUrl);

@@ -50,7 +50,7 @@ try {
   const loadBefore = loadavg()[0]!;
   const owner = await t.signUp('Owner');
   const { id: projectId } = await t.callerFor(owner).projects.create({ name: 'ACP bench', template: 'empty' });
-  await new LiveProjectFiles(sync).create(projectId, 'src/math.js', MATH, { id: owner.id, name: owner.name, canWrite: true });
+  await new LiveProjectFiles(sync).create(projectId, 'src/math.js', MATH, { id: owner.id, name: owner.name });
   await t.callerFor(owner).agent.setExternalAgents({ projectId, enabled: ['fixture'] });
 
   // 8 participants; each delta's arrival time per participant, keyed by its text.

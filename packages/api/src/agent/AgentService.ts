@@ -310,11 +310,17 @@ export class AgentService {
     const turns = Array.isArray(r.turns) ? (r.turns as AgentTurnMetrics[]) : [];
     return {
       id: r.id, projectId: r.projectId, task: r.task, status: r.status as AgentRunStatus,
-      startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' }, provider: r.provider, model: r.model,
+      startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' }, provider: this.#providerLabel(r.provider), model: r.model,
       createdAt: r.createdAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null, steps: turns.length,
       tokens: turns.reduce((n, t) => n + t.completionTokens + (t.promptTokens ?? 0), 0), error: r.error,
       lastCheck: (r.lastCheck ?? null) as AgentRunView['lastCheck'], pendingPermission: null,
     };
+  }
+
+  /** An external agent's label for a stored run (`acp:<id>`); built-in runs keep the provider id. */
+  #providerLabel(provider: string): string {
+    const id = provider.startsWith('acp:') ? provider.slice(4) : null;
+    return id === null ? provider : (this.#acpAgents.find((a) => a.id === id)?.label ?? id);
   }
 
   #persist(run: LiveAgentRun): Promise<void> {

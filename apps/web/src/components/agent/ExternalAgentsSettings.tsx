@@ -33,7 +33,7 @@ export function ExternalAgentsSettings({ projectId }: { projectId: string }) {
         when starting a run; its writes arrive as a changeset the group reviews, and the agent policy above applies to it.
       </p>
       {data.agents.map((a) => (
-        <label key={a.id} className="row">
+        <label key={a.id} style={{ flexDirection: 'row', alignItems: 'center', gap: 8, color: 'var(--text)' }}>
           <input type="checkbox" checked={a.enabled} disabled={!data.canChange} onChange={(e) => void toggle(a.id, e.target.checked)} data-testid={`external-agent-${a.id}`} />
           {a.label}
         </label>

@@ -80,7 +80,7 @@ async function project() {
     await t.callerFor(u).invites.accept({ token: inv.token });
     users[role] = u;
   }
-  const user = { id: owner.id, name: owner.name, canWrite: true };
+  const user = { id: owner.id, name: owner.name };
   const ids: Record<string, string> = {};
   for (const [path, content] of Object.entries({ 'src/math.js': MATH, 'README.md': '# hi\n', '.env': 'SECRET=hunter2\n' })) {
     ids[path] = (await files.create(p.id, path, content, user)).fileId;
