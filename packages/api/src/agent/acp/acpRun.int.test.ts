@@ -244,6 +244,7 @@ describe('an external agent that fails', () => {
     ['a malformed frame', 'fixture', 'malformed', /Fixture agent sent a malformed JSON-RPC frame: "this is not json"/],
     ['a hang', 'fixture', 'hang', /stopped responding \(nothing for 6 s/],
     ['missing credentials', 'fixture', 'signin', /Fixture agent needs credentials: Authentication required\. Set its API key/],
+    ['a frame over the size cap', 'fixture', 'huge', /Fixture agent sent a JSON-RPC frame over 8 MiB/],
     ['a capability Tandem does not offer', 'fixture', 'elicit', /asked for "elicitation\/create", which Tandem does not offer/],
   ];
   for (const [what, id, task, message] of cases) {
@@ -257,6 +258,20 @@ describe('an external agent that fails', () => {
       await until('the agent process to be gone', () => host.activeRuns(workingCopyId(view.id)).length === 0, 15_000);
     });
   }
+
+  test('an agent that floods tool calls is cancelled at the project\'s step limit', async () => {
+    const { projectId, users } = await project();
+    await t.callerFor(users.owner).agent.setPolicy({
+      projectId, checkCommand: null,
+      policy: { starters: 'editors', maxSteps: 25, maxTokens: 200_000, allowedCommands: [], forbiddenPaths: ['.env'] },
+    });
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'flood', agent: 'fixture' });
+    const { run, items } = await finished(projectId, view.id);
+    assert.equal(run.status, 'ready');
+    assert.ok(items.some((i) => i.kind === 'notice' && /step limit \(25 tool calls\)/.test(i.text)));
+    const calls = items.filter((i) => i.kind === 'tool_call').length;
+    assert.ok(calls > 25 && calls < 2000, `stopped soon after the limit (${calls} tool calls kept)`);
+  });
 
   test('the server is unaffected: the next run in the same project works', async () => {
     const { projectId, users } = await project();

@@ -11,7 +11,8 @@ export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
  * ends at once with what it printed (`onBroken`). `onActivity` fires on every chunk (the hang watchdog).
  */
 export function acpStdioStream(stdin: Writable, stdout: Readable, on: { activity: () => void; broken: (message: string) => void }): Stream {
-  let pending: Buffer = Buffer.alloc(0);
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
   let ended = false;
   const readable = new ReadableStream<AnyMessage>({
     start(controller) {
@@ -25,11 +26,15 @@ export function acpStdioStream(stdin: Writable, stdout: Readable, on: { activity
       };
       stdout.on('data', (chunk: Buffer) => {
         on.activity();
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        // The partial line is kept as pieces, joined once when its newline comes (a big frame stays linear).
+        let start = 0;
         let nl: number;
-        while ((nl = pending.indexOf(10)) >= 0) {
-          const line = pending.subarray(0, nl).toString('utf8').trim();
-          pending = pending.subarray(nl + 1);
+        while ((nl = chunk.indexOf(10, start)) >= 0) {
+          const tail = chunk.subarray(start, nl);
+          const line = (partial.length === 0 ? tail : Buffer.concat([...partial, tail])).toString('utf8').trim();
+          partial = [];
+          partialBytes = 0;
+          start = nl + 1;
           if (line === '') continue;
           let message: unknown;
           try {
@@ -42,7 +47,11 @@ export function acpStdioStream(stdin: Writable, stdout: Readable, on: { activity
           }
           controller.enqueue(message as AnyMessage);
         }
-        if (pending.length > MAX_FRAME_BYTES) fail(`sent a JSON-RPC frame over ${MAX_FRAME_BYTES / 1024 / 1024} MiB.`);
+        if (start < chunk.length) {
+          partial.push(chunk.subarray(start));
+          partialBytes += chunk.length - start;
+          if (partialBytes > MAX_FRAME_BYTES) fail(`sent a JSON-RPC frame over ${MAX_FRAME_BYTES / 1024 / 1024} MiB.`);
+        }
       });
       stdout.once('end', () => {
         if (!ended) controller.close();

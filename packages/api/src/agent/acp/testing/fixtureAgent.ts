@@ -10,6 +10,8 @@
  *   malformed  prints a line that is not JSON on stdout.
  *   hang       goes silent and never answers.
  *   elicit     asks for elicitation/create, which Tandem does not offer.
+ *   flood      announces tool calls without end until it is cancelled (the step limit).
+ *   huge       sends one 9 MiB frame.
  *   signin     answers the prompt with ACP's auth_required error (what agents without a key do).
  *   bench:<n>  n timed fs/read_text_file round trips, then n message chunks stamped with the
  *              wall clock (µs), and a last message with the round trips as JSON (bench/acp.ts).
@@ -45,6 +47,19 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
   }
   if (task.includes('hang')) return new Promise(() => undefined);
   if (task.includes('signin')) throw RequestError.authRequired();
+  if (task.includes('flood')) {
+    let cancelled = false;
+    onCancel = () => (cancelled = true);
+    for (let i = 0; !cancelled && i < 10_000; i++) {
+      await send({ sessionUpdate: 'tool_call', toolCallId: `flood-${i}`, title: `Step ${i}`, kind: 'think', status: 'completed' });
+      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return 'cancelled';
+  }
+  if (task.includes('huge')) {
+    await send({ sessionUpdate: 'agent_message_chunk', content: text('x'.repeat(9 * 1024 * 1024)) });
+    return 'end_turn';
+  }
   if (task.startsWith('bench:')) {
     const n = Number(task.slice(6));
     const rtts: number[] = [];
