@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { AppError } from '@tandem/protocol';
 import { CgroupHierarchy } from './CgroupHierarchy.ts';
 import type { RunCgroup } from './RunCgroup.ts';
@@ -92,6 +92,9 @@ export interface RunOptions extends RunOutputOptions {
 }
 
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Where a spawned program's secret environment appears inside the sandbox (sourced, then exec). */
+const SECRET_ENV_FILE = '/run/tandem-env';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_COMMAND_CHARS = 4096;
 const RUN_OUTPUT_INTERVAL_MS = 25;
 const TERMINAL_OUTPUT_INTERVAL_MS = 16;
@@ -258,6 +261,7 @@ export class SandboxHost {
     if (argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0')) || argv.join(' ').length > MAX_COMMAND_CHARS) {
       throw new AppError('BAD_INPUT', 'The program to start is empty or invalid.');
     }
+    if (Object.entries(options.env ?? {}).some(([k, v]) => !ENV_NAME.test(k) || v.includes('\0'))) throw new AppError('BAD_INPUT', 'Invalid environment variable.');
     const wc = await this.workingCopy(projectId);
     const report = await this.requireIsolation();
     this.checkCapacity(projectId);
@@ -267,14 +271,17 @@ export class SandboxHost {
     const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
     const net = this.attachNetwork(id, projectId, report, options.allowHosts);
-    const env = sandboxEnv(home, { ...options.env, ...net?.env });
-    const argvIn = [...argv];
+    // The extra environment may hold an API key: it travels in a file only the sandbox user reads,
+    // never on a command line (bwrap's argv is readable in /proc by anyone on the host).
+    const secrets = report.sandboxed && options.env && Object.keys(options.env).length > 0 ? this.writeSecretEnv(id, options.env) : null;
+    const env = sandboxEnv(home, { ...(report.sandboxed ? {} : options.env), ...net?.env });
+    const argvIn = secrets ? ['/bin/sh', '-c', `. ${SECRET_ENV_FILE} && exec "$@"`, argv[0]!, ...argv] : [...argv];
     const fullArgv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
       limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: true,
-      extraBinds: [...(net?.binds ?? []), ...(options.binds ?? [])],
+      extraBinds: [...(net?.binds ?? []), ...(options.binds ?? []), ...(secrets ? [{ src: secrets, dest: SECRET_ENV_FILE }] : [])],
       argv: net ? net.wrap(argvIn) : argvIn,
     }, this.rootEntries);
     if (!report.sandboxed) this.log('error', `UNSANDBOXED process of project ${projectId}: ${argv.join(' ')}`);
@@ -285,11 +292,27 @@ export class SandboxHost {
     }));
     this.runs.set(id, proc);
     void proc.done.then(() => {
+      if (secrets) rmSync(dirname(secrets), { recursive: true, force: true });
       this.runs.delete(id);
       if (tmpDir) this.disks.removeTmp(tmpDir);
       this.network?.release(id);
     });
     return proc;
+  }
+
+  /** `export K='v'` lines in a fresh 0700 folder owned by the sandbox user; returns the file. */
+  private writeSecretEnv(sessionId: string, env: Record<string, string>): string {
+    const dir = join(this.rootDir, '.secrets', sessionId);
+    mkdirSync(join(this.rootDir, '.secrets'), { recursive: true, mode: 0o711 });
+    mkdirSync(dir, { mode: 0o700 });
+    const file = join(dir, 'env');
+    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(file, Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join(''), { mode: 0o400 });
+    if (this.user) {
+      chownSync(file, this.user.uid, this.user.gid);
+      chownSync(dir, this.user.uid, this.user.gid);
+    }
+    return file;
   }
 
   /** Opens an interactive bash in the project's sandbox. Terminals have no wall-clock limit. */

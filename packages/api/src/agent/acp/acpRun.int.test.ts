@@ -7,7 +7,7 @@
 // (missing binary, crash, malformed frame, hang, a method Tandem does not offer) and hostile users.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPGliteTestDatabase, type TestDatabase } from '@tandem/db/testing';
@@ -34,6 +34,7 @@ let t: ReturnType<typeof callerFactory>;
 const services = testServices();
 
 const IDLE_MS = 6000;
+const SECRET = "sk-it's-$(not)-a-secret";
 
 before(async () => {
   db = await createPGliteTestDatabase();
@@ -52,6 +53,7 @@ before(async () => {
       fixture.config,
       { ...fixture.config, id: 'missing', label: 'Missing agent', command: 'no-such-agent-binary', args: [] },
       { ...fixture.config, id: 'other', label: 'Not enabled' },
+      { ...fixture.config, id: 'keyed', label: 'Keyed agent', env: { FIXTURE_SECRET: SECRET } },
     ],
     acpOptions: { idleTimeoutMs: IDLE_MS, cancelGraceMs: 2000 },
   });
@@ -85,7 +87,7 @@ async function project() {
   for (const [path, content] of Object.entries({ 'src/math.js': MATH, 'README.md': '# hi\n', '.env': 'SECRET=hunter2\n' })) {
     ids[path] = (await files.create(p.id, path, content, user)).fileId;
   }
-  await t.callerFor(owner).agent.setExternalAgents({ projectId: p.id, enabled: ['fixture', 'missing'] });
+  await t.callerFor(owner).agent.setExternalAgents({ projectId: p.id, enabled: ['fixture', 'missing', 'keyed'] });
   return { projectId: p.id, users, ids };
 }
 
@@ -283,6 +285,24 @@ describe('an external agent that fails', () => {
 });
 
 describe('who may use external agents', () => {
+  test('the agent gets its API key, which never appears on a command line on the host', async () => {
+    const { projectId, users } = await project();
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'secret', agent: 'keyed' });
+    await until('the agent to report its key', async () => messages((await agent.get(projectId, view.id)).items).some((m) => m.includes('secret=')));
+    assert.ok(messages((await agent.get(projectId, view.id)).items).includes(`secret=${SECRET}`), 'delivered intact (quotes, $ and parentheses)');
+    const leaks: string[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('a-secret')) leaks.push(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    assert.deepEqual(leaks, [], 'no process shows the key in its argv');
+    await t.callerFor(users.owner).agent.stop({ projectId, runId: view.id });
+    await finished(projectId, view.id);
+  });
+
   test('viewers and strangers cannot start, steer or see; only the owner enables agents; only enabled, configured agents run', async () => {
     const { projectId, users } = await project();
     const as = (u: PublicUser) => t.callerFor(u).agent;
@@ -294,9 +314,9 @@ describe('who may use external agents', () => {
     await assert.rejects(as(users.editor).start({ projectId, task: 'disk', agent: 'other' }), /not enabled in this project/);
     await assert.rejects(as(users.editor).start({ projectId, task: 'disk', agent: 'nope' }), /No external agent "nope"/);
     const listed = await as(users.viewer).externalAgents({ projectId });
-    assert.deepEqual(listed.agents, [{ id: 'fixture', label: 'Fixture agent', enabled: true }, { id: 'missing', label: 'Missing agent', enabled: true }, { id: 'other', label: 'Not enabled', enabled: false }]);
+    assert.deepEqual(listed.agents.map((a) => [a.id, a.enabled]), [['fixture', true], ['missing', true], ['other', false], ['keyed', true]]);
     assert.equal(listed.canChange, false);
-    assert.ok(!JSON.stringify(listed).includes('agent.mjs'), 'commands, mounts and keys stay on the server');
+    assert.ok(!JSON.stringify(listed).includes('agent.mjs') && !JSON.stringify(listed).includes('a-secret'), 'commands, mounts and keys stay on the server');
 
     const view = await as(users.editor).start({ projectId, task: 'wait', agent: 'fixture' });
     await assert.rejects(as(users.viewer).steer({ projectId, runId: view.id, text: 'hi' }), /Viewers/);

@@ -6,6 +6,7 @@
  *   forbidden  tries .env and a path outside the project, reports the errors it got.
  *   disk       writes files straight to /project, bypassing fs/*.
  *   wait       says it started, then waits for session/cancel and answers `cancelled`.
+ *   secret     like wait, first saying the FIXTURE_SECRET it got in its environment.
  *   crash      exits with code 3 in the middle of a turn.
  *   malformed  prints a line that is not JSON on stdout.
  *   hang       goes silent and never answers.
@@ -80,7 +81,8 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     await client.request('elicitation/create', { sessionId, message: 'Your API key?', requestedSchema: { type: 'object', properties: {} } });
     return 'end_turn';
   }
-  if (task.includes('wait')) {
+  if (task.includes('wait') || task.includes('secret')) {
+    if (task.includes('secret')) await send({ sessionUpdate: 'agent_message_chunk', content: text(`secret=${process.env.FIXTURE_SECRET}`) });
     await send({ sessionUpdate: 'agent_message_chunk', content: text('Working until cancelled.') });
     await new Promise<void>((resolve) => (onCancel = resolve));
     return 'cancelled';
