@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AnyMessage, Stream } from '@agentclientprotocol/sdk';
 
 /** Largest JSON-RPC frame accepted from an agent (a whole file read back is well below). */
-export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 /**
  * The ACP stream over an agent's stdin/stdout: one JSON-RPC message per line. Stricter than the
