@@ -261,7 +261,8 @@ class AcpSession {
   }
 
   async #write(params: WriteTextFileRequest): Promise<Record<string, never>> {
-    await this.#workspace(() => this.#run.workspace.write(this.#path(params.path), params.content));
+    const path = this.#path(params.path);
+    await this.#wc.update(() => this.#workspace(() => this.#run.workspace.write(path, params.content)));
     this.#run.publish(AGENT_EVENTS.changeset, { runId: this.#run.id });
     return {};
   }

@@ -8,7 +8,7 @@ const HARVEST_LIMITS = { maxFiles: 5000, maxTotalBytes: 64 * 1024 * 1024, maxEnt
 
 /**
  * The external agent's working copy in the sandbox (`agent-<runId>`) and what it changed on disk.
- * `sync` writes documents + changeset and remembers what it wrote; `harvest` compares the disk
+ * `refresh` writes documents + changeset and remembers what it wrote; `harvest` compares the disk
  * with that and puts every difference (files written, changed or deleted behind fs/*'s back, by
  * the agent or its commands) into the changeset, so nothing it changes escapes review. The two
  * never overlap: a sync would overwrite changes not yet harvested.
@@ -29,8 +29,17 @@ export class AcpWorkingCopy {
 
   /** Harvests the disk, then copies documents + changeset onto it. */
   refresh(): Promise<string[]> {
+    return this.update(async () => undefined);
+  }
+
+  /**
+   * A change to the changeset (an `fs/write_text_file`) between a harvest and a sync, so the disk
+   * the agent's own shell sees always matches what it wrote, and no disk change is lost or undone.
+   */
+  update(change: () => Promise<unknown>): Promise<string[]> {
     return this.#queue.run('wc', async () => {
       const changed = await this.#harvest();
+      await change();
       const files = await this.#run.workspace.snapshot();
       const result = await this.#host.syncWorkingCopy(this.#id, files);
       const skipped = new Set(result.skipped.map((s) => s.path));

@@ -206,8 +206,11 @@ describe('an external agent over ACP in the sandbox', () => {
     const { run, items } = await finished(projectId, view.id);
     assert.equal(run.status, 'ready', String(run.error));
     assert.ok(items.some((i) => i.kind === 'notice' && i.text.includes('directly on disk')));
+    assert.ok(messages(items).includes('Disk had: export const add = (a, b) => a + b; // via fs'), 'fs/* writes reach the disk its shell sees');
     const changeset = await agent.changeset(projectId, view.id);
     assert.deepEqual(changeset.files.map((f) => [f.path, f.kind]).sort(), [['gen/direct.txt', 'create'], ['src/math.js', 'modify']]);
+    const math = JSON.stringify(changeset.files.find((f) => f.path === 'src/math.js'));
+    assert.ok(math.includes('// via fs') && math.includes('// then on disk'), `both changes kept, in order: ${math}`);
     assert.equal(await liveText(projectId, ids['src/math.js']!), MATH, 'still only a proposal');
   });
 
@@ -289,7 +292,8 @@ describe('who may use external agents', () => {
     const { projectId, users } = await project();
     const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'secret', agent: 'keyed' });
     await until('the agent to report its key', async () => messages((await agent.get(projectId, view.id)).items).some((m) => m.includes('secret=')));
-    assert.ok(messages((await agent.get(projectId, view.id)).items).includes(`secret=${SECRET}`), 'delivered intact (quotes, $ and parentheses)');
+    const said = messages((await agent.get(projectId, view.id)).items).join('\n').split('\n');
+    assert.ok(said.includes(`secret=${SECRET}`), `delivered intact (quotes, $ and parentheses): ${said.join(' / ')}`);
     const leaks: string[] = [];
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       try {

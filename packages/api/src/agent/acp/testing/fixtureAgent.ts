@@ -4,7 +4,8 @@
  *   (none)     reads src/math.js, thinks, plans, writes src/math.js and src/new.js, asks permission
  *              for a command and runs it through terminal/*, streams messages; answers steering.
  *   forbidden  tries .env and a path outside the project, reports the errors it got.
- *   disk       writes files straight to /project, bypassing fs/*.
+ *   disk       writes a file through fs/*, reads it back from disk, then writes files straight to
+ *              /project, bypassing fs/*.
  *   wait       says it started, then waits for session/cancel and answers `cancelled`.
  *   secret     like wait, first saying the FIXTURE_SECRET it got in its environment.
  *   crash      exits with code 3 in the middle of a turn.
@@ -17,7 +18,7 @@
  *   bench:<n>  n timed fs/read_text_file round trips, then n message chunks stamped with the
  *              wall clock (µs), and a last message with the round trips as JSON (bench/acp.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { agent, methods, ndJsonStream, PROTOCOL_VERSION, RequestError, type AgentContext, type SessionUpdate } from '@agentclientprotocol/sdk';
 
@@ -82,7 +83,7 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return 'end_turn';
   }
   if (task.includes('wait') || task.includes('secret')) {
-    if (task.includes('secret')) await send({ sessionUpdate: 'agent_message_chunk', content: text(`secret=${process.env.FIXTURE_SECRET}`) });
+    if (task.includes('secret')) await send({ sessionUpdate: 'agent_message_chunk', content: text(`secret=${process.env.FIXTURE_SECRET}\n`) });
     await send({ sessionUpdate: 'agent_message_chunk', content: text('Working until cancelled.') });
     await new Promise<void>((resolve) => (onCancel = resolve));
     return 'cancelled';
@@ -107,10 +108,13 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return 'end_turn';
   }
   if (task.includes('disk')) {
+    // Its own shell sees what it wrote through fs/*, then it changes the file further on disk.
+    await client.request(methods.client.fs.writeTextFile, { sessionId, path: '/project/src/math.js', content: 'export const add = (a, b) => a + b; // via fs\n' });
+    const seen = readFileSync('/project/src/math.js', 'utf8');
+    writeFileSync('/project/src/math.js', `${seen}// then on disk\n`);
     mkdirSync('/project/gen', { recursive: true });
     writeFileSync('/project/gen/direct.txt', 'written on disk\n');
-    writeFileSync('/project/src/math.js', 'export const add = (a, b) => a + b; // changed on disk\n');
-    await send({ sessionUpdate: 'agent_message_chunk', content: text('Wrote files directly.') });
+    await send({ sessionUpdate: 'agent_message_chunk', content: text(`Disk had: ${seen.trim()}`) });
     return 'end_turn';
   }
 
