@@ -197,7 +197,7 @@ class AcpSession {
       } finally {
         this.#disarm();
       }
-      await this.#wc.harvest();
+      await this.#wc.refresh();
       run.publish(AGENT_EVENTS.changeset, { runId: run.id });
       run.view = { ...run.view, steps: this.#transcript.toolCalls };
       run.publishRun();

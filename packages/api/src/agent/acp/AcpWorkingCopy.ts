@@ -2,16 +2,18 @@ import type { SandboxHost } from '@tandem/sandbox';
 import { KeyedSerialQueue } from '../../suggestions/KeyedSerialQueue.ts';
 import { ToolError } from '../AgentWorkspace.ts';
 import type { LiveAgentRun } from '../LiveAgentRun.ts';
+import { mergeDiskEdit } from './mergeDiskEdit.ts';
 
 /** How much of the working copy is read back after a turn (a project's whole text, not its build output). */
 const HARVEST_LIMITS = { maxFiles: 5000, maxTotalBytes: 64 * 1024 * 1024, maxEntries: 50_000 };
 
 /**
  * The external agent's working copy in the sandbox (`agent-<runId>`) and what it changed on disk.
- * `refresh` writes documents + changeset and remembers what it wrote; `harvest` compares the disk
- * with that and puts every difference (files written, changed or deleted behind fs/*'s back, by
- * the agent or its commands) into the changeset, so nothing it changes escapes review. The two
- * never overlap: a sync would overwrite changes not yet harvested.
+ * `refresh` first harvests: compares the disk with what Tandem last wrote there and puts every
+ * difference (files written, changed or deleted behind fs/*'s back, by the agent or its commands)
+ * into the changeset, merged with what people edited meanwhile, so nothing it changes escapes
+ * review; then it writes documents + changeset to the disk. Always in that order: a sync would
+ * overwrite changes not yet harvested.
  */
 export class AcpWorkingCopy {
   readonly #host: SandboxHost;
@@ -48,11 +50,6 @@ export class AcpWorkingCopy {
     });
   }
 
-  /** Puts what changed on disk since the last sync into the changeset; returns the paths. */
-  harvest(): Promise<string[]> {
-    return this.#queue.run('wc', () => this.#harvest());
-  }
-
   async #harvest(): Promise<string[]> {
     const synced = this.#synced;
     if (synced === null) return [];
@@ -60,10 +57,18 @@ export class AcpWorkingCopy {
     const unreadable = new Set(disk.skipped.map((s) => s.path));
     const changed: string[] = [];
     const refused: string[] = [];
+    const conflicts: string[] = [];
     for (const f of disk.files) {
-      if (synced.get(f.path) === f.content) continue;
+      const base = synced.get(f.path);
+      if (base === f.content) continue;
       try {
-        await this.#run.workspace.write(f.path, f.content);
+        // People may have edited the file since it was copied: merge, never undo their edits.
+        const merged = base === undefined ? f.content : mergeDiskEdit(base, await this.#run.workspace.read(f.path), f.content);
+        if (merged === null) {
+          conflicts.push(f.path);
+          continue;
+        }
+        await this.#run.workspace.write(f.path, merged);
         synced.set(f.path, f.content);
         changed.push(f.path);
       } catch (e) {
@@ -86,6 +91,7 @@ export class AcpWorkingCopy {
       }
     }
     if (changed.length > 0) this.#run.notice(`The agent changed ${changed.length} file(s) directly on disk; they were added to the changeset: ${changed.slice(0, 20).join(', ')}${changed.length > 20 ? ', …' : ''}.`);
+    if (conflicts.length > 0) this.#run.notice(`Left out: the agent changed ${conflicts.join(', ')} on disk in lines people edited meanwhile; its copy is replaced by the current one.`, null, 'error');
     if (refused.length > 0) this.#run.notice(`Changes on disk the changeset refused: ${refused.slice(0, 10).join('; ')}.`, null, 'error');
     if (disk.skipped.length > 0) this.#run.notice(`Files on disk not read back (binary, too large or too many): ${disk.skipped.slice(0, 10).map((s) => s.path).join(', ')}.`, null, 'error');
     return changed;
