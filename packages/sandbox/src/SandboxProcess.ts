@@ -81,10 +81,6 @@ export class SandboxProcess {
     this.child.on('close', () => void this.finish());
   }
 
-  get running(): boolean {
-    return !this.finished;
-  }
-
   /** Kills the whole process tree (its pid namespace and everything in its cgroup). */
   kill(): void {
     if (this.finished) return;

@@ -18,6 +18,7 @@ interface Terminal {
 
 const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 const MAX_TERMINALS = 8;
+const MAX_KEPT = 64;
 const SAFE_WORD = /^[A-Za-z0-9_/.,:=@%+-]+$/;
 const SHELL = /^(\/usr)?(\/bin\/)?(ba|da)?sh$/;
 
@@ -62,6 +63,8 @@ export class AcpTerminals {
     if ([...this.#terminals.values()].filter((t) => t.exit === null).length >= MAX_TERMINALS) {
       throw new RequestError(-32000, `At most ${MAX_TERMINALS} commands may run at once.`);
     }
+    // Each keeps its output until released: an agent that never releases cannot pile them up.
+    if (this.#terminals.size >= MAX_KEPT) throw new RequestError(-32000, `At most ${MAX_KEPT} terminals may be kept; release finished ones (terminal/release).`);
     const args = params.args ?? [];
     // `sh -c "<line>"` is how agents run a command line: the line is what people judge.
     const line = SHELL.test(params.command) && args.length === 2 && (args[0] === '-c' || args[0] === '-lc') ? args[1]! : null;
