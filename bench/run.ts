@@ -21,6 +21,8 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
     await runPackageScript('@tandem/sandbox', 'bench:network');
   },
   agent: async () => (await import('./agent.ts')).runAgentBenchmark(),
+  // ACP protocol overhead over the built-in agent's path; runs in @tandem/api (its internals).
+  acp: () => runPackageScript('@tandem/api', 'bench:acp'),
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {

@@ -98,7 +98,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
-  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT });
+  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents });
   let nodeUrl = '';
   let nodePreviewUrl: string | null = null;
   const projectCalls = cluster?.attach({

@@ -1,4 +1,4 @@
-import { AgentService, type EventHub } from '@tandem/api';
+import { AgentService, type AcpAgentConfig, type EventHub } from '@tandem/api';
 import type { SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 import type { SandboxHost } from '@tandem/sandbox';
@@ -8,9 +8,11 @@ import type { SandboxHost } from '@tandem/sandbox';
  * Runs a previous process left working are marked interrupted (with several nodes, each
  * project's when this node becomes its home, in createCluster).
  */
-export async function createAgent(deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; sandbox?: SandboxHost; perProject: boolean; maxFilesPerProject: number }): Promise<AgentService> {
+export async function createAgent(deps: {
+  prisma: PrismaClient; hub: EventHub; sync: SyncServer; sandbox?: SandboxHost; perProject: boolean; maxFilesPerProject: number; acpAgents: readonly AcpAgentConfig[];
+}): Promise<AgentService> {
   const service = new AgentService({
-    prisma: deps.prisma, hub: deps.hub, documents: deps.sync, maxFilesPerProject: deps.maxFilesPerProject, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
+    prisma: deps.prisma, hub: deps.hub, documents: deps.sync, maxFilesPerProject: deps.maxFilesPerProject, acpAgents: deps.acpAgents, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
   });
   if (!deps.perProject) {
     const interrupted = await service.recoverInterrupted();

@@ -48,3 +48,11 @@ test('REDIS_URL (several nodes) requires a PostgreSQL DATABASE_URL', () => {
   assert.equal(env.TANDEM_REDIS_PREFIX, 'tandem:');
   assert.throws(() => load({ TANDEM_NODE_ID: 'a b' }), /TANDEM_NODE_ID/);
 });
+
+test('TANDEM_ACP_AGENTS: external agents validated at start-up, none by default', () => {
+  assert.deepEqual(load({}).acpAgents, []);
+  const [agent] = load({ TANDEM_ACP_AGENTS: '[{"id":"gemini","label":"Gemini CLI","command":"gemini","args":["--experimental-acp"]}]' }).acpAgents;
+  assert.equal(agent?.label, 'Gemini CLI');
+  assert.deepEqual(agent?.args, ['--experimental-acp']);
+  assert.throws(() => load({ TANDEM_ACP_AGENTS: '[{"id":"x"}]' }), /Invalid configuration:\n {2}TANDEM_ACP_AGENTS\[0\]: command must be/);
+});

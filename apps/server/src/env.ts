@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FIM_FORMATS, type InferenceConfig, type ProviderConfig } from '@tandem/inference';
+import { parseAcpAgents, type AcpAgentConfig } from '@tandem/api';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -121,6 +122,10 @@ const schema = z.object({
   /** Public URL of a preview, with {id} standing for "<projectId>-<port>", e.g.
    * https://{id}.preview.example.com behind a reverse proxy. Default http://{id}.localhost:<preview port>. */
   TANDEM_PREVIEW_URL: z.string().regex(/^https?:\/\/\{id\}\.[A-Za-z0-9.-]+(:\d+)?$/, 'must look like https://{id}.preview.example.com').optional(),
+
+  // External agents over ACP (README → External agents).
+  /** JSON list of [{ id, label, command, args, env, egressHosts, mounts }]; owners enable them per project. */
+  TANDEM_ACP_AGENTS: z.string().max(100_000).optional(),
 });
 
 export type Env = z.infer<typeof schema> & {
@@ -132,6 +137,8 @@ export type Env = z.infer<typeof schema> & {
   ai: InferenceConfig;
   /** TANDEM_SANDBOX_DIR, resolved, or its default. */
   sandboxDir: string;
+  /** TANDEM_ACP_AGENTS, validated. */
+  acpAgents: AcpAgentConfig[];
 };
 
 export function loadEnv(source: Record<string, string | undefined> = process.env, argv: string[] = process.argv): Env {
@@ -148,6 +155,12 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     throw new Error('Invalid configuration:\n  REDIS_URL: several nodes need the same TANDEM_SECRET (a generated one differs per node, so sessions would not work across nodes)');
   }
   const dataDir = resolve(env.TANDEM_DATA_DIR);
+  let acpAgents: AcpAgentConfig[];
+  try {
+    acpAgents = parseAcpAgents(env.TANDEM_ACP_AGENTS);
+  } catch (e) {
+    throw new Error(`Invalid configuration:\n  ${(e as Error).message}`);
+  }
   return {
     ...env,
     TANDEM_DATA_DIR: dataDir,
@@ -157,6 +170,7 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     webDir: join(REPO_ROOT, 'apps/web'),
     ai: inferenceConfig(env),
     sandboxDir: resolve(env.TANDEM_SANDBOX_DIR ?? defaultSandboxDir(dataDir)),
+    acpAgents,
   };
 }
 

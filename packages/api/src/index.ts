@@ -25,4 +25,5 @@ export { NetworkService, type NetworkServiceOptions } from './network/NetworkSer
 export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
 export { PREVIEWS_EVENT, type PreviewTarget, type PreviewsChanged } from './network/networkEvents.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
+export { parseAcpAgents, type AcpAgentConfig } from './agent/acp/acpAgents.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';

@@ -47,6 +47,10 @@ export type AgentItem =
   | (ItemBase & { kind: 'user_message'; text: string; author: AgentUserRef; steering: boolean })
   /** The model's text of one turn; grows through `agent.delta` events while it streams. */
   | (ItemBase & { kind: 'agent_message'; text: string; turn: number })
+  /** An external agent's reasoning shown as it thinks (ACP `agent_thought_chunk`); grows like a message. */
+  | (ItemBase & { kind: 'thought'; text: string; turn: number })
+  /** An external agent's plan (ACP `plan`): one item per run, replaced whole on every update. */
+  | (ItemBase & { kind: 'plan'; entries: AgentPlanEntry[] })
   | (ItemBase & {
     kind: 'tool_call';
     toolCallId: string;
@@ -76,6 +80,12 @@ export type AgentItem =
   })
   /** A review decision, a Stop, a check, the end of the run: one line for the record. */
   | (ItemBase & { kind: 'notice'; text: string; author: AgentUserRef | null; tone: 'info' | 'error' });
+
+export interface AgentPlanEntry {
+  content: string;
+  priority: 'high' | 'medium' | 'low';
+  status: 'pending' | 'in_progress' | 'completed';
+}
 
 export interface AgentPermissionOption {
   optionId: 'allow' | 'deny';
@@ -198,6 +208,8 @@ export interface AgentOutputEvent {
 export type AcpSessionUpdate =
   | { sessionUpdate: 'user_message_chunk'; content: { type: 'text'; text: string } }
   | { sessionUpdate: 'agent_message_chunk'; content: { type: 'text'; text: string } }
+  | { sessionUpdate: 'agent_thought_chunk'; content: { type: 'text'; text: string } }
+  | { sessionUpdate: 'plan'; entries: AgentPlanEntry[] }
   | {
     sessionUpdate: 'tool_call' | 'tool_call_update';
     toolCallId: string;
@@ -222,6 +234,10 @@ export function toAcpUpdate(sessionId: string, item: AgentItem):
       return { method: 'session/update', params: { sessionId, update: { sessionUpdate: 'user_message_chunk', content: { type: 'text', text: item.text } } } };
     case 'agent_message':
       return { method: 'session/update', params: { sessionId, update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: item.text } } } };
+    case 'thought':
+      return { method: 'session/update', params: { sessionId, update: { sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: item.text } } } };
+    case 'plan':
+      return { method: 'session/update', params: { sessionId, update: { sessionUpdate: 'plan', entries: item.entries } } };
     case 'tool_call':
       return {
         method: 'session/update',

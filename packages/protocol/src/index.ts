@@ -11,7 +11,7 @@ export { TRPC_MAX_BATCH, safeNextPath } from './navigation.ts';
 export { resolveTreeEntries } from './treeEntries.ts';
 export {
   AGENT_RUN_STATUSES, AGENT_LIVE_STATUSES, AGENT_PERMISSION_OPTIONS, DEFAULT_AGENT_POLICY, AGENT_EVENTS, toAcpUpdate,
-  type AgentRunStatus, type AgentUserRef, type AcpToolKind, type AcpToolStatus, type AgentCommandResult, type AgentItem,
+  type AgentRunStatus, type AgentUserRef, type AcpToolKind, type AcpToolStatus, type AgentCommandResult, type AgentItem, type AgentPlanEntry,
   type AgentPermissionOption, type AgentTurnMetrics, type AgentHunkStatus, type AgentHunkDecision, type AgentHunkView,
   type AgentFileView, type AgentChangesetView, type AgentRunView, type AgentPolicy, type AgentItemEvent, type AgentDeltaEvent,
   type AgentOutputEvent, type AcpSessionUpdate,

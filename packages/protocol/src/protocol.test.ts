@@ -50,4 +50,7 @@ test('agent transcript items map one-to-one onto ACP messages', async () => {
   const permission = toAcpUpdate('s', { seq: 3, at, kind: 'permission', requestId: 'r', toolCallId: 'c2', command: 'ls', options: [{ optionId: 'allow', name: 'Allow', kind: 'allow_once' }], outcome: null });
   assert.equal(permission?.method, 'session/request_permission');
   assert.equal(toAcpUpdate('s', { seq: 4, at, kind: 'notice', text: 'x', author: null, tone: 'info' }), null);
+  assert.deepEqual(toAcpUpdate('s', { seq: 5, at, kind: 'thought', text: 'hmm', turn: 1 }), { method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'agent_thought_chunk', content: { type: 'text', text: 'hmm' } } } });
+  const entries = [{ content: 'Read', priority: 'high' as const, status: 'completed' as const }];
+  assert.deepEqual(toAcpUpdate('s', { seq: 6, at, kind: 'plan', entries }), { method: 'session/update', params: { sessionId: 's', update: { sessionUpdate: 'plan', entries } } });
 });

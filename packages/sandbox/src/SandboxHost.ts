@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { AppError } from '@tandem/protocol';
 import { CgroupHierarchy } from './CgroupHierarchy.ts';
 import type { RunCgroup } from './RunCgroup.ts';
@@ -8,7 +8,9 @@ import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type Sandb
 import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts';
 import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
+import type { AllowEntry } from './net/EgressAllowlist.ts';
 import type { SandboxNetwork, SessionNetworkSpec } from './net/SandboxNetwork.ts';
+import { SandboxProcess } from './SandboxProcess.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
 import {
@@ -75,12 +77,24 @@ export interface IsolationReport {
   diskQuota: { bytes: number } | { bytes: null; reason: string };
 }
 
+export interface SpawnOptions {
+  /** Extra environment (after the sandbox's own; the network variables win). */
+  env?: Record<string, string>;
+  /** Host files or folders bound read-only at absolute paths inside the sandbox. */
+  binds?: { src: string; dest: string }[];
+  /** Hosts this process's egress may reach beyond the deployment's list and the registries. */
+  allowHosts?: readonly AllowEntry[];
+}
+
 export interface RunOptions extends RunOutputOptions {
   /** Per-run overrides (e.g. a shorter timeout); validated like the host's. */
   limits?: Partial<SandboxLimits>;
 }
 
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Where a spawned program's secret environment appears inside the sandbox (sourced, then exec). */
+const SECRET_ENV_FILE = '/run/tandem-env';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_COMMAND_CHARS = 4096;
 const RUN_OUTPUT_INTERVAL_MS = 25;
 const TERMINAL_OUTPUT_INTERVAL_MS = 16;
@@ -115,7 +129,7 @@ export class SandboxHost {
   private readonly etcDir: string;
   private readonly seccompFile: string | null;
   private readonly disks: ProjectDisks;
-  private readonly runs = new Map<string, SandboxRun>();
+  private readonly runs = new Map<string, SandboxRun | SandboxProcess>();
   private readonly terms = new Map<string, SandboxTerminal>();
   private readonly slotListeners = new Set<() => void>();
   private isolation: Promise<IsolationReport> | null = null;
@@ -239,6 +253,70 @@ export class SandboxHost {
     return run;
   }
 
+  /**
+   * Starts a long-lived program (argv, no shell) in /project that talks over stdin/stdout, e.g.
+   * an ACP agent. Same isolation and cgroup limits as a run, no wall-clock limit: the caller
+   * kills it. Counts as a run of the project.
+   */
+  async spawn(projectId: string, argv: readonly string[], options: SpawnOptions = {}): Promise<SandboxProcess> {
+    validateProjectId(projectId);
+    if (argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0')) || argv.join(' ').length > MAX_COMMAND_CHARS) {
+      throw new AppError('BAD_INPUT', 'The program to start is empty or invalid.');
+    }
+    if (Object.entries(options.env ?? {}).some(([k, v]) => !ENV_NAME.test(k) || v.includes('\0'))) throw new AppError('BAD_INPUT', 'Invalid environment variable.');
+    const wc = await this.workingCopy(projectId);
+    const report = await this.requireIsolation();
+    this.checkCapacity(projectId);
+    wc.ensure();
+    const id = `proc-${randomUUID()}`;
+    const tmpDir = this.sessionTmp(projectId, id);
+    const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
+    const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
+    const net = this.attachNetwork(id, projectId, report, options.allowHosts);
+    // The extra environment may hold an API key: it travels in a file only the sandbox user reads,
+    // never on a command line (bwrap's argv is readable in /proc by anyone on the host).
+    const secrets = report.sandboxed && options.env && Object.keys(options.env).length > 0 ? this.writeSecretEnv(id, options.env) : null;
+    const env = sandboxEnv(home, { ...(report.sandboxed ? {} : options.env), ...net?.env });
+    const argvIn = secrets ? ['/bin/sh', '-c', `. ${SECRET_ENV_FILE} && exec "$@"`, argv[0]!, ...argv] : [...argv];
+    const fullArgv = sandboxArgv({
+      tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
+      cgroupProcsFiles: cgroup?.procsFiles() ?? [],
+      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
+      newSession: true,
+      extraBinds: [...(net?.binds ?? []), ...(options.binds ?? []), ...(secrets ? [{ src: secrets, dest: SECRET_ENV_FILE }] : [])],
+      argv: net ? net.wrap(argvIn) : argvIn,
+    }, this.rootEntries);
+    if (!report.sandboxed) this.log('error', `UNSANDBOXED process of project ${projectId}: ${argv.join(' ')}`);
+    const proc = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxProcess({
+      id, projectId, argv: fullArgv, cwd: wc.workDir, cgroup,
+      env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
+      onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
+    }));
+    this.runs.set(id, proc);
+    void proc.done.then(() => {
+      if (secrets) rmSync(dirname(secrets), { recursive: true, force: true });
+      this.runs.delete(id);
+      if (tmpDir) this.disks.removeTmp(tmpDir);
+      this.network?.release(id);
+    });
+    return proc;
+  }
+
+  /** `export K='v'` lines in a fresh 0700 folder owned by the sandbox user; returns the file. */
+  private writeSecretEnv(sessionId: string, env: Record<string, string>): string {
+    const dir = join(this.rootDir, '.secrets', sessionId);
+    mkdirSync(join(this.rootDir, '.secrets'), { recursive: true, mode: 0o711 });
+    mkdirSync(dir, { mode: 0o700 });
+    const file = join(dir, 'env');
+    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(file, Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join(''), { mode: 0o400 });
+    if (this.user) {
+      chownSync(file, this.user.uid, this.user.gid);
+      chownSync(dir, this.user.uid, this.user.gid);
+    }
+    return file;
+  }
+
   /** Opens an interactive bash in the project's sandbox. Terminals have no wall-clock limit. */
   async openTerminal(projectId: string, size: TerminalSize): Promise<SandboxTerminal> {
     validateProjectId(projectId);
@@ -304,7 +382,7 @@ export class SandboxHost {
     return [...this.terms.values()].filter((t) => t.projectId === projectId);
   }
 
-  activeRuns(projectId: string): SandboxRun[] {
+  activeRuns(projectId: string): Array<SandboxRun | SandboxProcess> {
     return [...this.runs.values()].filter((r) => r.projectId === projectId);
   }
 
@@ -312,7 +390,7 @@ export class SandboxHost {
   async stopProject(projectId: string): Promise<void> {
     const runs = this.activeRuns(projectId);
     const terms = this.terminals(projectId);
-    for (const r of runs) r.stop();
+    for (const r of runs) stopSession(r);
     for (const t of terms) t.kill();
     await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
   }
@@ -322,7 +400,7 @@ export class SandboxHost {
     this.closing = true;
     const runs = [...this.runs.values()];
     const terms = [...this.terms.values()];
-    for (const r of runs) r.stop();
+    for (const r of runs) stopSession(r);
     for (const t of terms) t.kill();
     await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
     await this.cgroups.close();
@@ -363,9 +441,9 @@ export class SandboxHost {
   }
 
   /** The session's network door (egress proxy + preview), only for fully sandboxed sessions. */
-  private attachNetwork(id: string, projectId: string, report: IsolationReport): SessionNetworkSpec | null {
+  private attachNetwork(id: string, projectId: string, report: IsolationReport, allowHosts?: readonly AllowEntry[]): SessionNetworkSpec | null {
     if (!report.sandboxed || !this.network) return null;
-    return this.network.attach(id, projectId);
+    return this.network.attach(id, projectId, allowHosts);
   }
 
   private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport, tmpDir: string | null = null): RunCgroup | null {
@@ -438,6 +516,11 @@ export class SandboxHost {
 }
 
 const DEFAULT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024;
+
+function stopSession(s: SandboxRun | SandboxProcess): void {
+  if (s instanceof SandboxProcess) s.kill();
+  else s.stop();
+}
 
 function validateProjectId(projectId: string): void {
   if (typeof projectId !== 'string' || !PROJECT_ID.test(projectId)) throw new AppError('BAD_INPUT', 'Invalid project id.');

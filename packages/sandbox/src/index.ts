@@ -1,8 +1,9 @@
 export {
   SandboxHost,
-  type SandboxHostOptions, type IsolationReport, type RunOptions, type SandboxLogger,
+  type SandboxHostOptions, type IsolationReport, type RunOptions, type SpawnOptions, type SandboxLogger,
 } from './SandboxHost.ts';
 export { SandboxRun, type RunResult, type RunEndReason } from './SandboxRun.ts';
+export { SandboxProcess, type ProcessExit } from './SandboxProcess.ts';
 export { SandboxTerminal, MAX_TERMINAL_WRITE_CHARS, type TerminalSize, type TerminalExit } from './SandboxTerminal.ts';
 export { DEFAULT_LIMITS, type SandboxLimits } from './SandboxLimits.ts';
 export {

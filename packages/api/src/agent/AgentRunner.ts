@@ -13,7 +13,14 @@ type ToolCallItem = Extract<AgentItem, { kind: 'tool_call' }>;
 type AssembledCall = Extract<InferenceChunk, { type: 'tool_call' }>;
 
 /** Runs a command on the run's documents + changeset in the sandbox, streaming its output. */
-export type CommandRunner = (run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal) => Promise<AgentCommandResult>;
+export type CommandRunner = (run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal, options?: CommandOptions) => Promise<AgentCommandResult>;
+
+export interface CommandOptions {
+  /** Brings the working copy up to date instead of the default copy of documents + changeset. */
+  sync?: () => Promise<void>;
+  /** Every piece of output as it streams (besides the `agent.output` events). */
+  onOutput?: (text: string) => void;
+}
 
 export interface AgentRunnerDeps {
   runCommand: CommandRunner;
@@ -166,7 +173,7 @@ export class AgentRunner {
     const command = typeof args.command === 'string' ? args.command.trim() : '';
     if (command === '' || command.length > 2000) return finish('Error: command must be a non-empty string of at most 2000 characters.', 'bad command', true);
     if (!commandAllowed(policy.allowedCommands, command)) {
-      const decision = await this.#askPermission(run, call.id, command, signal);
+      const decision = await askPermission(run, call.id, command, signal);
       if (decision === null) return finish('The run was stopped before anyone decided.', 'cancelled', true);
       if (!decision.allow) return finish(`Error: ${decision.by.name} denied running \`${command}\`. Do something else.`, `denied by ${decision.by.name}`, true);
     }
@@ -181,31 +188,34 @@ export class AgentRunner {
       return finish(`Error: the command could not run: ${message}`, message, true);
     }
   }
+}
 
-  /** Pauses the run on an Allow / Deny prompt for the participants allowed to decide. */
-  #askPermission(run: LiveAgentRun, toolCallId: string, command: string, signal: AbortSignal): Promise<{ allow: boolean; by: AgentUserRef } | null> {
-    const requestId = randomUUID();
-    const item = run.add<Extract<AgentItem, { kind: 'permission' }>>({
-      kind: 'permission', requestId, toolCallId, command, options: [...AGENT_PERMISSION_OPTIONS], outcome: null,
-    });
-    run.setStatus('waiting_permission', { pendingPermission: { requestId, command } });
-    return new Promise((resolve) => {
-      const done = (decision: { allow: boolean; by: AgentUserRef } | null): void => {
-        signal.removeEventListener('abort', onAbort);
-        if (run.permission?.requestId === requestId) run.permission = null;
-        run.update({
-          ...item,
-          outcome: decision === null ? { outcome: 'cancelled' } : { outcome: 'selected', optionId: decision.allow ? 'allow' : 'deny', by: decision.by },
-        });
-        if (decision !== null) run.setStatus('running', { pendingPermission: null });
-        resolve(decision);
-      };
-      const onAbort = (): void => done(null);
-      run.permission = { requestId, seq: item.seq, resolve: done };
-      if (signal.aborted) done(null);
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
+/**
+ * Pauses the run on an Allow / Deny prompt for the participants allowed to decide (ACP
+ * `session/request_permission`); null when the run stopped first. `command`: what is asked about.
+ */
+export function askPermission(run: LiveAgentRun, toolCallId: string, command: string, signal: AbortSignal): Promise<{ allow: boolean; by: AgentUserRef } | null> {
+  const requestId = randomUUID();
+  const item = run.add<Extract<AgentItem, { kind: 'permission' }>>({
+    kind: 'permission', requestId, toolCallId, command, options: [...AGENT_PERMISSION_OPTIONS], outcome: null,
+  });
+  run.setStatus('waiting_permission', { pendingPermission: { requestId, command } });
+  return new Promise((resolve) => {
+    const done = (decision: { allow: boolean; by: AgentUserRef } | null): void => {
+      signal.removeEventListener('abort', onAbort);
+      if (run.permission?.requestId === requestId) run.permission = null;
+      run.update({
+        ...item,
+        outcome: decision === null ? { outcome: 'cancelled' } : { outcome: 'selected', optionId: decision.allow ? 'allow' : 'deny', by: decision.by },
+      });
+      if (decision !== null) run.setStatus('running', { pendingPermission: null });
+      resolve(decision);
+    };
+    const onAbort = (): void => done(null);
+    run.permission = { requestId, seq: item.seq, resolve: done };
+    if (signal.aborted) done(null);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export function commandTail(output: string): string {

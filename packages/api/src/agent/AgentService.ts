@@ -11,9 +11,11 @@ import { approvalPolicyOf } from '../suggestions/ApprovalPolicies.ts';
 import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
 import { mayStartOrSteer, parseAgentPolicy } from './agentPolicy.ts';
 import { AgentReview, type AgentReviewer, type ChangesetDecision } from './AgentReview.ts';
-import { AgentRunner, commandTail } from './AgentRunner.ts';
+import { AgentRunner, commandTail, type CommandOptions } from './AgentRunner.ts';
 import { AgentWorkspace, type AgentDocuments } from './AgentWorkspace.ts';
-import { ITEM_TEXT_LIMIT, LiveAgentRun } from './LiveAgentRun.ts';
+import { ITEM_TEXT_LIMIT, LiveAgentRun, workingCopyId } from './LiveAgentRun.ts';
+import type { AcpAgentConfig } from './acp/acpAgents.ts';
+import { AcpRunner, type AcpRunnerDeps } from './acp/AcpRunner.ts';
 
 export interface AgentServiceOptions {
   prisma: PrismaClient;
@@ -28,7 +30,20 @@ export interface AgentServiceOptions {
   /** Entries a project tree may hold: accepting new files past it is refused. Default: no cap. */
   maxFilesPerProject?: number;
   runnerOptions?: { retries?: number; maxRetryWaitMs?: number; maxTurnTokens?: number };
+  /** External agents the deployment offers (TANDEM_ACP_AGENTS); owners enable them per project. */
+  acpAgents?: readonly AcpAgentConfig[];
+  acpOptions?: Pick<AcpRunnerDeps, 'startTimeoutMs' | 'idleTimeoutMs' | 'cancelGraceMs'>;
   logError?: (message: string, error: unknown) => void;
+}
+
+/** What works on a run: the built-in loop on a model, or an external agent over ACP. */
+export type AgentEngine = InferenceProvider | { acpAgent: string };
+
+interface AgentDriver {
+  provider: string;
+  label: string;
+  model: string;
+  run(run: LiveAgentRun, policy: AgentPolicy, signal: AbortSignal): Promise<void>;
 }
 
 const MAX_STEERING_CHARS = 4000;
@@ -49,6 +64,8 @@ export class AgentService {
   readonly #runs = new Map<string, LiveAgentRun>();
   readonly #queue = new KeyedSerialQueue();
   readonly #runner: AgentRunner;
+  readonly #acpRunner: AcpRunner;
+  readonly #acpAgents: readonly AcpAgentConfig[];
   readonly #review: AgentReview;
   readonly #maxLive: number;
   readonly #commandTimeoutMs: number | undefined;
@@ -69,6 +86,13 @@ export class AgentService {
       runCommand: (run, command, toolCallId, signal) => this.#runCommand(run, command, toolCallId, signal),
       persist: (run) => this.#persist(run),
     });
+    this.#acpAgents = options.acpAgents ?? [];
+    this.#acpRunner = new AcpRunner({
+      ...options.acpOptions,
+      sandbox: this.#sandbox,
+      runCommand: (run, command, toolCallId, signal, opts) => this.#runCommand(run, command, toolCallId, signal, opts),
+      persist: (run) => this.#persist(run),
+    });
   }
 
   /** Runs a previous process left working are marked interrupted (their changesets stay reviewable). */
@@ -78,27 +102,40 @@ export class AgentService {
     return count;
   }
 
-  async policy(projectId: string): Promise<{ agent: AgentPolicy; approval: ApprovalPolicy; checkCommand: string | null; runCommand: string | null }> {
-    const p = await this.#prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { agentPolicy: true, approvalPolicy: true, approvalsRequired: true, checkCommand: true, runCommand: true } });
+  async policy(projectId: string): Promise<{ agent: AgentPolicy; approval: ApprovalPolicy; checkCommand: string | null; runCommand: string | null; acpAgents: string[] }> {
+    const p = await this.#prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { agentPolicy: true, approvalPolicy: true, approvalsRequired: true, checkCommand: true, runCommand: true, acpAgents: true } });
     const approval = approvalPolicyOf(p, (error) => this.#logError(`project ${projectId} has an invalid approval policy; using any_editor`, error));
-    return { agent: parseAgentPolicy(p.agentPolicy), approval, checkCommand: p.checkCommand, runCommand: p.runCommand };
+    return { agent: parseAgentPolicy(p.agentPolicy), approval, checkCommand: p.checkCommand, runCommand: p.runCommand, acpAgents: p.acpAgents };
+  }
+
+  /** The deployment's external agents and whether this project enabled each (no commands or keys). */
+  async externalAgents(projectId: string): Promise<Array<{ id: string; label: string; enabled: boolean }>> {
+    const { acpAgents } = await this.policy(projectId);
+    return this.#acpAgents.map((a) => ({ id: a.id, label: a.label, enabled: acpAgents.includes(a.id) }));
+  }
+
+  /** The owner's choice of external agents for the project (the caller checked ownership). */
+  async setExternalAgents(projectId: string, ids: readonly string[]): Promise<void> {
+    const unknown = ids.filter((id) => !this.#acpAgents.some((a) => a.id === id));
+    if (unknown.length > 0) throw new AppError('BAD_INPUT', `No external agent "${unknown[0]}" on this server.`);
+    await this.#prisma.project.update({ where: { id: projectId }, data: { acpAgents: [...new Set(ids)] } });
   }
 
   // ── Start, steer, stop ──────────────────────────────────────────────────────────────────
 
-  async start(who: AgentReviewer, projectId: string, task: string, provider: InferenceProvider): Promise<AgentRunView> {
+  async start(who: AgentReviewer, projectId: string, task: string, engine: AgentEngine): Promise<AgentRunView> {
     if (this.#closed) throw new AppError('UNAVAILABLE', 'The server is shutting down.');
-    const { agent } = await this.policy(projectId);
+    const { agent, acpAgents } = await this.policy(projectId);
     if (!mayStartOrSteer(agent, who.role)) throw new AppError('FORBIDDEN', agent.starters === 'owner' ? 'Only the owner may start agent runs in this project.' : 'Viewers cannot start agent runs.');
-    if (!provider.info.tools) throw new AppError('BAD_INPUT', `The AI provider "${provider.label}" cannot call tools, which agent runs need. Choose another provider in the project settings.`);
+    const driver = this.#driver(engine, acpAgents);
     const live = [...this.#runs.values()].filter((r) => r.view.projectId === projectId && r.live).length;
     if (live >= this.#maxLive) throw new AppError('RATE_LIMITED', `At most ${this.#maxLive} agent runs may work at once in a project.`);
     const row = await this.#prisma.agentRun.create({
-      data: { projectId, userId: who.userId, task, provider: provider.id, model: provider.model, status: 'running' },
+      data: { projectId, userId: who.userId, task, provider: driver.provider, model: driver.model, status: 'running' },
     });
     const author: AgentUserRef = { id: who.userId, name: who.name };
     const run = new LiveAgentRun(this.#hub, {
-      id: row.id, projectId, task, status: 'running', startedBy: author, provider: provider.label, model: provider.model,
+      id: row.id, projectId, task, status: 'running', startedBy: author, provider: driver.label, model: driver.model,
       createdAt: row.createdAt.toISOString(), endedAt: null, steps: 0, tokens: 0, error: null, lastCheck: null, pendingPermission: null,
     }, new AgentWorkspace(this.#docs, projectId, agent.forbiddenPaths));
     this.#runs.set(run.id, run);
@@ -106,7 +143,7 @@ export class AgentService {
     run.add({ kind: 'user_message', text: task, author, steering: false });
     const controller = new AbortController();
     run.controller = controller;
-    run.loop = this.#runner.run(run, provider, agent, controller.signal).then(
+    run.loop = driver.run(run, agent, controller.signal).then(
       () => {
         if (run.live) run.setStatus('ready', { pendingPermission: null });
       },
@@ -126,6 +163,18 @@ export class AgentService {
       void this.#sandbox?.removeWorkingCopy(workingCopyId(run.id)).catch(() => undefined);
     });
     return run.view;
+  }
+
+  #driver(engine: AgentEngine, enabled: readonly string[]): AgentDriver {
+    if ('acpAgent' in engine) {
+      const config = this.#acpAgents.find((a) => a.id === engine.acpAgent);
+      if (!config) throw new AppError('BAD_INPUT', `No external agent "${engine.acpAgent}" on this server.`);
+      if (!enabled.includes(config.id)) throw new AppError('FORBIDDEN', `${config.label} is not enabled in this project; the owner can enable it in the agent settings.`);
+      return { provider: `acp:${config.id}`, label: config.label, model: 'ACP', run: (run, policy, signal) => this.#acpRunner.run(run, config, policy, signal) };
+    }
+    const provider = engine;
+    if (!provider.info.tools) throw new AppError('BAD_INPUT', `The AI provider "${provider.label}" cannot call tools, which agent runs need. Choose another provider in the project settings.`);
+    return { provider: provider.id, label: provider.label, model: provider.model, run: (run, policy, signal) => this.#runner.run(run, provider, policy, signal) };
   }
 
   /** Stop: aborts the upstream request and any command at once; everyone sees `stopped` now. */
@@ -264,11 +313,17 @@ export class AgentService {
     const turns = Array.isArray(r.turns) ? (r.turns as AgentTurnMetrics[]) : [];
     return {
       id: r.id, projectId: r.projectId, task: r.task, status: r.status as AgentRunStatus,
-      startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' }, provider: r.provider, model: r.model,
+      startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' }, provider: this.#providerLabel(r.provider), model: r.model,
       createdAt: r.createdAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null, steps: turns.length,
       tokens: turns.reduce((n, t) => n + t.completionTokens + (t.promptTokens ?? 0), 0), error: r.error,
       lastCheck: (r.lastCheck ?? null) as AgentRunView['lastCheck'], pendingPermission: null,
     };
+  }
+
+  /** An external agent's label for a stored run (`acp:<id>`); built-in runs keep the provider id. */
+  #providerLabel(provider: string): string {
+    const id = provider.startsWith('acp:') ? provider.slice(4) : null;
+    return id === null ? provider : (this.#acpAgents.find((a) => a.id === id)?.label ?? id);
   }
 
   #persist(run: LiveAgentRun): Promise<void> {
@@ -288,19 +343,21 @@ export class AgentService {
     });
   }
 
-  async #runCommand(run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal): Promise<AgentCommandResult> {
+  async #runCommand(run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal, options: CommandOptions = {}): Promise<AgentCommandResult> {
     const host = this.#sandbox;
     if (!host) throw new AppError('UNAVAILABLE', 'Commands cannot run on this server (no sandbox).');
     const report = await host.checkIsolation();
     if (!report.canRun) throw new AppError('UNAVAILABLE', `The sandbox is not available: ${report.missing.join('; ')}.`);
     const id = workingCopyId(run.id);
-    await host.syncWorkingCopy(id, await run.workspace.snapshot());
+    if (options.sync) await options.sync();
+    else await host.syncWorkingCopy(id, await run.workspace.snapshot());
     let output = '';
     const sandboxRun = await host.run(id, command, {
       signal,
       ...(this.#commandTimeoutMs ? { limits: { runTimeoutMs: this.#commandTimeoutMs } } : {}),
       onOutput: (chunk) => {
         output = (output + chunk.text).slice(-ITEM_TEXT_LIMIT);
+        options.onOutput?.(chunk.text);
         run.publish(AGENT_EVENTS.output, { runId: run.id, toolCallId, stream: chunk.stream === 'stderr' ? 'stderr' : 'stdout', text: chunk.text });
       },
     });
@@ -308,9 +365,4 @@ export class AgentService {
     const reason = result.reason === 'exit' ? null : result.reason === 'killed-timeout' ? 'timed out' : result.reason;
     return { command, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), tail: commandTail(output), reason };
   }
-}
-
-/** The run's own working copy (documents + changeset), never the project's shared one. */
-function workingCopyId(runId: string): string {
-  return `agent-${runId}`;
 }

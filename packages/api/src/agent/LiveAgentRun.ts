@@ -7,6 +7,11 @@ import { projectChannel, type EventHub } from '../EventHub.ts';
 import { AiEditUndo } from '../suggestions/AiEditUndo.ts';
 import type { AgentWorkspace } from './AgentWorkspace.ts';
 
+/** The run's own working copy (documents + changeset), never the project's shared one. */
+export function workingCopyId(runId: string): string {
+  return `agent-${runId}`;
+}
+
 /** Longest text kept per transcript item (the model got all of it; this is the record). */
 export const ITEM_TEXT_LIMIT = 20_000;
 /** Transcript items per run: beyond this the run stops (it cannot be doing anything useful). */

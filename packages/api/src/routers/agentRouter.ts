@@ -54,14 +54,32 @@ function wholeDecision(type: 'acceptAll' | 'rejectAll') {
  */
 export const agentRouter = router({
   start: projectHomeProcedure
-    .input(z.object({ projectId: id, task: z.string().trim().min(1, 'Say what the agent should do.').max(8000) }))
+    .input(z.object({
+      projectId: id, task: z.string().trim().min(1, 'Say what the agent should do.').max(8000),
+      /** An external agent's id (see `externalAgents`); omitted: the built-in agent on the project's AI provider. */
+      agent: z.string().max(64).optional(),
+    }))
     .mutation(async ({ ctx, input }) => {
       const who = await member(ctx, input.projectId);
       if (who.role === 'viewer') throw new AppError('FORBIDDEN', 'Viewers cannot start agent runs.');
-      const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { aiProvider: true } });
-      const provider = ctx.services.ai.resolveProvider(project.aiProvider);
       await ctx.services.ai.admitRequest(ctx.user.id, input.projectId);
-      return service(ctx).start(who, input.projectId, input.task, provider);
+      if (input.agent) return service(ctx).start(who, input.projectId, input.task, { acpAgent: input.agent });
+      const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { aiProvider: true } });
+      return service(ctx).start(who, input.projectId, input.task, ctx.services.ai.resolveProvider(project.aiProvider));
+    }),
+
+  /** The deployment's external (ACP) agents and which this project enabled; the owner may change it. */
+  externalAgents: projectHomeProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
+    const role = await requireRole(ctx, input.projectId, 'viewer');
+    return { agents: await service(ctx).externalAgents(input.projectId), canChange: role === 'owner' };
+  }),
+
+  setExternalAgents: projectHomeProcedure
+    .input(z.object({ projectId: id, enabled: z.array(z.string().max(64)).max(20) }))
+    .mutation(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'owner');
+      await service(ctx).setExternalAgents(input.projectId, input.enabled);
+      return { agents: await service(ctx).externalAgents(input.projectId) };
     }),
 
   stop: projectHomeProcedure.input(runRef).mutation(async ({ ctx, input }) => {

@@ -44,6 +44,8 @@ export interface EgressProxyOptions {
 interface ConnectionContext {
   projectId: string;
   sessionId: string;
+  /** Hosts this session alone may also reach (an external agent's API). */
+  allow?: readonly AllowEntry[];
 }
 
 type Decision = { ok: true; address: string } | { ok: false; status: number; message: string };
@@ -118,11 +120,11 @@ export class EgressProxy {
   }
 
   /** Whether (and where) the project may connect to host:port. Exposed for tests and the settings UI. */
-  async decide(projectId: string, host: string, port: number): Promise<Decision> {
+  async decide(projectId: string, host: string, port: number, sessionAllow: readonly AllowEntry[] = []): Promise<Decision> {
     const name = host.replace(/^\[|\]$/g, '').toLowerCase();
     const where = `${name}:${port}`;
     if (!Number.isInteger(port) || port < 1 || port > 65535) return this.refuse(400, `Tandem blocked network access to ${where}: invalid port.`);
-    let allowed = this.options.allow.some((e) => allowEntryMatches(e, name, port));
+    let allowed = [...this.options.allow, ...sessionAllow].some((e) => allowEntryMatches(e, name, port));
     if (!allowed && this.options.projectAllowList) {
       const extra = await this.options.projectAllowList(projectId).catch(() => []);
       allowed = extra.some((e) => allowEntryMatches(e, name, port));
@@ -182,7 +184,7 @@ export class EgressProxy {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const d = await this.decide(ctx.projectId, target.host, target.port);
+    const d = await this.decide(ctx.projectId, target.host, target.port, ctx.allow);
     if (!d.ok) {
       this.report(socket, target.host, target.port, d.message);
       const body = `${d.message}\n`;
@@ -233,7 +235,7 @@ export class EgressProxy {
       this.report(socket, host, port, over);
       return void res.writeHead(429, { 'content-type': 'text/plain', 'x-tandem-egress': 'refused' }).end(`${over}\n`);
     }
-    const d = await this.decide(ctx.projectId, host, port);
+    const d = await this.decide(ctx.projectId, host, port, ctx.allow);
     if (!d.ok) {
       this.report(socket, host, port, d.message);
       return void res.writeHead(d.status, { 'content-type': 'text/plain', 'x-tandem-egress': 'refused' }).end(`${d.message}\n`);

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AllowEntry } from './EgressAllowlist.ts';
 import type { EgressProxy } from './EgressProxy.ts';
 
 /** Where the helper and the channel appear inside the sandbox. */
@@ -67,15 +68,18 @@ export class SandboxNetwork {
     return this.options.proxy;
   }
 
-  /** Opens the channel for a new run/terminal. Call `release(sessionId)` when it ends. */
-  attach(sessionId: string, projectId: string): SessionNetworkSpec {
+  /**
+   * Opens the channel for a new run/terminal. Call `release(sessionId)` when it ends. `allowHosts`:
+   * what this session alone may reach beyond the proxy's list (an external agent's API).
+   */
+  attach(sessionId: string, projectId: string, allowHosts: readonly AllowEntry[] = []): SessionNetworkSpec {
     mkdirSync(this.options.socketDir, { recursive: true, mode: 0o711 });
     const dir = join(this.options.socketDir, randomBytes(6).toString('hex'));
     if (join(dir, 's.sock').length > 104) {
       throw new Error(`the sandbox directory path is too long for a Unix socket (${this.options.socketDir}); use a shorter TANDEM_SANDBOX_DIR`);
     }
     mkdirSync(dir, { mode: 0o755 });
-    const session = new SessionNetwork(sessionId, projectId, dir, this.options, () => this.portsChanged(projectId));
+    const session = new SessionNetwork(sessionId, projectId, dir, this.options, () => this.portsChanged(projectId), allowHosts);
     this.sessions.set(sessionId, session);
     const proxyUrl = `http://127.0.0.1:${this.proxyPort}`;
     return {
@@ -176,6 +180,7 @@ export class SessionNetwork {
     private readonly dir: string,
     private readonly options: SandboxNetworkOptions,
     private readonly onPorts: () => void,
+    private readonly allowHosts: readonly AllowEntry[] = [],
   ) {
     const path = join(dir, 's.sock');
     this.server = createServer((socket) => this.accept(socket));
@@ -269,7 +274,7 @@ export class SessionNetwork {
     if (line === 'E') {
       if (rest.length) return void socket.destroy(); // the helper waits for the ack before sending
       socket.write('+');
-      this.options.proxy.handle(socket, { projectId: this.projectId, sessionId: this.sessionId });
+      this.options.proxy.handle(socket, { projectId: this.projectId, sessionId: this.sessionId, allow: this.allowHosts });
     } else if (line === 'C' && !this.control) {
       this.control = socket;
       this.readControl(socket);

@@ -85,6 +85,10 @@ function describe(item: AgentItem): string {
       return `${item.author.name} ${item.steering ? 'steered' : 'asked'}: “${item.text}”`;
     case 'agent_message':
       return `the model said: ${item.text.length > 160 ? `${item.text.slice(0, 160)}…` : item.text}`;
+    case 'thought':
+      return `the agent thought: ${item.text.length > 160 ? `${item.text.slice(0, 160)}…` : item.text}`;
+    case 'plan':
+      return `plan: ${item.entries.map((e) => `${e.status === 'completed' ? '✓' : '·'} ${e.content}`).join('; ')}`;
     case 'tool_call':
       return item.command
         ? `ran \`${item.command.command}\`: exit ${item.command.exitCode ?? '—'}${item.command.reason ? ` (${item.command.reason})` : ''} in ${Math.round(item.command.durationMs)} ms`

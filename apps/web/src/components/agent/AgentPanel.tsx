@@ -34,6 +34,9 @@ export function AgentPanel({ projectId, role, comments, meId }: AgentPanelProps)
   const stream = useProjectStream(projectId);
   const agent = useAgentRuns(projectId, stream);
   const policy = useQuery(() => trpc.agent.policy.query({ projectId }), [projectId]);
+  const external = useQuery(() => trpc.agent.externalAgents.query({ projectId }), [projectId]);
+  const engines = external.data?.agents.filter((a) => a.enabled) ?? [];
+  const [engine, setEngine] = useState('');
   const [task, setTask] = useState('');
   const [steer, setSteer] = useState('');
   const scroller = useRef<HTMLDivElement>(null);
@@ -50,7 +53,7 @@ export function AgentPanel({ projectId, role, comments, meId }: AgentPanelProps)
   }, [agent.items, agent.output]);
 
   const start = () => act(async () => {
-    const created = await trpc.agent.start.mutate({ projectId, task });
+    const created = await trpc.agent.start.mutate({ projectId, task, ...(engine ? { agent: engine } : {}) });
     setTask('');
     agent.select(created.id);
   });
@@ -63,7 +66,15 @@ export function AgentPanel({ projectId, role, comments, meId }: AgentPanelProps)
         <form className="agent-task" onSubmit={(e) => { e.preventDefault(); if (task.trim()) void start(); }}>
           <textarea value={task} onChange={(e) => setTask(e.target.value)} placeholder="Ask the agent to change the project…" rows={2} data-testid="agent-task"
             onKeyDown={(e) => { if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) { e.preventDefault(); if (task.trim()) void start(); } }} />
-          <button className="button small" type="submit" disabled={!task.trim()} data-testid="agent-start">Start run</button>
+          <div className="agent-task-actions">
+            {engines.length > 0 && (
+              <select value={engine} onChange={(e) => setEngine(e.target.value)} aria-label="Agent" data-testid="agent-engine">
+                <option value="">Built-in agent</option>
+                {engines.map((a) => <option key={a.id} value={a.id}>{a.label}</option>)}
+              </select>
+            )}
+            <button className="button small" type="submit" disabled={!task.trim()} data-testid="agent-start">Start run</button>
+          </div>
         </form>
       )}
       {agent.error && <div className="review-error" role="alert">{agent.error}</div>}
@@ -83,7 +94,7 @@ export function AgentPanel({ projectId, role, comments, meId }: AgentPanelProps)
         {run && (
           <>
             <div className="agent-meta muted">
-              {run.startedBy.name} · {run.model} · {run.steps} steps · {run.tokens.toLocaleString()} tokens
+              {run.startedBy.name} · {run.model === 'ACP' ? `${run.provider} (external agent)` : run.model} · {run.steps} steps{run.model === 'ACP' ? '' : ` · ${run.tokens.toLocaleString()} tokens`}
             </div>
             {agent.items.map((item) => item && (
               <Item key={item.seq} item={item} output={item.kind === 'tool_call' ? agent.output[item.toolCallId] : undefined}
@@ -135,6 +146,14 @@ function Item({ item, output, onAnswer }: { item: AgentItem; output: string | un
       return <div className={`agent-item agent-user${item.steering ? ' steering' : ''}`}><strong>{item.author.name}{item.steering ? ' (steering)' : ''}:</strong> {item.text}</div>;
     case 'agent_message':
       return <div className="agent-item agent-text">{item.text}</div>;
+    case 'thought':
+      return <div className="agent-item agent-thought" data-testid="agent-thought">{item.text}</div>;
+    case 'plan':
+      return (
+        <ol className="agent-item agent-plan" data-testid="agent-plan" aria-label="Plan">
+          {item.entries.map((e, i) => <li key={i} className={`plan-${e.status}`}>{e.content}</li>)}
+        </ol>
+      );
     case 'tool_call': {
       const shown = item.command ? item.command.tail : output;
       return (
@@ -151,7 +170,7 @@ function Item({ item, output, onAnswer }: { item: AgentItem; output: string | un
     case 'permission':
       return (
         <div className="agent-item agent-permission" data-testid="agent-permission">
-          <div>The agent wants to run <code>{item.command}</code></div>
+          <div>The agent asks permission for <code>{item.command}</code></div>
           {item.outcome === null
             ? (onAnswer
               ? <div className="review-actions">

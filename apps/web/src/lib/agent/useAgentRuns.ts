@@ -94,7 +94,7 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
         if (runId !== selected.current) return;
         setState((s) => {
           const item = s.items[seq];
-          if (!item || item.kind !== 'agent_message') return s;
+          if (!item || (item.kind !== 'agent_message' && item.kind !== 'thought')) return s;
           const items = [...s.items];
           items[seq] = { ...item, text: item.text + text };
           return { ...s, items };

@@ -12,6 +12,7 @@ import { EnvironmentSettings } from '@/components/sandbox/EnvironmentSettings';
 import { NetworkSettings } from '@/components/sandbox/NetworkSettings';
 import { ApprovalPolicySettings } from '@/components/review/ApprovalPolicySettings';
 import { AgentPolicySettings } from '@/components/agent/AgentPolicySettings';
+import { ExternalAgentsSettings } from '@/components/agent/ExternalAgentsSettings';
 import { AiProviderSettings } from '@/components/ai/AiProviderSettings';
 import { useConfirm } from '@/components/ConfirmDialog';
 
@@ -165,6 +166,7 @@ export default function ProjectSettings({ params }: { params: Promise<{ projectI
 
         <ApprovalPolicySettings projectId={projectId} />
         <AgentPolicySettings projectId={projectId} />
+        <ExternalAgentsSettings projectId={projectId} />
 
         <AiProviderSettings projectId={projectId} />
 

@@ -1,0 +1,123 @@
+/**
+ * External agents over ACP: what the protocol adds over the built-in agent's path, with the
+ * scripted SDK agent as a real process in the real sandbox (bubblewrap), a real SyncServer on
+ * PGlite, and 8 participants subscribed to the project channel (the hub every SSE stream reads).
+ *
+ *   - per `fs/read_text_file`: the agent's round trip (request → answer, measured in the agent)
+ *     against the built-in agent's read of the same file (`AgentWorkspace.read`, in process).
+ *   - per `session/update` fan-out: agent stamps a message chunk (wall clock, µs) → the chunk's
+ *     `agent.delta` arrives at all 8 participants, against the built-in path (a delta published
+ *     by the run, stamped in process → the same 8 participants).
+ * Target: ≤ 2 ms p99 added per call / per update. Run: `npm run bench -w @tandem/bench -- acp`.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPGliteTestDatabase } from '@tandem/db/testing';
+import { PrismaDocumentStore } from '@tandem/db';
+import { SyncServer } from '@tandem/collab';
+import { AGENT_EVENTS, AppError, type AgentDeltaEvent, type AgentItem } from '@tandem/protocol';
+import { SandboxHost } from '@tandem/sandbox';
+import { callerFactory, RecordedEvents, testServices } from '../src/testing.ts';
+import { projectChannel } from '../src/EventHub.ts';
+import { LiveProjectFiles } from '../src/sandbox/LiveProjectFiles.ts';
+import { AgentService } from '../src/agent/AgentService.ts';
+import { AgentWorkspace } from '../src/agent/AgentWorkspace.ts';
+import { LiveAgentRun } from '../src/agent/LiveAgentRun.ts';
+import { fixtureAgent } from '../src/agent/acp/testing/fixtureAgentConfig.ts';
+
+const N = 500;
+const PARTICIPANTS = 8;
+const MATH = Array.from({ length: 200 }, (_, i) => `export const v${i} = ${i}; // a line of a 200-line file`).join('\n') + '\n';
+
+const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const fmt = (v: number[]) => `p50 ${pct(v, 50).toFixed(3)} ms  p99 ${pct(v, 99).toFixed(3)} ms`;
+
+const db = await createPGliteTestDatabase();
+const base = mkdtempSync(join(tmpdir(), 'tandem-acp-bench-'));
+chmodSync(base, 0o711);
+const services = testServices();
+const sync = new SyncServer({ store: new PrismaDocumentStore(db.prisma), onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'none'); } });
+const host = new SandboxHost({ rootDir: join(base, 'sandboxes'), cgroupName: 'tandem-acp-bench', log: () => {} });
+const fixture = fixtureAgent();
+const agent = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
+const t = callerFactory(db.prisma, undefined, new RecordedEvents(), { ...services, agent });
+try {
+  const loadBefore = loadavg()[0]!;
+  const owner = await t.signUp('Owner');
+  const { id: projectId } = await t.callerFor(owner).projects.create({ name: 'ACP bench', template: 'empty' });
+  await new LiveProjectFiles(sync).create(projectId, 'src/math.js', MATH, { id: owner.id, name: owner.name });
+  await t.callerFor(owner).agent.setExternalAgents({ projectId, enabled: ['fixture'] });
+
+  // 8 participants; each delta's arrival time per participant, keyed by its text.
+  const arrivals: Array<Map<string, number>> = [];
+  const aborts: AbortController[] = [];
+  for (let i = 0; i < PARTICIPANTS; i++) {
+    const seen = new Map<string, number>();
+    const abort = new AbortController();
+    arrivals.push(seen);
+    aborts.push(abort);
+    void (async () => {
+      for await (const e of services.hub.subscribe([projectChannel(projectId)], { projectId, userId: owner.id, signal: abort.signal })) {
+        if (e.type === AGENT_EVENTS.delta) seen.set((e.data as AgentDeltaEvent).text, nowUs());
+      }
+    })();
+  }
+  const fanOut = (stamps: string[]) => stamps.map((s) => (Math.max(...arrivals.map((m) => m.get(s) ?? Infinity)) - Number(s.slice(1, -1))) / 1000);
+
+  // Built-in path: the workspace read, and a delta published by the run.
+  const workspace = new AgentWorkspace(sync, projectId, []);
+  for (let i = 0; i < 50; i++) await workspace.read('src/math.js');
+  const reads: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    await workspace.read('src/math.js');
+    reads.push(performance.now() - t0);
+  }
+  const run = new LiveAgentRun(services.hub, { id: 'builtin-bench', projectId } as never, workspace);
+  const item = run.add<Extract<AgentItem, { kind: 'agent_message' }>>({ kind: 'agent_message', text: '', turn: 1 });
+  const builtinStamps: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const text = `@${nowUs()};`;
+    builtinStamps.push(text);
+    run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: item.seq, text });
+    await new Promise((r) => setTimeout(r, 3));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const builtinFan = fanOut(builtinStamps);
+
+  // ACP path: the scripted agent in the sandbox.
+  const view = await t.callerFor(owner).agent.start({ projectId, task: `bench:${N}`, agent: 'fixture' });
+  let done: Awaited<ReturnType<typeof agent.get>>;
+  for (;;) {
+    done = await agent.get(projectId, view.id);
+    if (done.run.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (done.run.status !== 'ready') throw new Error(`the run ended ${done.run.status}: ${done.run.error}`);
+  const thought = done.items.find((i) => i.kind === 'thought');
+  const rtts = JSON.parse(thought?.kind === 'thought' ? thought.text : '[]') as number[];
+  const message = done.items.find((i) => i.kind === 'agent_message');
+  const acpStamps = (message?.kind === 'agent_message' ? message.text : '').split(';').filter(Boolean).map((s) => `${s};`);
+  const acpFan = fanOut(acpStamps);
+  for (const a of aborts) a.abort();
+
+  console.log(`\nACP overhead (${N} calls each, ${PARTICIPANTS} participants, load ${loadBefore.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(`  fs/read_text_file round trip (agent in sandbox) ${fmt(rtts)}`);
+  console.log(`  built-in read (AgentWorkspace.read)            ${fmt(reads)}`);
+  console.log(`  → added per fs call: p50 ${(pct(rtts, 50) - pct(reads, 50)).toFixed(3)} ms, p99 ${(pct(rtts, 99) - pct(reads, 99)).toFixed(3)} ms`);
+  console.log(`  session/update → all ${PARTICIPANTS} participants    ${fmt(acpFan)}`);
+  console.log(`  built-in delta → all ${PARTICIPANTS} participants    ${fmt(builtinFan)}`);
+  console.log(`  → added per update: p50 ${(pct(acpFan, 50) - pct(builtinFan, 50)).toFixed(3)} ms, p99 ${(pct(acpFan, 99) - pct(builtinFan, 99)).toFixed(3)} ms (target ≤ 2 ms p99)`);
+} finally {
+  await agent.close();
+  await host.close();
+  await sync.close();
+  await db.destroy();
+  fixture.dispose();
+  rmSync(base, { recursive: true, force: true });
+}

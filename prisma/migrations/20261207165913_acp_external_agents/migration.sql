@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Project" ADD COLUMN     "acpAgents" TEXT[] DEFAULT ARRAY[]::TEXT[];
