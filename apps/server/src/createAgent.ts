@@ -1,4 +1,4 @@
-import { AgentService, type EventHub } from '@tandem/api';
+import { AgentService, type EventHub, type LiveProjectFiles } from '@tandem/api';
 import type { SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 import type { SandboxHost } from '@tandem/sandbox';
@@ -8,8 +8,8 @@ import type { SandboxHost } from '@tandem/sandbox';
  * Runs a previous process left working are marked interrupted (with several nodes, each
  * project's when this node becomes its home, in createCluster).
  */
-export async function createAgent(deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; sandbox?: SandboxHost; perProject: boolean }): Promise<AgentService> {
-  const service = new AgentService({ prisma: deps.prisma, hub: deps.hub, documents: deps.sync, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}) });
+export async function createAgent(deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; files: LiveProjectFiles; sandbox?: SandboxHost; perProject: boolean }): Promise<AgentService> {
+  const service = new AgentService({ prisma: deps.prisma, hub: deps.hub, documents: deps.sync, files: deps.files, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}) });
   if (!deps.perProject) {
     const interrupted = await service.recoverInterrupted();
     if (interrupted > 0) console.info(`[agent] ${interrupted} agent run(s) were interrupted by the previous server stop; their changes stay reviewable`);

@@ -174,6 +174,27 @@ export class SyncServer {
     }
   }
 
+  /**
+   * Reads a document's current state (loading it if needed) without a transaction: nothing is
+   * written, stored or broadcast. Use it instead of an empty `editDocument` for reads.
+   */
+  async readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The sync server is shutting down.');
+    if (!parseDocName(documentName)) throw new AppError('NOT_FOUND', 'Unknown document.', documentName);
+    const document = await this.acquire(documentName);
+    document.holds++;
+    this.cancelIdleUnload(document);
+    try {
+      await document.ready;
+      return read(document.ydoc);
+    } catch (error) {
+      throw isAppError(error) ? error : new AppError('UNAVAILABLE', 'The document could not be read.', describe(error));
+    } finally {
+      document.holds--;
+      this.scheduleIdleUnload(document);
+    }
+  }
+
   stats(): SyncServerStats {
     return { connections: this.connections.size, documents: [...this.documents.keys()] };
   }

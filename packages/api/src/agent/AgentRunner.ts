@@ -17,7 +17,7 @@ export type CommandRunner = (run: LiveAgentRun, command: string, toolCallId: str
 
 export interface AgentRunnerDeps {
   runCommand: CommandRunner;
-  /** Stores the run (called after every turn and status change; serialized by the caller). */
+  /** Stores the run (asked after every turn and its tools; not awaited: the caller coalesces writes, off the run's path). */
   persist: (run: LiveAgentRun) => Promise<void>;
   /** Upper bound on one turn's output. Default 4096 tokens. */
   maxTurnTokens?: number;
@@ -67,7 +67,7 @@ export class AgentRunner {
       run.view = { ...run.view, steps: step + 1 };
       run.publishRun();
       messages.push({ role: 'assistant', content: turn.text, ...(turn.calls.length > 0 ? { toolCalls: turn.calls.map((c) => c.call) } : {}) });
-      await this.#deps.persist(run);
+      void this.#deps.persist(run);
       if (turn.calls.length === 0) return; // answered without a tool: done
       let finished = false;
       for (const call of turn.calls) {
@@ -76,7 +76,7 @@ export class AgentRunner {
         messages.push({ role: 'tool', toolCallId: call.call.id, content: result });
         if (call.call.name === 'finish' && call.args) finished = true;
       }
-      await this.#deps.persist(run);
+      void this.#deps.persist(run);
       if (finished) return;
     }
   }

@@ -11,13 +11,16 @@ import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
 import { mayStartOrSteer, parseAgentPolicy } from './agentPolicy.ts';
 import { AgentReview, type AgentReviewer, type ChangesetDecision } from './AgentReview.ts';
 import { AgentRunner, commandTail } from './AgentRunner.ts';
-import { AgentWorkspace, type AgentDocuments } from './AgentWorkspace.ts';
+import { AgentWorkspace, type AgentDocuments, type AgentFiles } from './AgentWorkspace.ts';
+import { CoalescedWrite } from './CoalescedWrite.ts';
 import { ITEM_TEXT_LIMIT, LiveAgentRun } from './LiveAgentRun.ts';
 
 export interface AgentServiceOptions {
   prisma: PrismaClient;
   hub: EventHub;
   documents: AgentDocuments;
+  /** The project's files, decoded once per change (the app's one LiveProjectFiles). */
+  files: AgentFiles;
   /** The sandbox host for commands and checks; without one, run_command answers that it is unavailable. */
   sandbox?: SandboxHost;
   /** Wall-clock limit of one agent command (ms). Default: the host's run timeout. */
@@ -42,8 +45,10 @@ export class AgentService {
   readonly #prisma: PrismaClient;
   readonly #hub: EventHub;
   readonly #docs: AgentDocuments;
+  readonly #files: AgentFiles;
   readonly #sandbox: SandboxHost | undefined;
   readonly #runs = new Map<string, LiveAgentRun>();
+  readonly #records = new WeakMap<LiveAgentRun, CoalescedWrite>();
   readonly #queue = new KeyedSerialQueue();
   readonly #runner: AgentRunner;
   readonly #review: AgentReview;
@@ -56,6 +61,7 @@ export class AgentService {
     this.#prisma = options.prisma;
     this.#hub = options.hub;
     this.#docs = options.documents;
+    this.#files = options.files;
     this.#sandbox = options.sandbox;
     this.#maxLive = options.maxLivePerProject ?? 3;
     this.#commandTimeoutMs = options.commandTimeoutMs;
@@ -97,7 +103,7 @@ export class AgentService {
     const run = new LiveAgentRun(this.#hub, {
       id: row.id, projectId, task, status: 'running', startedBy: author, provider: provider.label, model: provider.model,
       createdAt: row.createdAt.toISOString(), endedAt: null, steps: 0, tokens: 0, error: null, lastCheck: null, pendingPermission: null,
-    }, new AgentWorkspace(this.#docs, projectId, agent.forbiddenPaths));
+    }, new AgentWorkspace(this.#docs, this.#files, projectId, agent.forbiddenPaths));
     this.#runs.set(run.id, run);
     run.publishRun();
     run.add({ kind: 'user_message', text: task, author, steering: false });
@@ -216,6 +222,7 @@ export class AgentService {
     this.#closed = true;
     for (const run of this.#runs.values()) run.controller?.abort();
     await Promise.all([...this.#runs.values()].map((r) => r.loop?.catch(() => undefined)));
+    await Promise.all([...this.#runs.values()].map((r) => this.#records.get(r)?.settled()));
   }
 
   /** A project moved away from this node or was deleted: forget its runs here. */
@@ -245,7 +252,7 @@ export class AgentService {
     if (!row) throw new AppError('NOT_FOUND', 'No such agent run.');
     const names = await this.#names([row.userId]);
     const { agent } = await this.policy(projectId);
-    const workspace = new AgentWorkspace(this.#docs, projectId, agent.forbiddenPaths, AgentWorkspace.entriesFromJSON(row.changeset));
+    const workspace = new AgentWorkspace(this.#docs, this.#files, projectId, agent.forbiddenPaths, AgentWorkspace.entriesFromJSON(row.changeset));
     const run = new LiveAgentRun(this.#hub, this.#viewOf(row, names), workspace, (row.transcript ?? []) as unknown as AgentItem[], (row.turns ?? []) as unknown as AgentTurnMetrics[]);
     workspace.openReview();
     this.#runs.set(run.id, run);
@@ -268,21 +275,30 @@ export class AgentService {
     };
   }
 
+  /**
+   * Stores the run's record as it is now. Writes are coalesced (one at a time; asks meanwhile
+   * share the next), so a fast run is never waiting on the database and the record trails the
+   * run by at most one write.
+   */
   #persist(run: LiveAgentRun): Promise<void> {
-    return this.#queue.run(`persist:${run.id}`, async () => {
-      try {
-        await this.#prisma.agentRun.updateMany({
-          where: { id: run.id },
-          data: {
-            status: run.view.status, transcript: run.items as object[], turns: run.turns as object[],
-            changeset: run.workspace.toJSON() as object[], lastCheck: (run.view.lastCheck ?? undefined) as object | undefined,
-            error: run.view.error, endedAt: run.view.endedAt ? new Date(run.view.endedAt) : null,
-          },
-        });
-      } catch (error) {
-        this.#logError(`recording run ${run.id} failed`, error);
-      }
-    });
+    let record = this.#records.get(run);
+    if (!record) this.#records.set(run, (record = new CoalescedWrite(() => this.#write(run))));
+    return record.request();
+  }
+
+  async #write(run: LiveAgentRun): Promise<void> {
+    try {
+      await this.#prisma.agentRun.updateMany({
+        where: { id: run.id },
+        data: {
+          status: run.view.status, transcript: run.items as object[], turns: run.turns as object[],
+          changeset: run.workspace.toJSON() as object[], lastCheck: (run.view.lastCheck ?? undefined) as object | undefined,
+          error: run.view.error, endedAt: run.view.endedAt ? new Date(run.view.endedAt) : null,
+        },
+      });
+    } catch (error) {
+      this.#logError(`recording run ${run.id} failed`, error);
+    }
   }
 
   async #runCommand(run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal): Promise<AgentCommandResult> {

@@ -42,14 +42,16 @@ before(async () => {
   model = new OpenAITestServer({ tokensPerSecond: 3000 });
   const baseUrl = await model.listen();
   hub = new EventHub();
+  // Registered as the app does, so the agent reads through the decoded texts kept current by the sync hooks.
+  files = new LiveProjectFiles({ editDocument: (...a) => sync.editDocument(...a), readDocument: (name, read) => sync.readDocument(name, read) });
   sync = new SyncServer({
     store: new PrismaDocumentStore(db.prisma),
     onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'No clients in this test.'); },
+    extensions: [files.syncExtension],
   });
-  files = new LiveProjectFiles(sync);
   host = new SandboxHost({ rootDir: join(baseDir, 'sandboxes'), cgroupName: 'tandem-api-agent-test', log: () => {} });
   agent = new AgentService({
-    prisma: db.prisma, hub, documents: sync, sandbox: host, commandTimeoutMs: 20_000,
+    prisma: db.prisma, hub, documents: sync, files, sandbox: host, commandTimeoutMs: 20_000,
     runnerOptions: { maxRetryWaitMs: 2000 }, logError: () => {},
   });
   const ai = new AiService({
@@ -429,7 +431,7 @@ describe('agent runs', () => {
     assert.equal(run.steps, 2);
     // Simulate a restart: the row says running, a fresh service recovers it.
     await db.prisma.agentRun.update({ where: { id: started.id }, data: { status: 'running' } });
-    const fresh = new AgentService({ prisma: db.prisma, hub, documents: sync, logError: () => {} });
+    const fresh = new AgentService({ prisma: db.prisma, hub, documents: sync, files, logError: () => {} });
     assert.equal(await fresh.recoverInterrupted(projectId), 1);
     const reloaded = await fresh.get(projectId, started.id);
     assert.equal(reloaded.run.status, 'interrupted');

@@ -9,6 +9,15 @@ import type { ProjectFile } from '@tandem/sandbox';
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface ProjectDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
+  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
+}
+
+/** A project's tree as everyone sees it. Shared between callers: never change it. */
+export interface ProjectTree {
+  /** Document id → entry, paths unique (duplicates left by concurrent edits resolved). */
+  readonly entries: ReadonlyMap<string, TreeEntry>;
+  /** Path → document id of every file, sorted by path. */
+  readonly files: ReadonlyMap<string, string>;
 }
 
 /** Documents read or written at the same time (bounds memory and database load). */
@@ -18,12 +27,21 @@ const PARALLEL_DOCUMENTS = 8;
  * A project's files as they are right now in its Yjs documents (what every participant sees,
  * including edits not yet compacted into the store), and a per-project change counter so the
  * sandbox re-copies files only when something changed.
+ *
+ * Decoded trees and texts are kept while their document is in memory and unchanged: registered
+ * as a sync extension, this watches every document from its load and drops its decoded value at
+ * its next transaction (a client's, the server's, or one relayed from another node) and when it
+ * leaves memory. So the agent's and search's reads decode a document once per change, not once
+ * per call, and never see anything older than the live document.
  */
 export class LiveProjectFiles {
   private readonly versions = new Map<string, number>();
+  private readonly decoded = new Map<string, { doc: Y.Doc; value: ProjectTree | string }>();
+  private readonly watched = new WeakSet<Y.Doc>();
 
-  /** Register with the SyncServer: counts every durable change per project. */
+  /** Register with the SyncServer: counts every durable change per project, keeps the decoded values current. */
   readonly syncExtension: SyncExtension = {
+    onLoadDocument: ({ documentName, document }) => this.watch(documentName, document),
     onChange: ({ documentName }) => {
       const ref = parseDocName(documentName);
       if (ref) this.versions.set(ref.projectId, this.version(ref.projectId) + 1);
@@ -53,31 +71,39 @@ export class LiveProjectFiles {
 
   /** Every file's current text and document id, sorted by path. */
   async readWithIds(projectId: string): Promise<(ProjectFile & { fileId: string })[]> {
-    const entries = await this.tree(projectId);
-    const files = [...entries].filter(([, e]) => e.kind === 'file');
-    const out: (ProjectFile & { fileId: string })[] = [];
+    const files = [...(await this.tree(projectId)).files];
+    const out: (ProjectFile & { fileId: string })[] = new Array(files.length);
     for (let i = 0; i < files.length; i += PARALLEL_DOCUMENTS) {
-      await Promise.all(files.slice(i, i + PARALLEL_DOCUMENTS).map(async ([fileId, entry]) => {
-        let content = '';
-        // A transaction that changes nothing produces no update: this only reads the live document.
-        await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
-          content = doc.getText(FILE_TEXT).toString();
-        });
-        out.push({ fileId, path: entry.path, content });
+      await Promise.all(files.slice(i, i + PARALLEL_DOCUMENTS).map(async ([path, fileId], j) => {
+        out[i + j] = { fileId, path, content: await this.text(projectId, fileId) };
       }));
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+    return out;
+  }
+
+  /** The project tree (decoded once per change of the tree document). */
+  tree(projectId: string): Promise<ProjectTree> {
+    return this.decode(treeDocName(projectId), (doc) => {
+      const entries = resolveTreeEntries(doc.getMap<TreeEntry>(TREE_MAP).entries());
+      const files = [...entries].filter(([, e]) => e.kind === 'file').map(([id, e]) => [e.path, id] as const);
+      files.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      return { entries, files: new Map(files) };
+    });
+  }
+
+  /** One file's current text (decoded once per change of its document). */
+  text(projectId: string, fileId: string): Promise<string> {
+    return this.decode(fileDocName(projectId, fileId), (doc) => doc.getText(FILE_TEXT).toString());
   }
 
   /** The document id of the file at `path`, or null. */
   async fileIdOf(projectId: string, path: string): Promise<string | null> {
-    for (const [id, e] of await this.tree(projectId)) if (e.kind === 'file' && e.path === path) return id;
-    return null;
+    return (await this.tree(projectId)).files.get(path) ?? null;
   }
 
   /** Paths of every file and folder in the project tree. */
   async paths(projectId: string): Promise<Set<string>> {
-    return new Set([...(await this.tree(projectId)).values()].map((e) => e.path));
+    return new Set([...(await this.tree(projectId)).entries.values()].map((e) => e.path));
   }
 
   /**
@@ -87,7 +113,7 @@ export class LiveProjectFiles {
   async create(projectId: string, path: string, content: string, user: SyncUser): Promise<{ fileId: string; path: string }> {
     const normalized = normalizeProjectPath(path);
     if (!normalized) throw new AppError('BAD_INPUT', 'Not a valid file path.');
-    const problem = pathConflict(normalized, await this.tree(projectId));
+    const problem = pathConflict(normalized, (await this.tree(projectId)).entries);
     if (problem) throw new AppError('CONFLICT', problem);
     const fileId = randomUUID();
     await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
@@ -104,22 +130,34 @@ export class LiveProjectFiles {
     return { fileId, path: normalized };
   }
 
-  private async tree(projectId: string): Promise<Map<string, TreeEntry>> {
-    let entries = new Map<string, TreeEntry>();
-    await this.documents.editDocument(treeDocName(projectId), (doc) => {
-      entries = entriesOf(doc.getMap<TreeEntry>(TREE_MAP));
+  private watch(documentName: string, doc: Y.Doc): void {
+    if (!parseDocName(documentName)) return;
+    this.watched.add(doc);
+    doc.on('afterTransaction', () => this.decoded.delete(documentName));
+    doc.on('destroy', () => {
+      if (this.decoded.get(documentName)?.doc === doc) this.decoded.delete(documentName);
     });
-    return entries;
+  }
+
+  /** `decode(doc)`, or its value from before if the document has not changed since (only watched documents are kept). */
+  private async decode<T extends ProjectTree | string>(documentName: string, decode: (doc: Y.Doc) => T): Promise<T> {
+    const kept = this.decoded.get(documentName);
+    if (kept) return kept.value as T;
+    return this.documents.readDocument(documentName, (doc) => {
+      const value = decode(doc);
+      if (this.watched.has(doc)) this.decoded.set(documentName, { doc, value });
+      return value;
+    });
   }
 }
 
 /** Unique paths: duplicates left by concurrent edits are resolved (resolveTreeEntries), so runs never fail on them. */
-function entriesOf(tree: Y.Map<TreeEntry>): Map<string, TreeEntry> {
+function entriesOf(tree: Y.Map<TreeEntry>): ReadonlyMap<string, TreeEntry> {
   return resolveTreeEntries(tree.entries());
 }
 
 /** Why `path` cannot become a new file, or null. */
-function pathConflict(path: string, entries: Map<string, TreeEntry>): string | null {
+function pathConflict(path: string, entries: ReadonlyMap<string, TreeEntry>): string | null {
   const byPath = new Map([...entries.values()].map((e) => [e.path, e.kind]));
   if (byPath.has(path)) return `“${path}” already exists in the project.`;
   const parts = path.split('/');

@@ -29,6 +29,7 @@ import type { PrismaClient } from '@tandem/db';
 /** The documents a suggestion reads and edits: the SyncServer's live copies (structural, so tests and the app pass it). */
 export interface SuggestionDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
+  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
 }
 
 export interface SuggestionServiceOptions {
@@ -581,10 +582,7 @@ export class SuggestionService {
   }
 
   async #filePath(projectId: string, fileId: string): Promise<string> {
-    let entry = undefined as TreeEntry | undefined;
-    await this.#documents.editDocument(treeDocName(projectId), (doc) => {
-      entry = doc.getMap<TreeEntry>(TREE_MAP).get(fileId);
-    });
+    const entry = await this.#documents.readDocument(treeDocName(projectId), (doc) => doc.getMap<TreeEntry>(TREE_MAP).get(fileId));
     if (!entry || entry.kind !== 'file' || typeof entry.path !== 'string') throw new AppError('NOT_FOUND', 'That file is not in this project.');
     return entry.path;
   }
