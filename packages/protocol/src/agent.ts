@@ -55,8 +55,13 @@ export type AgentItem =
     title: string;
     toolKind: AcpToolKind;
     status: AcpToolStatus;
-    /** Arguments as parsed (or `{ raw }` when the model's JSON was malformed). */
+    /**
+     * Arguments as parsed (or `{ raw }` when the model's JSON was malformed). While the call is
+     * `pending` (the model is still generating it): the string arguments complete so far.
+     */
     rawInput: Record<string, unknown>;
+    /** While `pending`: the arguments' JSON as generated so far (the first 4,000 characters). */
+    inputText?: string;
     locations: Array<{ path: string; line?: number }>;
     /** Short result for display (the model got the whole result). */
     summary: string | null;
@@ -181,6 +186,8 @@ export interface AgentItemEvent {
 export interface AgentDeltaEvent {
   runId: string;
   seq: number;
+  /** Where `text` starts in the turn's text: a tab that loaded the item meanwhile skips what it has. */
+  offset: number;
   text: string;
 }
 export interface AgentOutputEvent {

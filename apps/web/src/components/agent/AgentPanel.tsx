@@ -137,8 +137,9 @@ function Item({ item, output, onAnswer }: { item: AgentItem; output: string | un
           <div className="agent-tool-head">
             <span className="agent-tool-kind">{item.toolKind}</span>
             <span className="agent-tool-title">{item.title}</span>
-            <span className="agent-tool-summary muted">{item.status === 'in_progress' ? '…' : item.summary}</span>
+            <span className="agent-tool-summary muted">{item.status === 'pending' ? 'generating…' : item.status === 'in_progress' ? '…' : item.summary}</span>
           </div>
+          {item.status === 'pending' && item.inputText && <pre className="agent-output agent-input" data-testid="agent-tool-input">{item.inputText}</pre>}
           {item.toolKind === 'execute' && shown && <pre className="agent-output">{shown}</pre>}
         </div>
       );

@@ -1,7 +1,7 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
-  AGENT_EVENTS, type AgentChangesetView, type AgentItem, type AgentRunView,
+  AGENT_EVENTS, type AgentChangesetView, type AgentDeltaEvent, type AgentItem, type AgentRunView,
 } from '@tandem/protocol';
 import type { ProjectStream } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
@@ -19,6 +19,30 @@ export interface AgentRunsState {
   error: string | null;
 }
 
+type TranscriptEvent = { kind: 'item'; item: AgentItem } | { kind: 'delta'; delta: AgentDeltaEvent };
+
+/**
+ * One event on a transcript. Both kinds are safe to apply to a transcript that already has them:
+ * an item replaces its seq, except that a message's text never shrinks (its add event can arrive
+ * after a snapshot that had streamed further); a delta adds only the text past what the message
+ * has (its offset says where it starts).
+ */
+function applyEvent(items: AgentItem[], event: TranscriptEvent): AgentItem[] {
+  const out = [...items];
+  if (event.kind === 'item') {
+    const { item } = event;
+    const had = items[item.seq];
+    const longer = had?.kind === 'agent_message' && item.kind === 'agent_message' && had.text.length > item.text.length && had.text.startsWith(item.text);
+    out[item.seq] = longer ? had : item;
+    return out;
+  }
+  const { seq, offset, text } = event.delta;
+  const item = items[seq];
+  if (!item || item.kind !== 'agent_message' || offset > item.text.length || offset + text.length <= item.text.length) return items;
+  out[seq] = { ...item, text: item.text + text.slice(item.text.length - offset) };
+  return out;
+}
+
 /**
  * The project's agent runs and the selected run's transcript and changeset, kept live from the
  * `agent.*` events of the tab's one project stream. A reload refetches (the record is on the
@@ -30,15 +54,40 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
   /** Runs this tab has heard of (a new one that is running gets selected). */
   const known = useRef(new Set<string>());
 
+  /**
+   * Events of the selected run that arrived while its transcript was loading: the snapshot may
+   * be older or newer than any of them, so they are applied on top of it once it is in.
+   */
+  const arrived = useRef<TranscriptEvent[] | null>(null);
+  /** Only the latest load applies (an earlier answer may be older than events applied since). */
+  const loads = useRef(0);
+
   const loadRun = useCallback(async (runId: string) => {
+    const load = ++loads.current;
+    arrived.current = [];
     try {
       const r = await trpc.agent.get.query({ projectId, runId });
-      if (selected.current !== runId) return;
-      setState((s) => ({ ...s, items: r.items, changeset: r.changeset, runs: s.runs.map((x) => (x.id === runId ? r.run : x)) }));
+      if (load !== loads.current) return;
+      if (selected.current !== runId) {
+        arrived.current = null;
+        return;
+      }
+      const meanwhile = arrived.current ?? [];
+      arrived.current = null;
+      setState((s) => ({
+        ...s, items: meanwhile.reduce(applyEvent, r.items), changeset: r.changeset, runs: s.runs.map((x) => (x.id === runId ? r.run : x)),
+      }));
     } catch (e) {
+      if (load === loads.current) arrived.current = null;
       setState((s) => ({ ...s, error: errorMessage(e) }));
     }
   }, [projectId]);
+
+  /** Applies a transcript event of the selected run now, or after the transcript being loaded. */
+  const transcriptEvent = useCallback((event: TranscriptEvent) => {
+    if (arrived.current) arrived.current.push(event);
+    else setState((s) => ({ ...s, items: applyEvent(s.items, event) }));
+  }, []);
 
   const loadList = useCallback(async () => {
     try {
@@ -81,24 +130,10 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
         if (isNew && run.status === 'running' && selected.current !== run.id) select(run.id);
       }),
       stream.on(AGENT_EVENTS.item, (e) => {
-        const { runId, item } = e.data;
-        if (runId !== selected.current) return;
-        setState((s) => {
-          const items = [...s.items];
-          items[item.seq] = item;
-          return { ...s, items };
-        });
+        if (e.data.runId === selected.current) transcriptEvent({ kind: 'item', item: e.data.item });
       }),
       stream.on(AGENT_EVENTS.delta, (e) => {
-        const { runId, seq, text } = e.data;
-        if (runId !== selected.current) return;
-        setState((s) => {
-          const item = s.items[seq];
-          if (!item || item.kind !== 'agent_message') return s;
-          const items = [...s.items];
-          items[seq] = { ...item, text: item.text + text };
-          return { ...s, items };
-        });
+        if (e.data.runId === selected.current) transcriptEvent({ kind: 'delta', delta: e.data });
       }),
       stream.on(AGENT_EVENTS.output, (e) => {
         const { runId, toolCallId, text } = e.data;
@@ -115,7 +150,7 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
       }),
     ];
     return () => offs.forEach((off) => off());
-  }, [stream, loadList, loadRun, refreshChangeset, select]);
+  }, [stream, loadList, loadRun, refreshChangeset, select, transcriptEvent]);
 
   const act = useCallback(async (work: () => Promise<unknown>) => {
     try {
