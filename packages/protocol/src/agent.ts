@@ -114,12 +114,19 @@ export interface AgentHunkView {
   decision: AgentHunkDecision;
   status: AgentHunkStatus;
   approvals: number;
+  /**
+   * A content hunk's place in the live file: Yjs relative positions (base64) over its removed
+   * text, as a suggestion's anchor, so every tab draws it on its own copy. null for a pseudo-hunk.
+   */
+  anchor: { start: string; end: string } | null;
 }
 
 export interface AgentFileView {
   kind: 'modify' | 'create' | 'delete' | 'rename';
   path: string;
   newPath: string | null;
+  /** The live file's document id (null for a created file). */
+  fileId: string | null;
   /** The review state machine's status for this file (`ready`, `accepted`, `partially_accepted`, …). */
   status: string;
   hunks: AgentHunkView[];

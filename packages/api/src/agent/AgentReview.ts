@@ -45,7 +45,7 @@ export class AgentReview {
         });
       }
       const reviewOf = (i: number) => e.review.hunks[i] ?? { decision: 'pending' as const, approvals: [], decidedBy: null };
-      const pseudo = (label: string) => ({ index: 0, removed: '', inserted: label, decision: reviewOf(0).decision, status: 'intact' as const, approvals: reviewOf(0).approvals.length });
+      const pseudo = (label: string) => ({ index: 0, removed: '', inserted: label, decision: reviewOf(0).decision, status: 'intact' as const, approvals: reviewOf(0).approvals.length, anchor: null });
       const hunks = [
         ...(e.kind === 'create' ? [{ ...pseudo(e.content ?? '') }] : []),
         ...(e.kind === 'delete' ? [pseudo(`delete ${e.path}`)] : []),
@@ -53,9 +53,10 @@ export class AgentReview {
         ...e.hunks.map((h) => ({
           index: h.index, removed: h.removed, inserted: h.inserted, decision: reviewOf(h.index).decision,
           status: statuses.get(h.index) ?? 'intact', approvals: reviewOf(h.index).approvals.length,
+          anchor: { start: Buffer.from(h.anchor.start).toString('base64'), end: Buffer.from(h.anchor.end).toString('base64') },
         })),
       ];
-      out.push({ kind: e.kind, path: e.path, newPath: e.newPath, status: e.review.status, hunks });
+      out.push({ kind: e.kind, path: e.path, newPath: e.newPath, fileId: e.fileId, status: e.review.status, hunks });
     }
     return out;
   }

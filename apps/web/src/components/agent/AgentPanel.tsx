@@ -1,10 +1,9 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
 import type { AgentFileView, AgentItem, AgentRunView } from '@tandem/protocol';
-import { useProjectStream } from '@/lib/useProjectStream';
 import { useQuery } from '@/lib/useQuery';
 import { trpc } from '@/lib/trpc';
-import { useAgentRuns } from '@/lib/agent/useAgentRuns';
+import type { AgentRuns } from '@/lib/agent/useAgentRuns';
 import './agent.css';
 
 type Role = 'owner' | 'editor' | 'viewer';
@@ -12,6 +11,8 @@ type Role = 'owner' | 'editor' | 'viewer';
 export interface AgentPanelProps {
   projectId: string;
   role: Role;
+  /** The runs, kept by the workspace (the editor draws the shown run's changes too). */
+  agent: AgentRuns;
 }
 
 const STATUS_TEXT: Record<AgentRunView['status'], string> = {
@@ -25,9 +26,7 @@ const STATUS_TEXT: Record<AgentRunView['status'], string> = {
  * their output, permission prompts, steering, Stop — then its changeset to review per file and
  * per hunk, Run checks and Undo. Buttons follow the role; the server enforces the policies.
  */
-export function AgentPanel({ projectId, role }: AgentPanelProps) {
-  const stream = useProjectStream(projectId);
-  const agent = useAgentRuns(projectId, stream);
+export function AgentPanel({ projectId, role, agent }: AgentPanelProps) {
   const policy = useQuery(() => trpc.agent.policy.query({ projectId }), [projectId]);
   const [task, setTask] = useState('');
   const [steer, setSteer] = useState('');

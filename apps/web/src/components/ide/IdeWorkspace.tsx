@@ -29,6 +29,9 @@ import { ReviewPanel } from '@/components/review/ReviewPanel';
 import { AgentPanel } from '@/components/agent/AgentPanel';
 import { AiEditPrompt } from '@/components/review/AiEditPrompt';
 import { useReview } from '@/lib/review/useReview';
+import { useAgentRuns } from '@/lib/agent/useAgentRuns';
+import { agentInlineChanges } from '@/lib/agent/agentInlineChanges';
+import { useProjectStream } from '@/lib/useProjectStream';
 import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
 import { CompletionStatusBadge } from '@/components/ai/CompletionStatusBadge';
 import { CommandRegistry, CommandRegistryContext, useIdeCommands, type IdeCommand } from '@/lib/ide/CommandRegistry';
@@ -93,6 +96,11 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const connectionTrouble = useSettledFlag(connection === 'offline' || connection === 'reconnecting', 1500);
   const readOnly = (role !== 'owner' && role !== 'editor') || ended !== null;
   const review = useReview(projectId, !readOnly);
+  // Kept here, not in the Agent panel: the editor draws the shown run's changes for everyone.
+  const agent = useAgentRuns(projectId, useProjectStream(projectId));
+  const agentRun = agent.runs.find((r) => r.id === agent.selectedId) ?? null;
+  const { showAgentChanges } = review;
+  useEffect(() => showAgentChanges(agentInlineChanges(agentRun, agent.changeset)), [showAgentChanges, agentRun, agent.changeset]);
   const completions = useInlineCompletions(projectId, entries, readOnly);
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
@@ -366,7 +374,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           )}
         </main>
         {role && layout.reviewOpen && (rightPanel === 'agent'
-          ? <AgentPanel projectId={projectId} role={role} />
+          ? <AgentPanel projectId={projectId} role={role} agent={agent} />
           : <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} />)}
       </div>
       <StatusBar

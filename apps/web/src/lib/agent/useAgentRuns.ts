@@ -163,3 +163,5 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
 
   return { ...state, select, act, reload: loadList };
 }
+
+export type AgentRuns = ReturnType<typeof useAgentRuns>;
