@@ -272,7 +272,7 @@ function streamCall(run: LiveAgentRun, streaming: Map<number, StreamingCall>, de
 }
 
 /** The string arguments already complete in JSON still streaming (`{"path": "src/a.js", "edi…` → `{ path }`). */
-export function partialArguments(json: string): Record<string, unknown> {
+function partialArguments(json: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const m of json.matchAll(/"(\w+)"\s*:\s*("(?:[^"\\]|\\.)*")/g)) {
     try {

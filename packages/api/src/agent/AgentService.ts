@@ -33,6 +33,7 @@ export interface AgentServiceOptions {
 
 const MAX_STEERING_CHARS = 4000;
 const LIST_LIMIT = 30;
+const LIVE_RECORD_GAP_MS = 250;
 
 /**
  * Agent runs of the projects this node is home for: starting them, steering (Stop, follow-up
@@ -277,12 +278,13 @@ export class AgentService {
 
   /**
    * Stores the run's record as it is now. Writes are coalesced (one at a time; asks meanwhile
-   * share the next), so a fast run is never waiting on the database and the record trails the
-   * run by at most one write.
+   * share the next) and, while the run works, at least LIVE_RECORD_GAP_MS apart: a fast run never
+   * waits on the database (nor shares the event loop with a write per step), and the record
+   * trails it by at most one write. Review actions after the run are written at once.
    */
   #persist(run: LiveAgentRun): Promise<void> {
     let record = this.#records.get(run);
-    if (!record) this.#records.set(run, (record = new CoalescedWrite(() => this.#write(run))));
+    if (!record) this.#records.set(run, (record = new CoalescedWrite(() => this.#write(run), () => (run.live ? LIVE_RECORD_GAP_MS : 0))));
     return record.request();
   }
 

@@ -43,3 +43,17 @@ test('an ask after everything finished writes again', async () => {
   assert.equal(writes, 3, 'settled waits for the write asked for');
   await pending;
 });
+
+test('a write starts no sooner than the gap after the one before it; asks during the gap share it', async () => {
+  const starts: number[] = [];
+  const writer = new CoalescedWrite(async () => {
+    starts.push(performance.now());
+  }, () => 100);
+  await writer.request();
+  const second = writer.request();
+  const third = writer.request();
+  assert.equal(second, third);
+  await third;
+  assert.equal(starts.length, 2);
+  assert.ok(starts[1]! - starts[0]! >= 99, `started ${starts[1]! - starts[0]!} ms after the first`);
+});
