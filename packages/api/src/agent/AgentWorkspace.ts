@@ -7,6 +7,7 @@ import {
 } from '@tandem/review';
 import type { ProjectTree } from '../sandbox/LiveProjectFiles.ts';
 import { forbiddenPathMatcher } from './agentPolicy.ts';
+import { wholeTextFilter } from './searchFilter.ts';
 
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface AgentDocuments {
@@ -18,6 +19,7 @@ export interface AgentDocuments {
 export interface AgentFiles {
   tree(projectId: string): Promise<ProjectTree>;
   text(projectId: string, fileId: string): Promise<string>;
+  textNow(projectId: string, fileId: string): string | undefined;
 }
 
 /** A tool failure the model should read (not a crash): the message goes back as the tool result. */
@@ -238,11 +240,13 @@ export class AgentWorkspace {
     const prefix = pathPrefix === undefined || pathPrefix === null || pathPrefix === '' ? '' : this.checkPath(pathPrefix);
     const out: string[] = [];
     const files = await this.files();
+    const changed = new Set([...this.entries.values()].map((e) => e.newPath ?? e.path));
     let slice = performance.now();
-    for (const path of files.keys()) {
+    for (const [path, fileId] of files) {
       if (prefix && path !== prefix && !path.startsWith(prefix + '/')) continue;
-      const text = await this.#readIn(path, files);
-      if (mayMatch && !mayMatch.test(text)) continue;
+      // Most files are unchanged and already decoded: read without a wait per file.
+      const text = (fileId !== null && !changed.has(path) ? this.#live.textNow(this.projectId, fileId) : undefined) ?? await this.#readIn(path, files);
+      if (mayMatch && !mayMatch(text)) continue;
       const lines = text.split('\n');
       for (let i = 0; i < lines.length && out.length < MAX_SEARCH_MATCHES; i++) {
         const line = lines[i]!.slice(0, 2000);
@@ -293,21 +297,6 @@ export class AgentWorkspace {
         hunks: (e.hunks ?? []).map((h) => ({ ...h, anchor: { start: unb64(h.anchor.start), end: unb64(h.anchor.end) } })),
       };
     });
-  }
-}
-
-/**
- * A test over a whole file that is false only when no line of it can match `pattern` (so the
- * file's lines need not be split and tested one by one), or null when there is none: with the
- * `m` flag, `^`/`$` match at line ends as they do at the ends of one line; negative lookarounds
- * could fail on the neighbouring line's characters, so such patterns get no filter.
- */
-function wholeTextFilter(pattern: string): RegExp | null {
-  if (/\(\?<?!/.test(pattern)) return null;
-  try {
-    return new RegExp(pattern, 'm');
-  } catch {
-    return null;
   }
 }
 

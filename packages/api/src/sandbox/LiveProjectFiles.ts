@@ -96,6 +96,12 @@ export class LiveProjectFiles {
     return this.decode(fileDocName(projectId, fileId), (doc) => doc.getText(FILE_TEXT).toString());
   }
 
+  /** The file's text when it is decoded and current, without waiting (loops over many files); else undefined. */
+  textNow(projectId: string, fileId: string): string | undefined {
+    const kept = this.decoded.get(fileDocName(projectId, fileId));
+    return typeof kept?.value === 'string' ? kept.value : undefined;
+  }
+
   /** The document id of the file at `path`, or null. */
   async fileIdOf(projectId: string, path: string): Promise<string | null> {
     return (await this.tree(projectId)).files.get(path) ?? null;
