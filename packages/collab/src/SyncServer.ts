@@ -195,6 +195,18 @@ export class SyncServer {
     }
   }
 
+  /**
+   * Restarts the idle time of a document in memory (no-op otherwise): for a reader that serves
+   * the document's text from a cache it keeps current, so the document is not unloaded (and then
+   * loaded again) while it is still being read.
+   */
+  touch(documentName: string): void {
+    const document = this.documents.get(documentName);
+    if (!document || !this.idleTimers.has(document)) return;
+    this.cancelIdleUnload(document);
+    this.scheduleIdleUnload(document);
+  }
+
   stats(): SyncServerStats {
     return { connections: this.connections.size, documents: [...this.documents.keys()] };
   }

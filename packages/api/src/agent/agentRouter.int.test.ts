@@ -43,7 +43,7 @@ before(async () => {
   const baseUrl = await model.listen();
   hub = new EventHub();
   // Registered as the app does, so the agent reads through the decoded texts kept current by the sync hooks.
-  files = new LiveProjectFiles({ editDocument: (...a) => sync.editDocument(...a), readDocument: (name, read) => sync.readDocument(name, read) });
+  files = new LiveProjectFiles({ editDocument: (...a) => sync.editDocument(...a), readDocument: (name, read) => sync.readDocument(name, read), touch: (name) => sync.touch(name) });
   sync = new SyncServer({
     store: new PrismaDocumentStore(db.prisma),
     onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'No clients in this test.'); },
@@ -468,6 +468,8 @@ describe('agent runs', () => {
     const run = await finished(projectId, started.id, A);
     assert.equal(run.status, 'ready');
     assert.equal(run.steps, 2);
+    // The record trails the run by at most one write (coalesced, off the loop's path).
+    await until('the record of the ended run', async () => (await db.prisma.agentRun.findUniqueOrThrow({ where: { id: started.id } })).status === 'ready');
     // Simulate a restart: the row says running, a fresh service recovers it.
     await db.prisma.agentRun.update({ where: { id: started.id }, data: { status: 'running' } });
     const fresh = new AgentService({ prisma: db.prisma, hub, documents: sync, files, logError: () => {} });

@@ -15,6 +15,7 @@ function setUp(register = true, unloadAfterIdleMs = 30_000) {
   const files: LiveProjectFiles = new LiveProjectFiles({
     editDocument: (...a) => sync.editDocument(...a),
     readDocument: (name, read) => sync.readDocument(name, read),
+    touch: (name) => sync.touch(name),
   });
   const sync: SyncServer = new SyncServer({
     store,

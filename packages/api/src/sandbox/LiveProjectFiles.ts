@@ -10,6 +10,8 @@ import type { ProjectFile } from '@tandem/sandbox';
 export interface ProjectDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
   readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
+  /** Restarts a loaded document's idle time (its text is served from here, not read from it). */
+  touch(documentName: string): void;
 }
 
 /** A project's tree as everyone sees it. Shared between callers: never change it. */
@@ -22,6 +24,8 @@ export interface ProjectTree {
 
 /** Documents read or written at the same time (bounds memory and database load). */
 const PARALLEL_DOCUMENTS = 8;
+/** A document served from here is touched this often, well within the SyncServer's idle time. */
+const TOUCH_EVERY_MS = 5000;
 
 /**
  * A project's files as they are right now in its Yjs documents (what every participant sees,
@@ -32,11 +36,13 @@ const PARALLEL_DOCUMENTS = 8;
  * as a sync extension, this watches every document from its load and drops its decoded value at
  * its next transaction (a client's, the server's, or one relayed from another node) and when it
  * leaves memory. So the agent's and search's reads decode a document once per change, not once
- * per call, and never see anything older than the live document.
+ * per call, and never see anything older than the live document. Serving a document touches it
+ * (at most every few seconds), so a document in use stays in memory as it did when every read
+ * went through the SyncServer.
  */
 export class LiveProjectFiles {
   private readonly versions = new Map<string, number>();
-  private readonly decoded = new Map<string, { doc: Y.Doc; value: ProjectTree | string }>();
+  private readonly decoded = new Map<string, { doc: Y.Doc; value: ProjectTree | string; touchedAt: number }>();
   private readonly watched = new WeakSet<Y.Doc>();
 
   /** Register with the SyncServer: counts every durable change per project, keeps the decoded values current. */
@@ -98,8 +104,11 @@ export class LiveProjectFiles {
 
   /** The file's text when it is decoded and current, without waiting (loops over many files); else undefined. */
   textNow(projectId: string, fileId: string): string | undefined {
-    const kept = this.decoded.get(fileDocName(projectId, fileId));
-    return typeof kept?.value === 'string' ? kept.value : undefined;
+    const name = fileDocName(projectId, fileId);
+    const kept = this.decoded.get(name);
+    if (typeof kept?.value !== 'string') return undefined;
+    this.touch(name, kept);
+    return kept.value;
   }
 
   /** The document id of the file at `path`, or null. */
@@ -148,12 +157,22 @@ export class LiveProjectFiles {
   /** `decode(doc)`, or its value from before if the document has not changed since (only watched documents are kept). */
   private async decode<T extends ProjectTree | string>(documentName: string, decode: (doc: Y.Doc) => T): Promise<T> {
     const kept = this.decoded.get(documentName);
-    if (kept) return kept.value as T;
+    if (kept) {
+      this.touch(documentName, kept);
+      return kept.value as T;
+    }
     return this.documents.readDocument(documentName, (doc) => {
       const value = decode(doc);
-      if (this.watched.has(doc)) this.decoded.set(documentName, { doc, value });
+      if (this.watched.has(doc)) this.decoded.set(documentName, { doc, value, touchedAt: performance.now() });
       return value;
     });
+  }
+
+  private touch(documentName: string, kept: { touchedAt: number }): void {
+    const now = performance.now();
+    if (now - kept.touchedAt < TOUCH_EVERY_MS) return;
+    kept.touchedAt = now;
+    this.documents.touch(documentName);
   }
 }
 
