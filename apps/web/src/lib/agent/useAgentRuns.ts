@@ -1,10 +1,11 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
-  AGENT_EVENTS, type AgentChangesetView, type AgentDeltaEvent, type AgentItem, type AgentRunView,
+  AGENT_EVENTS, type AgentChangesetView, type AgentItem, type AgentRunView,
 } from '@tandem/protocol';
 import type { ProjectStream } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
+import { applyEvent, type TranscriptEvent } from './transcriptEvents';
 
 /** Output kept per command for display (the server keeps the tail too). */
 const OUTPUT_KEEP = 20_000;
@@ -17,30 +18,6 @@ export interface AgentRunsState {
   /** Live command output by tool call id (what streamed since this tab opened the run). */
   output: Record<string, string>;
   error: string | null;
-}
-
-type TranscriptEvent = { kind: 'item'; item: AgentItem } | { kind: 'delta'; delta: AgentDeltaEvent };
-
-/**
- * One event on a transcript. Both kinds are safe to apply to a transcript that already has them:
- * an item replaces its seq, except that a message's text never shrinks (its add event can arrive
- * after a snapshot that had streamed further); a delta adds only the text past what the message
- * has (its offset says where it starts).
- */
-function applyEvent(items: AgentItem[], event: TranscriptEvent): AgentItem[] {
-  const out = [...items];
-  if (event.kind === 'item') {
-    const { item } = event;
-    const had = items[item.seq];
-    const longer = had?.kind === 'agent_message' && item.kind === 'agent_message' && had.text.length > item.text.length && had.text.startsWith(item.text);
-    out[item.seq] = longer ? had : item;
-    return out;
-  }
-  const { seq, offset, text } = event.delta;
-  const item = items[seq];
-  if (!item || item.kind !== 'agent_message' || offset > item.text.length || offset + text.length <= item.text.length) return items;
-  out[seq] = { ...item, text: item.text + text.slice(item.text.length - offset) };
-  return out;
 }
 
 /**
