@@ -97,7 +97,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const readOnly = (role !== 'owner' && role !== 'editor') || ended !== null;
   const review = useReview(projectId, !readOnly);
   // Kept here, not in the Agent panel: the editor draws the shown run's changes for everyone.
-  const agent = useAgentRuns(projectId, useProjectStream(projectId));
+  const projectStream = useProjectStream(projectId);
+  const agent = useAgentRuns(projectId, projectStream);
   const agentRun = agent.runs.find((r) => r.id === agent.selectedId) ?? null;
   const { showAgentChanges } = review;
   useEffect(() => showAgentChanges(agentInlineChanges(agentRun, agent.changeset)), [showAgentChanges, agentRun, agent.changeset]);
