@@ -20,6 +20,7 @@ export interface AgentFiles {
   tree(projectId: string): Promise<ProjectTree>;
   text(projectId: string, fileId: string): Promise<string>;
   textNow(projectId: string, fileId: string): string | undefined;
+  texts(projectId: string, fileIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A tool failure the model should read (not a crash): the message goes back as the tool result. */
@@ -37,6 +38,8 @@ const MAX_LINE_CHARS = 300;
 const MAX_LIST = 2000;
 /** Longest a search works before letting other work run (a big project must not hold the event loop). */
 const SEARCH_SLICE_MS = 4;
+/** Files loaded together when a search reaches one that is not in memory. */
+const WARM_AHEAD = 32;
 
 /**
  * An agent run's private view of a project: the live documents (what everyone typed, run or
@@ -241,21 +244,34 @@ export class AgentWorkspace {
     const out: string[] = [];
     const files = await this.files();
     const changed = new Set([...this.entries.values()].map((e) => e.newPath ?? e.path));
+    const inScope = [...files].filter(([path]) => !prefix || path === prefix || path.startsWith(prefix + '/'));
+    const live = (i: number): string | null => {
+      const [path, id] = inScope[i]!;
+      return id !== null && !changed.has(path) ? id : null;
+    };
+    const loaded = new Map<string, string>();
     let slice = performance.now();
-    for (const [path, fileId] of files) {
-      if (prefix && path !== prefix && !path.startsWith(prefix + '/')) continue;
-      // Most files are unchanged and already decoded: read without a wait per file.
-      const text = (fileId !== null && !changed.has(path) ? this.#live.textNow(this.projectId, fileId) : undefined) ?? await this.#readIn(path, files);
-      if (mayMatch && !mayMatch(text)) continue;
-      const lines = text.split('\n');
-      for (let i = 0; i < lines.length && out.length < MAX_SEARCH_MATCHES; i++) {
-        const line = lines[i]!.slice(0, 2000);
-        if (re.test(line)) out.push(`${path}:${i + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
-      }
-      if (out.length >= MAX_SEARCH_MATCHES) break;
+    for (let i = 0; i < inScope.length && out.length < MAX_SEARCH_MATCHES; i++) {
       if (performance.now() - slice > SEARCH_SLICE_MS) {
         await new Promise<void>((r) => setImmediate(r));
         slice = performance.now();
+      }
+      const path = inScope[i]![0];
+      const fileId = live(i);
+      // Most files are unchanged and already decoded: read without a wait per file. One that is
+      // not loads with the next ones in parallel (the search may still stop at 100 matches).
+      let text = fileId === null ? undefined : loaded.get(fileId) ?? this.#live.textNow(this.projectId, fileId);
+      if (fileId !== null && text === undefined) {
+        const next = inScope.slice(i, i + WARM_AHEAD).flatMap((_, j) => live(i + j) ?? []);
+        for (const [id, t] of await this.#live.texts(this.projectId, next)) loaded.set(id, t);
+        text = loaded.get(fileId);
+      }
+      text ??= await this.#readIn(path, files);
+      if (mayMatch && !mayMatch(text)) continue;
+      const lines = text.split('\n');
+      for (let n = 0; n < lines.length && out.length < MAX_SEARCH_MATCHES; n++) {
+        const line = lines[n]!.slice(0, 2000);
+        if (re.test(line)) out.push(`${path}:${n + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
       }
     }
     return out;

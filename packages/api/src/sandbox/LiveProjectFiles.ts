@@ -78,13 +78,8 @@ export class LiveProjectFiles {
   /** Every file's current text and document id, sorted by path. */
   async readWithIds(projectId: string): Promise<(ProjectFile & { fileId: string })[]> {
     const files = [...(await this.tree(projectId)).files];
-    const out: (ProjectFile & { fileId: string })[] = new Array(files.length);
-    for (let i = 0; i < files.length; i += PARALLEL_DOCUMENTS) {
-      await Promise.all(files.slice(i, i + PARALLEL_DOCUMENTS).map(async ([path, fileId], j) => {
-        out[i + j] = { fileId, path, content: await this.text(projectId, fileId) };
-      }));
-    }
-    return out;
+    const texts = await this.texts(projectId, files.map(([, fileId]) => fileId));
+    return files.map(([path, fileId]) => ({ fileId, path, content: texts.get(fileId)! }));
   }
 
   /** The project tree (decoded once per change of the tree document). */
@@ -100,6 +95,18 @@ export class LiveProjectFiles {
   /** One file's current text (decoded once per change of its document). */
   text(projectId: string, fileId: string): Promise<string> {
     return this.decode(fileDocName(projectId, fileId), (doc) => doc.getText(FILE_TEXT).toString());
+  }
+
+  /**
+   * These files' texts, read PARALLEL_DOCUMENTS at a time (documents not in memory load several
+   * times faster than one after the other).
+   */
+  async texts(projectId: string, fileIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < fileIds.length; i += PARALLEL_DOCUMENTS) {
+      await Promise.all(fileIds.slice(i, i + PARALLEL_DOCUMENTS).map(async (id) => out.set(id, await this.text(projectId, id))));
+    }
+    return out;
   }
 
   /** The file's text when it is decoded and current, without waiting (loops over many files); else undefined. */
