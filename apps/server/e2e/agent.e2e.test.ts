@@ -6,9 +6,10 @@ import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProce
 
 /**
  * An agent run in three real browsers: A starts a run from the Agent panel, B and C watch it
- * stream, B steers mid-run, the agent runs the project's tests in the sandbox, C (viewer) has no
- * steering or review controls, A accepts two files and rejects one, every editor shows the
- * result, and Undo reverts it. The model is the OpenAI test double scripting tool calls.
+ * stream (text, and tool calls while their arguments are generated), B steers mid-run, the agent
+ * runs the project's tests in the sandbox, B and C see its pending changes drawn in their
+ * editors, C (viewer) has no steering or review controls, A accepts two files and rejects one,
+ * every editor shows the result, and Undo reverts it. The model is the OpenAI test double scripting tool calls.
  */
 declare global {
   interface Window {
@@ -121,6 +122,10 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   await b.page.getByTestId('agent-steer').press('Enter');
   await waitFor('the steering message in C’s transcript', async () => /Bea Bell \(steering\)/.test((await c.page.getByTestId('agent-panel').textContent()) ?? ''));
   await Promise.all([screenshot(b.page, 'agent-01-streaming-B-1440'), screenshot(c.page, 'agent-02-streaming-C-800')]);
+  // The next turn's calls show while the model is still generating their arguments.
+  await c.page.getByTestId('agent-tool-input').first().waitFor({ timeout: 30_000 });
+  assert.match(await c.page.getByTestId('agent-tool-input').first().textContent() ?? '', /\{"path"/);
+  await screenshot(c.page, 'agent-02b-arguments-streaming-C-800');
 
   // The agent runs the tests in the sandbox; the result is shown on the changeset for everyone.
   for (const u of [a, b, c]) await u.page.getByTestId('agent-last-check').waitFor({ timeout: 60_000 });
@@ -130,6 +135,15 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   assert.equal(await a.page.getByTestId('agent-file').count(), 3);
   await a.page.getByTestId('agent-changeset').scrollIntoViewIfNeeded();
   await screenshot(a.page, 'agent-03-review-A-1440');
+
+  // Every editor with greet.js open shows the agent's pending change over the code.
+  await Promise.all([openFile(b.page, 'src/greet.js'), openFile(c.page, 'src/greet.js')]);
+  for (const u of [b, c]) {
+    await u.page.locator('[data-testid=inline-agent-change]').waitFor();
+    await waitFor('the added line in the editor', async () => (await u.page.locator('.tdm-add-line').allTextContents()).join('\n').includes('name.trim()'));
+    assert.equal(await editorValue(u.page), GREET, 'only drawn: the document is unchanged');
+  }
+  await Promise.all([screenshot(b.page, 'agent-03b-live-diff-B-1440'), screenshot(c.page, 'agent-03c-live-diff-C-800')]);
 
   // A accepts greet.js and test.js, rejects NOTES.md.
   const file = (page: Page, path: string) => page.locator(`[data-testid=agent-file][data-path="${path}"]`);
@@ -143,6 +157,7 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   // Every editor shows the accepted change (B has the file open; C opens it).
   await Promise.all([openFile(b.page, 'src/greet.js'), openFile(c.page, 'src/greet.js')]);
   for (const u of [b, c]) await waitFor('the accepted greet.js', async () => (await editorValue(u.page)) === STEERED);
+  for (const u of [b, c]) await waitFor('the drawn change gone once accepted', async () => (await u.page.locator('[data-testid=inline-agent-change]').count()) === 0);
   await waitFor('test.js in the tree', async () => (await b.page.getByTestId('tree-item').allTextContents()).join('|').includes('test.js'));
   assert.ok(!(await b.page.getByTestId('tree-item').allTextContents()).join('|').includes('NOTES.md'), 'the rejected file was never created');
   await Promise.all([screenshot(b.page, 'agent-04-applied-B-1440'), screenshot(c.page, 'agent-05-applied-C-800')]);

@@ -19,7 +19,8 @@ import { applyContentSecurityPolicy, previewFrameSource } from './contentSecurit
 import { ProjectDocumentCap } from './ProjectDocumentCap.ts';
 import { createAiService } from './createAiService.ts';
 import { SuggestionSyncHook, createSuggestions } from './createSuggestions.ts';
-import { SandboxSyncHook, createSandboxes } from './createSandboxes.ts';
+import { createSandboxes } from './createSandboxes.ts';
+import { LiveFilesSyncHook } from './LiveFilesSyncHook.ts';
 import { createAgent } from './createAgent.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 import { createSandboxNetwork } from './createSandboxNetwork.ts';
@@ -70,15 +71,18 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const memberships = new MembershipCache();
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
-  const sandboxHook = new SandboxSyncHook();
+  const filesHook = new LiveFilesSyncHook();
   const sync = new SyncServer({
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
     validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
     limits: syncLimitsFromEnv(env),
-    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
+    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, filesHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
+  // One view of the live files for the sandbox, search and agent runs (it keeps decoded texts).
+  const files = new LiveProjectFiles(sync);
+  filesHook.files = files;
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
   const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
@@ -94,17 +98,20 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     });
     services.network = networkService;
   }
-  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook, network: net?.network ?? null });
+  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
-  services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
-  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents });
+  services.search = new ProjectSearch({ files, documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  services.agent = await createAgent({
+    prisma: db.prisma, hub, sync, files, sandbox: services.sandboxes.host, perProject: cluster !== null,
+    maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents,
+  });
   let nodeUrl = '';
   let nodePreviewUrl: string | null = null;
   const projectCalls = cluster?.attach({
     sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,
     forgetDocuments: (projectId) => store.forget(projectId),
-    filesChangedElsewhere: (projectId) => sandboxHook.changedElsewhere(projectId),
+    filesChangedElsewhere: (projectId) => filesHook.changedElsewhere(projectId),
     revokeCredentials: (ids) => revokeCredentialsHere(ids),
     lostMessages: () => {
       // Invalidations may have been missed while Redis was unreachable: re-read everything.

@@ -1,4 +1,4 @@
-import { AgentService, type AcpAgentConfig, type EventHub } from '@tandem/api';
+import { AgentService, type AcpAgentConfig, type EventHub, type LiveProjectFiles } from '@tandem/api';
 import type { SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 import type { SandboxHost } from '@tandem/sandbox';
@@ -9,10 +9,12 @@ import type { SandboxHost } from '@tandem/sandbox';
  * project's when this node becomes its home, in createCluster).
  */
 export async function createAgent(deps: {
-  prisma: PrismaClient; hub: EventHub; sync: SyncServer; sandbox?: SandboxHost; perProject: boolean; maxFilesPerProject: number; acpAgents: readonly AcpAgentConfig[];
+  prisma: PrismaClient; hub: EventHub; sync: SyncServer; files: LiveProjectFiles; sandbox?: SandboxHost; perProject: boolean;
+  maxFilesPerProject: number; acpAgents: readonly AcpAgentConfig[];
 }): Promise<AgentService> {
   const service = new AgentService({
-    prisma: deps.prisma, hub: deps.hub, documents: deps.sync, maxFilesPerProject: deps.maxFilesPerProject, acpAgents: deps.acpAgents, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
+    prisma: deps.prisma, hub: deps.hub, documents: deps.sync, files: deps.files, maxFilesPerProject: deps.maxFilesPerProject, acpAgents: deps.acpAgents,
+    ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
   });
   if (!deps.perProject) {
     const interrupted = await service.recoverInterrupted();

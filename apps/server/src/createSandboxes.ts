@@ -1,27 +1,7 @@
-import { LiveProjectFiles, SandboxService, type EventHub } from '@tandem/api';
-import type { ChangePayload, SyncExtension, SyncServer } from '@tandem/collab';
+import { SandboxService, type EventHub, type LiveProjectFiles } from '@tandem/api';
 import type { PrismaClient } from '@tandem/db';
 import { SandboxHost, type SandboxLimits, type SandboxNetwork } from '@tandem/sandbox';
 import type { Env } from './env.ts';
-
-/**
- * The SyncServer takes its extensions at construction, and the project files need the SyncServer
- * (to read live documents): this hook is handed to the SyncServer first and forwards document
- * changes (which tell the sandbox its working copy is out of date) once the files exist.
- */
-export class SandboxSyncHook implements SyncExtension {
-  target: SyncExtension | null = null;
-  files: LiveProjectFiles | null = null;
-
-  onChange(payload: ChangePayload): Promise<void> | void {
-    return this.target?.onChange?.(payload);
-  }
-
-  /** Another node changed the project's documents: the next run or command re-copies the files. */
-  changedElsewhere(projectId: string): void {
-    this.files?.changedElsewhere(projectId);
-  }
-}
 
 /** Limits the operator overrode in the environment; the rest are the sandbox package defaults. */
 export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
@@ -39,18 +19,15 @@ export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
  * Isolation is probed now, so the log says at start-up whether code can run and, if not, what
  * the host is missing (runs are then refused with the same words).
  */
-export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SandboxSyncHook; network?: SandboxNetwork | null }): Promise<SandboxService> {
+export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; files: LiveProjectFiles; network?: SandboxNetwork | null }): Promise<SandboxService> {
   const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
   const host = new SandboxHost({
     rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env), diskQuotaBytes: env.TANDEM_SANDBOX_DISK_MB * 1024 * 1024,
     maxSessions: env.TANDEM_SANDBOX_MAX_SESSIONS,
     network: deps.network ?? undefined,
   });
-  const files = new LiveProjectFiles(deps.sync);
-  deps.hook.target = files.syncExtension;
-  deps.hook.files = files;
   const service = new SandboxService({
-    host, files, hub: deps.hub, prisma: deps.prisma,
+    host, files: deps.files, hub: deps.hub, prisma: deps.prisma,
     maxSessionsPerUser: env.TANDEM_SANDBOX_MAX_PER_USER,
     queue: { maxWaiting: env.TANDEM_SANDBOX_QUEUE_MAX, timeoutMs: env.TANDEM_SANDBOX_QUEUE_SECONDS * 1000 },
     terminalIdleMs: Math.round(env.TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES * 60_000),

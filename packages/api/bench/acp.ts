@@ -41,16 +41,17 @@ const db = await createPGliteTestDatabase();
 const base = mkdtempSync(join(tmpdir(), 'tandem-acp-bench-'));
 chmodSync(base, 0o711);
 const services = testServices();
-const sync = new SyncServer({ store: new PrismaDocumentStore(db.prisma), onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'none'); } });
+const files: LiveProjectFiles = new LiveProjectFiles({ editDocument: (...a) => sync.editDocument(...a), readDocument: (name, read) => sync.readDocument(name, read), touch: (name) => sync.touch(name) });
+const sync: SyncServer = new SyncServer({ store: new PrismaDocumentStore(db.prisma), onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'none'); }, extensions: [files.syncExtension] });
 const host = new SandboxHost({ rootDir: join(base, 'sandboxes'), cgroupName: 'tandem-acp-bench', log: () => {} });
 const fixture = fixtureAgent();
-const agent = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
+const agent = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, files, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
 const t = callerFactory(db.prisma, undefined, new RecordedEvents(), { ...services, agent });
 try {
   const loadBefore = loadavg()[0]!;
   const owner = await t.signUp('Owner');
   const { id: projectId } = await t.callerFor(owner).projects.create({ name: 'ACP bench', template: 'empty' });
-  await new LiveProjectFiles(sync).create(projectId, 'src/math.js', MATH, { id: owner.id, name: owner.name });
+  await files.create(projectId, 'src/math.js', MATH, { id: owner.id, name: owner.name });
   await t.callerFor(owner).agent.setExternalAgents({ projectId, enabled: ['fixture'] });
 
   // 8 participants; each delta's arrival time per participant, keyed by its text.
@@ -70,7 +71,7 @@ try {
   const fanOut = (stamps: string[]) => stamps.map((s) => (Math.max(...arrivals.map((m) => m.get(s) ?? Infinity)) - Number(s.slice(1, -1))) / 1000);
 
   // Built-in path: the workspace read, and a delta published by the run.
-  const workspace = new AgentWorkspace(sync, projectId, []);
+  const workspace = new AgentWorkspace(sync, files, projectId, []);
   for (let i = 0; i < 50; i++) await workspace.read('src/math.js');
   const reads: number[] = [];
   for (let i = 0; i < N; i++) {
@@ -84,7 +85,8 @@ try {
   for (let i = 0; i < N; i++) {
     const text = `@${nowUs()};`;
     builtinStamps.push(text);
-    run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: item.seq, text });
+    run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: item.seq, offset: item.text.length, text });
+    item.text += text;
     await new Promise((r) => setTimeout(r, 3));
   }
   await new Promise((r) => setTimeout(r, 200));

@@ -46,3 +46,30 @@ test('editDocument with an origin: the transaction carries it (an UndoManager ca
     await server.close();
   }
 });
+
+test('readDocument reads the live state (what a client typed) and writes, stores and sends nothing', async () => {
+  const changes: string[] = [];
+  const extension: SyncExtension = { onChange: ({ documentName }) => void changes.push(documentName) };
+  const server = await startTestServer({ extensions: [extension] });
+  const alice = new TestClient(server.url, DOC, 'alice-token');
+  try {
+    await alice.synced();
+    alice.text.insert(0, 'typed');
+    await waitFor(() => changes.length === 1, 'client change');
+    const origins: unknown[] = [];
+    const text = await server.sync.readDocument(DOC, (doc) => {
+      doc.on('afterTransaction', (tr: Y.Transaction) => void origins.push(tr.origin));
+      return doc.getText(FILE_TEXT).toString();
+    });
+    assert.equal(text, 'typed');
+    await server.sync.editDocument(DOC, (doc) => doc.getText(FILE_TEXT).insert(5, '!'));
+    assert.equal(origins.length, 1, 'the read opened no transaction (only the edit after it did)');
+    assert.equal(await server.sync.readDocument('other/file/new', (doc) => doc.getText(FILE_TEXT).toString()), '', 'an unknown document loads empty');
+    await assert.rejects(server.sync.readDocument('not a document name', () => 1), /Unknown document/);
+    await waitFor(() => changes.length === 2, 'the edit reported');
+    assert.deepEqual(changes, [DOC, DOC], 'reads reported no change');
+  } finally {
+    alice.destroy();
+    await server.close();
+  }
+});

@@ -209,3 +209,20 @@ test('editDocument refuses unknown documents and a closing server', async () => 
   assert.equal(await storedText(server.store, DOC), 'direct');
   await assert.rejects(server.sync.editDocument(DOC, () => {}), (e: unknown) => e instanceof AppError && e.code === 'UNAVAILABLE');
 });
+
+test('touch restarts a loaded document\'s idle time (a cache serving its text keeps it in memory); unknown documents are ignored', async () => {
+  const timers = new ManualTimers();
+  const server = await startTestServer({ timers, tuning: { unloadAfterIdleMs: IDLE_MS } });
+  try {
+    assert.equal(await server.sync.readDocument(DOC, (doc) => doc.getText(FILE_TEXT).length), 0);
+    timers.advance(IDLE_MS - 1);
+    server.sync.touch(DOC);
+    server.sync.touch('p1/file/not-loaded');
+    timers.advance(IDLE_MS - 1);
+    assert.deepEqual(server.sync.stats().documents, [DOC], 'still loaded: the idle time started again at the touch');
+    timers.advance(1);
+    await waitFor(() => server.sync.stats().documents.length === 0, 'unloaded a full idle time after the touch');
+  } finally {
+    await server.close();
+  }
+});

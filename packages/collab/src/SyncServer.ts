@@ -174,6 +174,39 @@ export class SyncServer {
     }
   }
 
+  /**
+   * Reads a document's current state (loading it if needed) without a transaction: nothing is
+   * written, stored or broadcast. Use it instead of an empty `editDocument` for reads.
+   */
+  async readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The sync server is shutting down.');
+    if (!parseDocName(documentName)) throw new AppError('NOT_FOUND', 'Unknown document.', documentName);
+    const document = await this.acquire(documentName);
+    document.holds++;
+    this.cancelIdleUnload(document);
+    try {
+      await document.ready;
+      return read(document.ydoc);
+    } catch (error) {
+      throw isAppError(error) ? error : new AppError('UNAVAILABLE', 'The document could not be read.', describe(error));
+    } finally {
+      document.holds--;
+      this.scheduleIdleUnload(document);
+    }
+  }
+
+  /**
+   * Restarts the idle time of a document in memory (no-op otherwise): for a reader that serves
+   * the document's text from a cache it keeps current, so the document is not unloaded (and then
+   * loaded again) while it is still being read.
+   */
+  touch(documentName: string): void {
+    const document = this.documents.get(documentName);
+    if (!document || !this.idleTimers.has(document)) return;
+    this.cancelIdleUnload(document);
+    this.scheduleIdleUnload(document);
+  }
+
   stats(): SyncServerStats {
     return { connections: this.connections.size, documents: [...this.documents.keys()] };
   }

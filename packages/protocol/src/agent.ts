@@ -59,8 +59,13 @@ export type AgentItem =
     title: string;
     toolKind: AcpToolKind;
     status: AcpToolStatus;
-    /** Arguments as parsed (or `{ raw }` when the model's JSON was malformed). */
+    /**
+     * Arguments as parsed (or `{ raw }` when the model's JSON was malformed). While the call is
+     * `pending` (the model is still generating it): the string arguments complete so far.
+     */
     rawInput: Record<string, unknown>;
+    /** While `pending`: the arguments' JSON as generated so far (the first 4,000 characters). */
+    inputText?: string;
     locations: Array<{ path: string; line?: number }>;
     /** Short result for display (the model got the whole result). */
     summary: string | null;
@@ -119,16 +124,19 @@ export interface AgentHunkView {
   decision: AgentHunkDecision;
   status: AgentHunkStatus;
   approvals: number;
-  /** A content hunk's own anchor in the live file (Yjs relative positions, base64), for comment threads on it; null for a pseudo-hunk. */
+  /**
+   * A content hunk's place in the live file: Yjs relative positions (base64) over its removed
+   * text, as a suggestion's anchor, so every tab draws it on its own copy. null for a pseudo-hunk.
+   */
   anchor: { start: string; end: string } | null;
 }
 
 export interface AgentFileView {
   kind: 'modify' | 'create' | 'delete' | 'rename';
   path: string;
-  /** The live file (null for a created one). */
-  fileId: string | null;
   newPath: string | null;
+  /** The live file's document id (null for a created file). */
+  fileId: string | null;
   /** The review state machine's status for this file (`ready`, `accepted`, `partially_accepted`, …). */
   status: string;
   hunks: AgentHunkView[];
@@ -195,6 +203,8 @@ export interface AgentItemEvent {
 export interface AgentDeltaEvent {
   runId: string;
   seq: number;
+  /** Where `text` starts in the turn's text: a tab that loaded the item meanwhile skips what it has. */
+  offset: number;
   text: string;
 }
 export interface AgentOutputEvent {

@@ -42,7 +42,7 @@ export class AgentReview {
     for (const e of run.workspace.entries.values()) {
       const statuses = new Map<number, HunkStatus>();
       if (e.fileId !== null && e.hunks.length > 0) {
-        await this.#docs.editDocument(fileDocName(run.view.projectId, e.fileId), (doc) => {
+        await this.#docs.readDocument(fileDocName(run.view.projectId, e.fileId), (doc) => {
           for (const h of e.hunks) statuses.set(h.index, hunkStatus(doc, h));
         });
       }

@@ -11,6 +11,9 @@ import { ITEM_TEXT_LIMIT, MAX_ITEMS, type LiveAgentRun } from './LiveAgentRun.ts
 
 type ToolCallItem = Extract<AgentItem, { kind: 'tool_call' }>;
 type AssembledCall = Extract<InferenceChunk, { type: 'tool_call' }>;
+type CallDelta = Extract<InferenceChunk, { type: 'tool_call_delta' }>;
+/** A call of the turn: assembled, with the transcript item that showed it while it streamed. */
+type TurnCall = AssembledCall & { item: ToolCallItem | undefined };
 
 /** Runs a command on the run's documents + changeset in the sandbox, streaming its output. */
 export type CommandRunner = (run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal, options?: CommandOptions) => Promise<AgentCommandResult>;
@@ -24,7 +27,7 @@ export interface CommandOptions {
 
 export interface AgentRunnerDeps {
   runCommand: CommandRunner;
-  /** Stores the run (called after every turn and status change; serialized by the caller). */
+  /** Stores the run (asked after every turn and its tools; not awaited: the caller coalesces writes, off the run's path). */
   persist: (run: LiveAgentRun) => Promise<void>;
   /** Upper bound on one turn's output. Default 4096 tokens. */
   maxTurnTokens?: number;
@@ -36,6 +39,10 @@ export interface AgentRunnerDeps {
 
 const RESULT_LIMIT = 30_000;
 const TAIL_CHARS = 4000;
+/** Streamed arguments shown to participants (the model's whole call still runs). */
+const INPUT_SHOWN_CHARS = 4000;
+/** Shortest time between two updates of a streaming call's arguments (each is one event to everyone). */
+const INPUT_UPDATE_MS = 50;
 
 /**
  * The agent loop of one run: a turn streams from the model (text to everyone as it arrives),
@@ -74,22 +81,28 @@ export class AgentRunner {
       run.view = { ...run.view, steps: step + 1 };
       run.publishRun();
       messages.push({ role: 'assistant', content: turn.text, ...(turn.calls.length > 0 ? { toolCalls: turn.calls.map((c) => c.call) } : {}) });
-      await this.#deps.persist(run);
+      void this.#deps.persist(run);
       if (turn.calls.length === 0) return; // answered without a tool: done
       let finished = false;
       for (const call of turn.calls) {
-        if (signal.aborted) return;
+        if (signal.aborted) {
+          for (const c of turn.calls) {
+            const item = c.item && run.items[c.item.seq];
+            if (item?.kind === 'tool_call' && item.status === 'pending') run.update({ ...item, status: 'failed', summary: 'stopped', inputText: undefined });
+          }
+          return;
+        }
         const result = await this.#tool(run, call, policy, signal, step + 1);
         messages.push({ role: 'tool', toolCallId: call.call.id, content: result });
         if (call.call.name === 'finish' && call.args) finished = true;
       }
-      await this.#deps.persist(run);
+      void this.#deps.persist(run);
       if (finished) return;
     }
   }
 
   async #turnWithRetries(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number):
-    Promise<{ text: string; calls: AssembledCall[] } | null> {
+    Promise<{ text: string; calls: TurnCall[] } | null> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#turn(run, provider, messages, signal, turn);
@@ -106,23 +119,33 @@ export class AgentRunner {
   }
 
   async #turn(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number):
-    Promise<{ text: string; calls: AssembledCall[] } | null> {
+    Promise<{ text: string; calls: TurnCall[] } | null> {
     const stream = meter(provider.generate({ mode: 'chat', messages, tools: AGENT_TOOLS, maxTokens: this.#deps.maxTurnTokens }, signal));
     let text = '';
     let seq = -1;
-    const calls: AssembledCall[] = [];
+    const calls: TurnCall[] = [];
+    const streaming = new Map<number, StreamingCall>();
     let cancelled = false;
-    for await (const chunk of stream) {
-      if (chunk.type === 'text') {
-        if (seq === -1) seq = run.add({ kind: 'agent_message', text: '', turn }).seq;
-        text += chunk.text;
-        const item = run.items[seq] as Extract<AgentItem, { kind: 'agent_message' }>;
-        if (item.text.length < ITEM_TEXT_LIMIT) item.text += chunk.text;
-        run.publish(AGENT_EVENTS.delta, { runId: run.id, seq, text: chunk.text });
-      } else if (chunk.type === 'tool_call') {
-        calls.push(chunk);
-      } else if (chunk.type === 'finish' && chunk.reason === 'cancelled') {
-        cancelled = true;
+    try {
+      for await (const chunk of stream) {
+        if (chunk.type === 'text') {
+          if (seq === -1) seq = run.add({ kind: 'agent_message', text: '', turn }).seq;
+          const item = run.items[seq] as Extract<AgentItem, { kind: 'agent_message' }>;
+          if (item.text.length < ITEM_TEXT_LIMIT) item.text += chunk.text;
+          run.publish(AGENT_EVENTS.delta, { runId: run.id, seq, offset: text.length, text: chunk.text });
+          text += chunk.text;
+        } else if (chunk.type === 'tool_call_delta') {
+          streamCall(run, streaming, chunk, turn);
+        } else if (chunk.type === 'tool_call') {
+          calls.push({ ...chunk, item: streaming.get(chunk.index)?.item });
+        } else if (chunk.type === 'finish' && chunk.reason === 'cancelled') {
+          cancelled = true;
+        }
+      }
+    } finally {
+      // A turn cut short leaves no call looking as if it were still coming.
+      if (cancelled || calls.length < streaming.size) {
+        for (const s of streaming.values()) run.update({ ...s.item, status: 'failed', summary: 'the model\'s answer was cut off', inputText: undefined });
       }
     }
     const m = await stream.done;
@@ -134,15 +157,18 @@ export class AgentRunner {
     return cancelled ? null : { text, calls };
   }
 
-  async #tool(run: LiveAgentRun, call: AssembledCall, policy: AgentPolicy, signal: AbortSignal, turn: number): Promise<string> {
+  async #tool(run: LiveAgentRun, call: TurnCall, policy: AgentPolicy, signal: AbortSignal, turn: number): Promise<string> {
     const { id, name } = call.call;
     const shown = presentTool(name, call.args);
     const started = performance.now();
-    const item = run.add<ToolCallItem>({
+    const running = {
       kind: 'tool_call', toolCallId: id, name, title: shown.title, toolKind: shown.kind, status: 'in_progress',
       rawInput: call.args ?? { raw: call.call.arguments.slice(0, 2000) }, locations: shown.locations,
       summary: null, resultChars: 0, durationMs: null, command: null, turn,
-    });
+    } as const;
+    let item: ToolCallItem;
+    if (call.item) run.update((item = { ...running, seq: call.item.seq, at: call.item.at }));
+    else item = run.add<ToolCallItem>(running);
     const finish = (result: string, summary: string, failed: boolean, command: AgentCommandResult | null = null): string => {
       const capped = result.length > RESULT_LIMIT ? `${result.slice(0, RESULT_LIMIT)}\n… (${result.length - RESULT_LIMIT} more characters cut)` : result;
       run.update({
@@ -216,6 +242,56 @@ export function askPermission(run: LiveAgentRun, toolCallId: string, command: st
     if (signal.aborted) done(null);
     else signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+interface StreamingCall {
+  item: ToolCallItem;
+  input: string;
+  shownAt: number;
+}
+
+/**
+ * A fragment of a function call as the model generates it: the call appears in the transcript
+ * (`pending`) as soon as its name is known, and its arguments are shown as they stream, at most
+ * one update per INPUT_UPDATE_MS per call (the last fragments show when the call runs).
+ */
+function streamCall(run: LiveAgentRun, streaming: Map<number, StreamingCall>, delta: CallDelta, turn: number): void {
+  let s = streaming.get(delta.index);
+  if (!s) {
+    if (!delta.name) return;
+    const shown = presentTool(delta.name, undefined);
+    const item = run.add<ToolCallItem>({
+      kind: 'tool_call', toolCallId: delta.id ?? `call_${delta.index}`, name: delta.name, title: shown.title, toolKind: shown.kind,
+      status: 'pending', rawInput: {}, locations: [], summary: null, resultChars: 0, durationMs: null, command: null, turn, inputText: '',
+    });
+    s = { item, input: '', shownAt: performance.now() };
+    streaming.set(delta.index, s);
+  }
+  const name = delta.name ?? s.item.name;
+  s.input += delta.argumentsDelta;
+  const now = performance.now();
+  if (now - s.shownAt < INPUT_UPDATE_MS || s.input.length - delta.argumentsDelta.length >= INPUT_SHOWN_CHARS) return;
+  s.shownAt = now;
+  const partial = partialArguments(s.input);
+  const shown = presentTool(name, partial);
+  s.item = {
+    ...s.item, name, title: shown.title, toolKind: shown.kind, locations: shown.locations, rawInput: partial,
+    inputText: s.input.slice(0, INPUT_SHOWN_CHARS),
+  };
+  run.update(s.item);
+}
+
+/** The string arguments already complete in JSON still streaming (`{"path": "src/a.js", "edi…` → `{ path }`). */
+function partialArguments(json: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of json.matchAll(/"(\w+)"\s*:\s*("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      out[m[1]!] ??= JSON.parse(m[2]!);
+    } catch {
+      // an escape cut in half: shown once complete
+    }
+  }
+  return out;
 }
 
 export function commandTail(output: string): string {

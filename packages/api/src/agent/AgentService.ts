@@ -12,7 +12,8 @@ import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
 import { mayStartOrSteer, parseAgentPolicy } from './agentPolicy.ts';
 import { AgentReview, type AgentReviewer, type ChangesetDecision } from './AgentReview.ts';
 import { AgentRunner, commandTail, type CommandOptions } from './AgentRunner.ts';
-import { AgentWorkspace, type AgentDocuments } from './AgentWorkspace.ts';
+import { AgentWorkspace, type AgentDocuments, type AgentFiles } from './AgentWorkspace.ts';
+import { CoalescedWrite } from './CoalescedWrite.ts';
 import { ITEM_TEXT_LIMIT, LiveAgentRun, workingCopyId } from './LiveAgentRun.ts';
 import type { AcpAgentConfig } from './acp/acpAgents.ts';
 import { AcpRunner, type AcpRunnerDeps } from './acp/AcpRunner.ts';
@@ -21,6 +22,8 @@ export interface AgentServiceOptions {
   prisma: PrismaClient;
   hub: EventHub;
   documents: AgentDocuments;
+  /** The project's files, decoded once per change (the app's one LiveProjectFiles). */
+  files: AgentFiles;
   /** The sandbox host for commands and checks; without one, run_command answers that it is unavailable. */
   sandbox?: SandboxHost;
   /** Wall-clock limit of one agent command (ms). Default: the host's run timeout. */
@@ -48,6 +51,7 @@ interface AgentDriver {
 
 const MAX_STEERING_CHARS = 4000;
 const LIST_LIMIT = 30;
+const LIVE_RECORD_GAP_MS = 250;
 
 /**
  * Agent runs of the projects this node is home for: starting them, steering (Stop, follow-up
@@ -60,8 +64,10 @@ export class AgentService {
   readonly #prisma: PrismaClient;
   readonly #hub: EventHub;
   readonly #docs: AgentDocuments;
+  readonly #files: AgentFiles;
   readonly #sandbox: SandboxHost | undefined;
   readonly #runs = new Map<string, LiveAgentRun>();
+  readonly #records = new WeakMap<LiveAgentRun, CoalescedWrite>();
   readonly #queue = new KeyedSerialQueue();
   readonly #runner: AgentRunner;
   readonly #acpRunner: AcpRunner;
@@ -76,6 +82,7 @@ export class AgentService {
     this.#prisma = options.prisma;
     this.#hub = options.hub;
     this.#docs = options.documents;
+    this.#files = options.files;
     this.#sandbox = options.sandbox;
     this.#maxLive = options.maxLivePerProject ?? 3;
     this.#commandTimeoutMs = options.commandTimeoutMs;
@@ -137,7 +144,7 @@ export class AgentService {
     const run = new LiveAgentRun(this.#hub, {
       id: row.id, projectId, task, status: 'running', startedBy: author, provider: driver.label, model: driver.model,
       createdAt: row.createdAt.toISOString(), endedAt: null, steps: 0, tokens: 0, error: null, lastCheck: null, pendingPermission: null,
-    }, new AgentWorkspace(this.#docs, projectId, agent.forbiddenPaths));
+    }, new AgentWorkspace(this.#docs, this.#files, projectId, agent.forbiddenPaths));
     this.#runs.set(run.id, run);
     run.publishRun();
     run.add({ kind: 'user_message', text: task, author, steering: false });
@@ -268,6 +275,7 @@ export class AgentService {
     this.#closed = true;
     for (const run of this.#runs.values()) run.controller?.abort();
     await Promise.all([...this.#runs.values()].map((r) => r.loop?.catch(() => undefined)));
+    await Promise.all([...this.#runs.values()].map((r) => this.#records.get(r)?.settled()));
   }
 
   /** A project moved away from this node or was deleted: forget its runs here. */
@@ -297,7 +305,7 @@ export class AgentService {
     if (!row) throw new AppError('NOT_FOUND', 'No such agent run.');
     const names = await this.#names([row.userId]);
     const { agent } = await this.policy(projectId);
-    const workspace = new AgentWorkspace(this.#docs, projectId, agent.forbiddenPaths, AgentWorkspace.entriesFromJSON(row.changeset));
+    const workspace = new AgentWorkspace(this.#docs, this.#files, projectId, agent.forbiddenPaths, AgentWorkspace.entriesFromJSON(row.changeset));
     const run = new LiveAgentRun(this.#hub, this.#viewOf(row, names), workspace, (row.transcript ?? []) as unknown as AgentItem[], (row.turns ?? []) as unknown as AgentTurnMetrics[]);
     workspace.openReview();
     this.#runs.set(run.id, run);
@@ -326,21 +334,31 @@ export class AgentService {
     return id === null ? provider : (this.#acpAgents.find((a) => a.id === id)?.label ?? id);
   }
 
+  /**
+   * Stores the run's record as it is now. Writes are coalesced (one at a time; asks meanwhile
+   * share the next) and, while the run works, at least LIVE_RECORD_GAP_MS apart: a fast run never
+   * waits on the database (nor shares the event loop with a write per step), and the record
+   * trails it by at most one write. Review actions after the run are written at once.
+   */
   #persist(run: LiveAgentRun): Promise<void> {
-    return this.#queue.run(`persist:${run.id}`, async () => {
-      try {
-        await this.#prisma.agentRun.updateMany({
-          where: { id: run.id },
-          data: {
-            status: run.view.status, transcript: run.items as object[], turns: run.turns as object[],
-            changeset: run.workspace.toJSON() as object[], lastCheck: (run.view.lastCheck ?? undefined) as object | undefined,
-            error: run.view.error, endedAt: run.view.endedAt ? new Date(run.view.endedAt) : null,
-          },
-        });
-      } catch (error) {
-        this.#logError(`recording run ${run.id} failed`, error);
-      }
-    });
+    let record = this.#records.get(run);
+    if (!record) this.#records.set(run, (record = new CoalescedWrite(() => this.#write(run), () => (run.live ? LIVE_RECORD_GAP_MS : 0))));
+    return record.request();
+  }
+
+  async #write(run: LiveAgentRun): Promise<void> {
+    try {
+      await this.#prisma.agentRun.updateMany({
+        where: { id: run.id },
+        data: {
+          status: run.view.status, transcript: run.items as object[], turns: run.turns as object[],
+          changeset: run.workspace.toJSON() as object[], lastCheck: (run.view.lastCheck ?? undefined) as object | undefined,
+          error: run.view.error, endedAt: run.view.endedAt ? new Date(run.view.endedAt) : null,
+        },
+      });
+    } catch (error) {
+      this.#logError(`recording run ${run.id} failed`, error);
+    }
   }
 
   async #runCommand(run: LiveAgentRun, command: string, toolCallId: string, signal: AbortSignal, options: CommandOptions = {}): Promise<AgentCommandResult> {

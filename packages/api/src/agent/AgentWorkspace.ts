@@ -1,17 +1,26 @@
 import type * as Y from 'yjs';
-import {
-  AppError, FILE_TEXT, MAX_FILE_BYTES, TREE_MAP, fileDocName, normalizeProjectPath, treeDocName, type TreeEntry,
-} from '@tandem/protocol';
+import { AppError, MAX_FILE_BYTES, fileDocName, normalizeProjectPath } from '@tandem/protocol';
 import type { SyncUser } from '@tandem/collab';
 import {
   anchorFileEdit, initialSuggestionState, overlayText, parseSuggestionState, reviewIndices, transition,
   type ChangesetHunk, type FileChange, type SuggestionState,
 } from '@tandem/review';
-import { isForbiddenPath } from './agentPolicy.ts';
+import type { ProjectTree } from '../sandbox/LiveProjectFiles.ts';
+import { forbiddenPathMatcher } from './agentPolicy.ts';
+import { wholeTextFilter } from './searchFilter.ts';
 
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface AgentDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
+  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
+}
+
+/** The project's files as everyone sees them, decoded once per change (LiveProjectFiles). */
+export interface AgentFiles {
+  tree(projectId: string): Promise<ProjectTree>;
+  text(projectId: string, fileId: string): Promise<string>;
+  textNow(projectId: string, fileId: string): string | undefined;
+  texts(projectId: string, fileIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A tool failure the model should read (not a crash): the message goes back as the tool result. */
@@ -27,6 +36,10 @@ export interface ChangesetEntry extends FileChange {
 const MAX_SEARCH_MATCHES = 100;
 const MAX_LINE_CHARS = 300;
 const MAX_LIST = 2000;
+/** Longest a search works before letting other work run (a big project must not hold the event loop). */
+const SEARCH_SLICE_MS = 4;
+/** Files loaded together when a search reaches one that is not in memory. */
+const WARM_AHEAD = 32;
 
 /**
  * An agent run's private view of a project: the live documents (what everyone typed, run or
@@ -37,15 +50,19 @@ const MAX_LIST = 2000;
  */
 export class AgentWorkspace {
   readonly #docs: AgentDocuments;
+  readonly #live: AgentFiles;
   readonly projectId: string;
-  readonly #forbidden: readonly string[];
+  readonly #forbidden: (path: string) => boolean;
   /** Keyed by the live path (or, for a created file, its path). */
   readonly entries = new Map<string, ChangesetEntry>();
+  /** The live files the policy lets the agent see, for the tree they were taken from. */
+  #visible: { tree: ProjectTree; files: Map<string, string> } | null = null;
 
-  constructor(docs: AgentDocuments, projectId: string, forbidden: readonly string[], entries: Iterable<ChangesetEntry> = []) {
+  constructor(docs: AgentDocuments, live: AgentFiles, projectId: string, forbidden: readonly string[], entries: Iterable<ChangesetEntry> = []) {
     this.#docs = docs;
+    this.#live = live;
     this.projectId = projectId;
-    this.#forbidden = forbidden;
+    this.#forbidden = forbiddenPathMatcher(forbidden);
     for (const e of entries) this.entries.set(e.path, e);
   }
 
@@ -56,38 +73,34 @@ export class AgentWorkspace {
     if (typeof input !== 'string') throw new ToolError('The path must be a string.');
     const path = normalizeProjectPath(input);
     if (!path) throw new ToolError(`"${input}" is not a valid path inside the project (relative, no "..").`);
-    if (isForbiddenPath(this.#forbidden, path)) throw new ToolError(`"${path}" is off limits to the AI by the project's policy.`);
+    if (this.#forbidden(path)) throw new ToolError(`"${path}" is off limits to the AI by the project's policy.`);
     return path;
   }
 
-  async #tree(): Promise<Map<string, TreeEntry>> {
-    const out = new Map<string, TreeEntry>();
-    await this.#docs.editDocument(treeDocName(this.projectId), (doc) => {
-      for (const [id, e] of doc.getMap<TreeEntry>(TREE_MAP).entries()) {
-        const path = typeof e?.path === 'string' ? normalizeProjectPath(e.path) : null;
-        if (path && (e.kind === 'file' || e.kind === 'folder')) out.set(id, { path, kind: e.kind });
-      }
-    });
-    return out;
-  }
-
-  /** Every file the agent sees: path → live file id (null for created files). */
-  async files(): Promise<Map<string, string | null>> {
-    const out = new Map<string, string | null>();
-    for (const [id, e] of await this.#tree()) {
-      if (e.kind !== 'file') continue;
-      const entry = this.entries.get(e.path);
-      if (entry?.kind === 'delete') continue;
-      if (entry?.kind === 'rename') out.set(entry.newPath!, id);
-      else out.set(e.path, id);
+  /** Every file the agent sees: path → live file id (null for created files), sorted by path. Do not change it. */
+  async files(): Promise<ReadonlyMap<string, string | null>> {
+    const tree = await this.#live.tree(this.projectId);
+    if (this.#visible?.tree !== tree) {
+      this.#visible = { tree, files: new Map([...tree.files].filter(([path]) => !this.#forbidden(path))) };
     }
-    for (const e of this.entries.values()) if (e.kind === 'create') out.set(e.path, null);
-    for (const p of [...out.keys()]) if (isForbiddenPath(this.#forbidden, p)) out.delete(p);
+    const live = this.#visible.files;
+    if (this.entries.size === 0) return live;
+    const out = new Map<string, string | null>(live);
+    const added: Array<[string, string | null]> = [];
+    for (const e of this.entries.values()) {
+      if (e.kind !== 'delete' && e.kind !== 'rename') continue;
+      out.delete(e.path);
+      const id = live.get(e.path);
+      if (e.kind === 'rename' && id !== undefined) added.push([e.newPath!, id]);
+    }
+    for (const e of this.entries.values()) if (e.kind === 'create') added.push([e.path, null]);
+    if (added.length === 0) return out;
+    for (const [path, id] of added) if (!this.#forbidden(path)) out.set(path, id);
     return new Map([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   }
 
   /** The changeset entry that owns the agent-visible `path`, and the live file id behind it. */
-  #locate(path: string, files: Map<string, string | null>): { entry: ChangesetEntry | undefined; fileId: string | null } | null {
+  #locate(path: string, files: ReadonlyMap<string, string | null>): { entry: ChangesetEntry | undefined; fileId: string | null } | null {
     if (!files.has(path)) return null;
     for (const e of this.entries.values()) {
       if (e.kind === 'create' && e.path === path) return { entry: e, fileId: null };
@@ -110,15 +123,13 @@ export class AgentWorkspace {
   }
 
   /** One file's text, given the file list already read (search and snapshot read the tree once). */
-  async #readIn(path: string, files: Map<string, string | null>): Promise<string> {
+  async #readIn(path: string, files: ReadonlyMap<string, string | null>): Promise<string> {
     const at = this.#locate(path, files);
     if (!at) throw new ToolError(`No file "${path}". Use list_files to see the project.`);
     if (at.entry?.kind === 'create') return at.entry.content ?? '';
-    let text = '';
-    await this.#docs.editDocument(fileDocName(this.projectId, at.fileId!), (doc) => {
-      text = at.entry ? overlayText(doc, at.entry.hunks).text : doc.getText(FILE_TEXT).toString();
-    });
-    return text;
+    if (!at.entry || at.entry.hunks.length === 0) return this.#live.text(this.projectId, at.fileId!);
+    const hunks = at.entry.hunks;
+    return this.#docs.readDocument(fileDocName(this.projectId, at.fileId!), (doc) => overlayText(doc, hunks).text);
   }
 
   /** Whole-file write of an existing or new file. */
@@ -136,11 +147,8 @@ export class AgentWorkspace {
       return { path, created: true, hunks: 1 };
     }
     const fileId = at.fileId!;
-    let hunks: ChangesetHunk[] = [];
     const rename = at.entry?.kind === 'rename';
-    await this.#docs.editDocument(fileDocName(this.projectId, fileId), (doc) => {
-      hunks = anchorFileEdit(doc, text, rename ? 1 : 0);
-    });
+    const hunks: ChangesetHunk[] = await this.#docs.readDocument(fileDocName(this.projectId, fileId), (doc) => anchorFileEdit(doc, text, rename ? 1 : 0));
     const livePath = at.entry?.path ?? path;
     if (rename) {
       this.entries.set(livePath, { ...at.entry!, hunks });
@@ -231,19 +239,40 @@ export class AgentWorkspace {
     } catch (e) {
       throw new ToolError(`Invalid regular expression: ${e instanceof Error ? e.message : String(e)}`);
     }
+    const mayMatch = wholeTextFilter(pattern);
     const prefix = pathPrefix === undefined || pathPrefix === null || pathPrefix === '' ? '' : this.checkPath(pathPrefix);
     const out: string[] = [];
     const files = await this.files();
-    let scanned = 0;
-    for (const path of files.keys()) {
-      if (prefix && path !== prefix && !path.startsWith(prefix + '/')) continue;
-      const lines = (await this.#readIn(path, files)).split('\n');
-      for (let i = 0; i < lines.length && out.length < MAX_SEARCH_MATCHES; i++) {
-        const line = lines[i]!.slice(0, 2000);
-        if (re.test(line)) out.push(`${path}:${i + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
+    const changed = new Set([...this.entries.values()].map((e) => e.newPath ?? e.path));
+    const inScope = [...files].filter(([path]) => !prefix || path === prefix || path.startsWith(prefix + '/'));
+    const live = (i: number): string | null => {
+      const [path, id] = inScope[i]!;
+      return id !== null && !changed.has(path) ? id : null;
+    };
+    const loaded = new Map<string, string>();
+    let slice = performance.now();
+    for (let i = 0; i < inScope.length && out.length < MAX_SEARCH_MATCHES; i++) {
+      if (performance.now() - slice > SEARCH_SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        slice = performance.now();
       }
-      if (out.length >= MAX_SEARCH_MATCHES) break;
-      if (++scanned % 25 === 0) await new Promise<void>((r) => setImmediate(r)); // a big project must not hold the event loop
+      const path = inScope[i]![0];
+      const fileId = live(i);
+      // Most files are unchanged and already decoded: read without a wait per file. One that is
+      // not loads with the next ones in parallel (the search may still stop at 100 matches).
+      let text = fileId === null ? undefined : loaded.get(fileId) ?? this.#live.textNow(this.projectId, fileId);
+      if (fileId !== null && text === undefined) {
+        const next = inScope.slice(i, i + WARM_AHEAD).flatMap((_, j) => live(i + j) ?? []);
+        for (const [id, t] of await this.#live.texts(this.projectId, next)) loaded.set(id, t);
+        text = loaded.get(fileId);
+      }
+      text ??= await this.#readIn(path, files);
+      if (mayMatch && !mayMatch(text)) continue;
+      const lines = text.split('\n');
+      for (let n = 0; n < lines.length && out.length < MAX_SEARCH_MATCHES; n++) {
+        const line = lines[n]!.slice(0, 2000);
+        if (re.test(line)) out.push(`${path}:${n + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
+      }
     }
     return out;
   }

@@ -81,7 +81,13 @@ function pathPattern(glob: string): RegExp {
 
 /** True when the AI may not read or write `path` (agent tools, AI edits, completion context). */
 export function isForbiddenPath(forbidden: readonly string[], path: string): boolean {
-  return forbidden.some((glob) => pathPattern(glob).test(path));
+  return forbiddenPathMatcher(forbidden)(path);
+}
+
+/** `isForbiddenPath` with the globs compiled once, for checking many paths. */
+export function forbiddenPathMatcher(forbidden: readonly string[]): (path: string) => boolean {
+  const patterns = forbidden.map(pathPattern);
+  return (path) => patterns.some((re) => re.test(path));
 }
 
 /** Shell syntax that chains, substitutes or redirects: such a command always asks. */

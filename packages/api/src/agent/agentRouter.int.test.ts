@@ -43,14 +43,16 @@ before(async () => {
   model = new OpenAITestServer({ tokensPerSecond: 3000 });
   const baseUrl = await model.listen();
   hub = new EventHub();
+  // Registered as the app does, so the agent reads through the decoded texts kept current by the sync hooks.
+  files = new LiveProjectFiles({ editDocument: (...a) => sync.editDocument(...a), readDocument: (name, read) => sync.readDocument(name, read), touch: (name) => sync.touch(name) });
   sync = new SyncServer({
     store: new PrismaDocumentStore(db.prisma),
     onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'No clients in this test.'); },
+    extensions: [files.syncExtension],
   });
-  files = new LiveProjectFiles(sync);
   host = new SandboxHost({ rootDir: join(baseDir, 'sandboxes'), cgroupName: 'tandem-api-agent-test', log: () => {} });
   agent = new AgentService({
-    prisma: db.prisma, hub, documents: sync, sandbox: host, commandTimeoutMs: 20_000,
+    prisma: db.prisma, hub, documents: sync, files, sandbox: host, commandTimeoutMs: 20_000,
     runnerOptions: { maxRetryWaitMs: 2000 }, logError: () => {},
   });
   const ai = new AiService({
@@ -190,7 +192,18 @@ describe('agent runs', () => {
     assert.equal(turns.length, 6);
     assert.ok(turns.every((x) => x.completionTokens > 0 && x.ttftMs !== null));
     // Everyone saw the agent's text stream and the command output live.
-    assert.ok(rec.events.some((e) => e.type === AGENT_EVENTS.delta && (e.data as AgentDeltaEvent).text.length > 0));
+    const deltas = rec.events.filter((e) => e.type === AGENT_EVENTS.delta).map((e) => e.data as AgentDeltaEvent);
+    assert.ok(deltas.some((d) => d.text.length > 0));
+    // Each delta says where it starts, so a tab that loads the transcript meanwhile can merge.
+    for (const item of items) {
+      if (item.kind !== 'agent_message') continue;
+      let at = 0;
+      for (const d of deltas.filter((x) => x.seq === item.seq)) {
+        assert.equal(d.offset, at);
+        at += d.text.length;
+      }
+      assert.equal(at, item.text.length);
+    }
     assert.ok(rec.events.some((e) => e.type === AGENT_EVENTS.output && String((e.data as { text: string }).text).includes('all tests passed')));
     // The search answers with paths and line numbers.
     const searchResult = toolResults(model.requests[1]!).find((r) => r.includes('src/math.js:'));
@@ -274,6 +287,34 @@ describe('agent runs', () => {
     assert.ok(!list!.includes('.env'));
     const { changeset } = await A.agent.get({ projectId, runId: started.id });
     assert.deepEqual(changeset.files, []);
+  });
+
+  test('a tool call shows while the model generates it: pending with the arguments so far, then running, then done', async () => {
+    const { projectId, users } = await project();
+    const rec = record(projectId, users.viewer.id);
+    const content = Array.from({ length: 120 }, (_, i) => `line ${i} of a long file`).join('\n');
+    // ≈ 400 fragments of 8 characters at 3,000 per second: the call streams for ≈ 130 ms.
+    model.configure({ turns: [{ toolCalls: [call('write_file', { path: 'src/long.txt', content })] }, { toolCalls: [call('finish', { summary: 'wrote' })] }] });
+    const started = await t.callerFor(users.owner).agent.start({ projectId, task: 'Write a long file.' });
+    await finished(projectId, started.id, t.callerFor(users.owner));
+    rec.stop();
+    const shown = rec.events
+      .filter((e) => e.type === AGENT_EVENTS.item)
+      .map((e) => (e.data as { item: AgentItem }).item)
+      .filter((i): i is Extract<AgentItem, { kind: 'tool_call' }> => i.kind === 'tool_call' && i.name === 'write_file');
+    assert.ok(shown.every((i) => i.seq === shown[0]!.seq), 'one transcript item from first fragment to result');
+    assert.equal(shown[0]!.status, 'pending', 'the call is shown as soon as its name is known');
+    const partial = shown.filter((i) => i.status === 'pending' && (i.inputText ?? '').length > 0);
+    const fragments = Math.ceil(JSON.stringify({ path: 'src/long.txt', content }).length / 8);
+    assert.ok(partial.length >= 1 && partial.length < fragments / 4, `throttled: ${partial.length} updates for ${fragments} fragments`);
+    const last = partial.at(-1)!;
+    assert.equal(last.title, 'Write src/long.txt');
+    assert.deepEqual(last.locations, [{ path: 'src/long.txt' }]);
+    assert.ok(JSON.stringify({ path: 'src/long.txt', content }).startsWith(last.inputText!), 'the arguments so far');
+    assert.ok(last.inputText!.length < JSON.stringify({ path: 'src/long.txt', content }).length);
+    assert.deepEqual(shown.slice(-2).map((i) => i.status), ['in_progress', 'completed']);
+    assert.equal(shown.at(-1)!.inputText, undefined, 'the record keeps the parsed arguments only');
+    assert.equal((shown.at(-1)!.rawInput as { content: string }).content, content);
   });
 
   test('a command outside the allowed patterns asks; viewers cannot answer; deny then allow', async () => {
@@ -436,9 +477,11 @@ describe('agent runs', () => {
     const run = await finished(projectId, started.id, A);
     assert.equal(run.status, 'ready');
     assert.equal(run.steps, 2);
+    // The record trails the run by at most one write (coalesced, off the loop's path).
+    await until('the record of the ended run', async () => (await db.prisma.agentRun.findUniqueOrThrow({ where: { id: started.id } })).status === 'ready');
     // Simulate a restart: the row says running, a fresh service recovers it.
     await db.prisma.agentRun.update({ where: { id: started.id }, data: { status: 'running' } });
-    const fresh = new AgentService({ prisma: db.prisma, hub, documents: sync, logError: () => {} });
+    const fresh = new AgentService({ prisma: db.prisma, hub, documents: sync, files, logError: () => {} });
     assert.equal(await fresh.recoverInterrupted(projectId), 1);
     const reloaded = await fresh.get(projectId, started.id);
     assert.equal(reloaded.run.status, 'interrupted');

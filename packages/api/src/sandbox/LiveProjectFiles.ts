@@ -9,22 +9,46 @@ import type { ProjectFile } from '@tandem/sandbox';
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface ProjectDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
+  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
+  /** Restarts a loaded document's idle time (its text is served from here, not read from it). */
+  touch(documentName: string): void;
+}
+
+/** A project's tree as everyone sees it. Shared between callers: never change it. */
+export interface ProjectTree {
+  /** Document id → entry, paths unique (duplicates left by concurrent edits resolved). */
+  readonly entries: ReadonlyMap<string, TreeEntry>;
+  /** Path → document id of every file, sorted by path. */
+  readonly files: ReadonlyMap<string, string>;
 }
 
 /** Documents read or written at the same time (bounds memory and database load). */
 const PARALLEL_DOCUMENTS = 8;
+/** A document served from here is touched this often, well within the SyncServer's idle time. */
+const TOUCH_EVERY_MS = 5000;
 
 /**
  * A project's files as they are right now in its Yjs documents (what every participant sees,
  * including edits not yet compacted into the store), and a per-project change counter so the
  * sandbox re-copies files only when something changed.
+ *
+ * Decoded trees and texts are kept while their document is in memory and unchanged: registered
+ * as a sync extension, this watches every document from its load and drops its decoded value at
+ * its next transaction (a client's, the server's, or one relayed from another node) and when it
+ * leaves memory. So the agent's and search's reads decode a document once per change, not once
+ * per call, and never see anything older than the live document. Serving a document touches it
+ * (at most every few seconds), so a document in use stays in memory as it did when every read
+ * went through the SyncServer.
  */
 export class LiveProjectFiles {
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(projectId: string) => void>();
+  private readonly decoded = new Map<string, { doc: Y.Doc; value: ProjectTree | string; touchedAt: number }>();
+  private readonly watched = new WeakSet<Y.Doc>();
 
-  /** Register with the SyncServer: counts every durable change per project. */
+  /** Register with the SyncServer: counts every durable change per project, keeps the decoded values current. */
   readonly syncExtension: SyncExtension = {
+    onLoadDocument: ({ documentName, document }) => this.watch(documentName, document),
     onChange: ({ documentName }) => {
       const ref = parseDocName(documentName);
       if (ref) this.bump(ref.projectId);
@@ -64,31 +88,55 @@ export class LiveProjectFiles {
 
   /** Every file's current text and document id, sorted by path. */
   async readWithIds(projectId: string): Promise<(ProjectFile & { fileId: string })[]> {
-    const entries = await this.tree(projectId);
-    const files = [...entries].filter(([, e]) => e.kind === 'file');
-    const out: (ProjectFile & { fileId: string })[] = [];
-    for (let i = 0; i < files.length; i += PARALLEL_DOCUMENTS) {
-      await Promise.all(files.slice(i, i + PARALLEL_DOCUMENTS).map(async ([fileId, entry]) => {
-        let content = '';
-        // A transaction that changes nothing produces no update: this only reads the live document.
-        await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
-          content = doc.getText(FILE_TEXT).toString();
-        });
-        out.push({ fileId, path: entry.path, content });
-      }));
+    const files = [...(await this.tree(projectId)).files];
+    const texts = await this.texts(projectId, files.map(([, fileId]) => fileId));
+    return files.map(([path, fileId]) => ({ fileId, path, content: texts.get(fileId)! }));
+  }
+
+  /** The project tree (decoded once per change of the tree document). */
+  tree(projectId: string): Promise<ProjectTree> {
+    return this.decode(treeDocName(projectId), (doc) => {
+      const entries = resolveTreeEntries(doc.getMap<TreeEntry>(TREE_MAP).entries());
+      const files = [...entries].filter(([, e]) => e.kind === 'file').map(([id, e]) => [e.path, id] as const);
+      files.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      return { entries, files: new Map(files) };
+    });
+  }
+
+  /** One file's current text (decoded once per change of its document). */
+  text(projectId: string, fileId: string): Promise<string> {
+    return this.decode(fileDocName(projectId, fileId), (doc) => doc.getText(FILE_TEXT).toString());
+  }
+
+  /**
+   * These files' texts, read PARALLEL_DOCUMENTS at a time (documents not in memory load several
+   * times faster than one after the other).
+   */
+  async texts(projectId: string, fileIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < fileIds.length; i += PARALLEL_DOCUMENTS) {
+      await Promise.all(fileIds.slice(i, i + PARALLEL_DOCUMENTS).map(async (id) => out.set(id, await this.text(projectId, id))));
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+    return out;
+  }
+
+  /** The file's text when it is decoded and current, without waiting (loops over many files); else undefined. */
+  textNow(projectId: string, fileId: string): string | undefined {
+    const name = fileDocName(projectId, fileId);
+    const kept = this.decoded.get(name);
+    if (typeof kept?.value !== 'string') return undefined;
+    this.touch(name, kept);
+    return kept.value;
   }
 
   /** The document id of the file at `path`, or null. */
   async fileIdOf(projectId: string, path: string): Promise<string | null> {
-    for (const [id, e] of await this.tree(projectId)) if (e.kind === 'file' && e.path === path) return id;
-    return null;
+    return (await this.tree(projectId)).files.get(path) ?? null;
   }
 
   /** Paths of every file and folder in the project tree. */
   async paths(projectId: string): Promise<Set<string>> {
-    return new Set([...(await this.tree(projectId)).values()].map((e) => e.path));
+    return new Set([...(await this.tree(projectId)).entries.values()].map((e) => e.path));
   }
 
   /**
@@ -98,7 +146,7 @@ export class LiveProjectFiles {
   async create(projectId: string, path: string, content: string, user: SyncUser): Promise<{ fileId: string; path: string }> {
     const normalized = normalizeProjectPath(path);
     if (!normalized) throw new AppError('BAD_INPUT', 'Not a valid file path.');
-    const problem = pathConflict(normalized, await this.tree(projectId));
+    const problem = pathConflict(normalized, (await this.tree(projectId)).entries);
     if (problem) throw new AppError('CONFLICT', problem);
     const fileId = randomUUID();
     await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
@@ -115,22 +163,44 @@ export class LiveProjectFiles {
     return { fileId, path: normalized };
   }
 
-  private async tree(projectId: string): Promise<Map<string, TreeEntry>> {
-    let entries = new Map<string, TreeEntry>();
-    await this.documents.editDocument(treeDocName(projectId), (doc) => {
-      entries = entriesOf(doc.getMap<TreeEntry>(TREE_MAP));
+  private watch(documentName: string, doc: Y.Doc): void {
+    if (!parseDocName(documentName)) return;
+    this.watched.add(doc);
+    doc.on('afterTransaction', () => this.decoded.delete(documentName));
+    doc.on('destroy', () => {
+      if (this.decoded.get(documentName)?.doc === doc) this.decoded.delete(documentName);
     });
-    return entries;
+  }
+
+  /** `decode(doc)`, or its value from before if the document has not changed since (only watched documents are kept). */
+  private async decode<T extends ProjectTree | string>(documentName: string, decode: (doc: Y.Doc) => T): Promise<T> {
+    const kept = this.decoded.get(documentName);
+    if (kept) {
+      this.touch(documentName, kept);
+      return kept.value as T;
+    }
+    return this.documents.readDocument(documentName, (doc) => {
+      const value = decode(doc);
+      if (this.watched.has(doc)) this.decoded.set(documentName, { doc, value, touchedAt: performance.now() });
+      return value;
+    });
+  }
+
+  private touch(documentName: string, kept: { touchedAt: number }): void {
+    const now = performance.now();
+    if (now - kept.touchedAt < TOUCH_EVERY_MS) return;
+    kept.touchedAt = now;
+    this.documents.touch(documentName);
   }
 }
 
 /** Unique paths: duplicates left by concurrent edits are resolved (resolveTreeEntries), so runs never fail on them. */
-function entriesOf(tree: Y.Map<TreeEntry>): Map<string, TreeEntry> {
+function entriesOf(tree: Y.Map<TreeEntry>): ReadonlyMap<string, TreeEntry> {
   return resolveTreeEntries(tree.entries());
 }
 
 /** Why `path` cannot become a new file, or null. */
-function pathConflict(path: string, entries: Map<string, TreeEntry>): string | null {
+function pathConflict(path: string, entries: ReadonlyMap<string, TreeEntry>): string | null {
   const byPath = new Map([...entries.values()].map((e) => [e.path, e.kind]));
   if (byPath.has(path)) return `“${path}” already exists in the project.`;
   const parts = path.split('/');

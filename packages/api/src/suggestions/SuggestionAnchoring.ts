@@ -67,7 +67,7 @@ export class SuggestionAnchoring {
   /** The suggestion's anchors on the current document. */
   async check(record: SuggestionRecord): Promise<AnchorVerdict> {
     let verdict = INTACT;
-    await this.#options.documents.editDocument(fileDocName(record.projectId, record.fileId), (doc) => {
+    await this.#options.documents.readDocument(fileDocName(record.projectId, record.fileId), (doc) => {
       verdict = this.#verdict(record, doc);
     });
     return verdict;
@@ -80,7 +80,7 @@ export class SuggestionAnchoring {
       let target = null as Target | null;
       let problem = null as AppError | null;
       let waiting = false as boolean;
-      await this.#options.documents.editDocument(documentName, (doc) => {
+      await this.#options.documents.readDocument(documentName, (doc) => {
         const text = doc.getText(FILE_TEXT).toString();
         let start: number;
         let end: number;
@@ -120,7 +120,7 @@ export class SuggestionAnchoring {
    */
   async anchorHunks(record: SuggestionRecord, hunks: readonly Hunk[]): Promise<ChangesetHunk[] | null> {
     let anchored = null as ChangesetHunk[] | null;
-    await this.#options.documents.editDocument(fileDocName(record.projectId, record.fileId), (doc) => {
+    await this.#options.documents.readDocument(fileDocName(record.projectId, record.fileId), (doc) => {
       if (checkAnchor(doc, record.anchor, record.baseText) !== 'intact') return;
       anchored = anchorHunks(doc.getText(FILE_TEXT), resolveAnchor(doc, record.anchor)!.start, record.baseText, hunks);
     });
@@ -130,7 +130,7 @@ export class SuggestionAnchoring {
   /** A fresh target over the current text of a stale suggestion's range (R14); null when the range is gone. */
   async retarget(record: SuggestionRecord): Promise<Target | null> {
     let target = null as Target | null;
-    await this.#options.documents.editDocument(fileDocName(record.projectId, record.fileId), (doc) => {
+    await this.#options.documents.readDocument(fileDocName(record.projectId, record.fileId), (doc) => {
       const next = reanchor(doc, record.anchor);
       target = next ? targetAround(doc.getText(FILE_TEXT).toString(), next.anchor, doc) : null;
     });
@@ -139,7 +139,7 @@ export class SuggestionAnchoring {
 
   async filePath(projectId: string, fileId: string): Promise<string> {
     let entry = undefined as TreeEntry | undefined;
-    await this.#options.documents.editDocument(treeDocName(projectId), (doc) => {
+    await this.#options.documents.readDocument(treeDocName(projectId), (doc) => {
       entry = doc.getMap<TreeEntry>(TREE_MAP).get(fileId);
     });
     if (!entry || entry.kind !== 'file' || typeof entry.path !== 'string') throw new AppError('NOT_FOUND', 'That file is not in this project.');

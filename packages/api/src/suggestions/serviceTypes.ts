@@ -8,6 +8,8 @@ import type { EventHub } from '../EventHub.ts';
 /** The documents a suggestion reads and edits: the SyncServer's live copies (structural, so tests and the app pass it). */
 export interface SuggestionDocuments {
   editDocument(documentName: string, edit: (doc: Y.Doc) => void, options?: { user?: SyncUser; origin?: object }): Promise<void>;
+  /** Reads without a transaction: nothing stored or broadcast. */
+  readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
 }
 
 export interface SuggestionServiceOptions {

@@ -3,10 +3,9 @@ import { useEffect, useRef, useState } from 'react';
 import type { AgentFileView, AgentHunkView, AgentItem, AgentRunView } from '@tandem/protocol';
 import { CommentButton, HunkComments, threadsOn } from '@/components/comments/HunkComments';
 import type { Comments } from '@/lib/comments/useComments';
-import { useProjectStream } from '@/lib/useProjectStream';
 import { useQuery } from '@/lib/useQuery';
 import { trpc } from '@/lib/trpc';
-import { useAgentRuns } from '@/lib/agent/useAgentRuns';
+import type { AgentRuns } from '@/lib/agent/useAgentRuns';
 import './agent.css';
 
 type Role = 'owner' | 'editor' | 'viewer';
@@ -14,6 +13,8 @@ type Role = 'owner' | 'editor' | 'viewer';
 export interface AgentPanelProps {
   projectId: string;
   role: Role;
+  /** The runs, kept by the workspace (the editor draws the shown run's changes too). */
+  agent: AgentRuns;
   /** The project's comment threads: those on a change show under it; anyone may start one there. */
   comments: Comments;
   meId: string | null;
@@ -30,9 +31,7 @@ const STATUS_TEXT: Record<AgentRunView['status'], string> = {
  * their output, permission prompts, steering, Stop — then its changeset to review per file and
  * per hunk, Run checks and Undo. Buttons follow the role; the server enforces the policies.
  */
-export function AgentPanel({ projectId, role, comments, meId }: AgentPanelProps) {
-  const stream = useProjectStream(projectId);
-  const agent = useAgentRuns(projectId, stream);
+export function AgentPanel({ projectId, role, agent, comments, meId }: AgentPanelProps) {
   const policy = useQuery(() => trpc.agent.policy.query({ projectId }), [projectId]);
   const external = useQuery(() => trpc.agent.externalAgents.query({ projectId }), [projectId]);
   const engines = external.data?.agents.filter((a) => a.enabled) ?? [];
@@ -161,8 +160,9 @@ function Item({ item, output, onAnswer }: { item: AgentItem; output: string | un
           <div className="agent-tool-head">
             <span className="agent-tool-kind">{item.toolKind}</span>
             <span className="agent-tool-title">{item.title}</span>
-            <span className="agent-tool-summary muted">{item.status === 'in_progress' ? '…' : item.summary}</span>
+            <span className="agent-tool-summary muted">{item.status === 'pending' ? 'generating…' : item.status === 'in_progress' ? '…' : item.summary}</span>
           </div>
+          {item.status === 'pending' && item.inputText && <pre className="agent-output agent-input" data-testid="agent-tool-input">{item.inputText}</pre>}
           {item.toolKind === 'execute' && shown && <pre className="agent-output">{shown}</pre>}
         </div>
       );

@@ -28,6 +28,9 @@ import { SandboxPanel } from '@/components/sandbox/SandboxPanel';
 import { ReviewPanel } from '@/components/review/ReviewPanel';
 import { AiEditPrompt } from '@/components/review/AiEditPrompt';
 import { useReview } from '@/lib/review/useReview';
+import { useAgentRuns } from '@/lib/agent/useAgentRuns';
+import { agentInlineChanges } from '@/lib/agent/agentInlineChanges';
+import { useProjectStream } from '@/lib/useProjectStream';
 import { useInlineCompletions } from '@/lib/ai/useInlineCompletions';
 import { CompletionStatusBadge } from '@/components/ai/CompletionStatusBadge';
 import { CommandRegistry, CommandRegistryContext, useIdeCommands, type IdeCommand } from '@/lib/ide/CommandRegistry';
@@ -94,6 +97,12 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const connectionTrouble = useSettledFlag(connection === 'offline' || connection === 'reconnecting', 1500);
   const readOnly = (role !== 'owner' && role !== 'editor') || ended !== null;
   const review = useReview(projectId, !readOnly);
+  // Kept here, not in the Agent panel: the editor draws the shown run's changes for everyone.
+  const projectStream = useProjectStream(projectId);
+  const agent = useAgentRuns(projectId, projectStream);
+  const agentRun = agent.runs.find((r) => r.id === agent.selectedId) ?? null;
+  const { showAgentChanges } = review;
+  useEffect(() => showAgentChanges(agentInlineChanges(agentRun, agent.changeset)), [showAgentChanges, agentRun, agent.changeset]);
   const completions = useInlineCompletions(projectId, entries, readOnly);
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
@@ -367,7 +376,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           )}
         </main>
         {role && layout.reviewOpen && (rightPanel === 'agent'
-          ? <AgentPanel projectId={projectId} role={role} comments={sidebar.comments} meId={me?.id ?? null} />
+          ? <AgentPanel projectId={projectId} role={role} agent={agent} comments={sidebar.comments} meId={me?.id ?? null} />
           : <ReviewPanel review={review} role={role} pathOf={(id) => entries.get(id)?.path ?? ''} onOpenFile={openFile} comments={sidebar.comments} meId={me?.id ?? null} />)}
       </div>
       <StatusBar

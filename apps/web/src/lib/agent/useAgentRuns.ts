@@ -5,6 +5,7 @@ import {
 } from '@tandem/protocol';
 import type { ProjectStream } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
+import { applyEvent, type TranscriptEvent } from './transcriptEvents';
 
 /** Output kept per command for display (the server keeps the tail too). */
 const OUTPUT_KEEP = 20_000;
@@ -30,15 +31,40 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
   /** Runs this tab has heard of (a new one that is running gets selected). */
   const known = useRef(new Set<string>());
 
+  /**
+   * Events of the selected run that arrived while its transcript was loading: the snapshot may
+   * be older or newer than any of them, so they are applied on top of it once it is in.
+   */
+  const arrived = useRef<TranscriptEvent[] | null>(null);
+  /** Only the latest load applies (an earlier answer may be older than events applied since). */
+  const loads = useRef(0);
+
   const loadRun = useCallback(async (runId: string) => {
+    const load = ++loads.current;
+    arrived.current = [];
     try {
       const r = await trpc.agent.get.query({ projectId, runId });
-      if (selected.current !== runId) return;
-      setState((s) => ({ ...s, items: r.items, changeset: r.changeset, runs: s.runs.map((x) => (x.id === runId ? r.run : x)) }));
+      if (load !== loads.current) return;
+      if (selected.current !== runId) {
+        arrived.current = null;
+        return;
+      }
+      const meanwhile = arrived.current ?? [];
+      arrived.current = null;
+      setState((s) => ({
+        ...s, items: meanwhile.reduce(applyEvent, r.items), changeset: r.changeset, runs: s.runs.map((x) => (x.id === runId ? r.run : x)),
+      }));
     } catch (e) {
+      if (load === loads.current) arrived.current = null;
       setState((s) => ({ ...s, error: errorMessage(e) }));
     }
   }, [projectId]);
+
+  /** Applies a transcript event of the selected run now, or after the transcript being loaded. */
+  const transcriptEvent = useCallback((event: TranscriptEvent) => {
+    if (arrived.current) arrived.current.push(event);
+    else setState((s) => ({ ...s, items: applyEvent(s.items, event) }));
+  }, []);
 
   const loadList = useCallback(async () => {
     try {
@@ -81,24 +107,10 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
         if (isNew && run.status === 'running' && selected.current !== run.id) select(run.id);
       }),
       stream.on(AGENT_EVENTS.item, (e) => {
-        const { runId, item } = e.data;
-        if (runId !== selected.current) return;
-        setState((s) => {
-          const items = [...s.items];
-          items[item.seq] = item;
-          return { ...s, items };
-        });
+        if (e.data.runId === selected.current) transcriptEvent({ kind: 'item', item: e.data.item });
       }),
       stream.on(AGENT_EVENTS.delta, (e) => {
-        const { runId, seq, text } = e.data;
-        if (runId !== selected.current) return;
-        setState((s) => {
-          const item = s.items[seq];
-          if (!item || (item.kind !== 'agent_message' && item.kind !== 'thought')) return s;
-          const items = [...s.items];
-          items[seq] = { ...item, text: item.text + text };
-          return { ...s, items };
-        });
+        if (e.data.runId === selected.current) transcriptEvent({ kind: 'delta', delta: e.data });
       }),
       stream.on(AGENT_EVENTS.output, (e) => {
         const { runId, toolCallId, text } = e.data;
@@ -115,7 +127,7 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
       }),
     ];
     return () => offs.forEach((off) => off());
-  }, [stream, loadList, loadRun, refreshChangeset, select]);
+  }, [stream, loadList, loadRun, refreshChangeset, select, transcriptEvent]);
 
   const act = useCallback(async (work: () => Promise<unknown>) => {
     try {
@@ -128,3 +140,5 @@ export function useAgentRuns(projectId: string, stream: ProjectStream | null) {
 
   return { ...state, select, act, reload: loadList };
 }
+
+export type AgentRuns = ReturnType<typeof useAgentRuns>;

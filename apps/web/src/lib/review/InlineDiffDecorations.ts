@@ -3,6 +3,7 @@ import type * as Y from 'yjs';
 import { resolveRange } from './anchors';
 import { formatMetricsText } from './formatMetrics';
 import { displayOf, type LiveSuggestion } from './ProjectSuggestions';
+import type { AgentInlineChange } from '@/lib/agent/agentInlineChanges';
 
 export interface DiffFile {
   fileId: string;
@@ -50,6 +51,7 @@ interface Zone {
 export class InlineDiffDecorations {
   private file: DiffFile | null = null;
   private suggestions: readonly LiveSuggestion[] = [];
+  private agentChanges: readonly AgentInlineChange[] = [];
   /** Our decorations and the model they are on (models outlive tab switches: clear them there). */
   private decorated: { model: monaco.editor.ITextModel; ids: string[] } | null = null;
   private zones = new Map<string, Zone>();
@@ -75,6 +77,12 @@ export class InlineDiffDecorations {
 
   setSuggestions(list: readonly LiveSuggestion[]): void {
     this.suggestions = list;
+    this.schedule();
+  }
+
+  /** The pending changes of an agent run, drawn like a suggestion's hunks. */
+  setAgentChanges(list: readonly AgentInlineChange[]): void {
+    this.agentChanges = list;
     this.schedule();
   }
 
@@ -116,6 +124,9 @@ export class InlineDiffDecorations {
       for (const s of this.suggestions) {
         if (s.fileId === file.fileId) this.layout(s, file, model, decorations, zones);
       }
+      for (const c of this.agentChanges) {
+        if (c.fileId === file.fileId) this.layoutAgent(c, file, model, decorations, zones);
+      }
     }
     if (this.decorated && this.decorated.model !== model) this.clearDecorations();
     if (model) this.decorated = { model, ids: model.deltaDecorations(this.decorated?.ids ?? [], decorations) };
@@ -139,14 +150,7 @@ export class InlineDiffDecorations {
     const isFocused = this.focused?.id === s.id;
     zones.push(this.header(s, startPos.lineNumber - 1, stale));
     if (isFocused && this.focused!.hunk === null) this.focusedLine = startPos.lineNumber;
-    if (stale) {
-      const endLine = model.getPositionAt(Math.max(range.start, range.end - 1)).lineNumber;
-      decorations.push({
-        range: new monaco.Range(startPos.lineNumber, 1, endLine, 1),
-        options: { isWholeLine: true, className: 'tdm-stale-line', linesDecorationsClassName: 'tdm-stale-gutter' },
-      });
-      return;
-    }
+    if (stale) return staleLines(model, range, decorations);
     displayOf(s).forEach((h, n) => {
       let at = range.start;
       const focused = isFocused && h.index !== null && this.focused!.hunk === h.index;
@@ -164,23 +168,44 @@ export class InlineDiffDecorations {
         }
         at = own.start;
       }
-      const from = at + h.start;
-      const to = at + h.end;
-      const a = model.getPositionAt(from);
-      if (to > from) {
-        const lastLine = model.getPositionAt(to - 1).lineNumber;
-        decorations.push({
-          range: new monaco.Range(a.lineNumber, 1, lastLine, 1),
-          options: { isWholeLine: true, className: `tdm-del-line${focused ? ' tdm-focused' : ''}`, linesDecorationsClassName: 'tdm-del-gutter' },
-        });
-        const b = model.getPositionAt(to);
-        decorations.push({ range: new monaco.Range(a.lineNumber, a.column, b.lineNumber, b.column), options: { inlineClassName: 'tdm-del-text' } });
-      }
-      const after = to > from ? model.getPositionAt(to - 1).lineNumber : a.column === 1 ? a.lineNumber - 1 : a.lineNumber;
-      if (focused) this.focusedLine = Math.max(1, to > from ? a.lineNumber : after);
-      const lines = splitLines(h.inserted);
-      if (lines.length > 0) zones.push(this.insertion(s, n, after, lines, focused));
+      const line = this.hunk(`${s.id}:ins:${n}`, model, at + h.start, at + h.end, h.inserted, focused, s.status === 'streaming', decorations, zones);
+      if (focused) this.focusedLine = line;
     });
+  }
+
+  private layoutAgent(c: AgentInlineChange, file: DiffFile, model: monaco.editor.ITextModel, decorations: monaco.editor.IModelDeltaDecoration[], zones: ZoneSpec[]): void {
+    if (!c.anchor) {
+      if (c.header) zones.push(this.agentHeader(c, 0));
+      return;
+    }
+    const range = resolveRange(file.doc, c.anchor);
+    if (range === 'not-synced' || range === 'deleted') return;
+    const stale = c.stale || file.text.toString().slice(range.start, range.end) !== c.removed;
+    if (c.header) zones.push(this.agentHeader(c, model.getPositionAt(range.start).lineNumber - 1, stale));
+    if (stale) return staleLines(model, range, decorations);
+    this.hunk(`${c.key}:ins`, model, range.start, range.end, c.inserted, false, c.header?.live ?? false, decorations, zones);
+  }
+
+  /**
+   * One hunk: the removed text `from`–`to` struck through on red lines, the inserted lines in a
+   * green zone below them. Returns the line to reveal for it.
+   */
+  private hunk(key: string, model: monaco.editor.ITextModel, from: number, to: number, inserted: string, focused: boolean, streaming: boolean,
+    decorations: monaco.editor.IModelDeltaDecoration[], zones: ZoneSpec[]): number {
+    const a = model.getPositionAt(from);
+    if (to > from) {
+      const lastLine = model.getPositionAt(to - 1).lineNumber;
+      decorations.push({
+        range: new monaco.Range(a.lineNumber, 1, lastLine, 1),
+        options: { isWholeLine: true, className: `tdm-del-line${focused ? ' tdm-focused' : ''}`, linesDecorationsClassName: 'tdm-del-gutter' },
+      });
+      const b = model.getPositionAt(to);
+      decorations.push({ range: new monaco.Range(a.lineNumber, a.column, b.lineNumber, b.column), options: { inlineClassName: 'tdm-del-text' } });
+    }
+    const after = to > from ? model.getPositionAt(to - 1).lineNumber : a.column === 1 ? a.lineNumber - 1 : a.lineNumber;
+    const lines = splitLines(inserted);
+    if (lines.length > 0) zones.push(this.insertion(key, after, lines, focused, streaming));
+    return Math.max(1, to > from ? a.lineNumber : after);
   }
 
   private header(s: LiveSuggestion, afterLineNumber: number, stale: boolean): ZoneSpec {
@@ -193,12 +218,22 @@ export class InlineDiffDecorations {
     };
   }
 
-  private insertion(s: LiveSuggestion, n: number, afterLineNumber: number, lines: string[], focused: boolean): ZoneSpec {
+  private agentHeader(c: AgentInlineChange, afterLineNumber: number, stale = false): ZoneSpec {
     return {
-      key: `${s.id}:ins:${n}`,
+      key: `${c.key}:header`,
+      afterLineNumber: Math.max(0, afterLineNumber),
+      heightInLines: 1.7,
+      className: `tdm-suggestion-header tdm-agent-header tdm-status-${stale ? 'stale' : c.header!.live ? 'streaming' : 'ready'}`,
+      render: (dom) => renderAgentHeader(dom, c, stale),
+    };
+  }
+
+  private insertion(key: string, afterLineNumber: number, lines: string[], focused: boolean, streaming: boolean): ZoneSpec {
+    return {
+      key,
       afterLineNumber,
       heightInLines: lines.length,
-      className: `tdm-insertion${focused ? ' tdm-focused' : ''}${s.status === 'streaming' ? ' tdm-streaming' : ''}`,
+      className: `tdm-insertion${focused ? ' tdm-focused' : ''}${streaming ? ' tdm-streaming' : ''}`,
       render: (dom) => {
         const font = this.editor.getOption(monaco.editor.EditorOption.fontInfo);
         dom.style.fontFamily = font.fontFamily;
@@ -245,6 +280,15 @@ export class InlineDiffDecorations {
       }
     });
   }
+}
+
+function staleLines(model: monaco.editor.ITextModel, range: { start: number; end: number }, decorations: monaco.editor.IModelDeltaDecoration[]): void {
+  const startLine = model.getPositionAt(range.start).lineNumber;
+  const endLine = model.getPositionAt(Math.max(range.start, range.end - 1)).lineNumber;
+  decorations.push({
+    range: new monaco.Range(startLine, 1, endLine, 1),
+    options: { isWholeLine: true, className: 'tdm-stale-line', linesDecorationsClassName: 'tdm-stale-gutter' },
+  });
 }
 
 function splitLines(text: string): string[] {
@@ -315,6 +359,27 @@ function renderHeader(dom: HTMLElement, s: LiveSuggestion, stale: boolean, actio
 
 function readyLabel(hunks: number, stale: number): string {
   return `${hunks} hunk${hunks === 1 ? '' : 's'} to review${stale > 0 ? ` · ${stale} stale` : ''}`;
+}
+
+/** The card above an agent run's first change in the file: whose run, the task, what is pending. */
+function renderAgentHeader(dom: HTMLElement, c: AgentInlineChange, stale: boolean): void {
+  const h = c.header!;
+  const key = JSON.stringify([h, stale]);
+  if (dom.dataset.key === key) return;
+  dom.dataset.key = key;
+  dom.dataset.testid = 'inline-agent-change';
+  dom.dataset.run = h.runId;
+  dom.replaceChildren();
+  const card = el('div', 'tdm-header-card');
+  const line = el('div', 'tdm-header-line');
+  line.append(
+    el('span', 'tdm-spark', '✦'),
+    el('strong', '', 'Agent'),
+    el('span', 'tdm-header-quote', `“${h.task}”`),
+    el('span', `tdm-chip tdm-chip-${stale ? 'stale' : h.live ? 'streaming' : 'ready'}`, stale ? STATUS_LABEL.stale! : h.label),
+  );
+  card.append(line);
+  dom.append(card);
 }
 
 function el(tag: string, className: string, text?: string): HTMLElement {

@@ -5,6 +5,7 @@ import type { SuggestionView } from '@tandem/api';
 import { useProjectStream } from '@/lib/useProjectStream';
 import { trpc } from '@/lib/trpc';
 import { encodeRange } from './anchors';
+import type { AgentInlineChange } from '@/lib/agent/agentInlineChanges';
 import type { DiffFile, InlineDiffDecorations } from './InlineDiffDecorations';
 import { ProjectSuggestions, type SuggestionsSnapshot } from './ProjectSuggestions';
 
@@ -41,6 +42,8 @@ export interface Review {
   // Hooks for the editor component.
   attachEditor(editor: monaco.editor.IStandaloneCodeEditor | null): void;
   showFile(file: DiffFile | null): void;
+  /** The pending changes of the agent run in view, drawn in the editor like AI edits. */
+  showAgentChanges(changes: readonly AgentInlineChange[]): void;
 }
 
 const EMPTY: SuggestionsSnapshot = { open: [], closed: [], error: null };
@@ -120,6 +123,7 @@ export function useReview(projectId: string, canRequest: boolean): Review {
       diffRef.current = diff;
       diff.show(fileRef.current);
       diff.setSuggestions(latestOpen.current);
+      diff.setAgentChanges(agentChangesRef.current);
     });
     void import('@/lib/ide/monaco').then((m) => {
       editor.addAction({
@@ -134,6 +138,12 @@ export function useReview(projectId: string, canRequest: boolean): Review {
   const showFile = useCallback((file: DiffFile | null) => {
     fileRef.current = file;
     diffRef.current?.show(file);
+  }, []);
+
+  const agentChangesRef = useRef<readonly AgentInlineChange[]>([]);
+  const showAgentChanges = useCallback((changes: readonly AgentInlineChange[]) => {
+    agentChangesRef.current = changes;
+    diffRef.current?.setAgentChanges(changes);
   }, []);
 
   const latestOpen = useRef(snapshot.open);
@@ -166,7 +176,8 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     reviewRequest,
     attachEditor,
     showFile,
-  }), [projectId, snapshot, prompt, promptTop, openPrompt, request, run, focus, reviewRequest, attachEditor, showFile]);
+    showAgentChanges,
+  }), [projectId, snapshot, prompt, promptTop, openPrompt, request, run, focus, reviewRequest, attachEditor, showFile, showAgentChanges]);
 }
 
 /** The selection grown to whole lines (an AI edit rewrites lines), or the whole file when nothing is selected. */

@@ -40,15 +40,17 @@ before(async () => {
   db = await createPGliteTestDatabase();
   baseDir = mkdtempSync(join(tmpdir(), 'tandem-api-acp-'));
   chmodSync(baseDir, 0o711);
+  // Registered as the app does, so the agent reads through the decoded texts kept current by the sync hooks.
+  files = new LiveProjectFiles({ editDocument: (...a) => sync.editDocument(...a), readDocument: (name, read) => sync.readDocument(name, read), touch: (name) => sync.touch(name) });
   sync = new SyncServer({
     store: new PrismaDocumentStore(db.prisma),
     onAuthenticate: () => { throw new AppError('UNAUTHENTICATED', 'No clients in this test.'); },
+    extensions: [files.syncExtension],
   });
-  files = new LiveProjectFiles(sync);
   host = new SandboxHost({ rootDir: join(baseDir, 'sandboxes'), cgroupName: 'tandem-api-acp-test', log: () => {} });
   fixture = fixtureAgent();
   agent = new AgentService({
-    prisma: db.prisma, hub: services.hub, documents: sync, sandbox: host, commandTimeoutMs: 20_000, logError: () => {},
+    prisma: db.prisma, hub: services.hub, documents: sync, files, sandbox: host, commandTimeoutMs: 20_000, logError: () => {},
     acpAgents: [
       fixture.config,
       { ...fixture.config, id: 'missing', label: 'Missing agent', command: 'no-such-agent-binary', args: [] },

@@ -102,8 +102,9 @@ export class AcpTranscript {
       // Past the item's limit nothing more is kept or sent: an agent cannot flood the watchers.
       const added = text.slice(0, ITEM_TEXT_LIMIT - last.text.length);
       if (added === '') return;
+      const offset = last.text.length;
       last.text += added;
-      run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: last.seq, text: added });
+      run.publish(AGENT_EVENTS.delta, { runId: run.id, seq: last.seq, offset, text: added });
       return;
     }
     run.add({ kind, text: text.slice(0, ITEM_TEXT_LIMIT), turn: this.turn });

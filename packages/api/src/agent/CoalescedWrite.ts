@@ -1,0 +1,36 @@
+/**
+ * A write that is asked for often where only the latest state matters (a run's record): at most
+ * one runs at a time, a write starts no sooner than `gapMs()` after the one before it started, and
+ * every ask made meanwhile shares the one next write, which stores the state as it is when it
+ * starts. Each ask resolves once a write that started after it finished. `write` must not reject
+ * (it reports its own failures).
+ */
+export class CoalescedWrite {
+  readonly #write: () => Promise<void>;
+  readonly #gapMs: () => number;
+  #running: Promise<void> = Promise.resolve();
+  #startedAt = -Infinity;
+  #next: Promise<void> | null = null;
+
+  constructor(write: () => Promise<void>, gapMs: () => number = () => 0) {
+    this.#write = write;
+    this.#gapMs = gapMs;
+  }
+
+  request(): Promise<void> {
+    this.#next ??= this.#running.then(async () => {
+      const wait = this.#startedAt + this.#gapMs() - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      this.#next = null;
+      this.#startedAt = performance.now();
+      this.#running = this.#write();
+      return this.#running;
+    });
+    return this.#next;
+  }
+
+  /** Resolves once the writes asked for so far have finished. */
+  settled(): Promise<void> {
+    return this.#next ?? this.#running;
+  }
+}
