@@ -142,7 +142,7 @@ function parseRaw(r: WireResults, parsers: ParserOptions): void {
   for (const row of r.rows) {
     for (const [i, parse] of columns) {
       const value = row[i];
-      if (typeof value === 'string') row[i] = parse!(value, r.fields[i]!.dataTypeID);
+      if (typeof value === 'string') row[i] = parse!(value);
     }
   }
 }
