@@ -1,5 +1,5 @@
 import { AiService } from '@tandem/api';
-import type { EventHub } from '@tandem/api';
+import type { AiServiceOptions, EventHub } from '@tandem/api';
 import { createProvidersFromConfig, LocalLlamaProvider, type ProviderRegistry } from '@tandem/inference';
 import type { Env } from './env.ts';
 
@@ -13,7 +13,7 @@ export const AI_NOT_CONFIGURED =
  * Creates the deployment's providers and the AI service. A local model starts loading in the
  * background so its load time stays out of the first completion's TTFT.
  */
-export function createAiService(env: Env, hub: EventHub, options: { forwardCancel?: (userId: string, requestId: string) => void } = {}): AiService {
+export function createAiService(env: Env, hub: EventHub, options: Pick<AiServiceOptions, 'forwardCancel' | 'forwardSettingsChanged'> = {}): AiService {
   let registry: ProviderRegistry;
   try {
     registry = createProvidersFromConfig(env.ai);

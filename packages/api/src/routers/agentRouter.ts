@@ -125,6 +125,7 @@ export const agentRouter = router({
         where: { id: input.projectId },
         data: { agentPolicy: policy as object, checkCommand: input.checkCommand || null },
       });
+      ctx.services.ai.settingsChanged(input.projectId); // completions and AI edits read the forbidden paths
       return { policy, checkCommand: input.checkCommand || null };
     }),
 });
