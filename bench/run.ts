@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
     await runPackageScript('@tandem/sandbox', 'bench:network');
   },
   agent: async () => (await import('./agent.ts')).runAgentBenchmark(),
+  abuse: async () => (await import('./abuse.ts')).runAbuseBenchmark(),
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {
