@@ -3,6 +3,7 @@ import { AppError, type Role } from '@tandem/protocol';
 import { router, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import { AGENT_POLICY_LIMITS, parseAgentPolicy } from '../agent/agentPolicy.ts';
+import { projectAiSettings } from '../ai/projectAiSettings.ts';
 import type { AgentService } from '../agent/AgentService.ts';
 import type { AgentReviewer } from '../agent/AgentReview.ts';
 
@@ -58,8 +59,7 @@ export const agentRouter = router({
     .mutation(async ({ ctx, input }) => {
       const who = await member(ctx, input.projectId);
       if (who.role === 'viewer') throw new AppError('FORBIDDEN', 'Viewers cannot start agent runs.');
-      const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { aiProvider: true } });
-      const provider = ctx.services.ai.resolveProvider(project.aiProvider);
+      const provider = ctx.services.ai.resolveProvider((await projectAiSettings(ctx, input.projectId)).providerId);
       ctx.services.ai.admit(ctx.user.id, input.projectId);
       return service(ctx).start(who, input.projectId, input.task, provider);
     }),
