@@ -55,10 +55,13 @@ async function openPGlite(dataDir: string, migrate: boolean): Promise<Database> 
         transaction: () => Promise.reject(new Error('nested transaction')),
       })),
     };
-    const appliedMigrations = await (migrate ? applyMigrations(runner) : Promise.resolve([])).catch(async (e: unknown) => {
-      await client.close();
+    let appliedMigrations: string[] = [];
+    try {
+      if (migrate) appliedMigrations = await applyMigrations(runner);
+    } catch (e) {
+      await client.close(); // the worker would keep the process alive
       throw e;
-    });
+    }
     // The adapter uses only the part of PGlite's interface the worker client implements.
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(client as unknown as PGlite) });
     return {
