@@ -13,7 +13,7 @@
  * reported separately and includes the relay's request setup (auth, membership, upstream call).
  * The ceiling sweep raises the rate until the relayed stream delivers < 98% of the offered rate.
  *
- * Run: `npm run bench -w @tandem/bench -- relay` (~40 s).
+ * Run: `npm run bench -w @tandem/bench -- relay` (~1 min).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
