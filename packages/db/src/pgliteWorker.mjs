@@ -5,22 +5,25 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, messages, types } from '@electric-sql/pglite';
 
 const db = await PGlite.create(workerData.dataDir);
+// PGlite's own bytea conversions go byte by byte in JavaScript (a 1 MiB change cost ~100 ms each
+// way): results are decoded natively, parameters go to PostgreSQL as they are (binary format).
+db.parsers[types.BYTEA] = (hex) => Buffer.from(hex.slice(2), 'hex');
+db.serializers[types.BYTEA] = (bytes) => bytes;
 /** Open transactions: id → { tx, end(commit), chain (this transaction's operations, in order) }. */
 const transactions = new Map();
 let nextTransactionId = 1;
 
-// PGlite's own bytea conversions go byte by byte in JavaScript (a 1 MiB change cost ~100 ms each
-// way): results are decoded natively, parameters go to PostgreSQL as they are (binary format).
-const decodeBytea = (hex) => Buffer.from(hex.slice(2), 'hex');
-const serializers = { [types.BYTEA]: (bytes) => bytes };
+/** Per set of OIDs the caller parses itself: parsers that leave those values as text (bytea excepted). */
+const rawParsers = new Map();
 
-/**
- * Values of the OIDs the caller parses itself (`raw`) stay text; bytea is decoded here (hex text
- * of a large snapshot would cost the main thread far more than the copy of its bytes).
- */
 function parsersFor(raw) {
-  const parsers = { [types.BYTEA]: decodeBytea };
-  for (const oid of raw ?? []) if (oid !== types.BYTEA) parsers[oid] = (text) => text;
+  const key = raw.join(',');
+  let parsers = rawParsers.get(key);
+  if (!parsers) {
+    parsers = {};
+    for (const oid of raw) if (oid !== types.BYTEA) parsers[oid] = (text) => text;
+    rawParsers.set(key, parsers);
+  }
   return parsers;
 }
 
@@ -29,7 +32,7 @@ async function run(msg) {
   if (!target) throw new Error(`transaction ${msg.tx} is not open`);
   switch (msg.op) {
     case 'query': {
-      const r = await target.query(msg.sql, msg.params, { rowMode: 'array', parsers: parsersFor(msg.raw), serializers });
+      const r = await target.query(msg.sql, msg.params, { rowMode: 'array', ...(msg.raw ? { parsers: parsersFor(msg.raw) } : {}) });
       return { rows: r.rows, fields: r.fields, affectedRows: r.affectedRows };
     }
     case 'exec':
