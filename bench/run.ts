@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   agent: async () => (await import('./agent.ts')).runAgentBenchmark(),
   // ACP protocol overhead over the built-in agent's path; runs in @tandem/api (its internals).
   acp: () => runPackageScript('@tandem/api', 'bench:acp'),
+  abuse: async () => (await import('./abuse.ts')).runAbuseBenchmark(),
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {

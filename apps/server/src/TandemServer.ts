@@ -85,7 +85,8 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   filesHook.files = files;
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
-  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
+  const forwardSettingsChanged = cluster ? (projectId: string) => cluster.commands.broadcast('ai-settings-changed', { projectId }) : undefined;
+  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel, forwardSettingsChanged, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
   services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
   // Sandbox network + preview origin (README → Sandbox network and preview).
   let previewUrl = (projectId: string, port: number): string => `http://${projectId}-${port}.localhost`;
@@ -117,6 +118,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       // Invalidations may have been missed while Redis was unreachable: re-read everything.
       auth.forgetAllCredentials();
       memberships.clear();
+      services.ai.settingsChangedHere(null);
     },
   }, () => nodeUrl, () => nodePreviewUrl);
   function revokeCredentialsHere(ids: string[]): void {

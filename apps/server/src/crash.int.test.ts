@@ -2,17 +2,18 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
-import { removeDir, startServerProcess, type RunningServer } from '../e2e/harness.ts';
+import { TandemNode } from './testing/TandemNode.ts';
 import { connectSync, signUpOverHttp, waitFor, type SyncClient } from './testing/clients.ts';
 
-let server: RunningServer | undefined;
+// API and sync only (no web pages): what is stored and broadcast does not depend on them.
+let server: TandemNode | undefined;
 after(async () => {
   await server?.stop('SIGKILL');
-  if (server) removeDir(server.dataDir);
+  server?.removeDataDir();
 });
 
 test('kill -9 after a 3-client edit burst loses nothing the server broadcast', async () => {
-  server = await startServerProcess();
+  server = await TandemNode.start({});
   const owner = await signUpOverHttp(server.url, 'Crash');
   const { id: projectId } = await owner.api.projects.create.mutate({ name: 'Crash', template: 'node' });
   const tree = connectSync(server.url, treeDocName(projectId), { cookie: owner.cookie });
@@ -36,10 +37,9 @@ test('kill -9 after a 3-client edit burst loses nothing the server broadcast', a
   await waitFor(() => clients.every((c) => c.text.toString() === clients[0]!.text.toString()), 'clients converge');
   const expected = clients[0]!.text.toString();
   clients.forEach((c) => c.provider.disconnect());
-  const dataDir = server.dataDir;
   assert.equal(await server.stop('SIGKILL'), null);
 
-  server = await startServerProcess({}, dataDir);
+  server = await server.restart();
   const fresh = connectSync(server.url, name, { cookie: owner.cookie });
   await fresh.synced;
   assert.equal(fresh.text.toString(), expected);

@@ -1,6 +1,5 @@
 import { AiService } from '@tandem/api';
-import type { EventHub } from '@tandem/api';
-import type { RateStore } from '@tandem/auth';
+import type { AiServiceOptions, EventHub } from '@tandem/api';
 import { createProvidersFromConfig, LocalLlamaProvider, type ProviderRegistry } from '@tandem/inference';
 import type { Env } from './env.ts';
 
@@ -14,7 +13,7 @@ export const AI_NOT_CONFIGURED =
  * Creates the deployment's providers and the AI service. A local model starts loading in the
  * background so its load time stays out of the first completion's TTFT.
  */
-export function createAiService(env: Env, hub: EventHub, options: { forwardCancel?: (userId: string, requestId: string) => void; rateStore?: RateStore } = {}): AiService {
+export function createAiService(env: Env, hub: EventHub, options: Pick<AiServiceOptions, 'forwardCancel' | 'forwardSettingsChanged' | 'rateStore'> = {}): AiService {
   let registry: ProviderRegistry;
   try {
     registry = createProvidersFromConfig(env.ai);

@@ -36,10 +36,13 @@ export class PrismaDocumentStore {
     private readonly options: PrismaDocumentStoreOptions = {},
   ) {}
 
+  // Snapshots and updates (up to the document size limit, MiBs) go through raw statements: Prisma's
+  // query compiler handles bytes on the server's event loop (~0.3 s for a 3 MiB snapshot).
   async load(documentName: string): Promise<{ snapshot: Uint8Array | null; updates: Uint8Array[]; cursor: number }> {
-    const [doc, updates] = await Promise.all([
-      this.prisma.document.findUnique({ where: { name: documentName }, select: { snapshot: true, compactedThrough: true } }),
-      this.prisma.documentUpdate.findMany({ where: { documentName }, orderBy: { id: 'asc' }, select: { id: true, data: true } }),
+    const query = this.query();
+    const [[doc], updates] = await Promise.all([
+      query<{ snapshot: Uint8Array | null; compactedThrough: bigint | number | string }>('SELECT "snapshot", "compactedThrough" FROM "Document" WHERE "name" = $1', [documentName]),
+      query<{ id: bigint | number | string; data: Uint8Array }>('SELECT "id", "data" FROM "DocumentUpdate" WHERE "documentName" = $1 ORDER BY "id"', [documentName]),
     ]);
     if (doc) this.known.add(documentName);
     const last = updates.at(-1);
@@ -59,7 +62,7 @@ export class PrismaDocumentStore {
     }
     // One raw multi-row INSERT per batch: the bytes go to the driver as they are, without the
     // query builder's per-row work (it was a tenth of the server's CPU under fast typing).
-    if (updates.length <= ROWS_PER_INSERT) return insertUpdates(this.options.rawQuery ?? prismaQuery(this.prisma), documentName, updates);
+    if (updates.length <= ROWS_PER_INSERT) return insertUpdates(this.query(), documentName, updates);
     // Longer batches: several statements, all or nothing.
     return this.prisma.$transaction(async (tx) => {
       let last = 0;
@@ -82,11 +85,12 @@ export class PrismaDocumentStore {
   async compact(documentName: string, snapshot: Uint8Array, through: number): Promise<void> {
     const merge = this.options.mergeUpdates;
     if (!merge) {
-      // updateMany: a document deleted meanwhile (its project was deleted or reset) is not an error.
-      await this.prisma.$transaction([
-        this.prisma.document.updateMany({ where: { name: documentName }, data: { snapshot: asBytes(snapshot), compactedThrough: BigInt(through) } }),
-        this.prisma.documentUpdate.deleteMany({ where: { documentName, id: { lte: BigInt(through) } } }),
-      ]);
+      // One statement (atomic). A document deleted meanwhile (its project was deleted or reset) is not an error.
+      await this.query()(
+        'WITH deleted AS (DELETE FROM "DocumentUpdate" WHERE "documentName" = $1 AND "id" <= $3::bigint) '
+          + 'UPDATE "Document" SET "snapshot" = $2, "compactedThrough" = $3::bigint, "updatedAt" = now() AT TIME ZONE \'UTC\' WHERE "name" = $1',
+        [documentName, asBytes(snapshot), String(through)],
+      );
       return;
     }
     await this.prisma.$transaction(async (tx) => {
@@ -104,6 +108,10 @@ export class PrismaDocumentStore {
       await tx.document.update({ where: { name: documentName }, data: { snapshot: asBytes(merged), compactedThrough } });
       if (rows.length > 0) await tx.documentUpdate.deleteMany({ where: { id: { in: rows.map((r) => r.id) } } });
     });
+  }
+
+  private query(): RawQuery {
+    return this.options.rawQuery ?? prismaQuery(this.prisma);
   }
 
   /** Forget cached existence (after a project is deleted). */

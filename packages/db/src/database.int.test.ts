@@ -1,6 +1,7 @@
 // One contract suite, run against every backend: embedded PGlite and the real PostgreSQL server.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,22 @@ for (const backend of TEST_BACKENDS) {
       assert.equal(m.role, 'owner');
       await db.prisma.project.delete({ where: { id: p.id } });
       assert.equal(await db.prisma.membership.count({ where: { projectId: p.id } }), 0);
+    });
+
+    test('a failed transaction stores nothing and the database stays usable; constraint errors keep their kind', async () => {
+      const email = `tx-${backend.name}@x.io`;
+      await assert.rejects(db.prisma.$transaction(async (tx) => {
+        await tx.user.create({ data: { email, name: 'T', passwordHash: 'h' } });
+        throw new Error('abort');
+      }), /abort/);
+      assert.equal(await db.prisma.user.count({ where: { email } }), 0);
+      await assert.rejects(db.prisma.$transaction(async (tx) => {
+        await tx.user.create({ data: { email, name: 'T', passwordHash: 'h' } });
+        await tx.user.create({ data: { email, name: 'T', passwordHash: 'h' } });
+      }), { code: 'P2002' });
+      assert.equal(await db.prisma.user.count({ where: { email } }), 0);
+      await db.prisma.user.create({ data: { email, name: 'T', passwordHash: 'h' } });
+      assert.equal(await db.prisma.user.count({ where: { email } }), 1);
     });
 
     test('document update log keeps bytes exactly and in order', async () => {
@@ -224,4 +241,25 @@ test('a second process cannot open the same embedded data directory', async () =
   const again = await openDatabase({ dataDir });
   assert.deepEqual(again.appliedMigrations, [], 'reopening applies nothing twice');
   await again.close();
+});
+
+test('the embedded database runs in a worker that does not keep an idle process alive; what it stored is there after a reopen', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tandem-worker-'));
+  // A script that opens the database, writes, and never closes it: it must still exit.
+  const script = `import { openDatabase } from ${JSON.stringify(join(import.meta.dirname, 'openDatabase.ts'))};
+    const db = await openDatabase({ dataDir: ${JSON.stringify(dataDir)} });
+    await db.prisma.user.create({ data: { email: 'idle@x.io', name: 'I', passwordHash: 'h' } });`;
+  const file = join(mkdtempSync(join(tmpdir(), 'tandem-worker-script-')), 'open.mts');
+  writeFileSync(file, script);
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 60_000);
+    child.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+  });
+  assert.equal(code, 0, `the process exits by itself (${stderr})`);
+  const db = await openDatabase({ dataDir }); // its lock's owner is gone: taken over
+  assert.equal(await db.prisma.user.count({ where: { email: 'idle@x.io' } }), 1);
+  await db.close();
 });

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
 import { DataDirLock } from './DataDirLock.ts';
 import { applyMigrations, type SqlRunner } from './migrations.ts';
+import { PGliteWorkerClient } from './PGliteWorkerClient.ts';
 
 export interface DatabaseConfig {
   /** postgres:// URL of a PostgreSQL server; when absent the embedded PGlite database is used. */
@@ -26,7 +27,7 @@ export interface Database {
   /**
    * Runs one SQL statement on the same database without Prisma, for hot paths (the embedded
    * database's own client: Prisma's layer cost more than PGlite's own work for a small INSERT).
-   * Serialized with Prisma's queries and transactions by PGlite. Absent for PostgreSQL.
+   * Serialized with Prisma's queries and transactions by PGlite (in its worker). Absent for PostgreSQL.
    */
   rawQuery?: RawQuery;
   close(): Promise<void>;
@@ -42,7 +43,9 @@ async function openPGlite(dataDir: string, migrate: boolean): Promise<Database> 
   if (!dataDir) throw new Error('openDatabase: dataDir is required for the embedded database');
   const lock = DataDirLock.acquire(join(dataDir, 'pglite.lock'));
   try {
-    const client = await PGlite.create(join(dataDir, 'pglite'));
+    // In a worker thread: PGlite executes SQL and writes its files synchronously, which on the
+    // server's event loop stalled every client while a large change was stored.
+    const client = await PGliteWorkerClient.open(join(dataDir, 'pglite'));
     const runner: SqlRunner = {
       exec: async (sql) => void (await client.exec(sql)),
       query: async <T>(sql: string, params?: unknown[]) => (await client.query<T>(sql, params)).rows,
@@ -52,8 +55,15 @@ async function openPGlite(dataDir: string, migrate: boolean): Promise<Database> 
         transaction: () => Promise.reject(new Error('nested transaction')),
       })),
     };
-    const appliedMigrations = migrate ? await applyMigrations(runner) : [];
-    const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
+    let appliedMigrations: string[] = [];
+    try {
+      if (migrate) appliedMigrations = await applyMigrations(runner);
+    } catch (e) {
+      await client.close(); // the worker would keep the process alive
+      throw e;
+    }
+    // The adapter uses only the part of PGlite's interface the worker client implements.
+    const prisma = new PrismaClient({ adapter: new PrismaPGlite(client as unknown as PGlite) });
     return {
       kind: 'pglite',
       prisma,

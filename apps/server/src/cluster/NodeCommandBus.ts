@@ -10,6 +10,8 @@ export interface NodeCommands {
   'project-deleted': { projectId: string };
   /** Cancel an inline completion wherever it runs (the tab's `ai.cancel` may reach another node). */
   'ai-cancel': { userId: string; requestId: string };
+  /** A project's AI provider choice or agent policy changed: drop it from the AI settings cache. */
+  'ai-settings-changed': { projectId: string };
   /** The project's documents changed through this node (sandboxes re-copy files before the next command). */
   'project-files-changed': { projectId: string };
 }

@@ -117,6 +117,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
         services.sandboxes?.removeProject(projectId).catch((e: unknown) => logError(`[sandbox] removing ${projectId} failed:`, e));
       });
       commands.on('ai-cancel', ({ userId, requestId }) => void services.ai.cancelHere(userId, requestId));
+      commands.on('ai-settings-changed', ({ projectId }) => services.ai.settingsChangedHere(projectId));
       commands.on('project-files-changed', ({ projectId }) => services.filesChangedElsewhere(projectId));
       homes = new ProjectHomes({
         redis,

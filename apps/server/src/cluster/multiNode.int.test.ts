@@ -138,6 +138,23 @@ test('a completion started through node 0 streams to the tab whose stream is on 
   assert.equal((last.data as { data: CompletionEvent }).data.kind, 'done');
 });
 
+test('a path forbidden through one node is refused at once to completions through the other (cached AI settings follow the bus)', async () => {
+  upstream.configure({ tokens: ['x'] });
+  const complete = (api: Api) => api.ai.complete.mutate({ projectId, tabId: randomUUID(), requestId: randomUUID(), path: 'src/secret.js', language: 'javascript', prefix: 'x', suffix: '', related: [] });
+  await complete(apiB); // allowed, and now cached on node 1
+  const { policy } = await apiA.agent.policy.query({ projectId });
+  await apiA.agent.setPolicy.mutate({ projectId, policy: { ...policy, forbiddenPaths: [...policy.forbiddenPaths, 'src/secret.js'] }, checkCommand: null });
+  // The change reaches node 1 over Redis (milliseconds); its cache would otherwise serve the old policy for a minute.
+  let refused = false;
+  const deadline = Date.now() + 5000;
+  while (!refused && Date.now() < deadline) {
+    refused = await complete(apiB).then(() => false, (e: Error) => /off limits/.test(e.message));
+    if (!refused) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(refused, 'node 1 refuses the forbidden path');
+  await assert.rejects(complete(apiA), /off limits/);
+});
+
 test('AI edits live on the project’s home node: requested through one node, listed, streamed and decided through the other', async () => {
   upstream.configure({ tokens: (request) => modelAnswer(request) });
   const watcher = await HttpSubscription.open(nodeUrl(0), 'stream.events', { projectId, tabId: randomUUID() }, { cookie: owner.cookie });

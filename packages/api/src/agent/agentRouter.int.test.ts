@@ -465,6 +465,11 @@ describe('agent runs', () => {
     const sent = JSON.stringify((await next).body);
     assert.ok(!sent.includes('hunter2'), 'a forbidden file never reaches the model as context');
     assert.ok(sent.includes('export const b = 2;'), 'other context still does');
+    // Completions read the policy from a cache (no query before the upstream request): a change
+    // applies to the very next request.
+    const policy = (await A.agent.policy({ projectId })).policy;
+    await A.agent.setPolicy({ projectId, policy: { ...policy, forbiddenPaths: [...policy.forbiddenPaths, 'src/a.js'] }, checkCommand: null });
+    await assert.rejects(A.ai.complete({ ...base, requestId: 'r4', path: 'src/a.js', related: [] }), /off limits/);
   });
 
   test('the step limit ends a run; after a restart a working run is interrupted and its changeset reviewable', async () => {

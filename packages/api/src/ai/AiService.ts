@@ -30,16 +30,29 @@ export interface AiServiceOptions {
   notConfiguredHint: string;
   /** Upper bound on tokens of one inline completion. Default 256. */
   maxCompletionTokens?: number;
-  /** How long a project's provider choice is cached (ms). Default 10 s. */
-  selectionCacheMs?: number;
+  /**
+   * Longest a project's cached AI settings are used (ms), bounding how long a lost invalidation
+   * from another node could matter. Default 60 s.
+   */
+  settingsCacheMs?: number;
   limits?: Partial<AiLimits>;
   /** Where the per-user and per-project request budgets are counted (several nodes share Redis). */
   rateStore?: RateStore;
   /** Several nodes: a cancel for a request not running here is sent to the other nodes (NodeCommandBus). */
   forwardCancel?: (userId: string, requestId: string) => void;
+  /** Several nodes: a project's AI settings changed here; the other nodes call `settingsChangedHere`. */
+  forwardSettingsChanged?: (projectId: string) => void;
   now?: () => number;
   /** Unexpected failures (bugs), with their detail. Default console.error. */
   logError?: (message: string, error: unknown) => void;
+}
+
+/** What a completion needs from the project row: read on every request, so cached (see `projectSettings`). */
+export interface ProjectAiSettings {
+  /** The owner's provider choice (null: the server's default). */
+  providerId: string | null;
+  /** The project's forbidden paths (agent policy): never sent to a model. */
+  forbiddenPaths: string[];
 }
 
 /** Which provider serves a project, or why none does. */
@@ -90,8 +103,10 @@ export class AiService {
   readonly #logError: (message: string, error: unknown) => void;
   readonly #forwardCancel: ((userId: string, requestId: string) => void) | undefined;
   readonly #inFlight = new Map<string, InFlight>();
-  readonly #selections = new Map<string, { providerId: string | null; at: number }>();
-  readonly #selectionCacheMs: number;
+  readonly #forwardSettingsChanged: ((projectId: string) => void) | undefined;
+  readonly #settings = new Map<string, { settings: ProjectAiSettings; at: number }>();
+  readonly #settingsCacheMs: number;
+  #settingsGeneration = 0;
   readonly #now: () => number;
   readonly #byTab = new Map<string, InFlight>();
 
@@ -106,26 +121,40 @@ export class AiService {
     this.#projectLimiter = new RateLimiter('ai-project', limits.perProject.limit, limits.perProject.windowMs, store);
     this.#logError = options.logError ?? ((m, e) => console.error(m, e));
     this.#forwardCancel = options.forwardCancel;
-    this.#selectionCacheMs = options.selectionCacheMs ?? 10_000;
+    this.#forwardSettingsChanged = options.forwardSettingsChanged;
+    this.#settingsCacheMs = options.settingsCacheMs ?? 60_000;
     this.#now = options.now ?? Date.now;
   }
 
   /**
-   * The project's provider choice, cached briefly: it is read on every completion (where each
-   * database round trip adds to TTFT) and changes rarely. This node's own changes invalidate it
-   * at once (`selectionChanged`); another node's are seen within `selectionCacheMs`.
+   * The project's provider choice and forbidden paths, cached: they are read on every completion
+   * and AI edit, where a database round trip before the upstream request adds to the time to the
+   * first token, and they change rarely. Exact: every change calls `settingsChanged` (which tells
+   * the other nodes), and a read that began before a change is not stored.
    */
-  async selectedProvider(projectId: string, load: () => Promise<string | null>): Promise<string | null> {
-    const cached = this.#selections.get(projectId);
-    if (cached && this.#now() - cached.at < this.#selectionCacheMs) return cached.providerId;
-    const providerId = await load();
-    if (this.#selections.size > 10_000) this.#selections.clear();
-    this.#selections.set(projectId, { providerId, at: this.#now() });
-    return providerId;
+  async projectSettings(projectId: string, load: () => Promise<ProjectAiSettings>): Promise<ProjectAiSettings> {
+    const cached = this.#settings.get(projectId);
+    if (cached && this.#now() - cached.at < this.#settingsCacheMs) return cached.settings;
+    const generation = this.#settingsGeneration;
+    const settings = await load();
+    if (generation === this.#settingsGeneration) {
+      if (this.#settings.size > 10_000) this.#settings.clear();
+      this.#settings.set(projectId, { settings, at: this.#now() });
+    }
+    return settings;
   }
 
-  selectionChanged(projectId: string): void {
-    this.#selections.delete(projectId);
+  /** The project's provider choice or agent policy changed (here): forget it here and on the other nodes. */
+  settingsChanged(projectId: string): void {
+    this.settingsChangedHere(projectId);
+    this.#forwardSettingsChanged?.(projectId);
+  }
+
+  /** `projectId` null: every project (invalidations from other nodes may have been lost). */
+  settingsChangedHere(projectId: string | null): void {
+    this.#settingsGeneration++;
+    if (projectId === null) this.#settings.clear();
+    else this.#settings.delete(projectId);
   }
 
   providers(): ProviderInfo[] {

@@ -121,7 +121,7 @@ describe('who may use AI', () => {
     const w = world();
     const { projectId, users } = await projectWith(w, {});
     await db.prisma.project.update({ where: { id: projectId }, data: { aiProvider: 'removed-local-model' } });
-    w.ai.selectionChanged(projectId); // changed behind the service's back (as a config change would be)
+    w.ai.settingsChangedHere(projectId); // changed behind the service's back (as a config change would be)
     const status = await w.callerFor(users.owner!).ai.status({ projectId });
     assert.equal(status.effective, null);
     assert.match(status.problem!, /"removed-local-model".*no longer has.*owner can choose another/);

@@ -3,6 +3,7 @@ import { AppError, type Role } from '@tandem/protocol';
 import { router, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import { AGENT_POLICY_LIMITS, parseAgentPolicy } from '../agent/agentPolicy.ts';
+import { projectAiSettings } from '../ai/projectAiSettings.ts';
 import type { AgentService } from '../agent/AgentService.ts';
 import type { AgentReviewer } from '../agent/AgentReview.ts';
 
@@ -64,8 +65,8 @@ export const agentRouter = router({
       if (who.role === 'viewer') throw new AppError('FORBIDDEN', 'Viewers cannot start agent runs.');
       await ctx.services.ai.admitRequest(ctx.user.id, input.projectId);
       if (input.agent) return service(ctx).start(who, input.projectId, input.task, { acpAgent: input.agent });
-      const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { aiProvider: true } });
-      return service(ctx).start(who, input.projectId, input.task, ctx.services.ai.resolveProvider(project.aiProvider));
+      const provider = ctx.services.ai.resolveProvider((await projectAiSettings(ctx, input.projectId)).providerId);
+      return service(ctx).start(who, input.projectId, input.task, provider);
     }),
 
   /** The deployment's external (ACP) agents and which this project enabled; the owner may change it. */
@@ -143,6 +144,7 @@ export const agentRouter = router({
         where: { id: input.projectId },
         data: { agentPolicy: policy as object, checkCommand: input.checkCommand || null },
       });
+      ctx.services.ai.settingsChanged(input.projectId); // completions and AI edits read the forbidden paths
       return { policy, checkCommand: input.checkCommand || null };
     }),
 });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AppError } from '@tandem/protocol';
 import { router, protectedProcedure, requireRole } from '../trpc.ts';
 import { id, projectId } from '../inputs.ts';
-import { isForbiddenPath, parseAgentPolicy } from '../agent/agentPolicy.ts';
+import { isForbiddenPath } from '../agent/agentPolicy.ts';
+import { projectAiSettings } from '../ai/projectAiSettings.ts';
 
 const text = (max: number) => z.string().max(max);
 
@@ -42,22 +43,18 @@ export const aiRouter = router({
         throw new AppError('BAD_INPUT', 'That AI provider is not configured on this server.');
       }
       await ctx.prisma.project.update({ where: { id: input.projectId }, data: { aiProvider: input.providerId } });
-      ctx.services.ai.selectionChanged(input.projectId);
+      ctx.services.ai.settingsChanged(input.projectId);
       return ctx.services.ai.status(input.providerId);
     }),
 
   /** Starts an inline completion and returns at once; the text streams as `completion` events. */
   complete: protectedProcedure.input(completionInput).mutation(async ({ ctx, input }) => {
+    // Cached (membership, settings): no database round trip before the upstream request.
     await requireRole(ctx, input.projectId, 'editor');
-    const selected = await ctx.services.ai.selectedProvider(input.projectId, async () => {
-      const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { aiProvider: true } });
-      return project.aiProvider;
-    });
-    const provider = ctx.services.ai.resolveProvider(selected);
+    const { providerId, forbiddenPaths: forbidden } = await projectAiSettings(ctx, input.projectId);
+    const provider = ctx.services.ai.resolveProvider(providerId);
     // The project's forbidden paths (agent policy) never reach a model: not the file being
     // completed, not as context from other open files.
-    const policy = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { agentPolicy: true } });
-    const forbidden = parseAgentPolicy(policy.agentPolicy).forbiddenPaths;
     if (isForbiddenPath(forbidden, input.path)) throw new AppError('FORBIDDEN', 'This file is off limits to the AI by the project\'s policy.');
     await ctx.services.ai.admitRequest(ctx.user.id, input.projectId);
     const { projectId: project_, tabId, requestId, ...rest } = input;

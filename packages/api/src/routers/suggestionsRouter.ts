@@ -4,7 +4,7 @@ import { MAX_REQUIRED_APPROVALS } from '@tandem/review';
 import { router, projectHomeProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import { EDIT_LIMITS } from '../suggestions/editPrompt.ts';
-import { parseAgentPolicy } from '../agent/agentPolicy.ts';
+import { projectAiSettings } from '../ai/projectAiSettings.ts';
 import type { ReviewActor, SuggestionService, TargetRange } from '../suggestions/SuggestionService.ts';
 
 type SignedIn = Context & { user: NonNullable<Context['user']> };
@@ -37,12 +37,12 @@ async function actor(ctx: SignedIn, projectId: string, min: Role): Promise<Revie
   return { userId: ctx.user.id, name: ctx.user.name, role };
 }
 
-/** The project's provider (the owner's choice or the server default), after the shared AI rate limits. */
-async function providerFor(ctx: SignedIn, projectId: string) {
-  const project = await ctx.prisma.project.findUniqueOrThrow({ where: { id: projectId }, select: { aiProvider: true } });
-  const provider = ctx.services.ai.resolveProvider(project.aiProvider);
+/** The project's provider (the owner's choice or the server default) and forbidden paths, after the shared AI rate limits. */
+async function aiFor(ctx: SignedIn, projectId: string) {
+  const { providerId, forbiddenPaths } = await projectAiSettings(ctx, projectId);
+  const provider = ctx.services.ai.resolveProvider(providerId);
   await ctx.services.ai.admitRequest(ctx.user.id, projectId);
-  return provider;
+  return { provider, forbiddenPaths };
 }
 
 /** A decision on one hunk. Viewers pass the membership check so the review rules (P1) refuse them with a clear reason. */
@@ -79,9 +79,7 @@ export const suggestionsRouter = router({
       const range: TargetRange = input.range.kind === 'offsets'
         ? input.range
         : { kind: 'anchor', start: Buffer.from(input.range.start, 'base64'), end: Buffer.from(input.range.end, 'base64') };
-      const provider = await providerFor(ctx, input.projectId);
-      const p = await ctx.prisma.project.findUniqueOrThrow({ where: { id: input.projectId }, select: { agentPolicy: true } });
-      const forbiddenPaths = parseAgentPolicy(p.agentPolicy).forbiddenPaths;
+      const { provider, forbiddenPaths } = await aiFor(ctx, input.projectId);
       return service(ctx).request(who, { projectId: input.projectId, fileId: input.fileId, instruction: input.instruction, range, provider, forbiddenPaths });
     }),
 
@@ -97,7 +95,7 @@ export const suggestionsRouter = router({
 
   regenerate: projectHomeProcedure.input(suggestionRef).mutation(async ({ ctx, input }) => {
     const who = await actor(ctx, input.projectId, 'editor');
-    const provider = await providerFor(ctx, input.projectId);
+    const { provider } = await aiFor(ctx, input.projectId);
     return service(ctx).regenerate(who, input.projectId, input.suggestionId, provider);
   }),
 

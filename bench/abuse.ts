@@ -1,0 +1,237 @@
+/**
+ * Abuse benchmark (issue 16 item 4, issue 12 item 16): while one editor pushes a 50 MB document
+ * through sync, do the other documents' fan-out and `/api/health` stay fast?
+ *
+ * The real server process as `npm start` runs it (default embedded store, default limits: 4 MiB
+ * per document), pinned to core 1; this process (core 0) is every client:
+ * - victims: 4 other documents, each with one writer and 3 receivers (`LeanClient`), 50 updates/s
+ *   per document in an open loop; latency = arrival at each receiver − the update's scheduled time;
+ * - health: `GET /api/health` on a fresh connection every 50 ms;
+ * - the attacker: 50 updates of 1 MiB (50 MB) to one document as fast as its socket takes them,
+ *   reconnecting after each refusal as the stock client would, until all were offered.
+ * Reported per phase (quiet, then under attack): fan-out and health p50/p99/max, and what the
+ * attacker was told (close codes and reasons) and how much the server kept.
+ *
+ * Run: `npm run bench -w @tandem/bench -- abuse` (~1 min).
+ */
+import { request } from 'node:http';
+import { loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
+import { textOf } from '@tandem/collab';
+import { LeanClient } from './load/LeanClient.ts';
+import { TandemNodes, setUpProject } from './load/TandemNodes.ts';
+import { MESSAGE_SYNC, SYNC_UPDATE, Writer } from './sync/wire.ts';
+
+const VICTIM_DOCS = 4;
+const RECEIVERS = 3;
+const UPDATES_PER_SECOND_PER_DOC = 50;
+const HEALTH_INTERVAL_MS = 50;
+const QUIET_MS = 4000;
+const ATTACK_UPDATES = 50;
+const ATTACK_UPDATE_BYTES = 1024 * 1024;
+/** After the attacker's last update, keep measuring this long (work it caused may still run). */
+const TAIL_MS = 2000;
+const GOAL_MS = 50;
+
+type Phase = 'quiet' | 'attack';
+
+interface Samples {
+  fanout: number[];
+  health: number[];
+  healthFailures: number;
+}
+
+export async function runAbuseBenchmark(): Promise<void> {
+  const pinned = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  if (pinned) spawnSync('taskset', ['-pc', '0', String(process.pid)]);
+  const nodes = await TandemNodes.startEmbedded(pinned ? '1' : null);
+  const clients: LeanClient[] = [];
+  try {
+    const url = nodes.nodes[0]!.url;
+    const syncUrl = url.replace(/^http/, 'ws');
+    // User 0 owns the project and attacks; users 1–3 write and read the other documents.
+    const { projectId, cookies } = await setUpProject(url, 1 + RECEIVERS);
+    const samples: Record<Phase, Samples> = { quiet: empty(), attack: empty() };
+    let phase: Phase = 'quiet';
+    const due = new Map<string, number>();
+    const errors: string[] = [];
+
+    const writers: LeanClient[] = [];
+    for (let d = 0; d < VICTIM_DOCS; d++) {
+      const doc = `${projectId}/file/${crypto.randomUUID()}`;
+      const onPayload = (payload: Uint8Array, at: number) => {
+        for (const m of Buffer.from(payload).toString('latin1').matchAll(/~(\d+:\d+)~/g)) {
+          const scheduled = due.get(m[1]!);
+          if (scheduled !== undefined) samples[phase].fanout.push(at - scheduled);
+        }
+      };
+      const writer = new LeanClient(syncUrl, doc, cookies[1]!, () => {}, (e) => errors.push(e));
+      writers.push(writer);
+      clients.push(writer);
+      for (let r = 0; r < RECEIVERS; r++) clients.push(new LeanClient(syncUrl, doc, cookies[1 + r]!, onPayload, (e) => errors.push(e)));
+    }
+    await waitUntil(() => clients.every((c) => c.synced), 30_000, 'victim clients synced');
+    const updates = attackUpdates(); // before measuring: building 50 MB of updates takes this process seconds
+
+    // Open loop: update k of document d is due at t0 + k / rate, whatever happened before.
+    const t0 = performance.now();
+    let sent = 0;
+    const writerTimer = setInterval(() => {
+      const k = Math.floor(((performance.now() - t0) * UPDATES_PER_SECOND_PER_DOC) / 1000);
+      for (; sent <= k; sent++) {
+        writers.forEach((w, d) => {
+          const id = `${d}:${sent}`;
+          due.set(id, t0 + (sent * 1000) / UPDATES_PER_SECOND_PER_DOC);
+          w.append(`~${id}~`);
+        });
+      }
+    }, 2);
+    const healthTimer = setInterval(() => {
+      const started = performance.now();
+      const at = phase;
+      probeHealth(url).then((ok) => {
+        if (ok) samples[at].health.push(performance.now() - started);
+        else samples[at].healthFailures++;
+      }, () => samples[at].healthFailures++);
+    }, HEALTH_INTERVAL_MS);
+
+    await sleep(QUIET_MS);
+    phase = 'attack';
+    const attack = await runAttacker(syncUrl, `${projectId}/file/${crypto.randomUUID()}`, cookies[0]!, updates);
+    await sleep(TAIL_MS);
+    clearInterval(writerTimer);
+    clearInterval(healthTimer);
+    await sleep(500);
+
+    console.log('\n# Abuse benchmark: one editor pushes 50 MB into one document; 4 other documents and /api/health are measured');
+    console.log(`(real server, default embedded store and limits, ${pinned ? 'server on core 1, clients on core 0' : 'not pinned (no taskset)'}; `
+      + `victims: ${VICTIM_DOCS} documents × (1 writer, ${RECEIVERS} receivers), ${UPDATES_PER_SECOND_PER_DOC} updates/s each; health every ${HEALTH_INTERVAL_MS} ms)\n`);
+    const rows = (['quiet', 'attack'] as const).map((p) => {
+      const s = samples[p];
+      return [p === 'quiet' ? `quiet (${QUIET_MS / 1000} s)` : `under attack (${(attack.durationMs / 1000).toFixed(1)} s + ${TAIL_MS / 1000} s)`,
+        String(s.fanout.length), ms(pct(s.fanout, 0.5)), ms(pct(s.fanout, 0.99)), ms(Math.max(...s.fanout)),
+        String(s.health.length), String(s.healthFailures), ms(pct(s.health, 0.5)), ms(pct(s.health, 0.99)), ms(Math.max(...s.health))];
+    });
+    table(['phase', 'deliveries', 'fan-out p50', 'fan-out p99', 'fan-out max', 'health probes', 'failed', 'health p50', 'health p99', 'health max'], rows);
+    const expected = VICTIM_DOCS * RECEIVERS * sent;
+    const received = samples.quiet.fanout.length + samples.attack.fanout.length;
+    console.log(`\nVictim deliveries: ${received} of ${expected}${received < expected ? ' (MISSING)' : ''}; client errors: ${errors.length}${errors.length ? ` (${errors[0]})` : ''}`);
+    console.log(`Attacker: offered ${ATTACK_UPDATES} × ${ATTACK_UPDATE_BYTES / 1024} KiB in ${attack.connections} connections; `
+      + `the server applied ${(attack.storedBytes / 1024 / 1024).toFixed(2)} MiB of text to the document.`);
+    for (const [reason, count] of attack.closes) console.log(`  closed ${count}×: ${reason}`);
+    const [fanoutP99, healthP99] = [pct(samples.attack.fanout, 0.99), pct(samples.attack.health, 0.99)];
+    console.log(`\nGoals (issue 16): under attack, other documents' fan-out p99 ≤ ${GOAL_MS} ms → ${ms(fanoutP99)} ms ${fanoutP99 <= GOAL_MS ? 'MET' : 'NOT MET'}; `
+      + `/api/health p99 ≤ ${GOAL_MS} ms → ${ms(healthP99)} ms ${healthP99 <= GOAL_MS ? 'MET' : 'NOT MET'}`);
+    console.log(`Machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`);
+  } finally {
+    for (const c of clients) c.close();
+    await nodes.stop();
+  }
+}
+
+/** 1 MiB updates that each apply on their own (one client each, inserting at the start). */
+function attackUpdates(): Uint8Array[] {
+  const chunk = 'x'.repeat(ATTACK_UPDATE_BYTES);
+  return Array.from({ length: ATTACK_UPDATES }, () => {
+    const doc = new Y.Doc();
+    textOf(doc).insert(0, chunk);
+    const update = Y.encodeStateAsUpdate(doc);
+    doc.destroy();
+    return new Writer().uint(MESSAGE_SYNC).uint(SYNC_UPDATE).array(update).toBytes();
+  });
+}
+
+interface AttackResult {
+  durationMs: number;
+  connections: number;
+  closes: Map<string, number>;
+  storedBytes: number;
+}
+
+/** Sends every update, reconnecting after each close (the stock client reconnects too). */
+async function runAttacker(syncUrl: string, documentName: string, cookie: string, updates: Uint8Array[]): Promise<AttackResult> {
+  const started = performance.now();
+  const closes = new Map<string, number>();
+  let next = 0;
+  let connections = 0;
+  while (next < updates.length) {
+    connections++;
+    const socket = new WebSocket(`${syncUrl}/sync/${documentName}`, { headers: { cookie }, perMessageDeflate: false });
+    const closed = new Promise<void>((resolve) => socket.once('close', (code, reason) => {
+      const key = `${code} "${reason.toString()}"`;
+      closes.set(key, (closes.get(key) ?? 0) + 1);
+      resolve();
+    }));
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => {
+      socket.once('open', resolve);
+      socket.once('close', resolve);
+    });
+    if (socket.readyState !== WebSocket.OPEN) next++; // refused at connect: that update was offered and refused
+    while (socket.readyState === WebSocket.OPEN && next < updates.length) {
+      await new Promise<void>((resolve, reject) => socket.send(updates[next]!, (e) => (e ? reject(e) : resolve()))).catch(() => {});
+      if (socket.readyState === WebSocket.OPEN) next++;
+      // Let the server answer (a refusal closes the socket) before the next megabyte.
+      await sleep(10);
+    }
+    if (socket.readyState === WebSocket.OPEN) socket.close();
+    await closed;
+  }
+  const durationMs = performance.now() - started;
+  return { durationMs, connections, closes, storedBytes: await storedTextBytes(syncUrl, documentName, cookie) };
+}
+
+/** How much text the server holds for the document (read as a fresh client). */
+async function storedTextBytes(syncUrl: string, documentName: string, cookie: string): Promise<number> {
+  const reader = new LeanClient(syncUrl, documentName, cookie, () => {}, () => {});
+  try {
+    await waitUntil(() => reader.synced || reader.closeCode !== null, 30_000, 'reading the attacked document');
+    return reader.text.length;
+  } finally {
+    reader.close();
+  }
+}
+
+function probeHealth(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/api/health`, { agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+function empty(): Samples {
+  return { fanout: [], health: [], healthFailures: 0 };
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(20);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '—');
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
