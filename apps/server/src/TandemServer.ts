@@ -3,10 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
-import { SyncServer, limitTreeEntries, mergeUpdates, type SyncLimits } from '@tandem/collab';
+import { SyncServer, limitTreeEntries, mergeUpdates, type SyncExtension, type SyncLimits } from '@tandem/collab';
 import { SYNC_PATH_PREFIX, TRPC_MAX_BATCH, type Role } from '@tandem/protocol';
 import { authenticateSync } from './authenticateSync.ts';
 import { handleProjectArchiveRequest, isProjectArchivePath } from './projectArchive.ts';
@@ -24,6 +24,7 @@ import { createAgent } from './createAgent.ts';
 import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 import { createSandboxNetwork } from './createSandboxNetwork.ts';
 import { PreviewServer } from './preview/PreviewServer.ts';
+import { LanguageServerSocket } from './languageServerSocket.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
@@ -43,6 +44,7 @@ export interface TandemServer {
   url: string;
   db: Database;
   sync: SyncServer;
+  languageServers: LanguageServers;
   /** The preview origin (null when sandboxes have no network): its port and URL template. */
   preview: { port: number; template: string } | null;
   close(): Promise<void>;
@@ -68,13 +70,16 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
   const sandboxHook = new SandboxSyncHook();
+  // Language servers read the live documents from the SyncServer they observe: wired once both exist.
+  let languageServers: LanguageServers | null = null;
+  const languageHook: SyncExtension = { onChange: (p) => languageServers?.syncExtension.onChange?.(p) };
   const sync = new SyncServer({
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
     validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
     limits: syncLimitsFromEnv(env),
-    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
+    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, languageHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
@@ -95,6 +100,11 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub);
   services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  languageServers = new LanguageServers({
+    host: services.sandboxes.host, workingCopy: services.sandboxes, documents: sync, prisma: db.prisma, memberships,
+    limits: { maxServers: env.TANDEM_LSP_MAX_SERVERS, idleMs: env.TANDEM_LSP_IDLE_SECONDS * 1000 },
+  });
+  const lspSocket = new LanguageServerSocket({ auth, servers: languageServers });
   services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({
@@ -110,6 +120,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   }, () => nodeUrl);
   function revokeCredentialsHere(ids: string[]): void {
     for (const id of ids) auth.forgetCredential(id);
+    languageServers?.revokeCredentials(ids);
     sync.revokeCredentials(ids);
     hub.revokeCredentials(ids);
   }
@@ -118,6 +129,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       memberships.changed(projectId, userId);
       sync.setAccess(projectId, userId, role);
       if (role === null) services.hub.revoke(projectId, userId);
+      if (role === null) languageServers?.revoke(projectId, userId);
       services.network?.forgetAccess(projectId, userId);
       cluster?.accessChanged(projectId, userId, role);
     },
@@ -128,6 +140,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       services.network?.forgetAccess(projectId);
       services.suggestions?.forgetProject(projectId);
       services.search?.forget(projectId);
+      languageServers?.forgetProject(projectId);
       services.agent?.forgetProject(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
     },
@@ -196,6 +209,10 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       guard.stripForeignCookie(req);
       return sync.handleUpgrade(req, socket, head);
     }
+    if (LanguageServerSocket.matches(req.url)) {
+      guard.stripForeignCookie(req);
+      return void lspSocket.handleUpgrade(req, socket, head).catch(() => socket.destroy());
+    }
     if (webUpgrade && env.dev) return void webUpgrade(req, socket, head);
     socket.destroy();
   });
@@ -231,11 +248,14 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     url,
     db,
     sync,
+    languageServers,
     preview: previewInfo,
     close() {
       closing ??= (async () => {
         await services.suggestions?.close(); // stops generations; each records its end while documents and database are up
         await services.agent?.close(); // aborts agent runs (they record how far they got)
+        lspSocket.close();
+        await languageServers?.close();
         await services.sandboxes?.close(); // kills runs and terminals (recording how runs ended), removes cgroups
         await preview?.close();
         net?.network.close();

@@ -25,3 +25,5 @@ export { NetworkService, type NetworkServiceOptions } from './network/NetworkSer
 export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';
+export { LanguageServers, type LanguageServersOptions, type LspConnection, type LspSocket } from './lsp/LanguageServers.ts';
+export { DEFAULT_LSP_LIMITS, type LspLimits } from './lsp/lspLimits.ts';

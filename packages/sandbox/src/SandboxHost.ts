@@ -9,6 +9,7 @@ import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts
 import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
 import type { SandboxNetwork, SessionNetworkSpec } from './net/SandboxNetwork.ts';
+import { SandboxProcess } from './SandboxProcess.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
 import {
@@ -75,6 +76,15 @@ export interface IsolationReport {
   diskQuota: { bytes: number } | { bytes: null; reason: string };
 }
 
+export interface ProcessOptions {
+  /** The program and its arguments, as seen inside the sandbox. */
+  argv: string[];
+  /** Host directories bound read-only into the sandbox at the same path (e.g. the program's own files). */
+  readOnlyPaths?: string[];
+  /** Overrides of the host's limits (the wall clock and output cap do not apply). */
+  limits?: Partial<SandboxLimits>;
+}
+
 export interface RunOptions extends RunOutputOptions {
   /** Per-run overrides (e.g. a shorter timeout); validated like the host's. */
   limits?: Partial<SandboxLimits>;
@@ -117,6 +127,7 @@ export class SandboxHost {
   private readonly disks: ProjectDisks;
   private readonly runs = new Map<string, SandboxRun>();
   private readonly terms = new Map<string, SandboxTerminal>();
+  private readonly procs = new Map<string, SandboxProcess>();
   private isolation: Promise<IsolationReport> | null = null;
   private closing = false;
 
@@ -136,7 +147,7 @@ export class SandboxHost {
     this.seccompFile = options.seccomp === false ? null : join(this.etcDir, 'seccomp.bpf');
     this.disks = new ProjectDisks({
       rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log,
-      maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length > 0,
+      maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length + this.processes(id).length > 0,
     });
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
@@ -278,6 +289,49 @@ export class SandboxHost {
     return term;
   }
 
+  /**
+   * Starts a long-lived helper program (a language server) in the project's sandbox, with no
+   * network, talking over stdin/stdout. It does not count against the runs and terminals of
+   * the project: the caller caps how many it keeps (see the api package's LanguageServers).
+   */
+  async startProcess(projectId: string, options: ProcessOptions): Promise<SandboxProcess> {
+    validateProjectId(projectId);
+    const report = await this.requireIsolation();
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The sandbox host is shutting down.');
+    const wc = await this.workingCopy(projectId);
+    wc.ensure();
+    const limits = resolveLimits(this.limits, options.limits);
+    const id = `proc-${randomUUID()}`;
+    const tmpDir = this.sessionTmp(projectId, id);
+    const cgroup = this.createCgroup(id, limits, report, tmpDir);
+    const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
+    const env = sandboxEnv(home);
+    const argv = sandboxArgv({
+      tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
+      cgroupProcsFiles: cgroup?.procsFiles() ?? [],
+      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
+      newSession: true,
+      extraBinds: options.readOnlyPaths?.map((path) => ({ src: path, dest: path })),
+      argv: options.argv,
+    }, this.rootEntries);
+    if (!report.sandboxed) this.log('error', `UNSANDBOXED helper process for project ${projectId}: ${options.argv.join(' ')}`);
+    const proc = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxProcess({
+      id, projectId, argv, cwd: wc.workDir, cgroup,
+      env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
+      onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
+    }));
+    this.procs.set(id, proc);
+    void proc.exited.then(() => {
+      this.procs.delete(id);
+      if (tmpDir) this.disks.removeTmp(tmpDir);
+    });
+    return proc;
+  }
+
+  processes(projectId: string): SandboxProcess[] {
+    return [...this.procs.values()].filter((p) => p.projectId === projectId);
+  }
+
   getTerminal(id: string): SandboxTerminal | undefined {
     return this.terms.get(id);
   }
@@ -290,13 +344,15 @@ export class SandboxHost {
     return [...this.runs.values()].filter((r) => r.projectId === projectId);
   }
 
-  /** Kills every run and terminal of a project and waits until they are gone. */
+  /** Kills every run, terminal and helper process of a project and waits until they are gone. */
   async stopProject(projectId: string): Promise<void> {
     const runs = this.activeRuns(projectId);
     const terms = this.terminals(projectId);
+    const procs = this.processes(projectId);
     for (const r of runs) r.stop();
     for (const t of terms) t.kill();
-    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
+    for (const p of procs) p.kill();
+    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed), ...procs.map((p) => p.exited)]);
   }
 
   /** Kills everything and removes this host's cgroups. */
@@ -304,9 +360,11 @@ export class SandboxHost {
     this.closing = true;
     const runs = [...this.runs.values()];
     const terms = [...this.terms.values()];
+    const procs = [...this.procs.values()];
     for (const r of runs) r.stop();
     for (const t of terms) t.kill();
-    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
+    for (const p of procs) p.kill();
+    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed), ...procs.map((p) => p.exited)]);
     await this.cgroups.close();
     await this.disks.close();
   }

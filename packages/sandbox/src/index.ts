@@ -1,7 +1,8 @@
 export {
   SandboxHost,
-  type SandboxHostOptions, type IsolationReport, type RunOptions, type SandboxLogger,
+  type SandboxHostOptions, type IsolationReport, type RunOptions, type ProcessOptions, type SandboxLogger,
 } from './SandboxHost.ts';
+export { SandboxProcess } from './SandboxProcess.ts';
 export { SandboxRun, type RunResult, type RunEndReason } from './SandboxRun.ts';
 export { SandboxTerminal, MAX_TERMINAL_WRITE_CHARS, type TerminalSize, type TerminalExit } from './SandboxTerminal.ts';
 export { DEFAULT_LIMITS, type SandboxLimits } from './SandboxLimits.ts';
