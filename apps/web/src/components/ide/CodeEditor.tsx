@@ -13,6 +13,7 @@ import { cursorHeadIndex, cursorOfSession } from '@/lib/ide/presence';
 import type { FileConnection, ProjectSession } from '@/lib/ide/ProjectSession';
 import { RemoteCursors } from '@/lib/ide/RemoteCursors';
 import { installTestHook } from '@/lib/ide/testHook';
+import type { PythonLanguageClient } from '@/lib/ide/PythonLanguageClient';
 import { typingElsewhere } from '@/lib/focus';
 
 export interface CursorPosition {
@@ -65,6 +66,7 @@ export default function CodeEditor(props: CodeEditorProps) {
   const models = useRef<ProjectModels | null>(null);
   const intelligenceRef = useRef<CodeIntelligence | null>(null);
   const gutterRef = useRef<CommentGutter | null>(null);
+  const pythonRef = useRef<PythonLanguageClient | Promise<void> | null>(null);
   const latest = useRef(props);
   latest.current = props;
 
@@ -142,6 +144,8 @@ export default function CodeEditor(props: CodeEditorProps) {
       open.clear();
       intelligence.dispose();
       intelligenceRef.current = null;
+      if (pythonRef.current && !(pythonRef.current instanceof Promise)) pythonRef.current.dispose();
+      pythonRef.current = null;
       gutterRef.current?.dispose();
       gutterRef.current = null;
       models.current?.dispose();
@@ -211,6 +215,17 @@ export default function CodeEditor(props: CodeEditorProps) {
   useEffect(() => {
     editorRef.current!.updateOptions({ readOnly });
   }, [readOnly]);
+
+  // The Python language client is loaded the first time a Python file is shown.
+  const activePath = activeFile ? entries.get(activeFile)?.path : undefined;
+  useEffect(() => {
+    if (pythonRef.current || !activePath || !/\.pyi?$/.test(activePath)) return;
+    const editor = editorRef.current;
+    pythonRef.current = import('@/lib/ide/PythonLanguageClient').then(({ PythonLanguageClient }) => {
+      if (editorRef.current !== editor || !editor) return;
+      pythonRef.current = new PythonLanguageClient(monaco, latest.current.projectId, { pathOf: ProjectModels.pathOf, uriOf: ProjectModels.uriOf });
+    });
+  }, [activePath]);
 
   // Comment markers for the file shown.
   const { threads } = props;

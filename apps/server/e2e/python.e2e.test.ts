@@ -1,0 +1,82 @@
+// A Python diagnostic from the language server (pyright in the project's sandbox), seen by two
+// people in two browsers; hover and go to definition across files from the same server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+
+let server: RunningServer;
+let browser: Browser;
+before(async () => {
+  server = await startServerProcess();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  removeDir(server.dataDir);
+});
+
+test('a Python diagnostic from the language server reaches both people; hover and go to definition across files', async () => {
+  const a = await newUser(browser, server.url);
+  const b = await newUser(browser, server.url);
+  await signUp(a.page, 'Guido', 'guido@example.com');
+  await a.page.getByPlaceholder('New project name').fill('Snakes');
+  await a.page.getByLabel('Template').selectOption('python');
+  await a.page.getByRole('button', { name: 'Create project' }).click();
+  await a.page.waitForURL(/\/projects\/[\w-]+$/);
+  const url = a.page.url();
+  const projectId = url.split('/').pop()!;
+  await a.page.evaluate(async (projectId) => {
+    const form = new FormData();
+    form.append('files', new File(['def double(n: int) -> int:\n    return n * 2\n'], 'util.py'), 'util.py');
+    const r = await fetch(`/api/projects/${projectId}/upload`, { method: 'POST', body: form });
+    if (!r.ok) throw new Error(await r.text());
+  }, projectId);
+  await inviteAndJoin(a.page, url, 'editor', b.page, 'Barry', 'barry@example.com');
+  for (const page of [a.page, b.page]) await page.setViewportSize({ width: 1440, height: 900 });
+
+  await openFile(a.page, 'main.py');
+  await openFile(b.page, 'main.py');
+  await waitFor('main.py text', async () => (await editorValue(a.page)).includes('def greet'));
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  await a.page.keyboard.type('from util import double\ncount: int = "three"\ndouble(count)\n');
+
+  // Both people see pyright's error: a squiggle in the editor and the message in Problems.
+  for (const page of [a.page, b.page]) {
+    await waitFor('the pyright error in the Problems count', async () => /⊗ [1-9]/.test(await page.getByTestId('problems-button').textContent() ?? ''), 120_000);
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor();
+    await page.getByTestId('problems-button').click();
+    assert.match(await page.getByTestId('problem').allTextContents().then((t) => t.join('\n')), /"Literal\['three'\]" is not assignable to declared type "int"/);
+  }
+  await screenshot(b.page, 'python-01-diagnostic-1440');
+  await b.page.setViewportSize({ width: 800, height: 700 });
+  await screenshot(b.page, 'python-02-diagnostic-800');
+
+  // Hover over `greet` in b's editor: the signature from pyright.
+  await b.page.setViewportSize({ width: 1440, height: 900 });
+  await b.page.keyboard.press('Escape');
+  const greet = b.page.locator('.monaco-editor .view-line', { hasText: 'def greet' }).locator('span', { hasText: 'greet' }).first();
+  await waitFor('the hover with greet\'s signature', async () => {
+    await b.page.mouse.move(0, 0);
+    await greet.hover();
+    return b.page.locator('.monaco-hover-content', { hasText: 'greet(name: str) -> str' }).first().isVisible({ timeout: 3000 }).catch(() => false);
+  }, 60_000);
+  await screenshot(b.page, 'python-03-hover-1440');
+
+  // F12 on `double` opens util.py.
+  await a.page.keyboard.press('Escape');
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  await a.page.keyboard.press('ArrowDown');
+  await a.page.keyboard.press('ArrowDown');
+  await a.page.keyboard.press('Home');
+  await a.page.keyboard.press('ArrowRight');
+  await waitFor('go to definition to open util.py', async () => {
+    await a.page.keyboard.press('F12');
+    return (await a.page.locator('[data-testid=tab][aria-selected=true]').getAttribute('data-path')) === 'util.py';
+  }, 30_000);
+  await a.context.close();
+  await b.context.close();
+});
