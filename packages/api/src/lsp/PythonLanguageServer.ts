@@ -237,7 +237,7 @@ export class PythonLanguageServer {
       entries = resolveTreeEntries(doc.getMap<TreeEntry>(TREE_MAP).entries());
     });
     const wanted = new Map([...entries].filter(([, e]) => e.kind === 'file' && isPython(e.path)).slice(0, limits.maxFiles));
-    if (this.files.size > 0) await this.deps.workingCopy.syncIfChanged(this.projectId);
+    await this.deps.workingCopy.syncIfChanged(this.projectId);
     // Files that appeared or went: pyright forgets what it resolved against them.
     const watched: { uri: string; type: number }[] = [];
     for (const [fileId, file] of this.files) {
