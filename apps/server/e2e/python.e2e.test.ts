@@ -93,3 +93,40 @@ test('a Python diagnostic from the language server reaches both people; hover an
   await a.context.close();
   await b.context.close();
 });
+
+test('split editor: two files side by side, each group with its own tabs; typing on the right is live for others; remembered after a reload', async () => {
+  const a = await newUser(browser, server.url);
+  const b = await newUser(browser, server.url);
+  await signUp(a.page, 'Ada', 'ada@example.com');
+  await a.page.getByPlaceholder('New project name').fill('Halves');
+  await a.page.getByLabel('Template').selectOption('python');
+  await a.page.getByRole('button', { name: 'Create project' }).click();
+  await a.page.waitForURL(/\/projects\/[\w-]+$/);
+  const url = a.page.url();
+  await inviteAndJoin(a.page, url, 'editor', b.page, 'Bob', 'bob@example.com');
+  await a.page.setViewportSize({ width: 1440, height: 900 });
+
+  await openFile(a.page, 'main.py');
+  await a.page.getByTestId('split-right').click();
+  const group = a.page.getByTestId('split-group');
+  await group.locator('[data-testid=tab][data-path="main.py"][aria-selected=true]').waitFor();
+  await openFile(a.page, 'README.md');
+  const splitLines = group.locator('[data-testid=split-editor] .view-lines');
+  await waitFor('main.py on the right, README.md on the left', async () => (await splitLines.textContent() ?? '').includes('def\u00a0greet') && (await editorValue(a.page)).startsWith('# Hello'));
+
+  await splitLines.click();
+  await a.page.keyboard.press('Control+End');
+  await a.page.keyboard.type('# typed on the right');
+  await openFile(b.page, 'main.py');
+  await waitFor('the edit made in the split to reach the other person', async () => (await editorValue(b.page)).includes('# typed on the right'));
+  await screenshot(a.page, 'split-01-1440');
+  await a.page.setViewportSize({ width: 800, height: 700 });
+  await screenshot(a.page, 'split-02-800');
+
+  await a.page.reload();
+  await a.page.getByTestId('split-group').locator('[data-testid=tab][data-path="main.py"][aria-selected=true]').waitFor();
+  await a.page.getByTestId('close-split').click();
+  assert.equal(await a.page.getByTestId('split-group').count(), 0);
+  await a.context.close();
+  await b.context.close();
+});

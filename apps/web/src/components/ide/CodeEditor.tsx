@@ -37,6 +37,8 @@ export interface CodeEditorProps {
   onOwnNavigation(): void;
   /** The editor was created (null: disposed): features that draw in it attach here (AI edits). */
   onEditor?(editor: monaco.editor.IStandaloneCodeEditor | null): void;
+  /** For a split's second editor: Monaco itself and the undo history of each bound file (null: disposed). */
+  onSplitSupport?(support: SplitSupport | null): void;
   /** The file now shown (its model is set), or null. */
   onShownFile?(file: FileConnection | null): void;
   /** The project's comment threads (markers on their lines), and what to do with them. */
@@ -49,6 +51,12 @@ export interface CodeEditorProps {
   onProblem?(message: string): void;
   /** Go to definition / references into another file: open its tab there. False if not a project file. */
   onOpenPath?(path: string, position: { line: number; column: number } | null): boolean;
+}
+
+export interface SplitSupport {
+  monaco: typeof monaco;
+  undo(fileId: string): void;
+  redo(fileId: string): void;
 }
 
 const THEME = 'tandem-dark';
@@ -106,6 +114,7 @@ export default function CodeEditor(props: CodeEditorProps) {
       openThread: (id) => latest.current.onOpenThread?.(id),
     });
     latest.current.onEditor?.(editor);
+    latest.current.onSplitSupport?.({ monaco, undo: (id) => bindings.current.get(id)?.undo(), redo: (id) => bindings.current.get(id)?.redo() });
     const cursors = new RemoteCursors(editor);
     cursorsRef.current = cursors;
     const active = () => (shown.current ? bindings.current.get(shown.current) : undefined);
@@ -134,6 +143,7 @@ export default function CodeEditor(props: CodeEditorProps) {
     const open = bindings.current;
     return () => {
       latest.current.onEditor?.(null);
+      latest.current.onSplitSupport?.(null);
       removeHook();
       for (const d of disposables) d.dispose();
       cursors.dispose();
