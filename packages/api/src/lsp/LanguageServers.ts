@@ -86,6 +86,7 @@ export class LanguageServers {
     if (this.closing) throw new AppError('UNAVAILABLE', 'The server is shutting down.');
     let entry = this.servers.get(projectId);
     if (!entry) {
+      if (this.limits.maxServers === 0) throw new AppError('UNAVAILABLE', 'Python language servers are turned off on this server.');
       if (this.servers.size >= this.limits.maxServers) {
         throw new AppError('RATE_LIMITED', 'Too many Python language servers are running on this server; try again later.');
       }

@@ -1,6 +1,6 @@
 /** Bounds on language servers, so one project or one tab cannot take the host from the others. */
 export interface LspLimits {
-  /** Language servers alive at once on this host (each is a Node process of ~100-300 MB). */
+  /** Language servers alive at once on this host (each is a Node process of ~100-300 MB); 0 turns them off. */
   maxServers: number;
   /** A server with no attached tab is stopped after this long. */
   idleMs: number;
