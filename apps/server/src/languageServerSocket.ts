@@ -39,14 +39,14 @@ export class LanguageServerSocket {
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const projectId = new URL(req.url ?? '/', 'http://x').pathname.slice(LSP_PYTHON_PATH_PREFIX.length);
-    let user: { id: string; credentialId: string };
+    let user: { id: string; credentialId: string; expiresAt: number | null };
     try {
       if (!PROJECT_ID.test(projectId)) throw new AppError('NOT_FOUND', 'Project not found.');
       const caller = await this.deps.auth.authenticateCaller({ cookie: req.headers.cookie, authorization: req.headers.authorization, url: req.url });
       if (!caller) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
       if (!hasScope(caller.credential, 'sync:read')) throw new AppError('FORBIDDEN', 'This access token lacks the "sync:read" scope.');
       await this.deps.servers.authorize(projectId, caller.user.id);
-      user = { id: caller.user.id, credentialId: caller.credential.id };
+      user = { id: caller.user.id, credentialId: caller.credential.id, expiresAt: caller.credential.expiresAt?.getTime() ?? null };
     } catch (e) {
       const status = isAppError(e) ? { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 }[e.code as string] ?? 500 : 500;
       socket.end(`HTTP/1.1 ${status} ${status === 500 ? 'Internal Server Error' : 'Refused'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -61,7 +61,7 @@ export class LanguageServerSocket {
     this.wss.close();
   }
 
-  private async accept(ws: WebSocket, projectId: string, user: { id: string; credentialId: string }): Promise<void> {
+  private async accept(ws: WebSocket, projectId: string, user: { id: string; credentialId: string; expiresAt: number | null }): Promise<void> {
     (ws as WebSocket & { alive?: boolean }).alive = true;
     ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
     // Frames that arrive while the server starts wait for it (a tab asks as soon as it opens).
@@ -74,7 +74,11 @@ export class LanguageServerSocket {
       if (connection) connection.receive(text);
       else if (early.length < 16) early.push(text);
     });
+    // Like /sync: the socket ends with the credential it was opened with.
+    const expiry = user.expiresAt === null ? null
+      : setTimeout(() => ws.close(APP_ERROR_CODES.UNAUTHENTICATED.close, 'Your session ended.'), Math.min(Math.max(0, user.expiresAt - Date.now()), 2 ** 31 - 1));
     ws.on('close', () => {
+      if (expiry) clearTimeout(expiry);
       closed = true;
       connection?.close();
     });
