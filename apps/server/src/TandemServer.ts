@@ -3,10 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
-import { SyncServer, limitTreeEntries, mergeUpdates, type SyncLimits } from '@tandem/collab';
+import { SyncServer, limitTreeEntries, mergeUpdates, type SyncExtension, type SyncLimits } from '@tandem/collab';
 import { SYNC_PATH_PREFIX, TRPC_MAX_BATCH, type Role } from '@tandem/protocol';
 import { authenticateSync } from './authenticateSync.ts';
 import { handleProjectArchiveRequest, isProjectArchivePath } from './projectArchive.ts';
@@ -26,6 +26,7 @@ import { createCluster, defaultNodeUrl } from './cluster/createCluster.ts';
 import { createSandboxNetwork } from './createSandboxNetwork.ts';
 import { PreviewServer } from './preview/PreviewServer.ts';
 import { PreviewForwarder } from './preview/PreviewForwarder.ts';
+import { LanguageServerSocket } from './languageServerSocket.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
@@ -45,6 +46,7 @@ export interface TandemServer {
   url: string;
   db: Database;
   sync: SyncServer;
+  languageServers: LanguageServers;
   /** The preview origin (null when sandboxes have no network): its port and URL template. */
   preview: { port: number; template: string } | null;
   close(): Promise<void>;
@@ -72,13 +74,16 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
   const filesHook = new LiveFilesSyncHook();
+  // Language servers read the live documents from the SyncServer they observe: wired once both exist.
+  let languageServers: LanguageServers | null = null;
+  const languageHook: SyncExtension = { onChange: (p) => languageServers?.syncExtension.onChange?.(p) };
   const sync = new SyncServer({
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
     validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
     limits: syncLimitsFromEnv(env),
-    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, filesHook, ...(cluster ? [cluster.fileChanges] : [])],
+    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, filesHook, languageHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
   // One view of the live files for the sandbox, search and agent runs (it keeps decoded texts).
   const files = new LiveProjectFiles(sync);
@@ -107,6 +112,11 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     prisma: db.prisma, hub, sync, files, sandbox: services.sandboxes.host, perProject: cluster !== null,
     maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents,
   });
+  languageServers = new LanguageServers({
+    host: services.sandboxes.host, workingCopy: services.sandboxes, documents: sync, prisma: db.prisma, memberships,
+    limits: { maxServers: env.TANDEM_LSP_MAX_SERVERS, idleMs: env.TANDEM_LSP_IDLE_SECONDS * 1000 },
+  });
+  const lspSocket = new LanguageServerSocket({ auth, servers: languageServers });
   let nodeUrl = '';
   let nodePreviewUrl: string | null = null;
   const projectCalls = cluster?.attach({
@@ -123,6 +133,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   }, () => nodeUrl, () => nodePreviewUrl);
   function revokeCredentialsHere(ids: string[]): void {
     for (const id of ids) auth.forgetCredential(id);
+    languageServers?.revokeCredentials(ids);
     sync.revokeCredentials(ids);
     hub.revokeCredentials(ids);
   }
@@ -131,6 +142,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       memberships.changed(projectId, userId);
       sync.setAccess(projectId, userId, role);
       if (role === null) services.hub.revoke(projectId, userId);
+      if (role === null) languageServers?.revoke(projectId, userId);
       services.network?.forgetAccess(projectId, userId);
       cluster?.accessChanged(projectId, userId, role);
     },
@@ -141,6 +153,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       services.network?.forgetAccess(projectId);
       services.suggestions?.forgetProject(projectId);
       services.search?.forget(projectId);
+      languageServers?.forgetProject(projectId);
       services.agent?.forgetProject(projectId);
       services.sandboxes?.removeProject(projectId).catch((e: unknown) => console.error(`[sandbox] removing ${projectId} failed:`, e));
     },
@@ -209,6 +222,10 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
       guard.stripForeignCookie(req);
       return sync.handleUpgrade(req, socket, head);
     }
+    if (LanguageServerSocket.matches(req.url)) {
+      guard.stripForeignCookie(req);
+      return void lspSocket.handleUpgrade(req, socket, head).catch(() => socket.destroy());
+    }
     if (webUpgrade && env.dev) return void webUpgrade(req, socket, head);
     socket.destroy();
   });
@@ -250,11 +267,14 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     url,
     db,
     sync,
+    languageServers,
     preview: previewInfo,
     close() {
       closing ??= (async () => {
         await services.suggestions?.close(); // stops generations; each records its end while documents and database are up
         await services.agent?.close(); // aborts agent runs (they record how far they got)
+        lspSocket.close();
+        await languageServers?.close();
         await services.sandboxes?.close(); // kills runs and terminals (recording how runs ended), removes cgroups
         await preview?.close();
         net?.network.close();

@@ -104,6 +104,10 @@ const schema = z.object({
   TANDEM_SANDBOX_QUEUE_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   /** A terminal nobody typed into for this long is closed. */
   TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES: z.coerce.number().min(0.05).max(7 * 24 * 60).default(15),
+  /** Python language servers (pyright, ~100-300 MB each, in the project's sandbox) alive at once on this node. */
+  TANDEM_LSP_MAX_SERVERS: z.coerce.number().int().min(0).max(1000).default(4),
+  /** A language server no tab uses is stopped after this long. */
+  TANDEM_LSP_IDLE_SECONDS: z.coerce.number().min(1).max(24 * 3600).default(60),
 
   // Sandbox network and preview (README → Sandbox network and preview).
   /** "false": sandboxes get no network at all (no egress proxy, no preview). */

@@ -27,3 +27,5 @@ export { PREVIEWS_EVENT, type PreviewTarget, type PreviewsChanged } from './netw
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
 export { parseAcpAgents, type AcpAgentConfig } from './agent/acp/acpAgents.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';
+export { LanguageServers, type LanguageServersOptions, type LspConnection, type LspSocket } from './lsp/LanguageServers.ts';
+export { DEFAULT_LSP_LIMITS, type LspLimits } from './lsp/lspLimits.ts';

@@ -16,3 +16,4 @@ export {
   type AgentFileView, type AgentChangesetView, type AgentRunView, type AgentPolicy, type AgentItemEvent, type AgentDeltaEvent,
   type AgentOutputEvent, type AcpSessionUpdate,
 } from './agent.ts';
+export { LSP_PYTHON_PATH_PREFIX, LSP_PROJECT_URI_PREFIX, lspUriPath, lspUriOf } from './languageServer.ts';

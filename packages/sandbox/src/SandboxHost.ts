@@ -84,6 +84,13 @@ export interface SpawnOptions {
   binds?: { src: string; dest: string }[];
   /** Hosts this process's egress may reach beyond the deployment's list and the registries. */
   allowHosts?: readonly AllowEntry[];
+  /** Overrides of the host's limits (the wall clock and output cap never apply). */
+  limits?: Partial<SandboxLimits>;
+  /**
+   * A helper of the server's own (a language server): no network at all, and not one of the
+   * project's runs (it takes no run slot; its owner caps how many it keeps).
+   */
+  helper?: boolean;
 }
 
 export interface RunOptions extends RunOutputOptions {
@@ -132,6 +139,8 @@ export class SandboxHost {
   private readonly runs = new Map<string, SandboxRun | SandboxProcess>();
   private readonly terms = new Map<string, SandboxTerminal>();
   private readonly slotListeners = new Set<() => void>();
+  /** Helper processes (language servers): not runs, never counted against the slots. */
+  private readonly helpers = new Map<string, SandboxProcess>();
   private isolation: Promise<IsolationReport> | null = null;
   private closing = false;
 
@@ -151,7 +160,7 @@ export class SandboxHost {
     this.seccompFile = options.seccomp === false ? null : join(this.etcDir, 'seccomp.bpf');
     this.disks = new ProjectDisks({
       rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log,
-      maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length > 0,
+      maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length + this.processes(id).length > 0,
     });
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
@@ -256,7 +265,7 @@ export class SandboxHost {
   /**
    * Starts a long-lived program (argv, no shell) in /project that talks over stdin/stdout, e.g.
    * an ACP agent. Same isolation and cgroup limits as a run, no wall-clock limit: the caller
-   * kills it. Counts as a run of the project.
+   * kills it. Counts as a run of the project, unless it is a `helper` (then it has no network).
    */
   async spawn(projectId: string, argv: readonly string[], options: SpawnOptions = {}): Promise<SandboxProcess> {
     validateProjectId(projectId);
@@ -266,13 +275,15 @@ export class SandboxHost {
     if (Object.entries(options.env ?? {}).some(([k, v]) => !ENV_NAME.test(k) || v.includes('\0'))) throw new AppError('BAD_INPUT', 'Invalid environment variable.');
     const wc = await this.workingCopy(projectId);
     const report = await this.requireIsolation();
-    this.checkCapacity(projectId);
+    if (this.closing) throw new AppError('UNAVAILABLE', 'The sandbox host is shutting down.');
+    if (!options.helper) this.checkCapacity(projectId);
     wc.ensure();
+    const limits = resolveLimits(this.limits, options.limits);
     const id = `proc-${randomUUID()}`;
     const tmpDir = this.sessionTmp(projectId, id);
-    const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
+    const cgroup = this.createCgroup(id, limits, report, tmpDir);
     const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const net = this.attachNetwork(id, projectId, report, options.allowHosts);
+    const net = options.helper ? null : this.attachNetwork(id, projectId, report, options.allowHosts);
     // The extra environment may hold an API key: it travels in a file only the sandbox user reads,
     // never on a command line (bwrap's argv is readable in /proc by anyone on the host).
     const secrets = report.sandboxed && options.env && Object.keys(options.env).length > 0 ? this.writeSecretEnv(id, options.env) : null;
@@ -281,7 +292,7 @@ export class SandboxHost {
     const fullArgv = sandboxArgv({
       tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
       cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
+      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
       newSession: true,
       extraBinds: [...(net?.binds ?? []), ...(options.binds ?? []), ...(secrets ? [{ src: secrets, dest: SECRET_ENV_FILE }] : [])],
       argv: net ? net.wrap(argvIn) : argvIn,
@@ -292,10 +303,11 @@ export class SandboxHost {
       env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
     }));
-    this.runs.set(id, proc);
+    const sessions = options.helper ? this.helpers : this.runs;
+    sessions.set(id, proc);
     void proc.done.then(() => {
       if (secrets) rmSync(dirname(secrets), { recursive: true, force: true });
-      this.runs.delete(id);
+      sessions.delete(id);
       if (tmpDir) this.disks.removeTmp(tmpDir);
       this.network?.release(id);
     });
@@ -374,6 +386,11 @@ export class SandboxHost {
     for (const listener of this.slotListeners) listener();
   }
 
+  /** The project's helper processes (`spawn` with `helper`). */
+  processes(projectId: string): SandboxProcess[] {
+    return [...this.helpers.values()].filter((p) => p.projectId === projectId);
+  }
+
   getTerminal(id: string): SandboxTerminal | undefined {
     return this.terms.get(id);
   }
@@ -386,13 +403,15 @@ export class SandboxHost {
     return [...this.runs.values()].filter((r) => r.projectId === projectId);
   }
 
-  /** Kills every run and terminal of a project and waits until they are gone. */
+  /** Kills every run, terminal and helper process of a project and waits until they are gone. */
   async stopProject(projectId: string): Promise<void> {
     const runs = this.activeRuns(projectId);
     const terms = this.terminals(projectId);
+    const procs = this.processes(projectId);
     for (const r of runs) stopSession(r);
     for (const t of terms) t.kill();
-    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
+    for (const p of procs) p.kill();
+    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed), ...procs.map((p) => p.done)]);
   }
 
   /** Kills everything and removes this host's cgroups. */
@@ -400,9 +419,11 @@ export class SandboxHost {
     this.closing = true;
     const runs = [...this.runs.values()];
     const terms = [...this.terms.values()];
+    const procs = [...this.helpers.values()];
     for (const r of runs) stopSession(r);
     for (const t of terms) t.kill();
-    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed)]);
+    for (const p of procs) p.kill();
+    await Promise.all([...runs.map((r) => r.done), ...terms.map((t) => t.closed), ...procs.map((p) => p.done)]);
     await this.cgroups.close();
     await this.disks.close();
   }

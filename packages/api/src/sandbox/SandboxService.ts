@@ -537,8 +537,8 @@ export class SandboxService {
     return `Terminal ${n}`;
   }
 
-  /** Syncs the working copy if a document changed since the last sync. Never throws. */
-  private async syncIfChanged(projectId: string): Promise<boolean> {
+  /** Syncs the working copy if a document changed since the last sync (also for language servers). Never throws. */
+  async syncIfChanged(projectId: string): Promise<boolean> {
     if (this.state(projectId).syncedVersion === this.files.version(projectId)) return false;
     try {
       await this.syncWorkingCopy(projectId);

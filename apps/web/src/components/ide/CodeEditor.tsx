@@ -13,6 +13,7 @@ import { cursorHeadIndex, cursorOfSession } from '@/lib/ide/presence';
 import type { FileConnection, ProjectSession } from '@/lib/ide/ProjectSession';
 import { RemoteCursors } from '@/lib/ide/RemoteCursors';
 import { installTestHook } from '@/lib/ide/testHook';
+import type { PythonLanguageClient } from '@/lib/ide/PythonLanguageClient';
 import { typingElsewhere } from '@/lib/focus';
 
 export interface CursorPosition {
@@ -36,6 +37,8 @@ export interface CodeEditorProps {
   onOwnNavigation(): void;
   /** The editor was created (null: disposed): features that draw in it attach here (AI edits). */
   onEditor?(editor: monaco.editor.IStandaloneCodeEditor | null): void;
+  /** For a split's second editor: Monaco itself and the undo history of each bound file (null: disposed). */
+  onSplitSupport?(support: SplitSupport | null): void;
   /** The file now shown (its model is set), or null. */
   onShownFile?(file: FileConnection | null): void;
   /** The project's comment threads (markers on their lines), and what to do with them. */
@@ -48,6 +51,12 @@ export interface CodeEditorProps {
   onProblem?(message: string): void;
   /** Go to definition / references into another file: open its tab there. False if not a project file. */
   onOpenPath?(path: string, position: { line: number; column: number } | null): boolean;
+}
+
+export interface SplitSupport {
+  monaco: typeof monaco;
+  undo(fileId: string): void;
+  redo(fileId: string): void;
 }
 
 const THEME = 'tandem-dark';
@@ -65,6 +74,7 @@ export default function CodeEditor(props: CodeEditorProps) {
   const models = useRef<ProjectModels | null>(null);
   const intelligenceRef = useRef<CodeIntelligence | null>(null);
   const gutterRef = useRef<CommentGutter | null>(null);
+  const pythonRef = useRef<PythonLanguageClient | Promise<void> | null>(null);
   const latest = useRef(props);
   latest.current = props;
 
@@ -104,6 +114,7 @@ export default function CodeEditor(props: CodeEditorProps) {
       openThread: (id) => latest.current.onOpenThread?.(id),
     });
     latest.current.onEditor?.(editor);
+    latest.current.onSplitSupport?.({ monaco, undo: (id) => bindings.current.get(id)?.undo(), redo: (id) => bindings.current.get(id)?.redo() });
     const cursors = new RemoteCursors(editor);
     cursorsRef.current = cursors;
     const active = () => (shown.current ? bindings.current.get(shown.current) : undefined);
@@ -132,6 +143,7 @@ export default function CodeEditor(props: CodeEditorProps) {
     const open = bindings.current;
     return () => {
       latest.current.onEditor?.(null);
+      latest.current.onSplitSupport?.(null);
       removeHook();
       for (const d of disposables) d.dispose();
       cursors.dispose();
@@ -142,6 +154,8 @@ export default function CodeEditor(props: CodeEditorProps) {
       open.clear();
       intelligence.dispose();
       intelligenceRef.current = null;
+      if (pythonRef.current && !(pythonRef.current instanceof Promise)) pythonRef.current.dispose();
+      pythonRef.current = null;
       gutterRef.current?.dispose();
       gutterRef.current = null;
       models.current?.dispose();
@@ -211,6 +225,17 @@ export default function CodeEditor(props: CodeEditorProps) {
   useEffect(() => {
     editorRef.current!.updateOptions({ readOnly });
   }, [readOnly]);
+
+  // The Python language client is loaded the first time a Python file is shown.
+  const activePath = activeFile ? entries.get(activeFile)?.path : undefined;
+  useEffect(() => {
+    if (pythonRef.current || !activePath || !/\.pyi?$/.test(activePath)) return;
+    const editor = editorRef.current;
+    pythonRef.current = import('@/lib/ide/PythonLanguageClient').then(({ PythonLanguageClient }) => {
+      if (editorRef.current !== editor || !editor) return;
+      pythonRef.current = new PythonLanguageClient(monaco, latest.current.projectId, { pathOf: ProjectModels.pathOf, uriOf: ProjectModels.uriOf });
+    });
+  }, [activePath]);
 
   // Comment markers for the file shown.
   const { threads } = props;

@@ -14,7 +14,9 @@ import { trpc } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import { CursorStore } from '@/lib/ide/cursorStore';
+import type { SplitSupport } from './CodeEditor';
 import { EditorTabs } from './EditorTabs';
+import { SplitIcon } from './Icons';
 import { IdeSidebar } from './IdeSidebar';
 import { FileTree } from './FileTree';
 import { SearchPanel } from './SearchPanel';
@@ -42,6 +44,7 @@ import { useOpenFileChanges } from '@/lib/ide/useOpenFileChanges';
 import { dragResize } from '@/lib/ide/dragResize';
 import { useShortcut } from '@/lib/ide/useShortcut';
 import { useDocumentTitle } from '@/lib/ide/useDocumentTitle';
+import { useSplitEditor } from '@/lib/ide/useSplitEditor';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -52,6 +55,8 @@ const CodeEditor = dynamic(() => import('./CodeEditor'), {
 // Not needed for the first editable editor: loaded when shown.
 const MarkdownPreview = dynamic(() => import('./MarkdownPreview').then((m) => m.MarkdownPreview), { ssr: false });
 const AgentPanel = dynamic(() => import('@/components/agent/AgentPanel').then((m) => m.AgentPanel), { ssr: false });
+
+const SplitEditor = dynamic(() => import('./SplitEditor'), { ssr: false });
 
 type Notice = { kind: 'info' | 'warn' | 'error'; text: string } | null;
 
@@ -107,6 +112,11 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
   const { open: openFiles, active: activeFile } = tabs;
+  const splitEditor = useSplitEditor(projectId, entries, !!snapshot?.treeLoaded);
+  const { split } = splitEditor;
+  const [splitSupport, setSplitSupport] = useState<SplitSupport | null>(null);
+  // The main editor keeps a live binding (and the model) for every file open in either group.
+  const boundFiles = useMemo(() => (split ? [...openFiles, ...split.open.filter((id) => !openFiles.includes(id))] : openFiles), [openFiles, split]);
   const [following, setFollowing] = useState<number | null>(null);
   const cursor = useMemo(() => new CursorStore(), []);
   const autoOpened = useRef(false);
@@ -219,6 +229,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     { id: 'search.findInFiles', label: 'Search: Find in Files', keybinding: 'Ctrl+Shift+F', run: sidebar.findInFiles },
     { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
+    { id: 'view.splitRight', label: 'View: Split Editor Right', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => activeFile && splitEditor.show(activeFile) },
+    { id: 'view.closeSplit', label: 'View: Close Split Editor', enabled: !!split, disabledReason: 'The editor is not split', run: splitEditor.unsplit },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
     {
       id: 'ai.edit', label: 'AI: Edit Selection…', keybinding: 'Ctrl+K', enabled: !readOnly && !!activeFile,
@@ -305,17 +317,26 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           </FileNavigationContext.Provider>
         </aside>}
         <main className="ide-main">
+          <div className="editor-groups">
+          <div className="editor-group">
           <EditorTabs
             openFiles={openFiles}
             activeFile={activeFile}
             entries={entries}
             onSelect={openFile}
             onClose={closeFile}
-            actions={isMarkdown && (
+            actions={<>
+              {activeFile && (
+                <button className="icon tab-action" onClick={() => splitEditor.show(activeFile)} title="Split right: open this file in a second editor" aria-label="Split right" data-testid="split-right">
+                  <SplitIcon />
+                </button>
+              )}
+              {isMarkdown && (
               <button className={`small-button tab-action${markdownPreview ? ' on' : ''}`} onClick={() => setMarkdownPreview((p) => !p)} aria-pressed={markdownPreview} data-testid="markdown-preview-toggle">
                 {markdownPreview ? 'Hide preview' : 'Preview'}
               </button>
-            )}
+              )}
+            </>}
           />
           {followed && (
             <div className="follow-bar" data-testid="follow-bar" style={{ borderColor: followed.user.color }}>
@@ -331,11 +352,12 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
               <CodeEditor
                 projectId={projectId}
                 session={session}
-                openFiles={openFiles}
+                openFiles={boundFiles}
                 activeFile={activeFile}
                 entries={entries}
                 readOnly={readOnly}
                 followSession={following}
+                onSplitSupport={setSplitSupport}
                 onCursor={cursor.set}
                 onOwnNavigation={stopFollowing}
                 onEditor={(editor) => {
@@ -368,6 +390,31 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 {snapshot?.treeLoaded ? <p className="muted">Open a file from the tree{readOnly ? '' : ', or create one'}.</p> : <p className="muted">Loading project…</p>}
               </div>
             )}
+          </div>
+          </div>
+          {split && (
+            <div className="editor-group split" data-testid="split-group">
+              <EditorTabs
+                openFiles={split.open}
+                activeFile={split.active}
+                entries={entries}
+                onSelect={splitEditor.show}
+                onClose={splitEditor.close}
+                actions={<button className="small-button tab-action" onClick={splitEditor.unsplit} data-testid="close-split">Close split</button>}
+              />
+              <div className="editor-area">
+                {splitSupport && (
+                  <SplitEditor
+                    monaco={splitSupport.monaco}
+                    path={split.active ? entries.get(split.active)?.path ?? null : null}
+                    readOnly={readOnly}
+                    undo={() => split.active && splitSupport.undo(split.active)}
+                    redo={() => split.active && splitSupport.redo(split.active)}
+                  />
+                )}
+              </div>
+            </div>
+          )}
           </div>
           {role && (
             <FileNavigationContext.Provider value={navigation}>
