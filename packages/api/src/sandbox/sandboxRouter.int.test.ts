@@ -197,8 +197,9 @@ test('without isolation, running is refused with what is missing, and nothing is
   const status = await w.callerFor(users.owner).sandbox.status({ projectId });
   assert.equal(status.available, false);
   assert.match(status.missing.join(';'), /bubblewrap \(bwrap\) not found at \/nonexistent\/bwrap/);
-  for (const call of [w.callerFor(users.owner).sandbox.runs.start({ projectId }), w.callerFor(users.owner).sandbox.terminals.open({ projectId, cols: 80, rows: 24 })]) {
-    await assert.rejects(call, (e: Error & { code?: string }) => {
+  // One at a time: a second call already refused while the first is checked would be an unhandled rejection.
+  for (const call of [() => w.callerFor(users.owner).sandbox.runs.start({ projectId }), () => w.callerFor(users.owner).sandbox.terminals.open({ projectId, cols: 80, rows: 24 })]) {
+    await assert.rejects(call(), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'SERVICE_UNAVAILABLE');
       assert.match(e.message, /sandbox is not available: bubblewrap \(bwrap\) not found/);
       return true;
