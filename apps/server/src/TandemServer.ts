@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, HistoryService, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, limitTreeEntries, mergeUpdates, type SyncLimits } from '@tandem/collab';
@@ -68,18 +68,25 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
   const sandboxHook = new SandboxSyncHook();
+  const history = new HistoryService(db.prisma);
+  const treeLimit = limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT);
   const sync = new SyncServer({
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
-    validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
+    validateUpdate: (p) => {
+      treeLimit(p);
+      history.validateUpdate(p);
+    },
     limits: syncLimitsFromEnv(env),
-    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
+    extensions: [history.extension, new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, sandboxHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
-  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel }) };
-  services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
+  const services: Services = { hub, memberships, history, ai: createAiService(env, hub, { forwardCancel }) };
+  // Every server-side change goes through history: its own client id, attributed (README of packages/history).
+  const documents = history.over(sync);
+  services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync: documents, hook: suggestionHook, perProject: cluster !== null });
   // Sandbox network + preview origin (README → Sandbox network and preview).
   let previewUrl = (projectId: string, port: number): string => `http://${projectId}-${port}.localhost`;
   let networkService: NetworkService | null = null;
@@ -91,11 +98,11 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     });
     services.network = networkService;
   }
-  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync, hook: sandboxHook, network: net?.network ?? null });
+  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, sync: documents, hook: sandboxHook, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub);
-  services.search = new ProjectSearch({ files: new LiveProjectFiles(sync), documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
-  services.agent = await createAgent({ prisma: db.prisma, hub, sync, sandbox: services.sandboxes.host, perProject: cluster !== null });
+  services.search = new ProjectSearch({ files: new LiveProjectFiles(documents), documents, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  services.agent = await createAgent({ prisma: db.prisma, hub, sync: documents, sandbox: services.sandboxes.host, perProject: cluster !== null });
   let nodeUrl = '';
   const projectCalls = cluster?.attach({
     sync, hub, memberships, ai: services.ai, suggestions: services.suggestions, sandboxes: services.sandboxes, agent: services.agent,

@@ -8,7 +8,7 @@ import type { SandboxHost } from '@tandem/sandbox';
  * Runs a previous process left working are marked interrupted (with several nodes, each
  * project's when this node becomes its home, in createCluster).
  */
-export async function createAgent(deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; sandbox?: SandboxHost; perProject: boolean }): Promise<AgentService> {
+export async function createAgent(deps: { prisma: PrismaClient; hub: EventHub; sync: Pick<SyncServer, 'editDocument'>; sandbox?: SandboxHost; perProject: boolean }): Promise<AgentService> {
   const service = new AgentService({ prisma: deps.prisma, hub: deps.hub, documents: deps.sync, ...(deps.sandbox ? { sandbox: deps.sandbox } : {}) });
   if (!deps.perProject) {
     const interrupted = await service.recoverInterrupted();

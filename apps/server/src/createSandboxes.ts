@@ -39,7 +39,7 @@ export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
  * Isolation is probed now, so the log says at start-up whether code can run and, if not, what
  * the host is missing (runs are then refused with the same words).
  */
-export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SandboxSyncHook; network?: SandboxNetwork | null }): Promise<SandboxService> {
+export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; sync: Pick<SyncServer, 'editDocument'>; hook: SandboxSyncHook; network?: SandboxNetwork | null }): Promise<SandboxService> {
   const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
   const host = new SandboxHost({
     rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env), diskQuotaBytes: env.TANDEM_SANDBOX_DISK_MB * 1024 * 1024,

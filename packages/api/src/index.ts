@@ -25,3 +25,4 @@ export { NetworkService, type NetworkServiceOptions } from './network/NetworkSer
 export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';
+export { HistoryService, type HistoryDocuments, type EditOptions, type AuthorView, type BlameRangeView } from './history/HistoryService.ts';

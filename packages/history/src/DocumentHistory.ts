@@ -101,12 +101,15 @@ export class DocumentHistory {
 
   /**
    * Records a change already applied and durable: the clocks it added (under the authors claimed
-   * for them) and what it deleted. `deleter`: the person who sent it, or the server change's client id.
+   * for them; `claimAs` claims the client ids nobody owns yet) and what it deleted. `deleter`: the
+   * person who sent it, or the server change's client id.
    */
-  record(update: Uint8Array, deleter: Deleter, at: number): void {
+  record(update: Uint8Array, deleter: Deleter, at: number, claimAs?: Author): void {
     const { structs, ds } = Y.decodeUpdate(update);
     for (const struct of structs) {
-      if (struct instanceof Y.Skip || struct instanceof Y.GC) continue;
+      if (struct instanceof Y.Skip) continue;
+      const client = struct.id.client;
+      if (claimAs && !this.#authors.has(client) && (this.#owners.get(client) ?? ownerOf(claimAs)) === ownerOf(claimAs)) this.#claim(client, claimAs);
       this.#inserted(struct.id.client, struct.id.clock, struct.id.clock + struct.length, at);
     }
     for (const [client, items] of ds.clients) {
@@ -142,21 +145,24 @@ export class DocumentHistory {
     };
   }
 
-  /** Marks client ids of a change another server node made as the server's (never claimable by a person). */
-  reserve(update: Uint8Array): void {
-    for (const client of Y.parseUpdateMeta(update).to.keys()) {
-      if (!this.#owners.has(client)) this.#owners.set(client, 'server');
-    }
+  /** Marks client ids as the server's (another node's changes, the server's own id): no person may claim them. */
+  reserve(clients: Iterable<number>): void {
+    for (const client of clients) if (!this.#owners.has(client)) this.#owners.set(client, 'server');
   }
 
   /** Marks a person's client ids seen in a change another node accepted (the other node persists them). */
   adopt(update: Uint8Array, userId: string): void {
-    for (const client of Y.parseUpdateMeta(update).to.keys()) {
+    for (const client of writtenClients(update)) {
       if (!this.#owners.has(client)) {
         this.#owners.set(client, `user:${userId}`);
         this.#authors.set(client, { kind: 'person', userId });
       }
     }
+  }
+
+  /** Authors claimed since the last `takeDirty` (worth persisting at once: they decide who may write). */
+  get pendingAuthors(): number {
+    return this.#dirtyAuthors.size;
   }
 
   takeDirty(): HistoryChanges {
@@ -169,6 +175,17 @@ export class DocumentHistory {
       inserts: spans.filter((s) => !('by' in s)).map((s) => ({ ...s })),
       deletions: spans.filter((s): s is DeletionSpan => 'by' in s).map((s) => ({ ...s })),
     };
+  }
+
+  /** Marks what `takeDirty` returned as pending again (it could not be stored). */
+  restoreDirty(changes: HistoryChanges): void {
+    for (const { client } of changes.authors) this.#dirtyAuthors.add(client);
+    for (const s of changes.inserts) this.#markDirty(findSpan(this.#inserts.get(s.client), s.from));
+    for (const s of changes.deletions) this.#markDirty(findSpan(this.#deletions.get(s.client), s.from));
+  }
+
+  #markDirty(span: Span | null): void {
+    if (span) this.#dirtySpans.add(span);
   }
 
   #claim(client: number, author: Author): void {
@@ -268,4 +285,9 @@ export function freshClientId(doc: Y.Doc, random: () => number): number {
     const id = random() >>> 0;
     if (id !== 0 && id !== doc.clientID && !doc.store.clients.has(id)) return id;
   }
+}
+
+/** Client ids an update writes structs under. */
+export function writtenClients(update: Uint8Array): Iterable<number> {
+  return Y.parseUpdateMeta(update).to.keys();
 }
