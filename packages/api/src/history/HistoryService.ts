@@ -109,6 +109,16 @@ export class HistoryService {
     return documents;
   }
 
+  /** Documents written straight to the store (a new project's files): everything in them is by `author`, now. */
+  async recordCreated(documents: readonly { name: string; snapshot: Uint8Array }[], author: Author): Promise<void> {
+    const at = Date.now();
+    for (const { name, snapshot } of documents) {
+      const history = new DocumentHistory();
+      history.record(snapshot, author.kind === 'person' ? { userId: author.userId } : { client: 0 }, at, author);
+      await this.#store.save(name, history.takeDirty());
+    }
+  }
+
   /** Per line range of a file: who wrote it and when. The caller checks membership. */
   async blame(projectId: string, fileId: string): Promise<BlameRangeView[]> {
     const sync = this.#sync;

@@ -41,6 +41,7 @@ import { useOpenFileChanges } from '@/lib/ide/useOpenFileChanges';
 import { dragResize } from '@/lib/ide/dragResize';
 import { useShortcut } from '@/lib/ide/useShortcut';
 import { useDocumentTitle } from '@/lib/ide/useDocumentTitle';
+import { useBlame } from '@/lib/history/useBlame';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -94,6 +95,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const readOnly = (role !== 'owner' && role !== 'editor') || ended !== null;
   const review = useReview(projectId, !readOnly);
   const completions = useInlineCompletions(projectId, entries, readOnly);
+  const blame = useBlame(projectId, (text) => setNotice({ kind: 'error', text }));
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
   const { open: openFiles, active: activeFile } = tabs;
@@ -209,6 +211,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     { id: 'search.findInFiles', label: 'Search: Find in Files', keybinding: 'Ctrl+Shift+F', run: sidebar.findInFiles },
     { id: 'view.toggleSidebar', label: layout.sidebarOpen ? 'Hide File Tree' : 'Show File Tree', keybinding: 'Ctrl+B', run: layout.toggleSidebar },
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
+    { id: 'history.blame', label: blame.mode === 'off' ? 'History: Show Blame' : 'History: Hide Blame', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode((m) => (m === 'off' ? 'all' : 'off')) },
+    { id: 'history.blameAi', label: 'History: Show Only AI-Written Code', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode('ai') },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
     {
       id: 'ai.edit', label: 'AI: Edit Selection…', keybinding: 'Ctrl+K', enabled: !readOnly && !!activeFile,
@@ -301,10 +305,22 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
             entries={entries}
             onSelect={openFile}
             onClose={closeFile}
-            actions={isMarkdown && (
-              <button className={`small-button tab-action${markdownPreview ? ' on' : ''}`} onClick={() => setMarkdownPreview((p) => !p)} aria-pressed={markdownPreview} data-testid="markdown-preview-toggle">
-                {markdownPreview ? 'Hide preview' : 'Preview'}
-              </button>
+            actions={activeFile && (
+              <>
+                {blame.mode !== 'off' && (
+                  <button className={`small-button tab-action${blame.mode === 'ai' ? ' on' : ''}`} onClick={() => blame.setMode((m) => (m === 'ai' ? 'all' : 'ai'))} aria-pressed={blame.mode === 'ai'} title="Show only the code an AI wrote" data-testid="blame-ai-only">
+                    AI-written only
+                  </button>
+                )}
+                <button className={`small-button tab-action${blame.mode !== 'off' ? ' on' : ''}`} onClick={() => blame.setMode((m) => (m === 'off' ? 'all' : 'off'))} aria-pressed={blame.mode !== 'off'} title="Who wrote each line, and when" data-testid="blame-toggle">
+                  Blame
+                </button>
+                {isMarkdown && (
+                  <button className={`small-button tab-action${markdownPreview ? ' on' : ''}`} onClick={() => setMarkdownPreview((p) => !p)} aria-pressed={markdownPreview} data-testid="markdown-preview-toggle">
+                    {markdownPreview ? 'Hide preview' : 'Preview'}
+                  </button>
+                )}
+              </>
             )}
           />
           {followed && (
@@ -332,6 +348,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   editorRef.current = editor;
                   review.attachEditor(editor);
                   completions.attachEditor(editor);
+                  blame.attachEditor(editor);
                 }}
                 threads={sidebar.comments.threads}
                 onAddComment={sidebar.startThread}
@@ -349,6 +366,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   navigation.shown(file?.fileId ?? null);
                   review.showFile(file);
                   completions.showFile(file);
+                  blame.showFile(file);
                 }}
               />
             )}

@@ -1,0 +1,101 @@
+import * as monaco from 'monaco-editor';
+import type { AuthorView, BlameRangeView } from '@tandem/api';
+
+export type BlameMode = 'off' | 'all' | 'ai';
+
+/** Hues people's blame bars take (by user id), so one person keeps one colour across files. */
+const PERSON_CLASSES = 8;
+
+/**
+ * Blame drawn in the editor: a coloured bar beside each range's lines (one colour per person,
+ * violet for AI-written text), the author and time after the range's first line, and details on
+ * hover (for AI text: model, provider, who asked, who accepted). `ai` mode draws AI ranges only.
+ */
+export class BlameDecorations {
+  readonly #decorations: monaco.editor.IEditorDecorationsCollection;
+
+  constructor(private readonly editor: monaco.editor.IStandaloneCodeEditor) {
+    this.#decorations = editor.createDecorationsCollection();
+  }
+
+  show(ranges: readonly BlameRangeView[], mode: BlameMode, now = Date.now()): void {
+    const model = this.editor.getModel();
+    if (!model || mode === 'off') return this.#decorations.clear();
+    const lines = model.getLineCount();
+    const out: monaco.editor.IModelDeltaDecoration[] = [];
+    for (const r of ranges) {
+      const ai = r.author?.kind === 'ai' || r.aiChars > 0;
+      if (mode === 'ai' && !ai) continue;
+      const from = Math.min(r.fromLine, lines);
+      const to = Math.min(r.toLine, lines);
+      const hover = { value: describe(r, now), isTrusted: false };
+      out.push({
+        range: new monaco.Range(from, 1, to, model.getLineMaxColumn(to)),
+        options: {
+          isWholeLine: true,
+          linesDecorationsClassName: `blame-bar ${barClass(r.author, ai)}`,
+          className: ai ? 'blame-ai-lines' : undefined,
+          hoverMessage: hover,
+        },
+      });
+      out.push({
+        range: new monaco.Range(from, model.getLineMaxColumn(from), from, model.getLineMaxColumn(from)),
+        options: { after: { content: `  ${headline(r, now)}`, inlineClassName: ai ? 'blame-note blame-note-ai' : 'blame-note' }, hoverMessage: hover },
+      });
+    }
+    this.#decorations.set(out);
+  }
+
+  dispose(): void {
+    this.#decorations.clear();
+  }
+}
+
+function barClass(author: AuthorView | null, ai: boolean): string {
+  if (ai) return 'blame-c-ai';
+  if (author?.kind !== 'person') return 'blame-c-none';
+  let h = 0;
+  for (const ch of author.user.id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `blame-c${h % PERSON_CLASSES}`;
+}
+
+function who(author: AuthorView | null): string {
+  if (author === null) return 'Unknown (before history)';
+  if (author.kind === 'person') return author.user.name;
+  if (author.kind === 'ai') return `AI · ${author.model}`;
+  return 'Tandem';
+}
+
+function headline(r: BlameRangeView, now: number): string {
+  return r.at ? `${who(r.author)}, ${relative(Date.parse(r.at), now)}` : who(r.author);
+}
+
+function describe(r: BlameRangeView, now: number): string {
+  const lines = r.fromLine === r.toLine ? `Line ${r.fromLine}` : `Lines ${r.fromLine}–${r.toLine}`;
+  const when = r.at ? `${new Date(r.at).toLocaleString()} (${relative(Date.parse(r.at), now)})` : 'time unknown';
+  const a = r.author;
+  const parts = [`**${escape(who(a))}** · ${when}`, lines];
+  if (a?.kind === 'ai') {
+    parts.push(`Model **${escape(a.model)}** (${escape(a.provider)})`);
+    parts.push(`Asked by ${escape(a.requestedBy?.name ?? 'unknown')} · accepted by ${escape(a.approvedBy?.name ?? 'unknown')}`);
+    parts.push(a.agentRunId ? 'Agent run' : 'AI edit');
+  } else if (r.aiChars > 0) {
+    parts.push(`${r.aiChars} of ${r.chars} characters written by AI`);
+  }
+  return parts.join('\n\n');
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago". */
+export function relative(at: number, now: number): string {
+  const minutes = Math.round((now - at) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  return days === 1 ? 'yesterday' : `${days} days ago`;
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
