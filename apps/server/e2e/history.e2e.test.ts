@@ -71,7 +71,8 @@ test('Blame shows who wrote each line; AI lines name model, requester and approv
 
   await a.page.getByTestId('blame-toggle').click();
   await waitFor('blame notes in the editor', async () => (await a.page.locator('.blame-note').count()) >= 3, 15_000);
-  const notes = await a.page.locator('.view-lines').innerText();
+  // The notes are CSS ::after content of their decorations.
+  const notes = (await a.page.locator('.blame-note').evaluateAll((els) => els.map((e) => getComputedStyle(e, '::after').content))).join('\n');
   assert.match(notes, /Ada Lovelace, just now/);
   assert.match(notes, /Charles Babbage, just now/);
   assert.match(notes, /AI · qwen2\.5-coder-7b/);

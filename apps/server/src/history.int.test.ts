@@ -105,6 +105,8 @@ test('blame names who typed each line and, for AI text, the model, who asked and
   const ai = blame[2]!;
   assert.ok(ai.author?.kind === 'ai' && ai.author.suggestionId === s.id && ai.aiChars > 0 && ai.at !== null);
   assert.ok(blame[0]!.at !== null && Math.abs(Date.parse(blame[0]!.at) - Date.now()) < 5 * 60_000, 'time of the edit');
+  const auto = (await apiFor(viewer).history.checkpoints.query({ projectId })).find((c) => c.reason === 'ai-edit');
+  assert.ok(auto && auto.createdBy?.id === owner.user.id, 'a checkpoint was taken before the accepted AI edit');
 
   // Restart: the document is compacted into a snapshot on the way down; authorship is kept apart from it.
   for (const c of clients.splice(0)) c.destroy();
@@ -149,4 +151,93 @@ test('a connection cannot write under another author\'s client id: refused whole
 test('blame is for members only; unknown files are NOT_FOUND', async () => {
   await assert.rejects(apiFor(outsider).history.blame.query({ projectId, fileId }), (e: { data?: { code?: string } }) => e.data?.code === 'FORBIDDEN' || e.data?.code === 'NOT_FOUND');
   await assert.rejects(apiFor(viewer).history.blame.query({ projectId, fileId: randomUUID() }), (e: { data?: { code?: string } }) => e.data?.code === 'NOT_FOUND');
+});
+
+async function serverText(id = fileId): Promise<string> {
+  let text = '';
+  await server.sync.editDocument(fileDocName(projectId, id), (doc) => {
+    text = doc.getText(FILE_TEXT).toString();
+  });
+  return text;
+}
+
+async function treePaths(): Promise<string[]> {
+  let paths: string[] = [];
+  await server.sync.editDocument(treeDocName(projectId), (doc) => {
+    paths = [...doc.getMap<TreeEntry>(TREE_MAP).values()].map((e) => e.path).sort();
+  });
+  return paths;
+}
+
+test('restore under concurrent editing: the project comes back, and nothing typed after the restore is lost', async () => {
+  const olivia = apiFor(owner);
+  const eddie = open(editor);
+  await eddie.synced;
+  const checkpoint = await olivia.history.createCheckpoint.mutate({ projectId, name: 'v1' });
+  const atCheckpoint = await serverText();
+  eddie.text.insert(eddie.text.length, 'before-restore\n');
+  await waitFor(() => eddie.text.toString().includes('before-restore'), 'typed');
+  let typing = true;
+  let n = 0;
+  const typed: string[] = [];
+  const typist = (async () => {
+    while (typing) {
+      const line = `typed-${n++}\n`;
+      eddie.text.insert(eddie.text.length, line);
+      typed.push(line);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 150));
+  const restored = await olivia.history.restore.mutate({ projectId, checkpointId: checkpoint.id });
+  assert.equal(restored.before.reason, 'restore');
+  const afterRestore = typed.length;
+  await new Promise((r) => setTimeout(r, 300));
+  typing = false;
+  await typist;
+  const after = typed.slice(afterRestore);
+  assert.ok(after.length > 3, `kept typing after the restore (${after.length} lines)`);
+  await waitFor(() => after.every((line) => eddie.text.toString().includes(line)), 'Eddie still has his lines');
+  let text = '';
+  for (let end = Date.now() + 10_000; !after.every((line) => text.includes(line)); await new Promise((r) => setTimeout(r, 20))) {
+    assert.ok(Date.now() < end, 'the server has every line typed after the restore');
+    text = await serverText();
+  }
+  assert.ok(text.startsWith(atCheckpoint), 'the checkpoint\'s text is back');
+  assert.ok(!text.includes('before-restore'), 'what was there before the restore is gone');
+  await waitFor(() => eddie.text.toString() === text, 'Eddie sees the restore live');
+
+  // Undo: restoring the checkpoint taken just before brings that state back.
+  const undo = await olivia.history.restore.mutate({ projectId, checkpointId: restored.before.id });
+  assert.ok(undo.files >= 1);
+  assert.ok((await serverText()).includes('before-restore'), 'the restore was undone');
+});
+
+test('a whole-project restore brings back deleted files and removes files created since; the checkpoint taken first names who restored', async () => {
+  const olivia = apiFor(owner);
+  const checkpoint = await olivia.history.createCheckpoint.mutate({ projectId, name: 'tree' });
+  const pathsBefore = await treePaths();
+  const created = randomUUID();
+  await server.sync.editDocument(treeDocName(projectId), (doc) => {
+    const tree = doc.getMap<TreeEntry>(TREE_MAP);
+    tree.delete(fileId);
+    tree.set(created, { path: 'src/new.js', kind: 'file' });
+  });
+  assert.notDeepEqual(await treePaths(), pathsBefore);
+  await apiFor(editor).history.restore.mutate({ projectId, checkpointId: checkpoint.id });
+  assert.deepEqual(await treePaths(), pathsBefore);
+  const list = await olivia.history.checkpoints.query({ projectId });
+  assert.equal(list[0]!.reason, 'restore');
+  assert.equal(list[0]!.createdBy?.name, 'Eddie');
+});
+
+test('checkpoints: viewers list but cannot create or restore; outsiders see nothing; names are capped', async () => {
+  const [first] = await apiFor(viewer).history.checkpoints.query({ projectId });
+  assert.ok(first);
+  const code = (e: unknown) => (e as { data?: { code?: string } }).data?.code;
+  await assert.rejects(apiFor(viewer).history.createCheckpoint.mutate({ projectId, name: 'x' }), (e) => code(e) === 'FORBIDDEN');
+  await assert.rejects(apiFor(viewer).history.restore.mutate({ projectId, checkpointId: first.id }), (e) => code(e) === 'FORBIDDEN');
+  await assert.rejects(apiFor(outsider).history.checkpoints.query({ projectId }), (e) => code(e) === 'FORBIDDEN' || code(e) === 'NOT_FOUND');
+  await assert.rejects(apiFor(owner).history.createCheckpoint.mutate({ projectId, name: 'n'.repeat(101) }), (e) => code(e) === 'BAD_REQUEST' || code(e) === 'BAD_INPUT');
+  await assert.rejects(apiFor(owner).history.restore.mutate({ projectId, checkpointId: randomUUID() }), (e) => code(e) === 'NOT_FOUND');
 });

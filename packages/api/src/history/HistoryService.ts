@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type * as Y from 'yjs';
-import { AppError, FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
+import { AppError, FILE_TEXT, TREE_MAP, fileDocName, parseDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
 import type { SyncExtension, SyncUser, ValidateUpdatePayload } from '@tandem/collab';
 import { AiEditOrigin } from '@tandem/review';
 import { DocumentHistory, blameLines, freshClientId, writtenClients, type Author } from '@tandem/history';
 import { HistoryStore } from './HistoryStore.ts';
+import { CheckpointService } from './CheckpointService.ts';
 import type { UserRef } from '../suggestions/suggestionEvents.ts';
 
 export interface EditOptions {
@@ -49,6 +50,10 @@ export class HistoryService {
   readonly #writes = new Map<string, Promise<void>>();
   readonly #aiChanges = new WeakMap<AiEditOrigin, Promise<Omit<Extract<Author, { kind: 'ai' }>, 'approvedBy'>>>();
   #sync: HistoryDocuments | null = null;
+  /** AI changes (one per suggestion or agent run) already preceded by a checkpoint. */
+  readonly #checkpointed = new WeakSet<AiEditOrigin>();
+  /** Checkpoints and restore, once connected to the live documents (`over`). */
+  checkpoints: CheckpointService | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -97,6 +102,7 @@ export class HistoryService {
     const documents: HistoryDocuments = {
       editDocument: async (documentName, edit, options = {}) => {
         const author = options.author ?? (await this.#authorOf(options));
+        if (options.origin instanceof AiEditOrigin && author.kind === 'ai') await this.#checkpointBefore(documentName, options.origin, author);
         await sync.editDocument(documentName, (doc) => {
           const history = this.#live.get(documentName);
           if (!history) return edit(doc);
@@ -106,6 +112,7 @@ export class HistoryService {
       },
     };
     this.#sync = sync;
+    this.checkpoints = new CheckpointService(this.prisma, documents);
     return documents;
   }
 
@@ -174,6 +181,16 @@ export class HistoryService {
       if (this.#writes.get(documentName) === next) this.#writes.delete(documentName);
     });
     return next;
+  }
+
+  /** The automatic checkpoint before an AI change is first applied (once per suggestion / agent run). */
+  async #checkpointBefore(documentName: string, origin: AiEditOrigin, author: Extract<Author, { kind: 'ai' }>): Promise<void> {
+    const projectId = parseDocName(documentName)?.projectId;
+    if (!projectId || !this.checkpoints || this.#checkpointed.has(origin)) return;
+    this.#checkpointed.add(origin);
+    const name = author.agentRunId ? `Before accepting agent run (${author.model})` : `Before accepting AI edit (${author.model})`;
+    const approver = author.approvedBy ? { id: author.approvedBy, name: '' } : null;
+    await this.checkpoints.create(projectId, name, author.agentRunId ? 'agent' : 'ai-edit', approver);
   }
 
   async #authorOf(options: EditOptions): Promise<Author> {

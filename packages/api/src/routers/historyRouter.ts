@@ -3,10 +3,17 @@ import { AppError } from '@tandem/protocol';
 import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
 import type { HistoryService } from '../history/HistoryService.ts';
+import { CHECKPOINT_LIMITS, type CheckpointService } from '../history/CheckpointService.ts';
 
 function history(ctx: Context): HistoryService {
   if (!ctx.services.history) throw new AppError('UNAVAILABLE', 'History is not available on this server.');
   return ctx.services.history;
+}
+
+function checkpoints(ctx: Context): CheckpointService {
+  const service = history(ctx).checkpoints;
+  if (!service) throw new AppError('UNAVAILABLE', 'Checkpoints are not available on this server.');
+  return service;
 }
 
 /** Project history: who wrote what. Members only (viewers included: they read the code anyway). */
@@ -15,4 +22,24 @@ export const historyRouter = router({
     await requireRole(ctx, input.projectId, 'viewer');
     return history(ctx).blame(input.projectId, input.fileId);
   }),
+
+  checkpoints: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    return checkpoints(ctx).list(input.projectId);
+  }),
+
+  createCheckpoint: protectedProcedure
+    .input(z.object({ projectId: id, name: z.string().trim().min(1, 'Name the checkpoint.').max(CHECKPOINT_LIMITS.nameChars) }))
+    .mutation(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'editor');
+      return checkpoints(ctx).create(input.projectId, input.name, 'manual', { id: ctx.user.id, name: ctx.user.name });
+    }),
+
+  /** Restores the whole project, or one file, as a new change (undo: restore the checkpoint it takes first). */
+  restore: protectedProcedure
+    .input(z.object({ projectId: id, checkpointId: id, fileId: id.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'editor');
+      return checkpoints(ctx).restore(input.projectId, input.checkpointId, { id: ctx.user.id, name: ctx.user.name }, input.fileId);
+    }),
 });

@@ -13,9 +13,26 @@ const PERSON_CLASSES = 8;
  */
 export class BlameDecorations {
   readonly #decorations: monaco.editor.IEditorDecorationsCollection;
+  /**
+   * The notes' text, as CSS `content` of generated classes (Monaco's injected text did not render
+   * in the standalone editor): one rule per distinct note, so a file costs a few rules.
+   */
+  readonly #style = document.createElement('style');
+  readonly #notes = new Map<string, string>();
 
   constructor(private readonly editor: monaco.editor.IStandaloneCodeEditor) {
     this.#decorations = editor.createDecorationsCollection();
+    document.head.appendChild(this.#style);
+  }
+
+  #noteClass(text: string): string {
+    let name = this.#notes.get(text);
+    if (!name) {
+      name = `blame-note-${this.#notes.size}`;
+      this.#notes.set(text, name);
+      this.#style.sheet?.insertRule(`.monaco-editor .${name}::after { content: ${JSON.stringify(`   ${text}`)}; }`);
+    }
+    return name;
   }
 
   show(ranges: readonly BlameRangeView[], mode: BlameMode, now = Date.now()): void {
@@ -39,8 +56,8 @@ export class BlameDecorations {
         },
       });
       out.push({
-        range: new monaco.Range(from, model.getLineMaxColumn(from), from, model.getLineMaxColumn(from)),
-        options: { after: { content: `  ${headline(r, now)}`, inlineClassName: ai ? 'blame-note blame-note-ai' : 'blame-note' }, hoverMessage: hover },
+        range: new monaco.Range(from, 1, from, model.getLineMaxColumn(from)),
+        options: { afterContentClassName: `blame-note ${ai ? 'blame-note-ai ' : ''}${this.#noteClass(headline(r, now))}`, showIfCollapsed: true },
       });
     }
     this.#decorations.set(out);
@@ -48,6 +65,7 @@ export class BlameDecorations {
 
   dispose(): void {
     this.#decorations.clear();
+    this.#style.remove();
   }
 }
 
