@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
@@ -240,4 +241,33 @@ test('checkpoints: viewers list but cannot create or restore; outsiders see noth
   await assert.rejects(apiFor(outsider).history.checkpoints.query({ projectId }), (e) => code(e) === 'FORBIDDEN' || code(e) === 'NOT_FOUND');
   await assert.rejects(apiFor(owner).history.createCheckpoint.mutate({ projectId, name: 'n'.repeat(101) }), (e) => code(e) === 'BAD_REQUEST' || code(e) === 'BAD_INPUT');
   await assert.rejects(apiFor(owner).history.restore.mutate({ projectId, checkpointId: randomUUID() }), (e) => code(e) === 'NOT_FOUND');
+});
+
+test('git export: checkpoints become commits by their authors; AI lines are a Git AI note and an Agent Trace record; git log, notes and blame read it', async () => {
+  const code = (e: unknown) => (e as { data?: { code?: string } }).data?.code;
+  await assert.rejects(apiFor(outsider).history.exportGit.mutate({ projectId }), (e) => code(e) === 'FORBIDDEN' || code(e) === 'NOT_FOUND');
+  const { bundle, commits } = await apiFor(viewer).history.exportGit.mutate({ projectId });
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-git-test-'));
+  try {
+    writeFileSync(join(dir, 'project.bundle'), Buffer.from(bundle, 'base64'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: join(dir, 'repo'), encoding: 'utf8' });
+    execFileSync('git', ['clone', '-q', 'project.bundle', 'repo'], { cwd: dir });
+    git('fetch', '-q', 'origin', 'refs/notes/*:refs/notes/*');
+    const log = git('log', '--format=%an|%s').trim().split('\n');
+    assert.equal(log.length, commits);
+    assert.equal(log[0], 'Vera|Current state');
+    assert.ok(log.includes('Olivia|Checkpoint: v1'), log.join('\n'));
+    assert.ok(log.some((l) => l.startsWith('Olivia|Checkpoint: Before accepting AI edit (edit-model)')), log.join('\n'));
+    const ai = git('notes', '--ref=ai', 'show', 'HEAD');
+    assert.match(ai, /^src\/one\.js\n {2}[\w-]+ \d+(-\d+)?/m);
+    assert.match(ai, /\n---\n\{"schema_version":"authorship\/3\.0\.0"/);
+    assert.match(ai, /"model":"edit-model"/);
+    const trace = JSON.parse(git('notes', '--ref=agent-trace', 'show', 'HEAD')) as { version: string; files: { path: string; conversations: { contributor: { type: string } }[] }[] };
+    assert.equal(trace.version, '0.1.0');
+    assert.equal(trace.files[0]?.path, 'src/one.js');
+    assert.equal(trace.files[0]?.conversations[0]?.contributor.type, 'ai');
+    assert.match(git('blame', '--line-porcelain', 'src/one.js'), /^author Vera$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -21,7 +21,7 @@ export const CHECKPOINT_LIMITS = {
   nameChars: 100,
 } as const;
 
-interface ProjectState {
+export interface ProjectState {
   tree: [string, TreeEntry][];
   texts: Record<string, string>;
 }
@@ -97,6 +97,22 @@ export class CheckpointService {
       }
     }, { user: by });
     return { before, files: fileIds.length };
+  }
+
+  /** The newest `limit` checkpoints with their content, oldest first (for the git export). */
+  async contents(projectId: string, limit: number): Promise<{ view: CheckpointView; state: ProjectState }[]> {
+    const views = (await this.list(projectId)).slice(0, limit).reverse();
+    const out = [];
+    for (const view of views) {
+      const row = await this.prisma.checkpoint.findUniqueOrThrow({ where: { id: view.id }, select: { data: true } });
+      out.push({ view, state: JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState });
+    }
+    return out;
+  }
+
+  /** The project as it is now. */
+  current(projectId: string): Promise<ProjectState> {
+    return this.#read(projectId);
   }
 
   async #read(projectId: string): Promise<ProjectState> {

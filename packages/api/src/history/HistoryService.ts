@@ -7,6 +7,7 @@ import { AiEditOrigin } from '@tandem/review';
 import { DocumentHistory, blameLines, freshClientId, writtenClients, type Author } from '@tandem/history';
 import { HistoryStore } from './HistoryStore.ts';
 import { CheckpointService } from './CheckpointService.ts';
+import { GitExport } from './GitExport.ts';
 import type { UserRef } from '../suggestions/suggestionEvents.ts';
 
 export interface EditOptions {
@@ -54,6 +55,8 @@ export class HistoryService {
   readonly #checkpointed = new WeakSet<AiEditOrigin>();
   /** Checkpoints and restore, once connected to the live documents (`over`). */
   checkpoints: CheckpointService | null = null;
+  /** The project as a git repository, likewise. */
+  git: GitExport | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -113,6 +116,7 @@ export class HistoryService {
     };
     this.#sync = sync;
     this.checkpoints = new CheckpointService(this.prisma, documents);
+    this.git = new GitExport(this.checkpoints, this);
     return documents;
   }
 

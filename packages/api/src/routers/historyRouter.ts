@@ -35,6 +35,15 @@ export const historyRouter = router({
       return checkpoints(ctx).create(input.projectId, input.name, 'manual', { id: ctx.user.id, name: ctx.user.name });
     }),
 
+  /** The project as a git bundle (base64): checkpoints as commits, AI ranges as notes. */
+  exportGit: protectedProcedure.input(z.object({ projectId: id })).mutation(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    const git = history(ctx).git;
+    if (!git) throw new AppError('UNAVAILABLE', 'Git export is not available on this server.');
+    const { bundle, commits } = await git.bundle(input.projectId, { id: ctx.user.id, name: ctx.user.name });
+    return { bundle: bundle.toString('base64'), commits };
+  }),
+
   /** Restores the whole project, or one file, as a new change (undo: restore the checkpoint it takes first). */
   restore: protectedProcedure
     .input(z.object({ projectId: id, checkpointId: id, fileId: id.optional() }))
