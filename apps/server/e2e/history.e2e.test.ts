@@ -94,3 +94,41 @@ test('Blame shows who wrote each line; AI lines name model, requester and approv
   await a.page.getByTestId('blame-toggle').click();
   await waitFor('blame hidden', async () => (await a.page.locator('.blame-note').count()) === 0);
 });
+
+test('Checkpoints: Ada restores the project while Charles edits; Charles sees it live and keeps typing', async () => {
+  const a = await newUser(browser, server.url);
+  await signUp(a.page, 'Ada Lovelace', 'ada2@example.com');
+  await a.page.waitForURL(/\/projects$/);
+  await a.page.getByPlaceholder('New project name').fill('Restore');
+  await a.page.getByLabel('Template').selectOption('node');
+  await a.page.getByRole('button', { name: 'Create project' }).click();
+  await a.page.waitForURL(/\/projects\/[\w-]+$/);
+  const projectUrl = a.page.url();
+  const b = await newUser(browser, server.url);
+  await inviteAndJoin(a.page, projectUrl, 'editor', b.page, 'Charles Babbage', 'charles2@example.com');
+  await Promise.all([openFile(a.page, 'src/greet.js'), openFile(b.page, 'src/greet.js')]);
+  await waitFor('the file is loaded', async () => (await editorValue(b.page)).includes('greet'));
+  const original = await editorValue(b.page);
+
+  await a.page.getByTestId('open-checkpoints').click();
+  const dialog = a.page.getByTestId('checkpoints-dialog');
+  await dialog.getByLabel('Checkpoint name').fill('before the experiment');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await dialog.getByTestId('checkpoint').filter({ hasText: 'before the experiment' }).waitFor();
+
+  await b.page.locator('.monaco-editor .view-lines').click();
+  await b.page.keyboard.press('Control+End');
+  await b.page.keyboard.type('// experiment\n');
+  await waitFor('Ada has the experiment', async () => (await editorValue(a.page)).includes('// experiment'));
+  await a.page.setViewportSize({ width: 1440, height: 900 });
+  await screenshot(a.page, 'history-04-checkpoints-1440');
+
+  await dialog.getByTestId('checkpoint').filter({ hasText: 'before the experiment' }).getByRole('button', { name: 'Restore project' }).click();
+  await dialog.getByText(/To undo, restore “Before restoring/).waitFor();
+  await waitFor('Charles sees the restore live', async () => (await editorValue(b.page)) === original);
+  await b.page.keyboard.press('Control+End');
+  await b.page.keyboard.type('// after the restore\n');
+  await waitFor('Ada has what Charles typed after the restore', async () => (await editorValue(a.page)) === `${original}// after the restore\n`);
+  await a.page.setViewportSize({ width: 800, height: 900 });
+  await screenshot(a.page, 'history-05-restored-800');
+});

@@ -42,6 +42,7 @@ import { dragResize } from '@/lib/ide/dragResize';
 import { useShortcut } from '@/lib/ide/useShortcut';
 import { useDocumentTitle } from '@/lib/ide/useDocumentTitle';
 import { useBlame } from '@/lib/history/useBlame';
+import { CheckpointsDialog } from '@/components/history/CheckpointsDialog';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -96,6 +97,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const review = useReview(projectId, !readOnly);
   const completions = useInlineCompletions(projectId, entries, readOnly);
   const blame = useBlame(projectId, (text) => setNotice({ kind: 'error', text }));
+  const [checkpointsOpen, setCheckpointsOpen] = useState(false);
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
   const { open: openFiles, active: activeFile } = tabs;
@@ -213,6 +215,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
     { id: 'history.blame', label: blame.mode === 'off' ? 'History: Show Blame' : 'History: Hide Blame', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode((m) => (m === 'off' ? 'all' : 'off')) },
     { id: 'history.blameAi', label: 'History: Show Only AI-Written Code', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode('ai') },
+    { id: 'history.checkpoints', label: 'History: Checkpoints, Restore and Git Download…', run: () => setCheckpointsOpen(true) },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
     {
       id: 'ai.edit', label: 'AI: Edit Selection…', keybinding: 'Ctrl+K', enabled: !readOnly && !!activeFile,
@@ -397,6 +400,11 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           <>
             <button className={`status-toggle${layout.sidebarOpen ? ' on' : ''}`} onClick={layout.toggleSidebar} title="Show or hide the file tree (Ctrl+B)" data-testid="toggle-sidebar">Files</button>
             {role && (
+              <button className={`status-toggle${checkpointsOpen ? ' on' : ''}`} onClick={() => setCheckpointsOpen(true)} title="Checkpoints: restore the project or a file, download as git" data-testid="open-checkpoints">
+                Checkpoints
+              </button>
+            )}
+            {role && (
               <button className={`status-toggle${layout.reviewOpen && rightPanel === 'agent' ? ' on' : ''}`} onClick={() => showRight('agent')} title="Show or hide the Agent panel" data-testid="toggle-agent">
                 Agent
               </button>
@@ -412,6 +420,14 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
         <ProblemsButton navigation={navigation} />
         <CompletionStatusBadge projectId={projectId} />
       </StatusBar>
+      {checkpointsOpen && (
+        <CheckpointsDialog
+          projectId={projectId}
+          file={activeFile && activePath ? { id: activeFile, path: activePath } : null}
+          canEdit={!readOnly}
+          onClose={() => setCheckpointsOpen(false)}
+        />
+      )}
       {review.prompt && (
         <AiEditPrompt target={review.prompt} top={review.promptTop} path={entries.get(review.prompt.fileId)?.path ?? ''} onSubmit={review.request} onClose={review.closePrompt} />
       )}

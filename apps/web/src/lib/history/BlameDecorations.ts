@@ -1,5 +1,6 @@
 import * as monaco from 'monaco-editor';
 import type { AuthorView, BlameRangeView } from '@tandem/api';
+import { relative } from './relativeTime';
 
 export type BlameMode = 'off' | 'all' | 'ai';
 
@@ -101,17 +102,6 @@ function describe(r: BlameRangeView, now: number): string {
     parts.push(`${r.aiChars} of ${r.chars} characters written by AI`);
   }
   return parts.join('\n\n');
-}
-
-/** "just now", "5 min ago", "3 h ago", "2 days ago". */
-export function relative(at: number, now: number): string {
-  const minutes = Math.round((now - at) / 60_000);
-  if (minutes < 1) return 'just now';
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
-  const days = Math.round(hours / 24);
-  return days === 1 ? 'yesterday' : `${days} days ago`;
 }
 
 function escape(text: string): string {
