@@ -84,11 +84,19 @@ export class DocumentHistory {
    * Vets a person's update before it is applied to `doc`: structs it adds under a client id must
    * be under that person's own ids, or under ids nobody owns yet (which become theirs). Structs
    * the document already has are fine whoever wrote them (honest clients relay everyone's).
-   * Throws FORBIDDEN, claiming nothing, when it would write under someone else's id.
+   * Throws FORBIDDEN, claiming nothing, when it would write under someone else's id, and
+   * BAD_INPUT when its structs cannot be read.
    */
   admit(update: Uint8Array, doc: Y.Doc, userId: string): void {
     const owner = `user:${userId}`;
-    const { from, to } = Y.parseUpdateMeta(update);
+    let meta: { from: Map<number, number>; to: Map<number, number> };
+    try {
+      meta = Y.parseUpdateMeta(update);
+    } catch (error) {
+      // Refused here, not left to Yjs: it would integrate the valid part before the bad bytes.
+      throw new AppError('BAD_INPUT', 'The change could not be read.', String(error));
+    }
+    const { from, to } = meta;
     const claims: number[] = [];
     for (const [client, end] of to) {
       if (end <= Math.max(from.get(client) ?? 0, Y.getState(doc.store, client))) continue;
