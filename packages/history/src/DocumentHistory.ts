@@ -94,7 +94,7 @@ export class DocumentHistory {
       meta = Y.parseUpdateMeta(update);
     } catch (error) {
       // Refused here, not left to Yjs: it would integrate the valid part before the bad bytes.
-      throw new AppError('BAD_INPUT', 'The change could not be read.', String(error));
+      throw new AppError('BAD_INPUT', 'Malformed message.', String(error));
     }
     const { from, to } = meta;
     const claims: number[] = [];
