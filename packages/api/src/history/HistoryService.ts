@@ -85,7 +85,7 @@ export class HistoryService {
       if (origin === 'client' && user) history.record(update, { userId: user.id }, Date.now());
       // Server changes made through `over(sync)` are recorded already; anything else is the system's.
       else history.record(update, { client: document.clientID }, Date.now(), { kind: 'system' });
-      if (history.pendingAuthors > 0) this.#persist(documentName);
+      if (history.pendingAuthors > 0) void this.#persist(documentName);
     },
     onStoreDocument: async ({ documentName, reason }) => {
       await this.#persist(documentName);
