@@ -15,7 +15,7 @@ const ALLOWED = {
   'packages/api': ['protocol', 'db', 'auth', 'inference', 'review', 'collab', 'sandbox', 'history'],
   'apps/web': ['protocol'], // plus `import type` of the router from @tandem/api, below
   'apps/server': ['protocol', 'db', 'auth', 'api', 'inference', 'review', 'collab', 'sandbox'],
-  bench: ['protocol', 'collab', 'sandbox'],
+  bench: ['protocol', 'collab', 'sandbox', 'history'],
 };
 const ALL = ['protocol', 'db', 'auth', 'api', 'inference', 'review', 'collab', 'sandbox', 'history', 'web', 'server'];
 

@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
     await runPackageScript('@tandem/sandbox', 'bench:network');
   },
   agent: async () => (await import('./agent.ts')).runAgentBenchmark(),
+  history: async (options) => (await import('./history.ts')).runHistoryBenchmark(options),
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {
