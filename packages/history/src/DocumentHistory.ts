@@ -18,9 +18,17 @@ export type Deleter = { userId: string } | { client: number };
 
 export interface DeletionSpan extends Span {
   by: Deleter;
+  /**
+   * The clock it was first stored under: its row key. A deletion span also grows downwards
+   * (backspacing deletes descending clocks), so `from` may move; the key never does.
+   */
+  key: number;
 }
 
-/** What changed since the last `takeDirty` (spans are keyed by (client, from): write them as upserts). */
+/**
+ * What changed since the last `takeDirty`, to write as upserts: insert spans keyed by
+ * (client, from), deletion spans by (client, key).
+ */
 export interface HistoryChanges {
   authors: { client: number; author: Author }[];
   inserts: Span[];
@@ -221,13 +229,20 @@ export class DocumentHistory {
   #deleted(client: number, from: number, to: number, by: Deleter, at: number): void {
     const spans = listOf(this.#deletions, client);
     for (const [a, b] of uncovered(spans, from, to)) {
-      const before = spans.findLast((s) => s.to === a);
-      if (before && sameDeleter(before.by, by) && at - before.at < SPAN_WINDOW_MS) {
+      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && sameDeleter(s.by, by) && at - s.at < SPAN_WINDOW_MS;
+      const before = findSpan(spans, a - 1);
+      if (before?.to === a && joins(before)) {
         before.to = b;
         this.#dirtySpans.add(before);
         continue;
       }
-      const span = { client, from: a, to: b, at, by };
+      const after = findSpan(spans, b);
+      if (after?.from === b && joins(after)) {
+        after.from = a;
+        this.#dirtySpans.add(after);
+        continue;
+      }
+      const span = { client, from: a, to: b, at, by, key: a };
       insertSorted(spans, span);
       this.#dirtySpans.add(span);
     }

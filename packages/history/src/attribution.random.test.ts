@@ -231,7 +231,7 @@ class FakeStore {
   save(changes: HistoryChanges): void {
     for (const { client, author } of changes.authors) this.authors.set(client, structuredClone(author));
     for (const s of changes.inserts) this.inserts.set(`${s.client}:${s.from}`, { ...s });
-    for (const s of changes.deletions) this.deletions.set(`${s.client}:${s.from}`, { ...s });
+    for (const s of changes.deletions) this.deletions.set(`${s.client}:${s.key}`, { ...s });
   }
 
   load() {

@@ -21,6 +21,7 @@ CREATE TABLE "HistorySpan" (
     "documentName" TEXT NOT NULL,
     "kind" TEXT NOT NULL,
     "clientId" BIGINT NOT NULL,
+    "clockKey" INTEGER NOT NULL,
     "clockFrom" INTEGER NOT NULL,
     "clockTo" INTEGER NOT NULL,
     "at" TIMESTAMP(3) NOT NULL,
@@ -28,7 +29,7 @@ CREATE TABLE "HistorySpan" (
     "byClientId" BIGINT,
     "projectId" TEXT NOT NULL,
 
-    CONSTRAINT "HistorySpan_pkey" PRIMARY KEY ("documentName","kind","clientId","clockFrom")
+    CONSTRAINT "HistorySpan_pkey" PRIMARY KEY ("documentName","kind","clientId","clockKey")
 );
 
 -- CreateIndex

@@ -16,18 +16,18 @@ export class HistoryStore {
     for (const s of spans) {
       const span = { client: Number(s.clientId), from: s.clockFrom, to: s.clockTo, at: s.at.getTime() };
       if (s.kind === 'insert') inserts.push(span);
-      else deletions.push({ ...span, by: s.byUserId !== null ? { userId: s.byUserId } : { client: Number(s.byClientId) } });
+      else deletions.push({ ...span, key: s.clockKey, by: s.byUserId !== null ? { userId: s.byUserId } : { client: Number(s.byClientId) } });
     }
     return { authors: authors.map((a) => ({ client: Number(a.clientId), author: authorOf(a) })), inserts, deletions };
   }
 
-  /** Writes what changed; spans are upserted by (document, kind, client, from): a span that grew is rewritten. */
+  /** Writes what changed; spans are upserted by (document, kind, client, key): a span that grew is rewritten. */
   async save(documentName: string, changes: HistoryChanges): Promise<void> {
     const projectId = parseDocName(documentName)?.projectId;
     if (!projectId) return;
     const { authors, inserts, deletions } = changes;
     if (authors.length === 0 && inserts.length === 0 && deletions.length === 0) return;
-    const spanRow = (kind: 'insert' | 'delete', s: Span) => ({ documentName, kind, clientId: BigInt(s.client), clockFrom: s.from });
+    const spanRow = (kind: 'insert' | 'delete', s: Span) => ({ documentName, kind, clientId: BigInt(s.client), clockKey: 'key' in s ? (s as DeletionSpan).key : s.from });
     await this.prisma.$transaction([
       ...(authors.length > 0
         ? [this.prisma.historyAuthor.createMany({ data: authors.map(({ client, author }) => ({ documentName, projectId, clientId: BigInt(client), ...authorRow(author) })), skipDuplicates: true })]
@@ -35,10 +35,10 @@ export class HistoryStore {
       ...[...inserts.map((s) => ['insert', s] as const), ...deletions.map((s) => ['delete', s] as const)].map(([kind, s]) => {
         const by = 'by' in s ? (s as DeletionSpan).by : null;
         const row = {
-          ...spanRow(kind, s), projectId, clockTo: s.to, at: new Date(s.at),
+          ...spanRow(kind, s), projectId, clockFrom: s.from, clockTo: s.to, at: new Date(s.at),
           byUserId: by && 'userId' in by ? by.userId : null, byClientId: by && 'client' in by ? BigInt(by.client) : null,
         };
-        return this.prisma.historySpan.upsert({ where: { documentName_kind_clientId_clockFrom: spanRow(kind, s) }, create: row, update: { clockTo: s.to } });
+        return this.prisma.historySpan.upsert({ where: { documentName_kind_clientId_clockKey: spanRow(kind, s) }, create: row, update: { clockFrom: s.from, clockTo: s.to } });
       }),
     ]);
   }
