@@ -68,7 +68,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const store = new PrismaDocumentStore(db.prisma, { rawQuery: db.rawQuery, ...(cluster ? { mergeUpdates } : {}) });
   const suggestionHook = new SuggestionSyncHook();
   const sandboxHook = new SandboxSyncHook();
-  const history = new HistoryService(db.prisma);
+  const history = new HistoryService(db.prisma, { automaticCheckpointsKept: env.TANDEM_CHECKPOINTS_KEPT });
   const treeLimit = limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT);
   const sync = new SyncServer({
     store,

@@ -28,11 +28,14 @@ let fileId: string;
 const clients: SyncClient[] = [];
 
 const FILE = 'function one() {\n  return 1;\n}\n';
+const KEPT = 4;
 
 function env() {
   return loadEnv({
     PORT: '0', HOST: '127.0.0.1', TANDEM_DATA_DIR: dataDir, COOKIE_SECURE: 'false',
     OPENAI_BASE_URL: upstream.url, OPENAI_MODEL: 'edit-model', OPENAI_LABEL: 'Test AI',
+    // Exactly the automatic checkpoints the tests before the retention test make (1 AI edit, 3 restores).
+    TANDEM_CHECKPOINTS_KEPT: String(KEPT),
   }, []);
 }
 
@@ -270,4 +273,19 @@ test('git export: checkpoints become commits by their authors; AI lines are a Gi
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('retention: automatic checkpoints beyond TANDEM_CHECKPOINTS_KEPT are dropped oldest first; named ones stay', async () => {
+  const olivia = apiFor(owner);
+  const automatic = async () => (await olivia.history.checkpoints.query({ projectId })).filter((c) => c.reason !== 'manual');
+  const before = await automatic();
+  assert.equal(before.length, KEPT);
+  const named = (await olivia.history.checkpoints.query({ projectId })).filter((c) => c.reason === 'manual').map((c) => c.name);
+  const target = (await olivia.history.checkpoints.query({ projectId })).find((c) => c.name === 'v1')!;
+  await olivia.history.restore.mutate({ projectId, checkpointId: target.id });
+  await olivia.history.restore.mutate({ projectId, checkpointId: target.id });
+  const after = await automatic();
+  assert.equal(after.length, KEPT);
+  assert.deepEqual(after.slice(2).map((c) => c.id), before.slice(0, KEPT - 2).map((c) => c.id), 'the two oldest went');
+  assert.deepEqual((await olivia.history.checkpoints.query({ projectId })).filter((c) => c.reason === 'manual').map((c) => c.name), named);
 });

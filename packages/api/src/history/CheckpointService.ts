@@ -16,8 +16,10 @@ export interface CheckpointView {
 }
 
 export const CHECKPOINT_LIMITS = {
-  /** Named checkpoints per project; automatic ones beyond this many are dropped, oldest first. */
+  /** Named checkpoints per project (a new one is refused beyond). */
   perProject: 200,
+  /** Automatic checkpoints kept per project by default (older ones are dropped, oldest first). */
+  automaticKept: 200,
   nameChars: 100,
 } as const;
 
@@ -37,6 +39,8 @@ export class CheckpointService {
     private readonly prisma: PrismaClient,
     /** The live documents; writes go through HistoryService.over, so a restore is attributed. */
     private readonly documents: HistoryDocuments,
+    /** Retention: automatic checkpoints kept per project. */
+    private readonly automaticKept: number = CHECKPOINT_LIMITS.automaticKept,
   ) {}
 
   async create(projectId: string, name: string, reason: CheckpointReason, by: SyncUser | null): Promise<CheckpointView> {
@@ -131,12 +135,10 @@ export class CheckpointService {
   }
 
   async #prune(projectId: string): Promise<void> {
-    const count = await this.prisma.checkpoint.count({ where: { projectId } });
-    const excess = count - CHECKPOINT_LIMITS.perProject;
+    const automatic = { projectId, reason: { not: 'manual' } };
+    const excess = (await this.prisma.checkpoint.count({ where: automatic })) - this.automaticKept;
     if (excess <= 0) return;
-    const old = await this.prisma.checkpoint.findMany({
-      where: { projectId, reason: { not: 'manual' } }, orderBy: { createdAt: 'asc' }, take: excess, select: { id: true },
-    });
+    const old = await this.prisma.checkpoint.findMany({ where: automatic, orderBy: { createdAt: 'asc' }, take: excess, select: { id: true } });
     await this.prisma.checkpoint.deleteMany({ where: { id: { in: old.map((o) => o.id) } } });
   }
 }

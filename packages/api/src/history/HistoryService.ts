@@ -60,7 +60,7 @@ export class HistoryService {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly logError: (message: string, error: unknown) => void = (m, e) => console.error(m, e),
+    private readonly options: { automaticCheckpointsKept?: number; logError?: (message: string, error: unknown) => void } = {},
   ) {
     this.#store = new HistoryStore(prisma);
   }
@@ -115,7 +115,7 @@ export class HistoryService {
       },
     };
     this.#sync = sync;
-    this.checkpoints = new CheckpointService(this.prisma, documents);
+    this.checkpoints = new CheckpointService(this.prisma, documents, this.options.automaticCheckpointsKept);
     this.git = new GitExport(this.checkpoints, this);
     return documents;
   }
@@ -177,7 +177,7 @@ export class HistoryService {
         await this.#store.save(documentName, changes);
       } catch (error) {
         history.restoreDirty(changes);
-        this.logError(`[history] could not store the history of ${documentName} (kept in memory, retried later)`, error);
+        (this.options.logError ?? console.error)(`[history] could not store the history of ${documentName} (kept in memory, retried later)`, error);
       }
     });
     this.#writes.set(documentName, next);
