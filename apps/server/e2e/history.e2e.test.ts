@@ -120,6 +120,8 @@ test('Checkpoints: Ada restores the project while Charles edits; Charles sees it
   await b.page.keyboard.press('Control+End');
   await b.page.keyboard.type('// experiment\n');
   await waitFor('Ada has the experiment', async () => (await editorValue(a.page)).includes('// experiment'));
+  await dialog.getByTestId('checkpoint').filter({ hasText: 'before the experiment' }).getByTestId('checkpoint-compare').click();
+  await dialog.getByTestId('checkpoint-diff').getByText('+ // experiment').waitFor();
   await a.page.setViewportSize({ width: 1440, height: 900 });
   await screenshot(a.page, 'history-04-checkpoints-1440');
 

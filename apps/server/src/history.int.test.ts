@@ -211,6 +211,9 @@ test('restore under concurrent editing: the project comes back, and nothing type
   assert.ok(!text.includes('before-restore'), 'what was there before the restore is gone');
   await waitFor(() => eddie.text.toString() === text, 'Eddie sees the restore live');
 
+  const diff = await apiFor(viewer).history.compare.query({ projectId, checkpointId: restored.before.id, fileId });
+  assert.ok(diff.hunks.some((h) => h.removed.includes('before-restore')), 'compare shows what the restore took out');
+
   // Undo: restoring the checkpoint taken just before brings that state back.
   const undo = await olivia.history.restore.mutate({ projectId, checkpointId: restored.before.id });
   assert.ok(undo.files >= 1);
@@ -242,6 +245,7 @@ test('checkpoints: viewers list but cannot create or restore; outsiders see noth
   await assert.rejects(apiFor(viewer).history.createCheckpoint.mutate({ projectId, name: 'x' }), (e) => code(e) === 'FORBIDDEN');
   await assert.rejects(apiFor(viewer).history.restore.mutate({ projectId, checkpointId: first.id }), (e) => code(e) === 'FORBIDDEN');
   await assert.rejects(apiFor(outsider).history.checkpoints.query({ projectId }), (e) => code(e) === 'FORBIDDEN' || code(e) === 'NOT_FOUND');
+  await assert.rejects(apiFor(outsider).history.compare.query({ projectId, checkpointId: first.id, fileId }), (e) => code(e) === 'FORBIDDEN' || code(e) === 'NOT_FOUND');
   await assert.rejects(apiFor(owner).history.createCheckpoint.mutate({ projectId, name: 'n'.repeat(101) }), (e) => code(e) === 'BAD_REQUEST' || code(e) === 'BAD_INPUT');
   await assert.rejects(apiFor(owner).history.restore.mutate({ projectId, checkpointId: randomUUID() }), (e) => code(e) === 'NOT_FOUND');
 });

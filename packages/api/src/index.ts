@@ -26,4 +26,4 @@ export { PreviewTokens, type PreviewClaims } from './network/PreviewTokens.ts';
 export { AgentService, type AgentServiceOptions } from './agent/AgentService.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';
 export { HistoryService, type HistoryDocuments, type EditOptions, type AuthorView, type BlameRangeView } from './history/HistoryService.ts';
-export { CheckpointService, CHECKPOINT_LIMITS, type CheckpointView, type CheckpointReason } from './history/CheckpointService.ts';
+export { CheckpointService, CHECKPOINT_LIMITS, type CheckpointView, type CheckpointReason, type CheckpointComparison } from './history/CheckpointService.ts';

@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { AppError, FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
 import type { SyncUser } from '@tandem/collab';
+import { computeHunks } from '@tandem/review';
 import type { HistoryDocuments } from './HistoryService.ts';
 
 export type CheckpointReason = 'manual' | 'ai-edit' | 'agent' | 'restore';
@@ -15,7 +16,16 @@ export interface CheckpointView {
   createdAt: string;
 }
 
+/** What changed in one file from a checkpoint to now: `line` is where the change starts in the checkpoint's text. */
+export interface CheckpointComparison {
+  path: string;
+  hunks: { line: number; removed: string; inserted: string }[];
+  /** More hunks than `CHECKPOINT_LIMITS.compareHunks` were left out. */
+  truncated: boolean;
+}
+
 export const CHECKPOINT_LIMITS = {
+  compareHunks: 200,
   /** Named checkpoints per project (a new one is refused beyond). */
   perProject: 200,
   /** Automatic checkpoints kept per project by default (older ones are dropped, oldest first). */
@@ -103,6 +113,29 @@ export class CheckpointService {
     return { before, files: fileIds.length };
   }
 
+  /** One file as it was at a checkpoint, diffed against now (a file deleted since compares with nothing). */
+  async compare(projectId: string, checkpointId: string, fileId: string): Promise<CheckpointComparison> {
+    const state = await this.#state(projectId, checkpointId);
+    const then = state.texts[fileId];
+    if (then === undefined) throw new AppError('NOT_FOUND', 'That file is not in this checkpoint.');
+    let now = '';
+    await this.documents.editDocument(fileDocName(projectId, fileId), (doc) => {
+      now = doc.getText(FILE_TEXT).toString();
+    });
+    const hunks = computeHunks(then, now);
+    return {
+      path: new Map(state.tree).get(fileId)?.path ?? '',
+      hunks: hunks.slice(0, CHECKPOINT_LIMITS.compareHunks).map((h) => ({ line: lineAt(then, h.start), removed: h.removed, inserted: h.inserted })),
+      truncated: hunks.length > CHECKPOINT_LIMITS.compareHunks,
+    };
+  }
+
+  async #state(projectId: string, checkpointId: string): Promise<ProjectState> {
+    const row = await this.prisma.checkpoint.findFirst({ where: { id: checkpointId, projectId }, select: { data: true } });
+    if (!row) throw new AppError('NOT_FOUND', 'Checkpoint not found.');
+    return JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState;
+  }
+
   /** The newest `limit` checkpoints with their content, oldest first (for the git export). */
   async contents(projectId: string, limit: number): Promise<{ view: CheckpointView; state: ProjectState }[]> {
     const views = (await this.list(projectId)).slice(0, limit).reverse();
@@ -141,6 +174,12 @@ export class CheckpointService {
     const old = await this.prisma.checkpoint.findMany({ where: automatic, orderBy: { createdAt: 'asc' }, take: excess, select: { id: true } });
     await this.prisma.checkpoint.deleteMany({ where: { id: { in: old.map((o) => o.id) } } });
   }
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
 }
 
 /** Turns `text` into `target` by replacing only what differs between their common prefix and suffix. */

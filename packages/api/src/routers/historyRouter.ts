@@ -28,6 +28,12 @@ export const historyRouter = router({
     return checkpoints(ctx).list(input.projectId);
   }),
 
+  /** One file at a checkpoint, diffed against now. */
+  compare: protectedProcedure.input(z.object({ projectId: id, checkpointId: id, fileId: id })).query(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    return checkpoints(ctx).compare(input.projectId, input.checkpointId, input.fileId);
+  }),
+
   createCheckpoint: protectedProcedure
     .input(z.object({ projectId: id, name: z.string().trim().min(1, 'Name the checkpoint.').max(CHECKPOINT_LIMITS.nameChars) }))
     .mutation(async ({ ctx, input }) => {

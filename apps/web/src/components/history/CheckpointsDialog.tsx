@@ -1,6 +1,6 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CheckpointView } from '@tandem/api';
+import type { CheckpointComparison, CheckpointView } from '@tandem/api';
 import { errorMessage, trpc } from '@/lib/trpc';
 import { relative } from '@/lib/history/relativeTime';
 
@@ -27,6 +27,7 @@ export function CheckpointsDialog({ projectId, file, canEdit, onClose }: Checkpo
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: 'error' | 'info'; text: string } | null>(null);
+  const [comparison, setComparison] = useState<{ name: string; result: CheckpointComparison } | null>(null);
 
   const load = useCallback(() => {
     trpc.history.checkpoints.query({ projectId }).then(setItems, (e: unknown) => setMessage({ kind: 'error', text: errorMessage(e) }));
@@ -57,6 +58,13 @@ export function CheckpointsDialog({ projectId, file, canEdit, onClose }: Checkpo
     const r = await trpc.history.restore.mutate({ projectId, checkpointId: c.id, ...(fileId ? { fileId } : {}) });
     return `Restored ${fileId ? file?.path : `${r.files} file(s)`} to “${c.name}”. To undo, restore “${r.before.name}”.`;
   });
+  const compare = (c: CheckpointView, fileId: string) => {
+    setMessage(null);
+    trpc.history.compare.query({ projectId, checkpointId: c.id, fileId }).then(
+      (result) => setComparison({ name: c.name, result }),
+      (e: unknown) => setMessage({ kind: 'error', text: errorMessage(e) }),
+    );
+  };
   const download = () => act(async () => {
     const { bundle, commits } = await trpc.history.exportGit.mutate({ projectId });
     const link = document.createElement('a');
@@ -89,16 +97,35 @@ export function CheckpointsDialog({ projectId, file, canEdit, onClose }: Checkpo
               <strong>{c.name}</strong>
               <span className="muted">{REASONS[c.reason]} · {c.createdBy?.name ?? 'Tandem'} · {relative(Date.parse(c.createdAt), Date.now())} · {c.files} files</span>
             </div>
-            {canEdit && (
+            {(canEdit || file) && (
               <div className="row checkpoint-actions">
-                {file && <button type="button" className="small-button" disabled={busy} onClick={() => void restore(c, file.id)} title={`Restore ${file.path} only`}>Restore file</button>}
-                <button type="button" className="small-button" disabled={busy} onClick={() => void restore(c)}>Restore project</button>
+                {file && <button type="button" className="small-button" onClick={() => compare(c, file.id)} title={`${file.path} then and now`} data-testid="checkpoint-compare">Compare</button>}
+                {canEdit && file && <button type="button" className="small-button" disabled={busy} onClick={() => void restore(c, file.id)} title={`Restore ${file.path} only`}>Restore file</button>}
+                {canEdit && <button type="button" className="small-button" disabled={busy} onClick={() => void restore(c)}>Restore project</button>}
               </div>
             )}
           </li>
         ))}
       </ul>
+      {comparison && (
+        <section className="checkpoint-diff" aria-label="Changes since the checkpoint" data-testid="checkpoint-diff">
+          <div className="muted">{comparison.result.path}: since “{comparison.name}”{comparison.result.hunks.length === 0 ? ' — no changes' : ''}</div>
+          {comparison.result.hunks.map((h, i) => (
+            <pre key={i} className="checkpoint-hunk">
+              <span className="diff-at muted">@@ line {h.line}</span>
+              {lines(h.removed).map((l, j) => <span key={`r${j}`} className="diff-removed">- {l}</span>)}
+              {lines(h.inserted).map((l, j) => <span key={`a${j}`} className="diff-added">+ {l}</span>)}
+            </pre>
+          ))}
+          {comparison.result.truncated && <div className="muted">More changes are not shown.</div>}
+        </section>
+      )}
       <div className="row confirm-actions"><button type="button" onClick={onClose}>Close</button></div>
     </dialog>
   );
+}
+
+function lines(text: string): string[] {
+  if (text === '') return [];
+  return text.replace(/\n$/, '').split('\n');
 }
