@@ -86,11 +86,9 @@ export class CheckpointService {
    * current state first (reason `restore`): restoring that one undoes this restore.
    */
   async restore(projectId: string, checkpointId: string, by: SyncUser, fileId?: string): Promise<{ before: CheckpointView; files: number }> {
-    const row = await this.prisma.checkpoint.findFirst({ where: { id: checkpointId, projectId } });
-    if (!row) throw new AppError('NOT_FOUND', 'Checkpoint not found.');
-    const state = JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState;
+    const { name, state } = await this.#load(projectId, checkpointId);
     if (fileId !== undefined && !(fileId in state.texts)) throw new AppError('NOT_FOUND', 'That file is not in this checkpoint.');
-    const before = await this.create(projectId, `Before restoring “${row.name}”`, 'restore', by);
+    const before = await this.create(projectId, `Before restoring “${name}”`, 'restore', by);
     const fileIds = fileId !== undefined ? [fileId] : Object.keys(state.texts);
     // Texts first, then the tree: a file coming back has its text before anyone sees it listed.
     for (const id of fileIds) {
@@ -115,7 +113,7 @@ export class CheckpointService {
 
   /** One file as it was at a checkpoint, diffed against now (a file deleted since compares with nothing). */
   async compare(projectId: string, checkpointId: string, fileId: string): Promise<CheckpointComparison> {
-    const state = await this.#state(projectId, checkpointId);
+    const { state } = await this.#load(projectId, checkpointId);
     const then = state.texts[fileId];
     if (then === undefined) throw new AppError('NOT_FOUND', 'That file is not in this checkpoint.');
     let now = '';
@@ -130,20 +128,17 @@ export class CheckpointService {
     };
   }
 
-  async #state(projectId: string, checkpointId: string): Promise<ProjectState> {
-    const row = await this.prisma.checkpoint.findFirst({ where: { id: checkpointId, projectId }, select: { data: true } });
+  async #load(projectId: string, checkpointId: string): Promise<{ name: string; state: ProjectState }> {
+    const row = await this.prisma.checkpoint.findFirst({ where: { id: checkpointId, projectId }, select: { name: true, data: true } });
     if (!row) throw new AppError('NOT_FOUND', 'Checkpoint not found.');
-    return JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState;
+    return { name: row.name, state: JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState };
   }
 
   /** The newest `limit` checkpoints with their content, oldest first (for the git export). */
   async contents(projectId: string, limit: number): Promise<{ view: CheckpointView; state: ProjectState }[]> {
     const views = (await this.list(projectId)).slice(0, limit).reverse();
     const out = [];
-    for (const view of views) {
-      const row = await this.prisma.checkpoint.findUniqueOrThrow({ where: { id: view.id }, select: { data: true } });
-      out.push({ view, state: JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState });
-    }
+    for (const view of views) out.push({ view, state: (await this.#load(projectId, view.id)).state });
     return out;
   }
 
