@@ -10,13 +10,14 @@ const ALLOWED = {
   'packages/inference': ['protocol'],
   'packages/collab': ['protocol'],
   'packages/review': ['protocol'],
+  'packages/history': ['protocol'],
   'packages/sandbox': ['protocol'],
-  'packages/api': ['protocol', 'db', 'auth', 'inference', 'review', 'collab', 'sandbox'],
+  'packages/api': ['protocol', 'db', 'auth', 'inference', 'review', 'collab', 'sandbox', 'history'],
   'apps/web': ['protocol'], // plus `import type` of the router from @tandem/api, below
   'apps/server': ['protocol', 'db', 'auth', 'api', 'inference', 'review', 'collab', 'sandbox'],
-  bench: ['protocol', 'collab', 'sandbox'],
+  bench: ['protocol', 'collab', 'sandbox', 'history'],
 };
-const ALL = ['protocol', 'db', 'auth', 'api', 'inference', 'review', 'collab', 'sandbox', 'web', 'server'];
+const ALL = ['protocol', 'db', 'auth', 'api', 'inference', 'review', 'collab', 'sandbox', 'history', 'web', 'server'];
 
 /** Modules only the db package may import (the Prisma client and database drivers). */
 const DB_ONLY = ['@prisma/client', '@prisma/client/*', '@prisma/adapter-pg', 'pg', '@electric-sql/pglite', '@electric-sql/pglite/*', 'pglite-prisma-adapter'];

@@ -24,6 +24,7 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   // ACP protocol overhead over the built-in agent's path; runs in @tandem/api (its internals).
   acp: () => runPackageScript('@tandem/api', 'bench:acp'),
   abuse: async () => (await import('./abuse.ts')).runAbuseBenchmark(),
+  history: async (options) => (await import('./history.ts')).runHistoryBenchmark(options),
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {

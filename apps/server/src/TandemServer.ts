@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, limitTreeEntries, mergeUpdates, type SyncExtension, type SyncLimits } from '@tandem/collab';
@@ -77,22 +77,29 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   // Language servers read the live documents from the SyncServer they observe: wired once both exist.
   let languageServers: LanguageServers | null = null;
   const languageHook: SyncExtension = { onChange: (p) => languageServers?.syncExtension.onChange?.(p) };
+  const history = new HistoryService(db.prisma, { automaticCheckpointsKept: env.TANDEM_CHECKPOINTS_KEPT });
+  const treeLimit = limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT);
   const sync = new SyncServer({
     store,
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
-    validateUpdate: limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT),
+    validateUpdate: (p) => {
+      treeLimit(p);
+      history.validateUpdate(p);
+    },
     limits: syncLimitsFromEnv(env),
-    extensions: [new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, filesHook, languageHook, ...(cluster ? [cluster.fileChanges] : [])],
+    extensions: [history.extension, new ProjectDocumentCap(db.prisma, env.TANDEM_MAX_DOCUMENTS_PER_PROJECT).extension, suggestionHook, filesHook, languageHook, ...(cluster ? [cluster.fileChanges] : [])],
   });
+  // Every server-side change goes through history: its own client id, attributed (README of packages/history).
+  const documents = history.over(sync);
   // One view of the live files for the sandbox, search and agent runs (it keeps decoded texts).
-  const files = new LiveProjectFiles(sync);
+  const files = new LiveProjectFiles(documents);
   filesHook.files = files;
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
   const forwardSettingsChanged = cluster ? (projectId: string) => cluster.commands.broadcast('ai-settings-changed', { projectId }) : undefined;
-  const services: Services = { hub, memberships, ai: createAiService(env, hub, { forwardCancel, forwardSettingsChanged, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
-  services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync, hook: suggestionHook, perProject: cluster !== null });
+  const services: Services = { hub, memberships, history, ai: createAiService(env, hub, { forwardCancel, forwardSettingsChanged, ...(cluster ? { rateStore: cluster.rateStore } : {}) }) };
+  services.suggestions = await createSuggestions({ prisma: db.prisma, hub, sync: documents, hook: suggestionHook, perProject: cluster !== null });
   // Sandbox network + preview origin (README → Sandbox network and preview).
   let previewUrl = (projectId: string, port: number): string => `http://${projectId}-${port}.localhost`;
   let networkService: NetworkService | null = null;
@@ -107,13 +114,13 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
-  services.search = new ProjectSearch({ files, documents: sync, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  services.search = new ProjectSearch({ files, documents, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
   services.agent = await createAgent({
-    prisma: db.prisma, hub, sync, files, sandbox: services.sandboxes.host, perProject: cluster !== null,
+    prisma: db.prisma, hub, sync: documents, files, sandbox: services.sandboxes.host, perProject: cluster !== null,
     maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents,
   });
   languageServers = new LanguageServers({
-    host: services.sandboxes.host, workingCopy: services.sandboxes, documents: sync, prisma: db.prisma, memberships,
+    host: services.sandboxes.host, workingCopy: services.sandboxes, documents, prisma: db.prisma, memberships,
     limits: { maxServers: env.TANDEM_LSP_MAX_SERVERS, idleMs: env.TANDEM_LSP_IDLE_SECONDS * 1000 },
   });
   const lspSocket = new LanguageServerSocket({ auth, servers: languageServers });

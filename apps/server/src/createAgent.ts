@@ -1,5 +1,4 @@
-import { AgentService, type AcpAgentConfig, type EventHub, type LiveProjectFiles } from '@tandem/api';
-import type { SyncServer } from '@tandem/collab';
+import { AgentService, type AcpAgentConfig, type AgentServiceOptions, type EventHub, type LiveProjectFiles } from '@tandem/api';
 import type { PrismaClient } from '@tandem/db';
 import type { SandboxHost } from '@tandem/sandbox';
 
@@ -9,7 +8,7 @@ import type { SandboxHost } from '@tandem/sandbox';
  * project's when this node becomes its home, in createCluster).
  */
 export async function createAgent(deps: {
-  prisma: PrismaClient; hub: EventHub; sync: SyncServer; files: LiveProjectFiles; sandbox?: SandboxHost; perProject: boolean;
+  prisma: PrismaClient; hub: EventHub; sync: AgentServiceOptions['documents']; files: LiveProjectFiles; sandbox?: SandboxHost; perProject: boolean;
   maxFilesPerProject: number; acpAgents: readonly AcpAgentConfig[];
 }): Promise<AgentService> {
   const service = new AgentService({

@@ -1,5 +1,5 @@
-import { SuggestionService, type EventHub } from '@tandem/api';
-import type { ChangePayload, LoadDocumentPayload, SyncExtension, SyncServer } from '@tandem/collab';
+import { SuggestionService, type EventHub, type SuggestionDocuments } from '@tandem/api';
+import type { ChangePayload, LoadDocumentPayload, SyncExtension } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 
 /**
@@ -23,7 +23,7 @@ export class SuggestionSyncHook implements SyncExtension {
  * Shared AI edits: the service, connected to the live documents; open suggestions are reloaded
  * (with several nodes, `perProject`: each project's when this node becomes its home).
  */
-export async function createSuggestions(deps: { prisma: PrismaClient; hub: EventHub; sync: SyncServer; hook: SuggestionSyncHook; perProject?: boolean }): Promise<SuggestionService> {
+export async function createSuggestions(deps: { prisma: PrismaClient; hub: EventHub; sync: SuggestionDocuments; hook: SuggestionSyncHook; perProject?: boolean }): Promise<SuggestionService> {
   const service = new SuggestionService({ prisma: deps.prisma, hub: deps.hub, documents: deps.sync });
   deps.hook.target = service.syncExtension;
   if (!deps.perProject) await service.start();

@@ -90,6 +90,7 @@ const schema = z.object({
   TANDEM_MAX_FILES_PER_PROJECT: z.coerce.number().int().min(1).max(1_000_000).default(5000),
   /** Stored documents per project (deleted files' documents count; see ProjectDocumentCap). */
   TANDEM_MAX_DOCUMENTS_PER_PROJECT: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+  TANDEM_CHECKPOINTS_KEPT: z.coerce.number().int().min(0).max(10_000).default(200),
   /** Size of one synced document (its encoded Yjs state), in KiB; updates beyond it are refused. */
   TANDEM_MAX_DOCUMENT_KB: z.coerce.number().int().min(16).max(1024 * 1024).default(4096),
   /** Bytes of document updates one user may send per second across connections (KiB), and burst. */

@@ -29,3 +29,5 @@ export { parseAcpAgents, type AcpAgentConfig } from './agent/acp/acpAgents.ts';
 export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } from './agent/agentPolicy.ts';
 export { LanguageServers, type LanguageServersOptions, type LspConnection, type LspSocket } from './lsp/LanguageServers.ts';
 export { DEFAULT_LSP_LIMITS, type LspLimits } from './lsp/lspLimits.ts';
+export { HistoryService, type HistoryDocuments, type EditOptions, type AuthorView, type BlameRangeView } from './history/HistoryService.ts';
+export { CheckpointService, CHECKPOINT_LIMITS, type CheckpointView, type CheckpointReason, type CheckpointComparison } from './history/CheckpointService.ts';

@@ -12,6 +12,7 @@ import { searchRouter } from './routers/searchRouter.ts';
 import { commentsRouter } from './routers/commentsRouter.ts';
 import { networkRouter } from './routers/networkRouter.ts';
 import { agentRouter } from './routers/agentRouter.ts';
+import { historyRouter } from './routers/historyRouter.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -27,6 +28,7 @@ export const appRouter = router({
   comments: commentsRouter,
   network: networkRouter,
   agent: agentRouter,
+  history: historyRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -13,6 +13,7 @@ import type { SuggestionService } from './suggestions/SuggestionService.ts';
 import type { SandboxService } from './sandbox/SandboxService.ts';
 import type { ProjectSearch } from './search/ProjectSearch.ts';
 import type { CommentService } from './comments/CommentService.ts';
+import type { HistoryService } from './history/HistoryService.ts';
 import type { MembershipCache } from './MembershipCache.ts';
 import type { NetworkService } from './network/NetworkService.ts';
 import type { AgentService } from './agent/AgentService.ts';
@@ -50,6 +51,8 @@ export interface Services {
   network?: NetworkService;
   /** Agent runs: absent where the server has no live documents (some tests). */
   agent?: AgentService;
+  /** Who wrote every character (blame): absent where the server has no live documents (some tests). */
+  history?: HistoryService;
 }
 
 export interface Context {

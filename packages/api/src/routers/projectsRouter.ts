@@ -37,9 +37,9 @@ export const projectsRouter = router({
         entries[fileId] = { path: normalizeProjectPath(path)!, kind: 'file' };
         return { name: fileDocName(project.id, fileId), projectId: project.id, snapshot: asBytes(encodeTextDocument(content)) };
       });
-      await ctx.prisma.document.createMany({
-        data: [{ name: treeDocName(project.id), projectId: project.id, snapshot: asBytes(encodeTreeDocument(entries)) }, ...files],
-      });
+      const documents = [{ name: treeDocName(project.id), projectId: project.id, snapshot: asBytes(encodeTreeDocument(entries)) }, ...files];
+      await ctx.prisma.document.createMany({ data: documents });
+      await ctx.services.history?.recordCreated(documents, { kind: 'person', userId: ctx.user.id });
       return { id: project.id, name: project.name };
     }),
 

@@ -45,6 +45,8 @@ import { dragResize } from '@/lib/ide/dragResize';
 import { useShortcut } from '@/lib/ide/useShortcut';
 import { useDocumentTitle } from '@/lib/ide/useDocumentTitle';
 import { useSplitEditor } from '@/lib/ide/useSplitEditor';
+import { useBlame } from '@/lib/history/useBlame';
+import { CheckpointsDialog } from '@/components/history/CheckpointsDialog';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -109,6 +111,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const { showAgentChanges } = review;
   useEffect(() => showAgentChanges(agentInlineChanges(agentRun, agent.changeset)), [showAgentChanges, agentRun, agent.changeset]);
   const completions = useInlineCompletions(projectId, entries, readOnly);
+  const blame = useBlame(projectId, (text) => setNotice({ kind: 'error', text }));
+  const [checkpointsOpen, setCheckpointsOpen] = useState(false);
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
   const { open: openFiles, active: activeFile } = tabs;
@@ -231,6 +235,9 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     { id: 'view.toggleMarkdownPreview', label: 'Markdown: Toggle Preview', enabled: isMarkdown, disabledReason: 'Open a Markdown file first', run: () => setMarkdownPreview((p) => !p) },
     { id: 'view.splitRight', label: 'View: Split Editor Right', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => activeFile && splitEditor.show(activeFile) },
     { id: 'view.closeSplit', label: 'View: Close Split Editor', enabled: !!split, disabledReason: 'The editor is not split', run: splitEditor.unsplit },
+    { id: 'history.blame', label: blame.mode === 'off' ? 'History: Show Blame' : 'History: Hide Blame', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode((m) => (m === 'off' ? 'all' : 'off')) },
+    { id: 'history.blameAi', label: 'History: Show Only AI-Written Code', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode('ai') },
+    { id: 'history.checkpoints', label: 'History: Checkpoints, Restore and Git Download…', run: () => setCheckpointsOpen(true) },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
     {
       id: 'ai.edit', label: 'AI: Edit Selection…', keybinding: 'Ctrl+K', enabled: !readOnly && !!activeFile,
@@ -331,10 +338,20 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   <SplitIcon />
                 </button>
               )}
+              {activeFile && blame.mode !== 'off' && (
+                <button className={`small-button tab-action${blame.mode === 'ai' ? ' on' : ''}`} onClick={() => blame.setMode((m) => (m === 'ai' ? 'all' : 'ai'))} aria-pressed={blame.mode === 'ai'} title="Show only the code an AI wrote" data-testid="blame-ai-only">
+                  AI-written only
+                </button>
+              )}
+              {activeFile && (
+                <button className={`small-button tab-action${blame.mode !== 'off' ? ' on' : ''}`} onClick={() => blame.setMode((m) => (m === 'off' ? 'all' : 'off'))} aria-pressed={blame.mode !== 'off'} title="Who wrote each line, and when" data-testid="blame-toggle">
+                  Blame
+                </button>
+              )}
               {isMarkdown && (
-              <button className={`small-button tab-action${markdownPreview ? ' on' : ''}`} onClick={() => setMarkdownPreview((p) => !p)} aria-pressed={markdownPreview} data-testid="markdown-preview-toggle">
-                {markdownPreview ? 'Hide preview' : 'Preview'}
-              </button>
+                <button className={`small-button tab-action${markdownPreview ? ' on' : ''}`} onClick={() => setMarkdownPreview((p) => !p)} aria-pressed={markdownPreview} data-testid="markdown-preview-toggle">
+                  {markdownPreview ? 'Hide preview' : 'Preview'}
+                </button>
               )}
             </>}
           />
@@ -364,6 +381,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   editorRef.current = editor;
                   review.attachEditor(editor);
                   completions.attachEditor(editor);
+                  blame.attachEditor(editor);
                 }}
                 threads={sidebar.comments.threads}
                 onAddComment={sidebar.startThread}
@@ -381,6 +399,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   navigation.shown(file?.fileId ?? null);
                   review.showFile(file);
                   completions.showFile(file);
+                  blame.showFile(file);
                 }}
               />
             )}
@@ -436,6 +455,11 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           <>
             <button className={`status-toggle${layout.sidebarOpen ? ' on' : ''}`} onClick={layout.toggleSidebar} title="Show or hide the file tree (Ctrl+B)" data-testid="toggle-sidebar">Files</button>
             {role && (
+              <button className={`status-toggle${checkpointsOpen ? ' on' : ''}`} onClick={() => setCheckpointsOpen(true)} title="Checkpoints: restore the project or a file, download as git" data-testid="open-checkpoints">
+                Checkpoints
+              </button>
+            )}
+            {role && (
               <button className={`status-toggle${layout.reviewOpen && rightPanel === 'agent' ? ' on' : ''}`} onClick={() => showRight('agent')} title="Show or hide the Agent panel" data-testid="toggle-agent">
                 Agent
               </button>
@@ -451,6 +475,14 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
         <ProblemsButton navigation={navigation} />
         <CompletionStatusBadge projectId={projectId} />
       </StatusBar>
+      {checkpointsOpen && (
+        <CheckpointsDialog
+          projectId={projectId}
+          file={activeFile && activePath ? { id: activeFile, path: activePath } : null}
+          canEdit={!readOnly}
+          onClose={() => setCheckpointsOpen(false)}
+        />
+      )}
       {review.prompt && (
         <AiEditPrompt target={review.prompt} top={review.promptTop} path={entries.get(review.prompt.fileId)?.path ?? ''} onSubmit={review.request} onClose={review.closePrompt} />
       )}

@@ -1,0 +1,73 @@
+/**
+ * History benchmark: the fixture editing traces replayed through the attribution pipeline the
+ * server runs per update (DocumentHistory.admit → apply → record), against apply alone; the size
+ * of what history stores next to the update log; and the time to open a long file's history
+ * (load the stored rows, blame every line). Run: `npm run bench -w @tandem/bench -- history`
+ * (`--limit=N`: first N transactions of each trace, default 100,000). Targets: README.md.
+ */
+import * as Y from 'yjs';
+import { DocumentHistory, blameLines, type HistoryChanges } from '@tandem/history';
+import { readTrace } from './traces/EditingTrace.ts';
+
+/** Typing pace assumed between transactions (the traces carry no times): 150 ms, a 5 min pause every 2,000. */
+function timeOf(i: number): number {
+  return i * 150 + Math.floor(i / 2000) * 300_000;
+}
+
+/** Bytes a stored row takes, roughly: PostgreSQL tuple header + columns (document name 80 B). */
+const AUTHOR_ROW_BYTES = 24 + 80 + 8 + 40 + 10 + 40;
+const SPAN_ROW_BYTES = 24 + 80 + 8 + 8 + 4 + 4 + 8 + 40;
+
+export async function runHistoryBenchmark(options: string[]): Promise<void> {
+  const limitArg = options.find((o) => o.startsWith('--limit='));
+  const limit = limitArg ? Number(limitArg.slice('--limit='.length)) : 100_000;
+  const rows: string[][] = [];
+  for (const name of ['automerge-paper', 'seph-blog1']) {
+    const trace = readTrace(name, limit);
+    const client = new Y.Doc();
+    const text = client.getText('t');
+    const updates: Uint8Array[] = [];
+    client.on('update', (u: Uint8Array) => updates.push(u));
+    text.insert(0, trace.startContent);
+    trace.txns.forEach(({ patches }) => {
+      client.transact(() => {
+        for (const [position, deleteCount, insert] of patches) {
+          if (deleteCount > 0) text.delete(position, deleteCount);
+          if (insert) text.insert(position, insert);
+        }
+      });
+    });
+    const plain = new Y.Doc();
+    let t = performance.now();
+    for (const u of updates) Y.applyUpdate(plain, u);
+    const applyMs = performance.now() - t;
+
+    const server = new Y.Doc();
+    const history = new DocumentHistory();
+    t = performance.now();
+    updates.forEach((u, i) => {
+      history.admit(u, server, 'u1');
+      Y.applyUpdate(server, u);
+      history.record(u, { userId: 'u1' }, timeOf(i));
+    });
+    const historyMs = performance.now() - t;
+    if (server.getText('t').toString() !== trace.endContent) throw new Error(`${name}: replay diverged`);
+    const stored: HistoryChanges = history.takeDirty();
+    const historyBytes = stored.authors.length * AUTHOR_ROW_BYTES + (stored.inserts.length + stored.deletions.length) * SPAN_ROW_BYTES;
+    const logBytes = updates.reduce((sum, u) => sum + u.byteLength, 0);
+
+    t = performance.now();
+    const reopened = new DocumentHistory({ authors: stored.authors, inserts: stored.inserts, deletions: stored.deletions });
+    const ranges = blameLines(server.getText('t'), reopened);
+    const openMs = performance.now() - t;
+    rows.push([
+      `${name} (${updates.length.toLocaleString('en')} edits)`,
+      `${((applyMs * 1000) / updates.length).toFixed(1)} µs`, `${((historyMs * 1000) / updates.length).toFixed(1)} µs`,
+      `${(logBytes / 1024).toFixed(0)} KiB`, `${stored.inserts.length} ins + ${stored.deletions.length} del spans, ${(historyBytes / 1024).toFixed(1)} KiB`,
+      `${((historyBytes / logBytes) * 100).toFixed(1)} %`, `${openMs.toFixed(0)} ms (${ranges.length} ranges)`,
+    ]);
+  }
+  const head = ['trace', 'apply / update', 'admit+apply+record', 'update log', 'history rows', 'history / log', 'open history (load + blame)'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}

@@ -1,0 +1,316 @@
+import * as Y from 'yjs';
+import { AppError } from '@tandem/protocol';
+import { ownerOf, type Author } from './authors.ts';
+
+/** Consecutive writes of one client id within this window share one span (and one time). */
+export const SPAN_WINDOW_MS = 60_000;
+
+/** Clocks [from, to) of one client id, written (or deleted) at `at` (ms since epoch, coarse: see SPAN_WINDOW_MS). */
+export interface Span {
+  client: number;
+  from: number;
+  to: number;
+  at: number;
+}
+
+/** Who deleted: a person's user id, or the client id of the server-side change that did. */
+export type Deleter = { userId: string } | { client: number };
+
+export interface DeletionSpan extends Span {
+  by: Deleter;
+  /**
+   * The clock it was first stored under: its row key. A deletion span also grows downwards
+   * (backspacing deletes descending clocks), so `from` may move; the key never does.
+   */
+  key: number;
+}
+
+/**
+ * What changed since the last `takeDirty`, to write as upserts: insert spans keyed by
+ * (client, from), deletion spans by (client, key).
+ */
+export interface HistoryChanges {
+  authors: { client: number; author: Author }[];
+  inserts: Span[];
+  deletions: DeletionSpan[];
+}
+
+export interface StoredHistory {
+  authors: Iterable<{ client: number; author: Author }>;
+  inserts: Iterable<Span>;
+  deletions: Iterable<DeletionSpan>;
+}
+
+/**
+ * Authorship of one document, by Yjs item id: every struct a client id writes belongs to that
+ * client id's author (claimed by the first connection that writes under it, or given by the server
+ * for its own changes), and every deletion to whoever's update deleted it first. Times are kept
+ * per span of consecutive clocks. Pure: the caller passes times and persists `takeDirty()`.
+ */
+export class DocumentHistory {
+  readonly #authors = new Map<number, Author>();
+  /** Owner of each client id (see ownerOf), including ids the server used with no author yet known. */
+  readonly #owners = new Map<number, string>();
+  readonly #inserts = new Map<number, Span[]>();
+  readonly #deletions = new Map<number, DeletionSpan[]>();
+  #dirtyAuthors = new Set<number>();
+  #dirtySpans = new Set<Span>();
+
+  constructor(stored?: StoredHistory) {
+    if (!stored) return;
+    for (const { client, author } of stored.authors) {
+      this.#authors.set(client, author);
+      this.#owners.set(client, ownerOf(author));
+    }
+    for (const span of stored.inserts) listOf(this.#inserts, span.client).push({ ...span });
+    for (const span of stored.deletions) listOf(this.#deletions, span.client).push({ ...span });
+    for (const spans of [...this.#inserts.values(), ...this.#deletions.values()]) spans.sort((a, b) => a.from - b.from);
+  }
+
+  authorOf(client: number): Author | null {
+    return this.#authors.get(client) ?? null;
+  }
+
+  /** Span containing `clock` of `client` (its time), or null. */
+  insertedAt(client: number, clock: number): Span | null {
+    return findSpan(this.#inserts.get(client), clock);
+  }
+
+  deletedBy(client: number, clock: number): DeletionSpan | null {
+    return findSpan(this.#deletions.get(client), clock);
+  }
+
+  get size(): { authors: number; inserts: number; deletions: number } {
+    let inserts = 0;
+    let deletions = 0;
+    for (const s of this.#inserts.values()) inserts += s.length;
+    for (const s of this.#deletions.values()) deletions += s.length;
+    return { authors: this.#authors.size, inserts, deletions };
+  }
+
+  /**
+   * Vets a person's update before it is applied to `doc`: structs it adds under a client id must
+   * be under that person's own ids, or under ids nobody owns yet (which become theirs). Structs
+   * the document already has are fine whoever wrote them (honest clients relay everyone's).
+   * Throws FORBIDDEN, claiming nothing, when it would write under someone else's id, and
+   * BAD_INPUT when its structs cannot be read.
+   */
+  admit(update: Uint8Array, doc: Y.Doc, userId: string): void {
+    const owner = `user:${userId}`;
+    let meta: { from: Map<number, number>; to: Map<number, number> };
+    try {
+      meta = Y.parseUpdateMeta(update);
+    } catch (error) {
+      // Refused here, not left to Yjs: it would integrate the valid part before the bad bytes.
+      throw new AppError('BAD_INPUT', 'Malformed message.', String(error));
+    }
+    const { from, to } = meta;
+    const claims: number[] = [];
+    for (const [client, end] of to) {
+      if (end <= Math.max(from.get(client) ?? 0, Y.getState(doc.store, client))) continue;
+      const current = this.#owners.get(client);
+      if (current === undefined) claims.push(client);
+      else if (current !== owner) throw new AppError('FORBIDDEN', 'This change writes under another author\'s identity.', `client ${client}`);
+    }
+    for (const client of claims) this.#claim(client, { kind: 'person', userId });
+  }
+
+  /**
+   * Records a change already applied and durable: the clocks it added (under the authors claimed
+   * for them; `claimAs` claims the client ids nobody owns yet) and what it deleted. `deleter`: the
+   * person who sent it, or the server change's client id.
+   */
+  record(update: Uint8Array, deleter: Deleter, at: number, claimAs?: Author): void {
+    const { structs, ds } = Y.decodeUpdate(update);
+    for (const struct of structs) {
+      if (struct instanceof Y.Skip) continue;
+      const client = struct.id.client;
+      if (claimAs && !this.#authors.has(client) && (this.#owners.get(client) ?? ownerOf(claimAs)) === ownerOf(claimAs)) this.#claim(client, claimAs);
+      this.#inserted(struct.id.client, struct.id.clock, struct.id.clock + struct.length, at);
+    }
+    for (const [client, items] of ds.clients) {
+      for (const item of items) this.#deleted(client, item.clock, item.clock + item.len, deleter, at);
+    }
+  }
+
+  /**
+   * Wraps a server-side edit (a synchronous function run inside one Yjs transaction on `doc`) so
+   * that it writes under `client` (a client id nobody used in this document: see freshClientId)
+   * and everything it inserts and deletes is attributed to `author` at time `at`.
+   */
+  attribute(client: number, author: Author, at: number, edit: (doc: Y.Doc) => void): (doc: Y.Doc) => void {
+    return (doc) => {
+      const previous = doc.clientID;
+      doc.clientID = client;
+      try {
+        edit(doc);
+      } finally {
+        doc.clientID = previous;
+        // Still inside the transaction: its delete set is complete, the edit being all of it.
+        const transaction = doc._transaction;
+        const end = Y.getState(doc.store, client);
+        const deleted = transaction !== null && transaction.deleteSet.clients.size > 0;
+        if (end > 0 || deleted) this.#claim(client, author);
+        if (end > 0) this.#inserted(client, 0, end, at);
+        if (transaction) {
+          for (const [c, items] of transaction.deleteSet.clients) {
+            for (const item of items) this.#deleted(c, item.clock, item.clock + item.len, { client }, at);
+          }
+        }
+      }
+    };
+  }
+
+  /** Marks client ids as the server's (another node's changes, the server's own id): no person may claim them. */
+  reserve(clients: Iterable<number>): void {
+    for (const client of clients) if (!this.#owners.has(client)) this.#owners.set(client, 'server');
+  }
+
+  /** Marks a person's client ids seen in a change another node accepted (the other node persists them). */
+  adopt(update: Uint8Array, userId: string): void {
+    for (const client of writtenClients(update)) {
+      if (!this.#owners.has(client)) {
+        this.#owners.set(client, `user:${userId}`);
+        this.#authors.set(client, { kind: 'person', userId });
+      }
+    }
+  }
+
+  /** Authors claimed since the last `takeDirty` (worth persisting at once: they decide who may write). */
+  get pendingAuthors(): number {
+    return this.#dirtyAuthors.size;
+  }
+
+  takeDirty(): HistoryChanges {
+    const authors = [...this.#dirtyAuthors].map((client) => ({ client, author: this.#authors.get(client)! }));
+    const spans = [...this.#dirtySpans];
+    this.#dirtyAuthors = new Set();
+    this.#dirtySpans = new Set();
+    return {
+      authors,
+      inserts: spans.filter((s) => !('by' in s)).map((s) => ({ ...s })),
+      deletions: spans.filter((s): s is DeletionSpan => 'by' in s).map((s) => ({ ...s })),
+    };
+  }
+
+  /** Marks what `takeDirty` returned as pending again (it could not be stored). */
+  restoreDirty(changes: HistoryChanges): void {
+    for (const { client } of changes.authors) this.#dirtyAuthors.add(client);
+    for (const s of changes.inserts) this.#markDirty(findSpan(this.#inserts.get(s.client), s.from));
+    for (const s of changes.deletions) this.#markDirty(findSpan(this.#deletions.get(s.client), s.from));
+  }
+
+  #markDirty(span: Span | null): void {
+    if (span) this.#dirtySpans.add(span);
+  }
+
+  #claim(client: number, author: Author): void {
+    if (this.#authors.has(client)) return;
+    this.#authors.set(client, author);
+    this.#owners.set(client, ownerOf(author));
+    this.#dirtyAuthors.add(client);
+  }
+
+  #inserted(client: number, from: number, to: number, at: number): void {
+    const spans = listOf(this.#inserts, client);
+    for (const [a, b] of uncovered(spans, from, to)) {
+      const last = spans[spans.length - 1];
+      if (last && last.to === a && at - last.at < SPAN_WINDOW_MS) {
+        last.to = b;
+        this.#dirtySpans.add(last);
+        continue;
+      }
+      const span = { client, from: a, to: b, at };
+      insertSorted(spans, span);
+      this.#dirtySpans.add(span);
+    }
+  }
+
+  #deleted(client: number, from: number, to: number, by: Deleter, at: number): void {
+    const spans = listOf(this.#deletions, client);
+    for (const [a, b] of uncovered(spans, from, to)) {
+      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && sameDeleter(s.by, by) && at - s.at < SPAN_WINDOW_MS;
+      const before = findSpan(spans, a - 1);
+      if (before?.to === a && joins(before)) {
+        before.to = b;
+        this.#dirtySpans.add(before);
+        continue;
+      }
+      const after = findSpan(spans, b);
+      if (after?.from === b && joins(after)) {
+        after.from = a;
+        this.#dirtySpans.add(after);
+        continue;
+      }
+      const span = { client, from: a, to: b, at, by, key: a };
+      insertSorted(spans, span);
+      this.#dirtySpans.add(span);
+    }
+  }
+}
+
+function listOf<T extends Span>(map: Map<number, T[]>, client: number): T[] {
+  let list = map.get(client);
+  if (!list) map.set(client, (list = []));
+  return list;
+}
+
+/** Binary search over spans sorted by `from`, non-overlapping. */
+function findSpan<T extends Span>(spans: readonly T[] | undefined, clock: number): T | null {
+  if (!spans) return null;
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = spans[mid]!;
+    if (clock < s.from) hi = mid - 1;
+    else if (clock >= s.to) lo = mid + 1;
+    else return s;
+  }
+  return null;
+}
+
+/** Parts of [from, to) that no span covers yet (the first record of a clock wins; repeats are relays). */
+function uncovered(spans: readonly Span[], from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let cursor = from;
+  // Spans are sorted and disjoint: start at the first that may overlap.
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.to <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < spans.length && cursor < to; i++) {
+    const s = spans[i]!;
+    if (s.from >= to) break;
+    if (s.from > cursor) out.push([cursor, s.from]);
+    cursor = Math.max(cursor, s.to);
+  }
+  if (cursor < to) out.push([cursor, to]);
+  return out;
+}
+
+function insertSorted<T extends Span>(spans: T[], span: T): void {
+  let i = spans.length;
+  while (i > 0 && spans[i - 1]!.from > span.from) i--;
+  spans.splice(i, 0, span);
+}
+
+function sameDeleter(a: Deleter, b: Deleter): boolean {
+  return 'userId' in a ? 'userId' in b && a.userId === b.userId : 'client' in b && a.client === b.client;
+}
+
+/** A client id not used in `doc` yet, from the caller's source of random 32-bit integers. */
+export function freshClientId(doc: Y.Doc, random: () => number): number {
+  for (;;) {
+    const id = random() >>> 0;
+    if (id !== 0 && id !== doc.clientID && !doc.store.clients.has(id)) return id;
+  }
+}
+
+/** Client ids an update writes structs under. */
+export function writtenClients(update: Uint8Array): Iterable<number> {
+  return Y.parseUpdateMeta(update).to.keys();
+}
