@@ -146,6 +146,7 @@ export class LiveDocument {
 
   /** Applies a peer's update (sync step 2 or update). Throws if Yjs cannot read it. */
   applyClientUpdate(peer: DocumentPeer, update: Uint8Array): void {
+    assertReadableUpdate(update);
     const incoming: IncomingUpdate = { peer, update, integrated: null };
     this.incoming = incoming;
     try {
@@ -521,6 +522,18 @@ export class LiveDocument {
     if (this.phase === 'failed' || this.phase === 'unloaded') return;
     this.phase = 'failed';
     this.context.failed(this, error);
+  }
+}
+
+/**
+ * Throws unless Yjs can read the whole update and every struct in it has a length. Yjs integrates
+ * an update struct by struct, so bytes it cannot read late in the update (or an empty struct,
+ * which breaks its struct store for good) would change the document before the error, for every
+ * later change and every load of the stored log.
+ */
+function assertReadableUpdate(update: Uint8Array): void {
+  for (const struct of Y.decodeUpdate(update).structs) {
+    if (struct.length < 1) throw new Error(`an empty struct of client ${struct.id.client}`);
   }
 }
 

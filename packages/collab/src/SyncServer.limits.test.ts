@@ -51,7 +51,22 @@ const HAND_MADE: [string, Uint8Array | string][] = [
   ['garbage state vector', envelope(0, 0, new Uint8Array([5, 0x80]))],
   ['garbage awareness', encodeAwareness(new Uint8Array([1, 7, 1, 3, 123, 34, 120]))],
   ['huge varint', new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])],
+  // Found by the fuzz below (SEED=3784030652): Yjs integrated the struct, then failed on the missing
+  // delete set, and the empty struct broke the document for everyone and its stored log for good.
+  ['an empty struct cut off before its delete set', envelope(0, 2, emptyStructUpdate().slice(0, -1))],
+  ['an empty struct', envelope(0, 2, emptyStructUpdate())],
 ];
+
+/** One client, one struct: a deleted item of length 0 under `content`, then an empty delete set. */
+function emptyStructUpdate(): Uint8Array {
+  const encoder = encoding.createEncoder();
+  for (const n of [1, 1, 42, 0, 0x21, 1]) encoding.writeVarUint(encoder, n);
+  encoding.writeVarString(encoder, 'content');
+  encoding.writeVarString(encoder, 'key');
+  encoding.writeVarUint(encoder, 0); // ContentDeleted: length 0
+  encoding.writeVarUint(encoder, 0); // delete set: no clients
+  return encoding.toUint8Array(encoder);
+}
 
 test('malformed frames close only their connection with 4400 (oversized: 4413); the server and others carry on', async (t) => {
   const seed = testSeed();
