@@ -197,7 +197,8 @@ test('without isolation, running is refused with what is missing, and nothing is
   const status = await w.callerFor(users.owner).sandbox.status({ projectId });
   assert.equal(status.available, false);
   assert.match(status.missing.join(';'), /bubblewrap \(bwrap\) not found at \/nonexistent\/bwrap/);
-  for (const call of [w.callerFor(users.owner).sandbox.runs.start({ projectId }), w.callerFor(users.owner).sandbox.terminals.open({ projectId, cols: 80, rows: 24 })]) {
+  // Thunks: each call starts only when awaited (a second one already rejected would be unhandled).
+  for (const call of [() => w.callerFor(users.owner).sandbox.runs.start({ projectId }), () => w.callerFor(users.owner).sandbox.terminals.open({ projectId, cols: 80, rows: 24 })]) {
     await assert.rejects(call, (e: Error & { code?: string }) => {
       assert.equal(e.code, 'SERVICE_UNAVAILABLE');
       assert.match(e.message, /sandbox is not available: bubblewrap \(bwrap\) not found/);
