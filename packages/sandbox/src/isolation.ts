@@ -6,7 +6,7 @@ import type { SandboxTools } from './sandboxCommand.ts';
 import type { SandboxLimits } from './SandboxLimits.ts';
 import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 
-/** What isolation the host has (split from SandboxHost): the report, its probe and the refusal. */
+// What isolation the host has (split from SandboxHost): the report, its probe and the refusal.
 
 export type SandboxLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
 
