@@ -11,7 +11,8 @@ export {
   SUGGESTION_EVENT, FRAME_EVENT, type SuggestionView, type SuggestionFrame, type DisplayHunk, type CompactDisplayHunk, type HunkView,
   type UserRef, type LiveMetrics, type ActivityEntry, type ActivityEvent, type ApprovalPolicyView,
 } from './suggestions/suggestionEvents.ts';
-export { SandboxService, type SandboxServiceOptions, type SandboxStatus, type RunCommandSource, type GeneratedFileView } from './sandbox/SandboxService.ts';
+export { SandboxService, type SandboxServiceOptions, type SandboxStatus, type GeneratedFileView } from './sandbox/SandboxService.ts';
+export { type RunCommandSource } from './sandbox/RunSessions.ts';
 export { LiveProjectFiles, type ProjectDocuments } from './sandbox/LiveProjectFiles.ts';
 export {
   RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT, QUEUE_EVENT,

@@ -1,24 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AppError } from '@tandem/protocol';
 import { CgroupHierarchy } from './CgroupHierarchy.ts';
-import type { RunCgroup } from './RunCgroup.ts';
-import { osRootEntries, SANDBOX_PROJECT_DIR, sandboxArgv, sandboxEnv, type SandboxTools } from './sandboxCommand.ts';
+import { probeIsolation, requireCanRun, type IsolationReport, type SandboxLogger } from './isolation.ts';
+import { osRootEntries, type SandboxTools } from './sandboxCommand.ts';
 import { isDiskFullError, ProjectDisks, type DiskUsage } from './ProjectDisks.ts';
-import { isExecutable, prepareSandboxRoot, probeSandbox } from './sandboxSetup.ts';
 import { DEFAULT_LIMITS, resolveLimits, type SandboxLimits } from './SandboxLimits.ts';
 import type { AllowEntry } from './net/EgressAllowlist.ts';
-import type { SandboxNetwork, SessionNetworkSpec } from './net/SandboxNetwork.ts';
+import type { SandboxNetwork } from './net/SandboxNetwork.ts';
 import { SandboxProcess } from './SandboxProcess.ts';
 import { SandboxRun, type RunOutputOptions } from './SandboxRun.ts';
 import { SandboxTerminal, validateTerminalSize, type TerminalSize } from './SandboxTerminal.ts';
+import { SessionLauncher } from './SessionLauncher.ts';
 import {
   DEFAULT_GENERATED_LIMITS, WorkingCopy,
   type GeneratedFilesLimits, type GeneratedFilesResult, type ProjectFile, type SyncResult,
 } from './WorkingCopy.ts';
-
-export type SandboxLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 export interface SandboxHostOptions {
   /** Working copies live in `<rootDir>/<projectId>/work`. Every parent must be searchable (o+x). */
@@ -58,25 +56,6 @@ export interface SandboxHostOptions {
   network?: SandboxNetwork;
 }
 
-export interface IsolationReport {
-  /** Full isolation (bubblewrap + cgroups) works: runs are sandboxed. */
-  sandboxed: boolean;
-  /** Runs are allowed: sandboxed, or allowUnsandboxed was given. */
-  canRun: boolean;
-  /** What is missing, in words an operator can act on. Empty when sandboxed. */
-  missing: string[];
-  bwrapPath: string;
-  cgroups: boolean;
-  /** uid/gid programs run as; null when the server is not root (they run as the server user). */
-  user: { uid: number; gid: number } | null;
-  /** Time of the probe run (`true` in a full sandbox), when it ran. */
-  probeMs: number | null;
-  /** The seccomp filter is loaded in every sandbox. */
-  seccomp: boolean;
-  /** Per-project disk quota in bytes, or null with the reason there is none. */
-  diskQuota: { bytes: number } | { bytes: null; reason: string };
-}
-
 export interface SpawnOptions {
   /** Extra environment (after the sandbox's own; the network variables win). */
   env?: Record<string, string>;
@@ -99,8 +78,6 @@ export interface RunOptions extends RunOutputOptions {
 }
 
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** Where a spawned program's secret environment appears inside the sandbox (sourced, then exec). */
-const SECRET_ENV_FILE = '/run/tandem-env';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_COMMAND_CHARS = 4096;
 const RUN_OUTPUT_INTERVAL_MS = 25;
@@ -136,6 +113,7 @@ export class SandboxHost {
   private readonly etcDir: string;
   private readonly seccompFile: string | null;
   private readonly disks: ProjectDisks;
+  private readonly launcher: SessionLauncher;
   private readonly runs = new Map<string, SandboxRun | SandboxProcess>();
   private readonly terms = new Map<string, SandboxTerminal>();
   private readonly slotListeners = new Set<() => void>();
@@ -161,6 +139,10 @@ export class SandboxHost {
     this.disks = new ProjectDisks({
       rootDir: this.rootDir, quotaBytes: options.diskQuotaBytes ?? DEFAULT_DISK_QUOTA_BYTES, owner: this.user, log: this.log,
       maxMounted: options.maxMountedDisks, mountIdleMs: options.diskMountIdleMs, isBusy: (id) => this.activeRuns(id).length + this.terminals(id).length + this.processes(id).length > 0,
+    });
+    this.launcher = new SessionLauncher({
+      rootDir: this.rootDir, etcDir: this.etcDir, tools: this.tools, user: this.user, seccompFile: this.seccompFile,
+      rootEntries: this.rootEntries, cgroups: this.cgroups, disks: this.disks, network: this.network,
     });
     if (this.allowUnsandboxed) {
       this.log('error', 'allowUnsandboxed is set: if isolation is missing, project code will run WITHOUT a sandbox (no namespaces, full network). Never use this in production.');
@@ -229,23 +211,12 @@ export class SandboxHost {
     this.checkCapacity(projectId);
     wc.ensure();
     const id = `run-${randomUUID()}`;
-    const tmpDir = this.sessionTmp(projectId, id);
-    const cgroup = this.createCgroup(id, limits, report, tmpDir);
-    const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const net = this.attachNetwork(id, projectId, report);
-    const env = sandboxEnv(home, net?.env);
-    const argv = sandboxArgv({
-      tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
-      cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
-      newSession: true,
-      extraBinds: net?.binds,
-      argv: net ? net.wrap(['/bin/sh', '-c', command]) : ['/bin/sh', '-c', command],
-    }, this.rootEntries);
+    const launch = this.launcher.launch({
+      id, projectId, workDir: wc.workDir, limits, report, command: ['/bin/sh', '-c', command], network: {}, newSession: true,
+    });
     if (!report.sandboxed) this.log('error', `UNSANDBOXED run of project ${projectId}: ${command}`);
-    const run = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxRun({
-      id, projectId, command, argv, cwd: wc.workDir, cgroup, limits,
-      env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
+    const run = this.launcher.startOrCleanUp(id, launch, () => new SandboxRun({
+      id, projectId, command, argv: launch.argv, cwd: wc.workDir, cgroup: launch.cgroup, limits, env: launch.env,
       sandboxed: report.sandboxed,
       outputIntervalMs: RUN_OUTPUT_INTERVAL_MS,
       maxPendingChars: MAX_PENDING_CHARS,
@@ -255,8 +226,7 @@ export class SandboxHost {
     this.runs.set(id, run);
     void run.done.then(() => {
       this.runs.delete(id);
-      if (tmpDir) this.disks.removeTmp(tmpDir);
-      this.network?.release(id);
+      this.launcher.release(id, launch);
       this.slotFreed();
     });
     return run;
@@ -280,53 +250,22 @@ export class SandboxHost {
     wc.ensure();
     const limits = resolveLimits(this.limits, options.limits);
     const id = `proc-${randomUUID()}`;
-    const tmpDir = this.sessionTmp(projectId, id);
-    const cgroup = this.createCgroup(id, limits, report, tmpDir);
-    const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const net = options.helper ? null : this.attachNetwork(id, projectId, report, options.allowHosts);
-    // The extra environment may hold an API key: it travels in a file only the sandbox user reads,
-    // never on a command line (bwrap's argv is readable in /proc by anyone on the host).
-    const secrets = report.sandboxed && options.env && Object.keys(options.env).length > 0 ? this.writeSecretEnv(id, options.env) : null;
-    const env = sandboxEnv(home, { ...(report.sandboxed ? {} : options.env), ...net?.env });
-    const argvIn = secrets ? ['/bin/sh', '-c', `. ${SECRET_ENV_FILE} && exec "$@"`, argv[0]!, ...argv] : [...argv];
-    const fullArgv = sandboxArgv({
-      tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
-      cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
-      newSession: true,
-      extraBinds: [...(net?.binds ?? []), ...(options.binds ?? []), ...(secrets ? [{ src: secrets, dest: SECRET_ENV_FILE }] : [])],
-      argv: net ? net.wrap(argvIn) : argvIn,
-    }, this.rootEntries);
+    const launch = this.launcher.launch({
+      id, projectId, workDir: wc.workDir, limits, report, command: argv, secretEnv: options.env, binds: options.binds,
+      network: options.helper ? null : { allowHosts: options.allowHosts }, newSession: true,
+    });
     if (!report.sandboxed) this.log('error', `UNSANDBOXED process of project ${projectId}: ${argv.join(' ')}`);
-    const proc = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxProcess({
-      id, projectId, argv: fullArgv, cwd: wc.workDir, cgroup,
-      env: report.sandboxed ? { PATH: '/usr/bin:/bin' } : env,
+    const proc = this.launcher.startOrCleanUp(id, launch, () => new SandboxProcess({
+      id, projectId, argv: launch.argv, cwd: wc.workDir, cgroup: launch.cgroup, env: launch.env,
       onError: (m, e) => this.log('warn', `${m}: ${(e as Error)?.message ?? String(e)}`),
     }));
     const sessions = options.helper ? this.helpers : this.runs;
     sessions.set(id, proc);
     void proc.done.then(() => {
-      if (secrets) rmSync(dirname(secrets), { recursive: true, force: true });
       sessions.delete(id);
-      if (tmpDir) this.disks.removeTmp(tmpDir);
-      this.network?.release(id);
+      this.launcher.release(id, launch);
     });
     return proc;
-  }
-
-  /** `export K='v'` lines in a fresh 0700 folder owned by the sandbox user; returns the file. */
-  private writeSecretEnv(sessionId: string, env: Record<string, string>): string {
-    const dir = join(this.rootDir, '.secrets', sessionId);
-    mkdirSync(join(this.rootDir, '.secrets'), { recursive: true, mode: 0o711 });
-    mkdirSync(dir, { mode: 0o700 });
-    const file = join(dir, 'env');
-    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-    writeFileSync(file, Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join(''), { mode: 0o400 });
-    if (this.user) {
-      chownSync(file, this.user.uid, this.user.gid);
-      chownSync(dir, this.user.uid, this.user.gid);
-    }
-    return file;
   }
 
   /** Opens an interactive bash in the project's sandbox. Terminals have no wall-clock limit. */
@@ -338,24 +277,13 @@ export class SandboxHost {
     const wc = await this.workingCopy(projectId);
     wc.ensure();
     const id = `term-${randomUUID()}`;
-    const tmpDir = this.sessionTmp(projectId, id);
-    const cgroup = this.createCgroup(id, this.limits, report, tmpDir);
-    const home = report.sandboxed ? SANDBOX_PROJECT_DIR : wc.workDir;
-    const net = this.attachNetwork(id, projectId, report);
-    const env = sandboxEnv(home, { TERM: 'xterm-256color', PS1: '\\w\\$ ', ...net?.env });
-    const shell = ['/bin/bash', '--noprofile', '--norc', '-i'];
-    const argv = sandboxArgv({
-      tools: { ...this.tools, bwrap: report.sandboxed ? this.tools.bwrap : null },
-      cgroupProcsFiles: cgroup?.procsFiles() ?? [],
-      limits: this.limits, user: this.user, workDir: wc.workDir, etcDir: this.etcDir, env, seccompFile: this.seccompFile, tmpDir,
-      newSession: false,
-      extraBinds: net?.binds,
-      argv: net ? net.wrap(shell) : shell,
-    }, this.rootEntries);
+    const launch = this.launcher.launch({
+      id, projectId, workDir: wc.workDir, limits: this.limits, report, command: ['/bin/bash', '--noprofile', '--norc', '-i'],
+      env: { TERM: 'xterm-256color', PS1: '\\w\\$ ' }, outerEnv: { TERM: 'xterm-256color' }, network: {}, newSession: false,
+    });
     if (!report.sandboxed) this.log('error', `UNSANDBOXED terminal for project ${projectId}`);
-    const term = this.startOrCleanUp(cgroup, id, tmpDir, () => new SandboxTerminal({
-      id, projectId, argv, cwd: wc.workDir, cgroup, size: { cols, rows },
-      env: report.sandboxed ? { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } : env,
+    const term = this.launcher.startOrCleanUp(id, launch, () => new SandboxTerminal({
+      id, projectId, argv: launch.argv, cwd: wc.workDir, cgroup: launch.cgroup, size: { cols, rows }, env: launch.env,
       scrollbackChars: this.scrollbackChars,
       outputIntervalMs: TERMINAL_OUTPUT_INTERVAL_MS,
       maxPendingChars: MAX_PENDING_CHARS,
@@ -364,8 +292,7 @@ export class SandboxHost {
     this.terms.set(id, term);
     void term.closed.then(() => {
       this.terms.delete(id);
-      if (tmpDir) this.disks.removeTmp(tmpDir);
-      this.network?.release(id);
+      this.launcher.release(id, launch);
       this.slotFreed();
     });
     return term;
@@ -435,12 +362,6 @@ export class SandboxHost {
     return new WorkingCopy(disk.projectDir, this.user, disk.workDir);
   }
 
-  /** A /tmp on the project's quota-limited disk; null (tmpfs /tmp) without a quota. */
-  private sessionTmp(projectId: string, sessionId: string): string | null {
-    const disk = this.disks.paths(projectId);
-    return disk.quota ? this.disks.createTmp(disk, sessionId) : null;
-  }
-
   private checkCapacity(projectId: string): void {
     if (this.closing) throw new AppError('UNAVAILABLE', 'The sandbox host is shutting down.');
     if (this.runs.size + this.terms.size >= this.maxSessions) {
@@ -452,88 +373,17 @@ export class SandboxHost {
   }
 
   private async requireIsolation(): Promise<IsolationReport> {
-    const report = await this.checkIsolation();
-    if (report.canRun) return report;
-    throw new AppError(
-      'UNAVAILABLE',
-      `Running code is disabled on this server because its sandbox is not available: ${report.missing.join('; ')}.`,
-      'Install bubblewrap, mount cgroup v1 memory/pids/cpu writable, run the server as root; or (development only) set allowUnsandboxed.',
-    );
+    return requireCanRun(await this.checkIsolation());
   }
 
-  /** The session's network door (egress proxy + preview), only for fully sandboxed sessions. */
-  private attachNetwork(id: string, projectId: string, report: IsolationReport, allowHosts?: readonly AllowEntry[]): SessionNetworkSpec | null {
-    if (!report.sandboxed || !this.network) return null;
-    return this.network.attach(id, projectId, allowHosts);
+  private probe(): Promise<IsolationReport> {
+    return probeIsolation({
+      rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, tools: this.tools, limits: this.limits,
+      seccompFile: this.seccompFile, rootEntries: this.rootEntries, cgroups: this.cgroups, disks: this.disks,
+      createCgroup: (id) => this.launcher.createCgroup(id, this.limits),
+      allowUnsandboxed: this.allowUnsandboxed, log: this.log,
+    });
   }
-
-  private createCgroup(id: string, limits: SandboxLimits, report: IsolationReport, tmpDir: string | null = null): RunCgroup | null {
-    if (!report.cgroups) return null;
-    let cg: RunCgroup | null = null;
-    try {
-      cg = this.cgroups.create(id);
-      cg.applyLimits(limits);
-      return cg;
-    } catch (e) {
-      void cg?.destroy();
-      if (tmpDir) this.disks.removeTmp(tmpDir);
-      throw new AppError('INTERNAL', 'Could not set up resource limits for the program.', (e as Error).message);
-    }
-  }
-
-  /** Starts a run/terminal; if spawning throws, its cgroup is removed and the error is an AppError. */
-  private startOrCleanUp<T>(cgroup: RunCgroup | null, id: string, tmpDir: string | null, start: () => T): T {
-    try {
-      return start();
-    } catch (e) {
-      void cgroup?.destroy();
-      if (tmpDir) this.disks.removeTmp(tmpDir);
-      this.network?.release(id);
-      throw new AppError('INTERNAL', 'The program could not be started.', (e as Error).message);
-    }
-  }
-
-  private async probe(): Promise<IsolationReport> {
-    const missing: string[] = [];
-    const bwrapPath = this.tools.bwrap!;
-    for (const [what, path] of [['bubblewrap (bwrap)', bwrapPath], ['setpriv (util-linux)', this.tools.setpriv], ['prlimit (util-linux)', this.tools.prlimit]] as const) {
-      if (!isExecutable(path)) missing.push(`${what} not found at ${path}`);
-    }
-    const cg = this.cgroups.prepare();
-    if (!cg.ok) missing.push(cg.problem);
-    else {
-      const stale = await this.cgroups.removeStale();
-      if (stale) this.log('info', `removed ${stale} cgroup subtree(s) left by a previous server`);
-    }
-    try {
-      prepareSandboxRoot({ rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, seccompFile: this.seccompFile });
-    } catch (e) {
-      missing.push(`cannot prepare ${this.rootDir} (${(e as Error).message})`);
-    }
-    const disk = await this.disks.probe();
-    if (!disk.quota) this.log('warn', `no per-project disk quota: ${disk.reason}`);
-    let probeMs: number | null = null;
-    if (missing.length === 0) {
-      const result = await probeSandbox({
-        rootDir: this.rootDir, etcDir: this.etcDir, user: this.user, tools: this.tools, limits: this.limits,
-        seccompFile: this.seccompFile, rootEntries: this.rootEntries,
-        createCgroup: (id: string) => this.createCgroup(id, this.limits, { cgroups: true } as IsolationReport),
-      });
-      probeMs = result.ms;
-      if (result.problem) missing.push(result.problem);
-    }
-    const sandboxed = missing.length === 0;
-    if (!sandboxed) {
-      this.log(this.allowUnsandboxed ? 'error' : 'warn', `sandbox isolation unavailable: ${missing.join('; ')}${this.allowUnsandboxed ? ' — RUNNING UNSANDBOXED (allowUnsandboxed)' : ' — runs are refused'}`);
-    }
-    return {
-      sandboxed, canRun: sandboxed || this.allowUnsandboxed, missing, bwrapPath, cgroups: cg.ok,
-      user: this.user, probeMs, seccomp: sandboxed && this.seccompFile !== null,
-      diskQuota: disk.quota ? { bytes: this.disks.quotaBytes } : { bytes: null, reason: disk.reason },
-    };
-  }
-
-
 }
 
 const DEFAULT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024;

@@ -1,7 +1,5 @@
-export {
-  SandboxHost,
-  type SandboxHostOptions, type IsolationReport, type RunOptions, type SpawnOptions, type SandboxLogger,
-} from './SandboxHost.ts';
+export { SandboxHost, type SandboxHostOptions, type RunOptions, type SpawnOptions } from './SandboxHost.ts';
+export { type IsolationReport, type SandboxLogger } from './isolation.ts';
 export { SandboxRun, type RunResult, type RunEndReason } from './SandboxRun.ts';
 export { SandboxProcess, type ProcessExit } from './SandboxProcess.ts';
 export { SandboxTerminal, MAX_TERMINAL_WRITE_CHARS, type TerminalSize, type TerminalExit } from './SandboxTerminal.ts';

@@ -1,4 +1,5 @@
 import type { RunEndReason } from '@tandem/sandbox';
+import type { ProjectStreamEventName, ProjectStreamEvents } from '@tandem/protocol';
 
 /**
  * What participants receive about runs and terminals, on the project channel of the EventHub
@@ -124,3 +125,6 @@ declare module '@tandem/protocol' {
     'sandbox.queued': SandboxQueued;
   }
 }
+
+/** Publishes a typed event on a project's channel. */
+export type ProjectPublisher = <K extends ProjectStreamEventName>(projectId: string, type: K, data: ProjectStreamEvents[K]) => void;
