@@ -1,30 +1,19 @@
 // Account attacks in a real browser (issue 12 items 2 and 6): `?next=` cannot send a fresh
 // sign-in to another origin, and signing out in one tab ends the session's other tabs.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, type RunningServer } from './harness.ts';
+import { newUser, openFile, screenshot, signUp, useServerAndBrowser } from './harness.ts';
 
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser();
 
 test('after sign-up or sign-in, ?next= only leads to a path on this site', async () => {
-  const origin = new URL(server.url).origin;
-  const a = await newUser(browser, server.url);
+  const origin = new URL(e2e.server.url).origin;
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Eve', 'eve@example.com', '//evil.example/phish');
   await a.page.waitForURL(/\/projects$/);
   assert.equal(new URL(a.page.url()).origin, origin);
   for (const next of ['/\\evil.example/phish', '//evil.example/phish', 'https://evil.example/']) {
-    const b = await newUser(browser, server.url);
+    const b = await newUser(e2e.browser, e2e.server.url);
     await b.page.goto(`/signin?next=${encodeURIComponent(next)}`);
     await b.page.getByLabel('Email').fill('eve@example.com');
     await b.page.getByLabel('Password').fill('tandem-test-password');
@@ -34,7 +23,7 @@ test('after sign-up or sign-in, ?next= only leads to a path on this site', async
     await b.context.close();
   }
   // A same-site path is still honoured.
-  const c = await newUser(browser, server.url);
+  const c = await newUser(e2e.browser, e2e.server.url);
   await c.page.goto(`/signin?next=${encodeURIComponent('/settings')}`);
   await c.page.getByLabel('Email').fill('eve@example.com');
   await c.page.getByLabel('Password').fill('tandem-test-password');
@@ -43,7 +32,7 @@ test('after sign-up or sign-in, ?next= only leads to a path on this site', async
 });
 
 test('signing out in one tab ends the editor in the session\'s other tabs', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Tabby', 'tabby@example.com');
   await a.page.waitForURL(/\/projects$/);
   await a.page.getByPlaceholder('New project name').fill('Tabs');

@@ -2,22 +2,11 @@
 // the whole IDE works: sign-up, project list, the IDE with Monaco and its web workers, live sync
 // over the WebSocket, the markdown preview. Real server process, real Chromium; every CSP
 // violation event and "Refused to …" console message is collected and must stay empty.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import { editorValue, newUser, openFile, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
 
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser();
 
 declare global {
   interface Window {
@@ -27,17 +16,17 @@ declare global {
 }
 
 test('every page carries a nonce-based CSP with frame-ancestors none, and the IDE runs under it with nothing blocked', async () => {
-  const res = await fetch(`${server.url}/signin`);
+  const res = await fetch(`${e2e.server.url}/signin`);
   const policy = res.headers.get('content-security-policy') ?? '';
   assert.match(policy, /script-src 'self' 'nonce-[A-Za-z0-9+/=]{16,}' 'strict-dynamic'/);
   assert.match(policy, /frame-ancestors 'none'/);
   const html = await res.text();
   const nonce = /'nonce-([^']+)'/.exec(policy)![1]!;
   assert.ok(html.includes(`nonce="${nonce}"`), "Next puts the response's nonce on its scripts");
-  const second = (await fetch(`${server.url}/signin`)).headers.get('content-security-policy');
+  const second = (await fetch(`${e2e.server.url}/signin`)).headers.get('content-security-policy');
   assert.notEqual(second, policy, 'a fresh nonce per response');
 
-  const { context, page } = await newUser(browser, server.url);
+  const { context, page } = await newUser(e2e.browser, e2e.server.url);
   await context.addInitScript(() => {
     window.__cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => {

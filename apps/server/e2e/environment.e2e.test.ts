@@ -1,21 +1,11 @@
 // Project settings → Environment (branch sbxdisk): the disk use of the project's environment and
 // the owner-only Reset environment, in Chromium at 1440 and 800 px.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { newUser, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
 
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess({ TANDEM_SANDBOX_DISK_MB: '64' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser({ TANDEM_SANDBOX_DISK_MB: '64' });
 
 /** Calls a tRPC mutation from the page (its session cookie), as the IDE's client would. */
 async function mutate(page: Page, path: string, input: unknown): Promise<unknown> {
@@ -26,7 +16,7 @@ async function mutate(page: Page, path: string, input: unknown): Promise<unknown
 }
 
 test('the owner sees the environment\'s disk use and resets it; an editor cannot', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Ada Lovelace', 'ada-env@example.com');
   await a.page.waitForURL(/\/projects$/);
   await a.page.getByPlaceholder('New project name').fill('Env');
@@ -64,7 +54,7 @@ test('the owner sees the environment\'s disk use and resets it; an editor cannot
 
   // An editor sees the section without the button, and the API refuses them.
   const invite = await mutate(a.page, 'invites.create', { projectId, role: 'editor' }) as { result: { data: { token: string } } };
-  const b = await newUser(browser, server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await signUp(b.page, 'Charles Babbage', 'charles-env@example.com');
   await b.page.waitForURL(/\/projects$/);
   await mutate(b.page, 'invites.accept', { token: invite.result.data.token });

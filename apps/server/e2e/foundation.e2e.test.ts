@@ -1,22 +1,11 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer } from './harness.ts';
+import { newUser, screenshot, signUp, useServerAndBrowser } from './harness.ts';
 
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser();
 
 test('sign up, create a project from a template, invite a second user who joins as editor', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await a.page.goto('/');
   await a.page.waitForURL(/\/signin/);
   await a.page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -35,7 +24,7 @@ test('sign up, create a project from a template, invite a second user who joins 
   assert.match(link, /\/invite\/[\w-]+$/);
   await screenshot(a.page, 'foundation-02-invite');
 
-  const b = await newUser(browser, server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await b.page.goto(link);
   await b.page.waitForURL(/\/signin\?next=/);
   await b.page.getByRole('link', { name: 'Create an account' }).click();
@@ -67,7 +56,7 @@ test('sign up, create a project from a template, invite a second user who joins 
 });
 
 test('wrong password shows a clear error and signs nobody in', async () => {
-  const c = await newUser(browser, server.url);
+  const c = await newUser(e2e.browser, e2e.server.url);
   await c.page.goto('/signin');
   await c.page.getByLabel('Email').fill('ada@example.com');
   await c.page.getByLabel('Password').fill('wrong-password');

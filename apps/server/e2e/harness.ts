@@ -2,7 +2,7 @@
  * E2E harness: runs the real server as a child process (the built web app, an embedded database
  * in a temp dir, port 0) and drives Debian's Chromium through playwright-core.
  */
-import { afterEach } from 'node:test';
+import { after, afterEach, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +79,24 @@ export async function startServerProcess(env: Record<string, string> = {}, dataD
 
 export function removeDir(dir: string): void {
   removeDirWithMounts(dir);
+}
+
+/**
+ * A test file's server process (started with `env`) and browser: started before its tests,
+ * stopped (and the server's data removed) after them. Read them from the returned object.
+ */
+export function useServerAndBrowser(env: Record<string, string> = {}): { readonly server: RunningServer; readonly browser: Browser } {
+  const e2e = {} as { server: RunningServer; browser: Browser };
+  before(async () => {
+    e2e.server = await startServerProcess(env);
+    e2e.browser = await launchBrowser();
+  });
+  after(async () => {
+    await e2e.browser?.close();
+    await e2e.server?.stop();
+    if (e2e.server) removeDir(e2e.server.dataDir);
+  });
+  return e2e;
 }
 
 export async function launchBrowser(): Promise<Browser> {

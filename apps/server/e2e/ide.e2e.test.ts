@@ -1,19 +1,9 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { editorValue, inviteAndJoin, newUser, openFile, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
 
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser();
 
 async function createProject(page: Page, name: string): Promise<string> {
   await page.getByPlaceholder('New project name').fill(name);
@@ -27,7 +17,7 @@ async function createProject(page: Page, name: string): Promise<string> {
 const activeTabPath = (page: Page) => page.locator('[data-testid=tab][aria-selected=true]').getAttribute('data-path');
 
 test('quick open, command palette, panels that collapse and are remembered, tab title', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Grace Hopper', 'grace@example.com');
   await a.page.waitForURL(/\/projects$/);
   const url = await createProject(a.page, 'Compiler');
@@ -146,10 +136,10 @@ test('quick open, command palette, panels that collapse and are remembered, tab 
 });
 
 test('search across the project, replace all seen live by a second person, undo', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Edsger Dijkstra', 'edsger@example.com');
   const url = await createProject(a.page, 'Searchable');
-  const b = await newUser(browser, server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await inviteAndJoin(a.page, url, 'editor', b.page, 'Barbara Liskov', 'barbara@example.com');
   await openFile(b.page, 'src/index.js');
 
@@ -184,7 +174,7 @@ test('search across the project, replace all seen live by a second person, undo'
 });
 
 test('code intelligence across files: go to definition opens the other file, type errors from another file reach the Problems list', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Anders Hejlsberg', 'anders@example.com');
   const url = await createProject(a.page, 'Typed');
   const projectId = url.split('/').pop()!;
@@ -244,10 +234,10 @@ test('code intelligence across files: go to definition opens the other file, typ
 });
 
 test('comment threads between two people: anchored to the selected line, live, reply, resolve', async () => {
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Margaret Hamilton', 'margaret@example.com');
   const url = await createProject(a.page, 'Reviewed');
-  const b = await newUser(browser, server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await inviteAndJoin(a.page, url, 'viewer', b.page, 'Frances Allen', 'frances@example.com');
   await openFile(b.page, 'src/greet.js');
 

@@ -1,7 +1,7 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, type RunningServer, waitFor } from './harness.ts';
+import { newUser, openFile, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
 import { previewAppCommand } from '../src/testing/previewFixtureApp.ts';
 
 /**
@@ -10,17 +10,7 @@ import { previewAppCommand } from '../src/testing/previewFixtureApp.ts';
  * the app's live-reload socket (through the preview's WebSocket proxy) refreshes both previews.
  * A page served from the sandbox cannot read or use the IDE session.
  */
-let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
-before(async () => {
-  server = await startServerProcess();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser();
 
 async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
   return page.evaluate(async ({ kind, path, input }) => {
@@ -44,7 +34,7 @@ async function previewFrame(page: Page): Promise<Frame> {
 
 test('A starts an app in a terminal; A and B see it; B edits a file and both previews update; the app cannot use the IDE session', async () => {
   const pageErrors: string[] = [];
-  const [a, b] = await Promise.all([newUser(browser, server.url), newUser(browser, server.url)]);
+  const [a, b] = await Promise.all([newUser(e2e.browser, e2e.server.url), newUser(e2e.browser, e2e.server.url)]);
   for (const [name, u] of [['A', a], ['B', b]] as const) u.page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
 
   await signUp(a.page, 'Ada Lovelace', 'ada-preview@example.com');
@@ -101,7 +91,7 @@ test('A starts an app in a terminal; A and B see it; B edits a file and both pre
   const probe = await a.context.newPage();
   const ticket = await trpc<{ url: string }>(a.page, 'mutation', 'network.previewTicket', { projectId: project.id, port: APP_PORT });
   await probe.goto(ticket.url);
-  await probe.goto(`${new URL(ticket.url).origin}/probe?ide=${encodeURIComponent(server.url)}`);
+  await probe.goto(`${new URL(ticket.url).origin}/probe?ide=${encodeURIComponent(e2e.server.url)}`);
   await waitFor('the probe result', async () => (await probe.locator('#result').innerText()) !== 'running', 15_000);
   const result = JSON.parse(await probe.locator('#result').innerText()) as { cookie: string; me: string; post: string };
   assert.equal(result.cookie, '', 'no cookie is readable from the preview origin (the IDE session is host-only, the preview cookie HttpOnly)');
@@ -110,13 +100,13 @@ test('A starts an app in a terminal; A and B see it; B edits a file and both pre
   assert.doesNotMatch(echoed, /tandem_session|tandem_preview/, `the app receives neither cookie: ${echoed}`);
   const projects = await trpc<{ name: string }[]>(a.page, 'query', 'projects.list', {});
   assert.ok(!JSON.stringify(projects).includes('pwned'), 'a blind cross-site POST did not act as A');
-  const ideCookies = await a.context.cookies(server.url);
+  const ideCookies = await a.context.cookies(e2e.server.url);
   assert.ok(ideCookies.some((c) => c.name === 'tandem_session'), 'A is signed in to the IDE');
   await screenshot(probe, 'preview-04-probe');
   await probe.close();
 
   // A non-member's browser gets nothing from the preview origin.
-  const [outsider] = await Promise.all([newUser(browser, server.url)]);
+  const [outsider] = await Promise.all([newUser(e2e.browser, e2e.server.url)]);
   const res = await outsider.page.goto(`${new URL(ticket.url).origin}/`);
   assert.equal(res?.status(), 401);
   await outsider.context.close();

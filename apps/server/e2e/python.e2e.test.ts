@@ -1,25 +1,14 @@
 // A Python diagnostic from the language server (pyright in the project's sandbox), seen by two
 // people in two browsers; hover and go to definition across files from the same server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import { editorValue, inviteAndJoin, newUser, openFile, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
 
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser();
 
 test('a Python diagnostic from the language server reaches both people; hover and go to definition across files', async () => {
-  const a = await newUser(browser, server.url);
-  const b = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Guido', 'guido@example.com');
   await a.page.getByPlaceholder('New project name').fill('Snakes');
   await a.page.getByLabel('Template').selectOption('python');
@@ -95,8 +84,8 @@ test('a Python diagnostic from the language server reaches both people; hover an
 });
 
 test('split editor: two files side by side, each group with its own tabs; typing on the right is live for others; remembered after a reload', async () => {
-  const a = await newUser(browser, server.url);
-  const b = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await signUp(a.page, 'Ada', 'ada@example.com');
   await a.page.getByPlaceholder('New project name').fill('Halves');
   await a.page.getByLabel('Template').selectOption('python');

@@ -1,24 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer } from './harness.ts';
+import { newUser, screenshot, signUp, useServerAndBrowser } from './harness.ts';
 
 /**
  * The sandbox queue in Chromium: the server has one sandbox slot and someone else holds it.
  * B presses Run; B and C (a viewer of B's project) both see "Run queued (position 1)" in the
  * panel; when the slot frees, the run starts for both and the notice goes away.
  */
-let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
-before(async () => {
-  server = await startServerProcess({ TANDEM_SANDBOX_MAX_SESSIONS: '1' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
+const e2e = useServerAndBrowser({ TANDEM_SANDBOX_MAX_SESSIONS: '1' });
 
 async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
   return page.evaluate(async ({ kind, path, input }) => {
@@ -33,7 +23,7 @@ async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, inp
 
 test('a Run that waits for a sandbox shows its position to everyone in the project, then starts', async () => {
   const pageErrors: string[] = [];
-  const [a, b, c] = await Promise.all([newUser(browser, server.url), newUser(browser, server.url), newUser(browser, server.url)]);
+  const [a, b, c] = await Promise.all([newUser(e2e.browser, e2e.server.url), newUser(e2e.browser, e2e.server.url), newUser(e2e.browser, e2e.server.url)]);
   for (const [name, u] of [['B', b], ['C', c]] as const) u.page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
 
   // A holds the server's only sandbox slot with a terminal in A's own project.

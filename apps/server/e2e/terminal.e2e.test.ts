@@ -1,25 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer, waitFor } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { newUser, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
 
 /**
  * Runs and shared terminals in Chromium: an owner, an editor and a viewer on one project, with
  * real sandboxes (bubblewrap + cgroups) behind the server. Terminal text is read from xterm's
  * DOM rows.
  */
-let server: RunningServer;
-let browser: Browser;
-before(async () => {
-  server = await startServerProcess(); // sandboxes in <dataDir>/sandboxes (see the harness)
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
-
+const e2e = useServerAndBrowser();
 
 async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
   return page.evaluate(async ({ kind, path, input }) => {
@@ -42,7 +31,7 @@ const shows42 = (text: string) => /^\s*42\s*$/m.test(text);
 test('two people share a terminal and a run; a viewer watches but cannot type or run', async () => {
   const started = Date.now();
   const pageErrors: string[] = [];
-  const [a, b, c] = await Promise.all([newUser(browser, server.url), newUser(browser, server.url), newUser(browser, server.url)]);
+  const [a, b, c] = await Promise.all([newUser(e2e.browser, e2e.server.url), newUser(e2e.browser, e2e.server.url), newUser(e2e.browser, e2e.server.url)]);
   for (const [name, u] of [['A', a], ['B', b], ['C', c]] as const) u.page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
   await scenario(a.page, b.page, c.page);
   assert.deepEqual(pageErrors, []);
