@@ -245,7 +245,9 @@ test('an edit inside one hunk stales only that hunk, for both people; a comment 
   }
   // At 800 px the panels collapse into toggles: B opens the review panel to see the same.
   await b.page.setViewportSize({ width: 800, height: 900 });
-  if (!(await b.page.getByTestId('review-panel').isVisible())) await b.page.getByTestId('toggle-review').click();
+  // The panel collapses once the page has handled the resize: checked before that, it still looked open.
+  await b.page.getByTestId('review-panel').waitFor({ state: 'hidden' });
+  await b.page.getByTestId('toggle-review').click();
   await b.page.locator('[data-testid=hunk][data-hunk="0"] [data-testid=comment-thread]').waitFor();
   await screenshot(b.page, 'review-11-stale-hunk-comment-B-800');
   await b.page.setViewportSize({ width: 1440, height: 900 });
