@@ -5,7 +5,7 @@ import { isAppError } from '@tandem/protocol';
 import { DocumentHistory, freshClientId, type Deleter, type DeletionSpan, type HistoryChanges, type Span } from './DocumentHistory.ts';
 import { charRuns } from './blame.ts';
 import type { Author } from './authors.ts';
-import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 
 /**
  * Three people edit one file concurrently through a server that applies the same pipeline as

@@ -7,7 +7,7 @@ import { applyHunks } from './applyHunks.ts';
 import { createAnchor } from './anchor.ts';
 import { computeHunks } from './hunks.ts';
 import { InMemoryNetwork } from './testing/InMemoryNetwork.ts';
-import { SeededRandom } from './testing/SeededRandom.ts';
+import { SeededRandom } from '@tandem/protocol/testing';
 
 const textOf = (doc: Y.Doc) => doc.getText(FILE_TEXT);
 const INITIAL = 'top\nfunction f() {\n  return 1;\n}\nbottom\n';

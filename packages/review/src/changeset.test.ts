@@ -8,7 +8,7 @@ import {
 } from './changeset.ts';
 import { applyHunksToText, computeHunks } from './hunks.ts';
 import { InMemoryNetwork } from './testing/InMemoryNetwork.ts';
-import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 
 /**
  * The changeset overlay under concurrent human edits, against an independent model.

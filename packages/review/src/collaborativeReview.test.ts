@@ -11,7 +11,7 @@ import { applyHunksToText, computeHunks, type Hunk } from './hunks.ts';
 import { applyHunks } from './applyHunks.ts';
 import { AiEditOrigin } from './AiEditOrigin.ts';
 import { InMemoryNetwork } from './testing/InMemoryNetwork.ts';
-import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 
 /**
  * Seeded simulation: a server replica (where AI edits are applied, as the server does) and three

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyHunksToText, assertHunksFit, computeHunks, rebaseHunks, type Hunk } from './hunks.ts';
-import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 
 const h = (index: number, start: number, end: number, removed: string, inserted: string): Hunk => ({ index, start, end, removed, inserted });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffIds, diffLines, splitLines } from './lineDiff.ts';
-import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 
 /** LCS length table by dynamic programming: the reference the Myers diff must match. */
 function lcsTable(a: Int32Array, b: Int32Array): number[][] {

@@ -7,7 +7,7 @@ import {
   type SuggestionState, type SuggestionStatus, type TransitionContext,
 } from './suggestionMachine.ts';
 import { anyEditor, nApprovals, ownerOnly } from './approvalPolicy.ts';
-import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
+import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 
 const owner: Actor = { userId: 'o', role: 'owner' };
 const ed1: Actor = { userId: 'e1', role: 'editor' };

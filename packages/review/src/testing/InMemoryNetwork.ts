@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { SeededRandom } from './SeededRandom.ts';
+import type { SeededRandom } from '@tandem/protocol/testing';
 
 interface InFlight {
   readonly to: number;
