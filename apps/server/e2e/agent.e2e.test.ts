@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { OpenAITestServer, type ScriptedTurn } from '@tandem/inference/testing';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer, editorValue, waitFor as waitForDefault, openFile } from './harness.ts';
+import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, trpc, waitFor as waitForDefault, type RunningServer } from './harness.ts';
 
 /**
  * An agent run in three real browsers: A starts a run from the Agent panel, B and C watch it
@@ -65,14 +65,6 @@ after(async () => {
 
 const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) => waitForDefault(what, check, timeoutMs);
 
-async function trpcMutation<T>(page: Page, path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ path, input }) => {
-    const res = await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { path, input }) as Promise<T>;
-}
 
 async function join(name: string, email: string, inviteUrl: string, projectUrl: string, errors: string[]) {
   const u = await newUser(browser, server.url);
@@ -96,8 +88,8 @@ test('three people: A starts an agent run, B steers, C watches, A accepts two fi
   await a.page.waitForURL(/\/projects\/[\w-]+$/);
   const projectUrl = a.page.url();
   const projectId = projectUrl.split('/').pop()!;
-  const editorInvite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId, role: 'editor' });
-  const viewerInvite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId, role: 'viewer' });
+  const editorInvite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId, role: 'editor' });
+  const viewerInvite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId, role: 'viewer' });
   const b = await join('Bea Bell', 'bea@example.com', editorInvite.url, projectUrl, errors);
   const c = await join('Cy Cole', 'cy@example.com', viewerInvite.url, projectUrl, errors);
   await b.page.setViewportSize({ width: 1440, height: 900 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer, editorValue, waitFor } from './harness.ts';
+import { editorValue, launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, trpc, waitFor, type RunningServer } from './harness.ts';
 
 /**
  * The IDE, live, in Chromium: an owner, an editor and a viewer in three browser contexts on one
@@ -46,23 +46,7 @@ async function typeAtEnd(page: Page, text: string): Promise<void> {
   await page.keyboard.type(text);
 }
 
-async function trpcMutation<T>(page: Page, path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ path, input }) => {
-    const res = await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { path, input }) as Promise<T>;
-}
 
-async function trpcQuery<T>(page: Page, path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ path, input }) => {
-    const res = await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`);
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { path, input }) as Promise<T>;
-}
 
 async function joinWithInvite(page: Page, name: string, email: string, inviteUrl: string, projectUrl: string): Promise<void> {
   await signUp(page, name, email, new URL(inviteUrl).pathname);
@@ -89,8 +73,8 @@ test('owner, editor and viewer edit one project live', async () => {
   assert.equal(await a.page.getByTestId('role').textContent(), 'owner');
   await a.page.locator('[data-testid=connection][data-state=connected]').waitFor();
 
-  const editorInvite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId, role: 'editor' });
-  const viewerInvite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId, role: 'viewer' });
+  const editorInvite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId, role: 'editor' });
+  const viewerInvite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId, role: 'viewer' });
   const b = await newUser(browser, server.url);
   const c = await newUser(browser, server.url);
   b.page.on('pageerror', (e) => pageErrors.push(`B: ${e.message}`));
@@ -221,16 +205,16 @@ test('owner, editor and viewer edit one project live', async () => {
   await treeItem(b.page, 'guide/notes.md').waitFor({ state: 'detached' });
 
   // Access changes reach open editors: B becomes a viewer, C is removed.
-  const members = await trpcQuery<{ id: string; name: string }[]>(a.page, 'members.list', { projectId });
+  const members = await trpc<{ id: string; name: string }[]>(a.page, 'query', 'members.list', { projectId });
   const idOf = (name: string) => members.find((m) => m.name === name)!.id;
-  await trpcMutation(a.page, 'members.setRole', { projectId, userId: idOf('Charles Babbage'), role: 'viewer' });
+  await trpc(a.page, 'mutation', 'members.setRole', { projectId, userId: idOf('Charles Babbage'), role: 'viewer' });
   await b.page.getByTestId('notice').filter({ hasText: 'Your role changed to viewer' }).waitFor();
   await waitFor('B read-only', async () => (await b.page.evaluate(() => window.__tandem?.readOnly())) === true);
   await b.page.locator('[data-testid=connection][data-state=connected]').waitFor();
   // After reconnecting, people see each other again at once (not after the 15 s presence renewal).
   await b.page.locator('[data-testid=participant][data-name="Ada Lovelace"]').waitFor({ timeout: 5000 });
   await a.page.locator('[data-testid=participant][data-name="Charles Babbage"]').waitFor({ timeout: 5000 });
-  await trpcMutation(a.page, 'members.remove', { projectId, userId: idOf('Grace Hopper') });
+  await trpc(a.page, 'mutation', 'members.remove', { projectId, userId: idOf('Grace Hopper') });
   await c.page.getByTestId('session-ended').filter({ hasText: 'You were removed from this project' }).waitFor();
   assert.equal(await c.page.getByTestId('connection').getAttribute('data-state'), 'ended');
   await screenshot(b.page, 'collab-07-role-changed');
@@ -245,7 +229,7 @@ test('edits made while the server is down merge when it comes back', async () =>
   const a = await newUser(browser, server.url);
   await signUp(a.page, 'Alan Turing', 'alan@example.com');
   await a.page.waitForURL(/\/projects$/);
-  const project = await trpcMutation<{ id: string }>(a.page, 'projects.create', { name: 'Offline', template: 'node' });
+  const project = await trpc<{ id: string }>(a.page, 'mutation', 'projects.create', { name: 'Offline', template: 'node' });
   const second = await a.context.newPage();
   const tabs = [a.page, second];
   for (const page of tabs) {

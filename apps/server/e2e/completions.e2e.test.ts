@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { OpenAITestServer } from '@tandem/inference/testing';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer, editorValue, waitFor, openFile } from './harness.ts';
+import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, trpc, waitFor, type RunningServer } from './harness.ts';
 
 /**
  * Inline completions in Chromium: the real server (built web app) with the OpenAI test double as
@@ -54,14 +54,6 @@ async function ghostText(page: Page): Promise<string> {
   });
 }
 
-async function trpcMutation<T>(page: Page, path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ path, input }) => {
-    const res = await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { path, input }) as Promise<T>;
-}
 
 test('ghost text streams in, Tab inserts it, a second browser sees it; a fault shows an error', async (t) => {
   const a = await newUser(browser, server.url);
@@ -86,7 +78,7 @@ test('ghost text streams in, Tab inserts it, a second browser sees it; a fault s
   const projectUrl = a.page.url();
   const projectId = projectUrl.split('/').pop()!;
 
-  const invite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId, role: 'editor' });
+  const invite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId, role: 'editor' });
   await signUp(b.page, 'Charles', 'charles-ai@example.com', new URL(invite.url).pathname);
   await b.page.getByRole('button', { name: 'Join project' }).click();
   await b.page.waitForURL(projectUrl);

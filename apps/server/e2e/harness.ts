@@ -77,6 +77,18 @@ export async function startServerProcess(env: Record<string, string> = {}, dataD
   return running;
 }
 
+/** A tRPC call made by the page itself (its cookie, its origin), as the IDE makes it. */
+export async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
+  return page.evaluate(async ({ kind, path, input }) => {
+    const res = kind === 'query'
+      ? await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
+      : await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
+    const body = await res.json();
+    if (!res.ok) throw new Error(JSON.stringify(body));
+    return body.result.data;
+  }, { kind, path, input }) as Promise<T>;
+}
+
 export function removeDir(dir: string): void {
   removeDirWithMounts(dir);
 }

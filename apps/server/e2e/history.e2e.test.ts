@@ -1,8 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { OpenAITestServer } from '@tandem/inference/testing';
-import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, trpc, waitFor, type RunningServer } from './harness.ts';
 
 /**
  * Blame in two real browsers: Ada creates the project (the template is hers), Charles types a
@@ -32,15 +32,6 @@ after(async () => {
   if (server) removeDir(server.dataDir);
 });
 
-async function trpc<T>(page: Page, path: string, input: unknown, method: 'GET' | 'POST' = 'POST'): Promise<T> {
-  return page.evaluate(async ({ path, input, method }) => {
-    const url = method === 'GET' ? `/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}` : `/api/trpc/${path}`;
-    const res = await fetch(url, method === 'GET' ? {} : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { path, input, method }) as Promise<T>;
-}
 
 test('Blame shows who wrote each line; AI lines name model, requester and approver; "AI-written only" filters', async () => {
   const a = await newUser(browser, server.url);
@@ -65,9 +56,9 @@ test('Blame shows who wrote each line; AI lines name model, requester and approv
   await waitFor('Charles\'s line reached Ada', async () => (await editorValue(a.page)).includes('reviewed by Charles'));
   const fileId = await a.page.evaluate(() => window.__tandem?.activeFile() ?? null);
   assert.ok(fileId);
-  const requested = await trpc<{ id: string }>(a.page, 'suggestions.request', { projectId, fileId, instruction: 'check the name', range: { kind: 'offsets', start: 0, end: original.length } });
-  await waitFor('the AI edit is ready', async () => (await trpc<{ id: string; status: string }[]>(a.page, 'suggestions.list', { projectId }, 'GET')).some((s) => s.id === requested.id && s.status === 'ready'), 20_000);
-  await trpc(b.page, 'suggestions.acceptHunk', { projectId, suggestionId: requested.id, hunk: 0 });
+  const requested = await trpc<{ id: string }>(a.page, 'mutation', 'suggestions.request', { projectId, fileId, instruction: 'check the name', range: { kind: 'offsets', start: 0, end: original.length } });
+  await waitFor('the AI edit is ready', async () => (await trpc<{ id: string; status: string }[]>(a.page, 'query', 'suggestions.list', { projectId })).some((s) => s.id === requested.id && s.status === 'ready'), 20_000);
+  await trpc(b.page, 'mutation', 'suggestions.acceptHunk', { projectId, suggestionId: requested.id, hunk: 0 });
 
   await a.page.getByTestId('blame-toggle').click();
   await waitFor('blame notes in the editor', async () => (await a.page.locator('.blame-note').count()) >= 3, 15_000);

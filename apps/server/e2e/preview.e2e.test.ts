@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { newUser, openFile, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
+import { newUser, openFile, screenshot, signUp, trpc, useServerAndBrowser, waitFor } from './harness.ts';
 import { previewAppCommand } from '../src/testing/previewFixtureApp.ts';
 
 /**
@@ -12,16 +12,6 @@ import { previewAppCommand } from '../src/testing/previewFixtureApp.ts';
  */
 const e2e = useServerAndBrowser();
 
-async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ kind, path, input }) => {
-    const res = kind === 'query'
-      ? await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
-      : await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { kind, path, input }) as Promise<T>;
-}
 
 const APP_PORT = 8000;
 

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { OpenAITestServer, type RecordedRequest } from '@tandem/inference/testing';
-import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProcess, type RunningServer, editorValue, waitFor as waitForDefault, openFile } from './harness.ts';
+import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, trpc, waitFor as waitForDefault, type RunningServer } from './harness.ts';
 
 /**
  * Shared AI edits in two real browsers: A asks for an edit, both watch it stream in as an inline
@@ -61,14 +61,6 @@ const waitFor = (what: string, check: () => Promise<boolean>, timeoutMs = 15_000
 
 
 
-async function trpcMutation<T>(page: Page, path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ path, input }) => {
-    const res = await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { path, input }) as Promise<T>;
-}
 
 const inlineHeader = (page: Page, status?: string) =>
   page.locator(`[data-testid=inline-suggestion]${status ? `[data-status=${status}]` : ''}`);
@@ -85,7 +77,7 @@ test('two people review an AI edit together: it streams into both editors, B dec
   await a.page.waitForURL(/\/projects\/[\w-]+$/);
   const projectUrl = a.page.url();
   const projectId = projectUrl.split('/').pop()!;
-  const invite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId, role: 'editor' });
+  const invite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId, role: 'editor' });
 
   const b = await newUser(browser, server.url);
   b.page.on('pageerror', (e) => pageErrors.push(`B: ${e.message}`));
@@ -198,7 +190,7 @@ test('an edit inside one hunk stales only that hunk, for both people; a comment 
   await a.page.getByRole('button', { name: 'Create project' }).click();
   await a.page.waitForURL(/\/projects\/[\w-]+$/);
   const projectUrl = a.page.url();
-  const invite = await trpcMutation<{ url: string }>(a.page, 'invites.create', { projectId: projectUrl.split('/').pop()!, role: 'editor' });
+  const invite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId: projectUrl.split('/').pop()!, role: 'editor' });
   const b = await newUser(browser, server.url);
   b.page.on('pageerror', (e) => pageErrors.push(`B: ${e.message}`));
   await signUp(b.page, 'Alan Turing', 'alan@example.com', new URL(invite.url).pathname);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { newUser, screenshot, signUp, useServerAndBrowser } from './harness.ts';
+import { newUser, screenshot, signUp, trpc, useServerAndBrowser } from './harness.ts';
 
 /**
  * The sandbox queue in Chromium: the server has one sandbox slot and someone else holds it.
@@ -10,16 +9,6 @@ import { newUser, screenshot, signUp, useServerAndBrowser } from './harness.ts';
  */
 const e2e = useServerAndBrowser({ TANDEM_SANDBOX_MAX_SESSIONS: '1' });
 
-async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ kind, path, input }) => {
-    const res = kind === 'query'
-      ? await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
-      : await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { kind, path, input }) as Promise<T>;
-}
 
 test('a Run that waits for a sandbox shows its position to everyone in the project, then starts', async () => {
   const pageErrors: string[] = [];

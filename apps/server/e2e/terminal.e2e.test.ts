@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { newUser, screenshot, signUp, useServerAndBrowser, waitFor } from './harness.ts';
+import { newUser, screenshot, signUp, trpc, useServerAndBrowser, waitFor } from './harness.ts';
 
 /**
  * Runs and shared terminals in Chromium: an owner, an editor and a viewer on one project, with
@@ -10,16 +10,6 @@ import { newUser, screenshot, signUp, useServerAndBrowser, waitFor } from './har
  */
 const e2e = useServerAndBrowser();
 
-async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
-  return page.evaluate(async ({ kind, path, input }) => {
-    const res = kind === 'query'
-      ? await fetch(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`)
-      : await fetch(`/api/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(JSON.stringify(body));
-    return body.result.data;
-  }, { kind, path, input }) as Promise<T>;
-}
 
 /** What the terminal shows (xterm's DOM rows; non-breaking spaces as spaces). */
 const terminalText = (page: Page, terminalId: string) =>
