@@ -14,10 +14,12 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   browser: async () => (await import('./browser.ts')).runBrowserBenchmark(),
   traces: async (options) => (await import('./traces.ts')).runTracesBenchmark(options),
   load: async (options) => (await import('./load.ts')).runLoadBenchmark(options),
-  // Run start-up with a persisted environment (sandbox.ts), then the sandbox network (egress proxy,
-  // preview path), which runs in @tandem/sandbox (this package may not import its internals).
+  // Run start-up with a persisted environment (sandbox.ts); preview through the real server process
+  // (sandbox/preview.ts); then the sandbox network's components (egress proxy, the preview path
+  // inside @tandem/sandbox alone, diagnostic), which run there (this package may not import its internals).
   sandbox: async () => {
     await (await import('./sandbox.ts')).runSandboxStartupBenchmark();
+    await (await import('./sandbox/preview.ts')).runSandboxPreviewBenchmark();
     await runPackageScript('@tandem/sandbox', 'bench:network');
   },
   agent: async () => (await import('./agent.ts')).runAgentBenchmark(),

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { NetworkService } from '@tandem/api';
@@ -11,6 +11,12 @@ const AUTH_PATH = '/__tandem/auth';
 const HOST_ID = /^([a-z0-9_-]{1,64})-(\d{1,5})\./;
 /** Open upstream connections per project (each is a socket pair through the sandbox's helper). */
 const MAX_CONNECTIONS_PER_PROJECT = 256;
+/**
+ * Idle pooled upstream connections are closed after this long: below the keep-alive timeouts of
+ * common dev servers (Node's 5 s), so a request is rarely sent on a connection the app is closing.
+ */
+const IDLE_UPSTREAM_MS = 2000;
+const NO_UPSTREAM = 'TANDEM_NO_UPSTREAM';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization']);
 
 export interface PreviewServerOptions {
@@ -34,6 +40,8 @@ export interface PreviewServerOptions {
 export class PreviewServer {
   readonly server: Server;
   private readonly open = new Map<string, number>();
+  /** Per project+port: kept-alive HTTP connections into the sandbox, reused across requests. */
+  private readonly pools = new Map<string, Agent>();
 
   constructor(private readonly options: PreviewServerOptions) {
     this.server = createServer((req, res) => void this.onRequest(req, res).catch(() => {
@@ -53,6 +61,8 @@ export class PreviewServer {
 
   async close(): Promise<void> {
     this.options.forwarder?.close();
+    for (const pool of this.pools.values()) pool.destroy();
+    this.pools.clear();
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
@@ -99,8 +109,9 @@ export class PreviewServer {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     const t = this.target(req);
     if (!t) return void page(res, 404, 'Unknown preview', 'This address does not name a preview.');
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === AUTH_PATH) {
+    // Parsed only when it may be the sign-in path (every other request goes to the app as it is).
+    const url = req.url?.startsWith(AUTH_PATH) ? new URL(req.url, 'http://x') : null;
+    if (url?.pathname === AUTH_PATH) {
       const ex = this.options.networkService.exchange(url.searchParams.get('t'), t.projectId, t.port);
       if (!ex) return void page(res, 403, 'Link expired', 'This preview link is invalid or has expired. Open the preview again from the project.');
       const maxAge = Math.max(1, Math.floor((ex.claims.exp - Date.now()) / 1000));
@@ -120,26 +131,61 @@ export class PreviewServer {
     }
     const home = await this.elsewhere(req, t);
     if (home) return this.options.forwarder!.request(req, res, home);
-    const upstream = await this.connect(t);
-    if (!upstream) {
-      return void page(res, 502, 'Nothing is running', `No program in this project's sandbox is listening on port ${t.port}. Start it in a terminal or with Run, then reload.`);
-    }
-    const up = httpRequest({
-      // No agent: the request runs on this one stream into the sandbox.
-      method: req.method, path: req.url, headers: upstreamHeaders(req, t.port),
-      createConnection: () => upstream,
+    this.forward(req, res, t, true);
+  }
+
+  /**
+   * Sends the request to the app over a pooled connection (opening a stream into the sandbox
+   * costs a round trip through its helper, ~1 ms: paid once per connection, not per request, as
+   * a reverse proxy's upstream keep-alive). A GET/HEAD that fails on a reused connection before
+   * any answer (the app closed it meanwhile) is sent once more on a new one.
+   */
+  private forward(req: IncomingMessage, res: ServerResponse, t: { projectId: string; port: number }, retry: boolean): void {
+    let answer: IncomingMessage | null = null;
+    const up: ClientRequest = httpRequest({
+      method: req.method, path: req.url, headers: upstreamHeaders(req, t.port), agent: this.pool(t),
     }, (r) => {
+      answer = r;
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
       res.writeHead(r.statusCode ?? 502, headers);
       r.pipe(res);
     });
-    up.on('error', () => {
-      if (!res.headersSent) page(res, 502, 'Preview', 'The program closed the connection.');
-      else res.destroy();
+    // The browser went away before the whole answer: this upstream connection cannot be reused.
+    res.once('close', () => !answer?.complete && up.destroy());
+    up.on('error', (e: Error & { code?: string }) => {
+      if (res.headersSent) return void res.destroy();
+      if (retry && up.reusedSocket && (req.method === 'GET' || req.method === 'HEAD')) return this.forward(req, res, t, false);
+      if (e.code === NO_UPSTREAM) {
+        return void page(res, 502, 'Nothing is running', `No program in this project's sandbox is listening on port ${t.port}. Start it in a terminal or with Run, then reload.`);
+      }
+      page(res, 502, 'Preview', 'The program closed the connection.');
     });
-    res.on('close', () => upstream.destroy());
-    req.pipe(up);
+    if (retry) req.pipe(up);
+    else up.end();
+  }
+
+  /** The keep-alive pool for a project+port; its connections are streams into the sandbox. */
+  private pool(t: { projectId: string; port: number }): Agent {
+    const key = `${t.projectId}:${t.port}`;
+    let pool = this.pools.get(key);
+    if (pool) return pool;
+    pool = new Agent({ keepAlive: true, timeout: IDLE_UPSTREAM_MS, maxSockets: MAX_CONNECTIONS_PER_PROJECT });
+    const agent = pool;
+    agent.createConnection = ((_options: unknown, done: (err: Error | null, socket?: Socket) => void) => {
+      void this.connect(t).then((socket) => {
+        if (!socket) return done(Object.assign(new Error('nothing listens'), { code: NO_UPSTREAM }));
+        // Forget the pool once its last connection is gone (a stopped app, an idle preview).
+        socket.once('close', () => setImmediate(() => {
+          const idle = Object.keys(agent.sockets).length === 0 && Object.keys(agent.freeSockets).length === 0;
+          if (idle && this.pools.get(key) === agent) this.pools.delete(key);
+        }));
+        done(null, socket);
+      });
+      return undefined;
+    }) as unknown as Agent['createConnection'];
+    this.pools.set(key, pool);
+    return pool;
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

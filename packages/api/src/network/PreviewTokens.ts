@@ -15,8 +15,13 @@ export interface PreviewClaims {
   exp: number;
 }
 
+/** Authentic tokens remembered (their claims), so a preview request does not pay an HMAC each time. */
+const MAX_REMEMBERED = 4096;
+
 export class PreviewTokens {
   private readonly key: Buffer;
+  /** Token → its claims, for tokens whose signature was checked (authenticity never changes). */
+  private readonly authentic = new Map<string, PreviewClaims>();
 
   constructor(secret: string, private readonly now: () => number = Date.now) {
     // A key of its own, so a preview token can never be mistaken for any other signed value.
@@ -31,6 +36,13 @@ export class PreviewTokens {
   /** The claims when the token is authentic, unexpired and of one of `kinds`; otherwise null. */
   verify(token: string | undefined | null, kinds: PreviewClaims['kind'][]): PreviewClaims | null {
     if (!token || token.length > 1024) return null;
+    const claims = this.authentic.get(token) ?? this.check(token);
+    if (!claims || !kinds.includes(claims.kind) || claims.exp <= this.now()) return null;
+    return claims;
+  }
+
+  /** The claims of a token with a valid signature (remembered), whatever its kind or expiry. */
+  private check(token: string): PreviewClaims | null {
     const dot = token.indexOf('.');
     if (dot < 0) return null;
     const body = token.slice(0, dot);
@@ -39,8 +51,11 @@ export class PreviewTokens {
     if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
     try {
       const [kind, projectId, port, userId, exp] = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as [PreviewClaims['kind'], string, number, string | null, number];
-      if (!kinds.includes(kind) || typeof exp !== 'number' || exp <= this.now()) return null;
-      return { kind, projectId, port, userId, exp };
+      if (typeof exp !== 'number') return null;
+      const claims: PreviewClaims = Object.freeze({ kind, projectId, port, userId, exp });
+      if (this.authentic.size >= MAX_REMEMBERED) this.authentic.clear();
+      this.authentic.set(token, claims);
+      return claims;
     } catch {
       return null;
     }
