@@ -120,7 +120,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents,
   });
   languageServers = new LanguageServers({
-    host: services.sandboxes.host, workingCopy: services.sandboxes, documents, prisma: db.prisma, memberships,
+    host: services.sandboxes.host, workingCopy: services.sandboxes, files, prisma: db.prisma, memberships,
     limits: { maxServers: env.TANDEM_LSP_MAX_SERVERS, idleMs: env.TANDEM_LSP_IDLE_SECONDS * 1000 },
   });
   const lspSocket = new LanguageServerSocket({ auth, servers: languageServers });

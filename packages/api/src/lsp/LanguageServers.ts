@@ -2,16 +2,16 @@ import type { SyncExtension } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
 import { AppError, parseDocName, type Role } from '@tandem/protocol';
 import type { MembershipCache } from '../MembershipCache.ts';
-import type { ProjectDocuments } from '../sandbox/LiveProjectFiles.ts';
 import { DEFAULT_LSP_LIMITS, type LspLimits } from './lspLimits.ts';
-import { PythonLanguageServer, type LspPeer, type ProcessHost, type WorkingCopySync } from './PythonLanguageServer.ts';
+import { PythonLanguageServer, type LspPeer, type ProcessHost, type ProjectFiles, type WorkingCopySync } from './PythonLanguageServer.ts';
 
 /** What a tab may ask: questions about a file, never edits (the server feeds the documents). */
 const PEER_METHODS = new Set(['textDocument/hover', 'textDocument/completion', 'textDocument/definition', 'textDocument/signatureHelp']);
 
 export interface LanguageServersOptions {
   host: ProcessHost;
-  documents: ProjectDocuments;
+  /** The live files (the app's one LiveProjectFiles): read when pyright opens the project's Python files. */
+  files: ProjectFiles;
   workingCopy: WorkingCopySync;
   prisma: PrismaClient;
   memberships: MembershipCache;
@@ -90,7 +90,7 @@ export class LanguageServers {
       if (this.servers.size >= this.limits.maxServers) {
         throw new AppError('RATE_LIMITED', 'Too many Python language servers are running on this server; try again later.');
       }
-      const server = new PythonLanguageServer(projectId, { host: this.opts.host, documents: this.opts.documents, workingCopy: this.opts.workingCopy, limits: this.limits, log: this.log });
+      const server = new PythonLanguageServer(projectId, { host: this.opts.host, files: this.opts.files, workingCopy: this.opts.workingCopy, limits: this.limits, log: this.log });
       entry = { server, idle: null };
       this.servers.set(projectId, entry);
       void server.stopped.then(() => this.stopped(projectId, server));

@@ -1,11 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type * as Y from 'yjs';
-import {
-  FILE_TEXT, LSP_PROJECT_URI_PREFIX, TREE_MAP, fileDocName, lspUriOf, lspUriPath, resolveTreeEntries, treeDocName, type TreeEntry,
-} from '@tandem/protocol';
+import { FILE_TEXT, LSP_PROJECT_URI_PREFIX, lspUriOf, lspUriPath } from '@tandem/protocol';
 import type { SandboxProcess, SpawnOptions } from '@tandem/sandbox';
-import type { ProjectDocuments } from '../sandbox/LiveProjectFiles.ts';
+import type { LiveProjectFiles } from '../sandbox/LiveProjectFiles.ts';
 import { encodeLspMessage, LspMessageReader } from './lspFraming.ts';
 import type { LspLimits } from './lspLimits.ts';
 
@@ -13,6 +11,9 @@ import type { LspLimits } from './lspLimits.ts';
 export interface ProcessHost {
   spawn(projectId: string, argv: readonly string[], options: SpawnOptions): Promise<SandboxProcess>;
 }
+
+/** The project's live files, decoded once per change (the app's one LiveProjectFiles). */
+export type ProjectFiles = Pick<LiveProjectFiles, 'tree' | 'texts'>;
 
 /** Copies the live documents into the project's working copy when they changed (SandboxService). */
 export interface WorkingCopySync {
@@ -73,7 +74,7 @@ export class PythonLanguageServer {
 
   constructor(
     readonly projectId: string,
-    private readonly deps: { host: ProcessHost; documents: ProjectDocuments; workingCopy: WorkingCopySync; limits: LspLimits; log: (message: string) => void },
+    private readonly deps: { host: ProcessHost; files: ProjectFiles; workingCopy: WorkingCopySync; limits: LspLimits; log: (message: string) => void },
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.ready = this.start();
@@ -230,8 +231,8 @@ export class PythonLanguageServer {
 
   /** Opens every Python file of the project (up to the cap) from the live documents; closes those gone. */
   private async syncFiles(): Promise<void> {
-    const { documents, limits } = this.deps;
-    const entries = await documents.readDocument(treeDocName(this.projectId), (doc) => resolveTreeEntries(doc.getMap<TreeEntry>(TREE_MAP).entries()));
+    const { files, limits } = this.deps;
+    const { entries } = await files.tree(this.projectId);
     const wanted = new Map([...entries].filter(([, e]) => e.kind === 'file' && isPython(e.path)).slice(0, limits.maxFiles));
     await this.deps.workingCopy.syncIfChanged(this.projectId);
     // Files that appeared or went: pyright forgets what it resolved against them.
@@ -247,9 +248,11 @@ export class PythonLanguageServer {
         for (const peer of this.peers) peer.send(cleared);
       }
     }
-    for (const [fileId, entry] of wanted) {
-      if (this.files.has(fileId) || this.stopping) continue;
-      const text = await documents.readDocument(fileDocName(this.projectId, fileId), (doc) => doc.getText(FILE_TEXT).toString());
+    const opening = [...wanted].filter(([fileId]) => !this.files.has(fileId));
+    const texts = await files.texts(this.projectId, opening.map(([fileId]) => fileId));
+    for (const [fileId, entry] of opening) {
+      const text = texts.get(fileId);
+      if (text === undefined || this.files.has(fileId) || this.stopping) continue;
       if (Buffer.byteLength(text) > limits.maxFileBytes) continue;
       const file: OpenFile = { path: entry.path, uri: lspUriOf(entry.path), version: 1, timer: null };
       this.files.set(fileId, file);
