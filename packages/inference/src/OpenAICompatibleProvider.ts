@@ -1,4 +1,5 @@
 import { InferenceError } from './InferenceError.ts';
+import { HttpPoster } from './HttpPoster.ts';
 import { OpenAIStreamState } from './OpenAIStreamState.ts';
 import { SseParser } from './SseParser.ts';
 import { StreamWatchdog, type WatchdogLimits, type WatchdogPhase } from './StreamWatchdog.ts';
@@ -44,9 +45,9 @@ const DRAIN_LIMIT_MS = 100;
 
 /**
  * Streams from any server speaking the OpenAI wire protocol: Chat Completions for chat and the
- * legacy Completions endpoint for fill-in-the-middle. Uses Node's global fetch (undici), whose
- * keep-alive pool reuses connections between requests — that matters more to latency at
- * 1,000+ tok/s than anything else here. Aborting closes the upstream socket immediately.
+ * legacy Completions endpoint for fill-in-the-middle. Requests go through `HttpPoster` (node:http
+ * with a keep-alive pool: connections are reused between requests, and the request is written
+ * sooner than with the global fetch). Aborting closes the upstream socket immediately.
  */
 export class OpenAICompatibleProvider implements InferenceProvider {
   readonly id: string;
@@ -57,6 +58,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
   readonly #headers: Record<string, string>;
   readonly #baseUrl: string;
   readonly #live = new Set<AbortController>();
+  readonly #http = new HttpPoster();
   #disposed = false;
 
   constructor(config: OpenAICompatibleConfig) {
@@ -86,6 +88,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
     this.#disposed = true;
     for (const controller of this.#live) controller.abort(CANCELLED);
     this.#live.clear();
+    this.#http.dispose();
   }
 
   async *#stream(request: InferenceRequest, signal: AbortSignal | undefined): AsyncGenerator<InferenceChunk> {
@@ -106,7 +109,7 @@ export class OpenAICompatibleProvider implements InferenceProvider {
       const url = `${this.#baseUrl}${request.mode === 'chat' ? '/chat/completions' : '/completions'}`;
       let response: Response;
       try {
-        response = await fetch(url, { method: 'POST', headers: this.#headers, body: JSON.stringify(body), signal: controller.signal });
+        response = await this.#http.post(url, this.#headers, JSON.stringify(body), controller.signal);
       } catch (e) {
         throw this.#failure(e, controller, 'fetch');
       }
