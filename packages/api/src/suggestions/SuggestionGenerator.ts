@@ -49,12 +49,16 @@ export class SuggestionGenerator {
     return this.#generations.size;
   }
 
-  start(record: SuggestionRecord, provider: InferenceProvider, chat: ChatRequest): void {
+  /**
+   * Sends the provider request now; its answer is read once `announced` resolves (the suggestion
+   * is stored and published). If it rejects, the request is aborted and nothing is recorded.
+   */
+  start(record: SuggestionRecord, provider: InferenceProvider, chat: ChatRequest, announced: Promise<unknown> = Promise.resolve()): void {
     const generation: Generation = {
       attempt: record.state.attempt, controller: new AbortController(), done: Promise.resolve(), displayedAt: -Infinity, displayLength: 0, displayRefresh: null,
     };
     this.#generations.set(record.id, generation);
-    generation.done = this.#generate(record, generation, provider, chat)
+    generation.done = this.#generate(record, generation, provider, chat, announced)
       .catch((error) => this.logError(`[suggestions] generation of ${record.id} failed unexpectedly`, error))
       .finally(() => {
         if (generation.displayRefresh) clearTimeout(generation.displayRefresh);
@@ -73,15 +77,23 @@ export class SuggestionGenerator {
     await Promise.all([...this.#generations.values()].map((g) => g.done));
   }
 
-  async #generate(record: SuggestionRecord, generation: Generation, provider: InferenceProvider, chat: ChatRequest): Promise<void> {
+  async #generate(record: SuggestionRecord, generation: Generation, provider: InferenceProvider, chat: ChatRequest, announced: Promise<unknown>): Promise<void> {
     const { attempt, controller: { signal } } = generation;
     const fences = new FenceStripper();
-    let stream: MeteredStream | null = null;
-    const frames = new DeltaCoalescer((text) => this.#frame(record, generation, text, stream!));
+    const stream: MeteredStream = meter(provider.generate(chat, signal));
+    const chunks = requestedNow(stream);
+    try {
+      await announced;
+    } catch {
+      // Not stored: cancel the request (the stream ends at once) and record nothing.
+      generation.controller.abort();
+      await drain(chunks);
+      return;
+    }
+    const frames = new DeltaCoalescer((text) => this.#frame(record, generation, text, stream));
     let failure: string | null = null;
     try {
-      stream = meter(provider.generate(chat, signal));
-      for await (const chunk of stream) {
+      for await (const chunk of chunks) {
         if (chunk.type !== 'text' || signal.aborted) continue;
         markStreaming(record, attempt);
         frames.push(fences.push(chunk.text));
@@ -93,7 +105,7 @@ export class SuggestionGenerator {
     }
     if (signal.aborted) frames.discard();
     else frames.flush();
-    const metrics = stream ? liveMetrics(await stream.done) : null;
+    const metrics = liveMetrics(await stream.done);
     if (generation.displayRefresh) clearTimeout(generation.displayRefresh);
     generation.displayRefresh = null;
     await this.onEnd({ record, attempt, failure, metrics, aborted: signal.aborted });
@@ -130,6 +142,34 @@ export class SuggestionGenerator {
       id: record.id, attempt: generation.attempt, offset, text, display, displayLength: generation.displayLength, metrics: record.metrics,
     };
     this.hub.publish(projectChannel(record.projectId), FRAME_EVENT, frame);
+  }
+}
+
+/**
+ * Asks `source` for its first item now (for a provider stream: sends the request) and iterates it
+ * later; breaking out of the loop still closes it.
+ */
+function requestedNow<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let first: Promise<IteratorResult<T>> | null = iterator.next();
+  first.catch(() => undefined); // rejections are seen when the loop reads it
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const next = first ?? iterator.next();
+        first = null;
+        return next;
+      },
+      return: async (value?: unknown) => (await iterator.return?.(value)) ?? { done: true, value: undefined as T },
+    }),
+  };
+}
+
+async function drain(chunks: AsyncIterable<unknown>): Promise<void> {
+  try {
+    for await (const chunk of chunks) void chunk;
+  } catch {
+    // a cancelled request may end with an error instead
   }
 }
 

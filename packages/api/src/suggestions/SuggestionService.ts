@@ -111,11 +111,17 @@ export class SuggestionService {
       path, language: languageForPath(path), instruction: input.instruction, before: target.before, selected: target.baseText, after: target.after,
     });
     const record = newSuggestion(actor.userId, input, path, target);
-    await this.#store.create(record);
-    this.#open.track(record);
-    await this.#publish(record);
-    this.#generator.start(record, input.provider, chat);
-    return this.#views.view(record, await this.#policies.current(record.projectId));
+    // The provider request goes out first (the database write is not on the first token's path);
+    // its answer waits in the generator until the suggestion is stored and everyone has it.
+    const announced = (async () => {
+      await this.#store.create(record);
+      this.#open.track(record);
+      await this.#publish(record);
+      // The requester's answer is the suggestion as announced (before any of the answer is read).
+      return this.#views.view(record, await this.#policies.current(record.projectId));
+    })();
+    this.#generator.start(record, input.provider, chat, announced);
+    return announced;
   }
 
   /** Stops a streaming suggestion (aborting the provider request) or discards a stale one. */
