@@ -33,7 +33,8 @@ function listeningPorts() {
 
 function dial(port, cb) {
   const tryHost = (hosts) => {
-    const s = net.connect({ host: hosts[0], port });
+    // No Nagle: a preview request's bytes reach the app as they arrive (never held for an ACK).
+    const s = net.connect({ host: hosts[0], port, noDelay: true });
     s.once('connect', () => cb(null, s));
     s.once('error', (e) => (hosts.length > 1 ? tryHost(hosts.slice(1)) : cb(e)));
   };
