@@ -1,6 +1,8 @@
 /**
  * Sandbox network costs (part of `bench -- sandbox`): run start-up with and without the network
- * helper; the preview path (host → per-session channel → in-sandbox helper → app) against the same
+ * helper; diagnostic only, the preview path's sandbox part (host → per-session channel → in-sandbox
+ * helper → app, a new stream per request; the shipped path through the real server is measured by
+ * bench/sandbox/preview.ts) against the same
  * app reached directly on the host loopback, per HTTP request (p50/p99) and per WebSocket echo; and
  * download throughput through the egress proxy against a direct download of the same files.
  * Run: `npm run bench:network -w @tandem/sandbox` (as root, with bubblewrap).
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
       const s = connect(directPort, '127.0.0.1', () => resolve(s));
       s.once('error', reject);
     });
-    for (const [label, open] of [['direct (host loopback)', viaDirect], ['preview path (channel + helper)', viaSandbox]] as const) {
+    for (const [label, open] of [['direct (host loopback)', viaDirect], ['DIAGNOSTIC: the preview channel + helper alone (no server, no HTTP proxying; see the preview table above for the shipped path)', viaSandbox]] as const) {
       for (let i = 0; i < 30; i++) await get(open); // warm-up
       const xs: number[] = [];
       for (let i = 0; i < REQUESTS; i++) {
