@@ -3,11 +3,20 @@ import {
   AGENT_EVENTS, AGENT_PERMISSION_OPTIONS, type AgentCommandResult, type AgentItem, type AgentPolicy, type AgentUserRef,
 } from '@tandem/protocol';
 import {
-  isInferenceError, meter, type ChatMessage, type InferenceChunk, type InferenceProvider, type ToolCall,
+  isInferenceError, meter, type ChatMessage, type ChatRequest, type InferenceChunk, type InferenceProvider, type MeteredStream, type ToolCall,
 } from '@tandem/inference';
 import { commandAllowed } from './agentPolicy.ts';
 import { AGENT_SYSTEM_PROMPT, AGENT_TOOLS, presentTool, runWorkspaceTool } from './agentTools.ts';
 import { ITEM_TEXT_LIMIT, MAX_ITEMS, type LiveAgentRun } from './LiveAgentRun.ts';
+import { requestedNow } from '../ai/requestedNow.ts';
+
+/** A turn's request already sent (the first turn's, while the run is being stored). */
+export interface SentTurn {
+  stream: MeteredStream;
+  chunks: AsyncIterable<InferenceChunk>;
+  /** Closes the request if the run never reads it. */
+  cancel(): void;
+}
 
 type ToolCallItem = Extract<AgentItem, { kind: 'tool_call' }>;
 type AssembledCall = Extract<InferenceChunk, { type: 'tool_call' }>;
@@ -59,8 +68,23 @@ export class AgentRunner {
     this.#deps = { maxTurnTokens: 4096, retries: 2, maxRetryWaitMs: 10_000, ...deps };
   }
 
-  async run(run: LiveAgentRun, provider: InferenceProvider, policy: AgentPolicy, signal: AbortSignal): Promise<void> {
-    const messages: ChatMessage[] = [{ role: 'system', content: AGENT_SYSTEM_PROMPT }, { role: 'user', content: run.view.task }];
+  /** Sends the first turn's request for `task` now; `run` reads it (or cancel() it). */
+  sendFirstTurn(provider: InferenceProvider, task: string, signal: AbortSignal): SentTurn {
+    const own = new AbortController();
+    const stream = meter(provider.generate(this.#request(firstMessages(task)), AbortSignal.any([signal, own.signal])));
+    return { stream, chunks: requestedNow(stream), cancel: () => own.abort() };
+  }
+
+  async run(run: LiveAgentRun, provider: InferenceProvider, policy: AgentPolicy, signal: AbortSignal, first?: SentTurn): Promise<void> {
+    try {
+      await this.#loop(run, provider, policy, signal, first);
+    } finally {
+      first?.cancel(); // unread when a limit stopped the run before its first turn; a no-op otherwise
+    }
+  }
+
+  async #loop(run: LiveAgentRun, provider: InferenceProvider, policy: AgentPolicy, signal: AbortSignal, first?: SentTurn): Promise<void> {
+    const messages: ChatMessage[] = firstMessages(run.view.task);
     for (let step = 0; ; step++) {
       if (signal.aborted) return;
       for (const s of run.steering.splice(0)) messages.push({ role: 'user', content: `${s.author.name} (a participant watching you) says: ${s.text}` });
@@ -76,7 +100,7 @@ export class AgentRunner {
         run.notice('Stopped: the transcript is full.', null, 'error');
         return;
       }
-      const turn = await this.#turnWithRetries(run, provider, messages, signal, step + 1);
+      const turn = await this.#turnWithRetries(run, provider, messages, signal, step + 1, step === 0 ? first : undefined);
       if (turn === null) return; // cancelled
       run.view = { ...run.view, steps: step + 1 };
       run.publishRun();
@@ -101,11 +125,11 @@ export class AgentRunner {
     }
   }
 
-  async #turnWithRetries(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number):
+  async #turnWithRetries(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number, sent?: SentTurn):
     Promise<{ text: string; calls: TurnCall[] } | null> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#turn(run, provider, messages, signal, turn);
+        return await this.#turn(run, provider, messages, signal, turn, attempt === 0 ? sent : undefined);
       } catch (e) {
         const retryable = isInferenceError(e) && ['rate_limited', 'connection_dropped', 'idle_timeout', 'provider'].includes(e.kind);
         if (!retryable || attempt >= this.#deps.retries || signal.aborted) throw e;
@@ -118,16 +142,20 @@ export class AgentRunner {
     }
   }
 
-  async #turn(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number):
+  #request(messages: readonly ChatMessage[]): ChatRequest {
+    return { mode: 'chat', messages, tools: AGENT_TOOLS, maxTokens: this.#deps.maxTurnTokens };
+  }
+
+  async #turn(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number, sent?: SentTurn):
     Promise<{ text: string; calls: TurnCall[] } | null> {
-    const stream = meter(provider.generate({ mode: 'chat', messages, tools: AGENT_TOOLS, maxTokens: this.#deps.maxTurnTokens }, signal));
+    const stream = sent?.stream ?? meter(provider.generate(this.#request(messages), signal));
     let text = '';
     let seq = -1;
     const calls: TurnCall[] = [];
     const streaming = new Map<number, StreamingCall>();
     let cancelled = false;
     try {
-      for await (const chunk of stream) {
+      for await (const chunk of sent?.chunks ?? stream) {
         if (chunk.type === 'text') {
           if (seq === -1) seq = run.add({ kind: 'agent_message', text: '', turn }).seq;
           const item = run.items[seq] as Extract<AgentItem, { kind: 'agent_message' }>;
@@ -308,4 +336,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function firstMessages(task: string): ChatMessage[] {
+  return [{ role: 'system', content: AGENT_SYSTEM_PROMPT }, { role: 'user', content: task }];
 }

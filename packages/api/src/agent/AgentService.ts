@@ -11,7 +11,7 @@ import { approvalPolicyOf } from '../suggestions/ApprovalPolicies.ts';
 import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
 import { mayStartOrSteer, parseAgentPolicy } from './agentPolicy.ts';
 import { AgentReview, type AgentReviewer, type ChangesetDecision } from './AgentReview.ts';
-import { AgentRunner, commandTail, type CommandOptions } from './AgentRunner.ts';
+import { AgentRunner, commandTail, type CommandOptions, type SentTurn } from './AgentRunner.ts';
 import { AgentWorkspace, type AgentDocuments, type AgentFiles } from './AgentWorkspace.ts';
 import { CoalescedWrite } from './CoalescedWrite.ts';
 import { ITEM_TEXT_LIMIT, LiveAgentRun, workingCopyId } from './LiveAgentRun.ts';
@@ -46,7 +46,9 @@ interface AgentDriver {
   provider: string;
   label: string;
   model: string;
-  run(run: LiveAgentRun, policy: AgentPolicy, signal: AbortSignal): Promise<void>;
+  run(run: LiveAgentRun, policy: AgentPolicy, signal: AbortSignal, first?: SentTurn): Promise<void>;
+  /** Sends the first turn's request now, while the run is being stored (built-in agent). */
+  sendFirstTurn?(task: string, signal: AbortSignal): SentTurn;
 }
 
 const MAX_STEERING_CHARS = 4000;
@@ -137,8 +139,14 @@ export class AgentService {
     const driver = this.#driver(engine, acpAgents);
     const live = [...this.#runs.values()].filter((r) => r.view.projectId === projectId && r.live).length;
     if (live >= this.#maxLive) throw new AppError('RATE_LIMITED', `At most ${this.#maxLive} agent runs may work at once in a project.`);
+    const controller = new AbortController();
+    // The model starts on the first turn while the run is stored (the write is not on its path).
+    const first = driver.sendFirstTurn?.(task, controller.signal);
     const row = await this.#prisma.agentRun.create({
       data: { projectId, userId: who.userId, task, provider: driver.provider, model: driver.model, status: 'running' },
+    }).catch((error: unknown) => {
+      first?.cancel();
+      throw error;
     });
     const author: AgentUserRef = { id: who.userId, name: who.name };
     const run = new LiveAgentRun(this.#hub, {
@@ -148,9 +156,8 @@ export class AgentService {
     this.#runs.set(run.id, run);
     run.publishRun();
     run.add({ kind: 'user_message', text: task, author, steering: false });
-    const controller = new AbortController();
     run.controller = controller;
-    run.loop = driver.run(run, agent, controller.signal).then(
+    run.loop = driver.run(run, agent, controller.signal, first).then(
       () => {
         if (run.live) run.setStatus('ready', { pendingPermission: null });
       },
@@ -181,7 +188,11 @@ export class AgentService {
     }
     const provider = engine;
     if (!provider.info.tools) throw new AppError('BAD_INPUT', `The AI provider "${provider.label}" cannot call tools, which agent runs need. Choose another provider in the project settings.`);
-    return { provider: provider.id, label: provider.label, model: provider.model, run: (run, policy, signal) => this.#runner.run(run, provider, policy, signal) };
+    return {
+      provider: provider.id, label: provider.label, model: provider.model,
+      run: (run, policy, signal, first) => this.#runner.run(run, provider, policy, signal, first),
+      sendFirstTurn: (task, signal) => this.#runner.sendFirstTurn(provider, task, signal),
+    };
   }
 
   /** Stop: aborts the upstream request and any command at once; everyone sees `stopped` now. */

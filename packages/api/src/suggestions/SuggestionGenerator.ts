@@ -4,6 +4,7 @@ import { anyEditor, transition } from '@tandem/review';
 import { projectChannel, type EventHub } from '../EventHub.ts';
 import { DeltaCoalescer } from '../ai/DeltaCoalescer.ts';
 import { FenceStripper } from '../ai/FenceStripper.ts';
+import { requestedNow } from '../ai/requestedNow.ts';
 import { compactDisplay } from './displayHunks.ts';
 import type { SuggestionRecord } from './SuggestionRecord.ts';
 import { DISPLAY_INTERVAL_MS, FRAME_EVENT, type CompactDisplayHunk, type LiveMetrics, type SuggestionFrame } from './suggestionEvents.ts';
@@ -143,26 +144,6 @@ export class SuggestionGenerator {
     };
     this.hub.publish(projectChannel(record.projectId), FRAME_EVENT, frame);
   }
-}
-
-/**
- * Asks `source` for its first item now (for a provider stream: sends the request) and iterates it
- * later; breaking out of the loop still closes it.
- */
-function requestedNow<T>(source: AsyncIterable<T>): AsyncIterable<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  let first: Promise<IteratorResult<T>> | null = iterator.next();
-  first.catch(() => undefined); // rejections are seen when the loop reads it
-  return {
-    [Symbol.asyncIterator]: () => ({
-      next: () => {
-        const next = first ?? iterator.next();
-        first = null;
-        return next;
-      },
-      return: async (value?: unknown) => (await iterator.return?.(value)) ?? { done: true, value: undefined as T },
-    }),
-  };
 }
 
 async function drain(chunks: AsyncIterable<unknown>): Promise<void> {
