@@ -102,6 +102,15 @@ describe('preview', () => {
     // The cookie is for this project+port only.
     assert.equal((await previewGet('/', cookie, 9999)).status, 401);
 
+    // Requests share a kept-alive connection to the app; one the app closes is replaced.
+    const first = await previewGet('/conn', cookie);
+    assert.equal((await previewGet('/conn', cookie)).body, first.body);
+    assert.equal((await previewGet('/drop', cookie)).body, first.body);
+    await new Promise((r) => setTimeout(r, 100));
+    const replaced = await previewGet('/conn', cookie);
+    assert.equal(replaced.status, 200);
+    assert.notEqual(replaced.body, first.body);
+
     // WebSocket echo through the proxy.
     const ws = new WebSocket(`ws://127.0.0.1:${server.preview!.port}/hmr`, { headers: { host: `${projectId}-${APP_PORT}.localhost:${server.preview!.port}`, cookie } });
     await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });

@@ -24,6 +24,12 @@ const s = http.createServer((q, r) => {
     r.writeHead(200, { 'content-type': 'text/html' });
     return r.end(PROBE);
   }
+  // Which connection the request came on; /drop also closes it just after answering.
+  if (q.url === '/conn' || q.url === '/drop') {
+    r.end(String(q.socket.remotePort));
+    if (q.url === '/drop') setTimeout(() => q.socket.destroy(), 20);
+    return;
+  }
   if (q.url === '/') {
     let html = '<!doctype html><p>no README.md</p>';
     try { html = '<!doctype html><title>app</title><pre id="readme">' + fs.readFileSync('/project/README.md', 'utf8').replace(/</g, '&lt;') + '</pre>'; } catch {}
