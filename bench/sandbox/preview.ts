@@ -8,11 +8,13 @@
  * alternate between the two, so both see the same machine load.
  */
 import { spawn } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
 import { Agent, request } from 'node:http';
-import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { PREVIEW_APP_SOURCE, previewAppCommand } from '@tandem/sandbox/testing';
 import { TandemNodes, setUpProject } from '../load/TandemNodes.ts';
 import { trpcCall, trpcQuery } from '../session.ts';
 
@@ -20,37 +22,6 @@ const REQUESTS = Number(process.env.PREVIEW_BENCH_REQUESTS ?? 1000);
 const WARM_UP = 50;
 const APP_PORT = 8000;
 const TARGET_ADDED_P99_MS = 2;
-
-/** HTTP (small text body) and a WebSocket echo (text frames, any length up to 64 KiB). */
-const ECHO = String.raw`
-const http = require('http'), crypto = require('crypto');
-const s = http.createServer((q, r) => { r.writeHead(200, { 'content-type': 'text/plain' }); r.end('ok ' + q.url); });
-s.keepAliveTimeout = 60000;
-s.on('upgrade', (q, sock) => {
-  const k = crypto.createHash('sha1').update(q.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-  sock.setNoDelay(true);
-  sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' + k + '\r\n\r\n');
-  let buf = Buffer.alloc(0);
-  sock.on('data', (b) => {
-    buf = Buffer.concat([buf, b]);
-    for (;;) {
-      if (buf.length < 2) return;
-      let len = buf[1] & 127, off = 2;
-      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
-      if (buf.length < off + 4 + len) return;
-      const mask = buf.subarray(off, off + 4), p = Buffer.alloc(len);
-      for (let i = 0; i < len; i++) p[i] = buf[off + 4 + i] ^ mask[i % 4];
-      const op = buf[0] & 15;
-      buf = buf.subarray(off + 4 + len);
-      if (op === 8) return sock.end();
-      const head = len < 126 ? Buffer.from([0x81, len]) : Buffer.from([0x81, 126, len >> 8, len & 255]);
-      sock.write(Buffer.concat([head, p]));
-    }
-  });
-  sock.on('error', () => {});
-});
-s.listen(Number(process.argv[process.argv.length - 1]), '127.0.0.1', () => console.log('listening'));
-`;
 
 interface Peer {
   label: string;
@@ -117,16 +88,17 @@ export async function runSandboxPreviewBenchmark(): Promise<void> {
   console.log('\n## sandbox: preview through the real server (npm start defaults, embedded store) vs the same program reached directly');
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const nodes = await TandemNodes.startEmbedded(null);
-  const direct = spawn(process.execPath, ['-e', ECHO, '--', String(18_000 + Math.floor(Math.random() * 1000))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The same program the preview tests use (HTTP that echoes the request, WebSocket echo).
+  const appDir = mkdtempSync(join(tmpdir(), 'tandem-preview-bench-'));
+  writeFileSync(join(appDir, 'app.js'), PREVIEW_APP_SOURCE);
+  const directPort = 18_000 + Math.floor(Math.random() * 1000);
+  const direct = spawn(process.execPath, [join(appDir, 'app.js'), String(directPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const base = nodes.nodes[0]!.url;
-    const directPort = Number(direct.spawnargs.at(-1));
     await new Promise<void>((r) => direct.stdout!.once('data', () => r()));
     const { projectId, cookies: [cookie] } = await setUpProject(base, 1);
     const term = await trpcCall<{ id: string }>(base, cookie!, 'sandbox.terminals.open', { projectId, cols: 120, rows: 30 });
-    // Compressed: a terminal line over 4096 bytes would be cut by the pty.
-    const line = `echo ${gzipSync(ECHO).toString('base64')} | base64 -d | gunzip > /tmp/echo.js && node /tmp/echo.js ${APP_PORT} &\n`;
-    await trpcCall(base, cookie!, 'sandbox.terminals.write', { projectId, terminalId: term.id, data: line });
+    await trpcCall(base, cookie!, 'sandbox.terminals.write', { projectId, terminalId: term.id, data: `${previewAppCommand(APP_PORT)}\n` });
     const previewUrl = await poll('the sandboxed program to listen', async () => {
       const { previews } = await trpcQuery<{ previews: { port: number; url: string }[] }>(base, cookie!, 'network.previews', { projectId });
       return previews.find((p) => p.port === APP_PORT)?.url ?? null;
@@ -172,6 +144,7 @@ export async function runSandboxPreviewBenchmark(): Promise<void> {
   } finally {
     direct.kill();
     await nodes.stop();
+    rmSync(appDir, { recursive: true, force: true });
   }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
 import { newUser, openFile, screenshot, signUp, trpc, useServerAndBrowser, waitFor } from './harness.ts';
-import { previewAppCommand } from '../src/testing/previewFixtureApp.ts';
+import { previewAppCommand } from '@tandem/sandbox/testing';
 
 /**
  * Preview in Chromium: A starts an app from a shared terminal; A and B (an editor) both see it in

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { loadEnv } from './env.ts';
 import { startTandemServer, type TandemServer } from './TandemServer.ts';
 import { signUpOverHttp, type SignedIn } from './testing/clients.ts';
-import { previewAppCommand } from './testing/previewFixtureApp.ts';
+import { previewAppCommand } from '@tandem/sandbox/testing';
 
 let dataDir: string;
 let sandboxDir: string;

@@ -81,3 +81,5 @@ export function processesMatching(needle: string): number[] {
   }
   return found;
 }
+
+export { PREVIEW_APP_SOURCE, previewAppCommand } from './previewFixtureApp.ts';

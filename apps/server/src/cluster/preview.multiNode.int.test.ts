@@ -11,7 +11,7 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import type { AppRouter, PreviewsChanged } from '@tandem/api';
 import { signUpOverHttp, type Api, type SignedIn } from '../testing/clients.ts';
 import { HttpSubscription, type SseMessage } from '../testing/HttpSubscription.ts';
-import { previewAppCommand } from '../testing/previewFixtureApp.ts';
+import { previewAppCommand } from '@tandem/sandbox/testing';
 import { TandemCluster } from '../testing/TandemCluster.ts';
 
 const APP_PORT = 8000;

@@ -1,12 +1,12 @@
 import { gzipSync } from 'node:zlib';
 
 /**
- * Test-only: a dependency-free Node program for a sandbox that serves HTTP (echoing the path and
+ * Test-only (tests and `bench -- sandbox`): a dependency-free Node program for a sandbox that serves HTTP (echoing the path and
  * the Cookie header it received), a WebSocket echo, the project's README.md with a live-reload
  * socket (like a dev server's hot reload), and /probe, a page that tries to use the IDE session.
  * Exported as a shell line that writes and starts it.
  */
-const SOURCE = String.raw`
+export const PREVIEW_APP_SOURCE = String.raw`
 const http = require('http'), crypto = require('crypto'), fs = require('fs');
 const port = Number(process.argv[2] || 8000);
 const live = new Set();
@@ -73,5 +73,5 @@ s.listen(port, '127.0.0.1', () => console.log('listening on ' + port));
  * a terminal line longer than 4096 bytes would be cut by the pty.
  */
 export function previewAppCommand(port: number): string {
-  return `echo ${gzipSync(SOURCE).toString('base64')} | base64 -d | gunzip > /tmp/app.js && node /tmp/app.js ${port} &`;
+  return `echo ${gzipSync(PREVIEW_APP_SOURCE).toString('base64')} | base64 -d | gunzip > /tmp/app.js && node /tmp/app.js ${port} &`;
 }
