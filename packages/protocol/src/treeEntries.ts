@@ -18,7 +18,7 @@ export function resolveTreeEntries(raw: Iterable<[string, unknown]>): Map<string
     const normalized = typeof path === 'string' ? normalizeProjectPath(path) : null;
     if (!normalized) continue;
     if (kind === 'file' || kind === 'folder') valid.push([id, { path: normalized, kind }]);
-    else if (isBinaryEntry(value)) valid.push([id, { path: normalized, kind, sha256: value.sha256, size: value.size }]);
+    else if (isBinaryEntry(value)) valid.push([id, { path: normalized, kind: 'binary', sha256: value.sha256, size: value.size }]);
   }
   valid.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // Every path some entry needs to be a folder.
