@@ -25,6 +25,7 @@ export interface ProjectBlobsOptions {
 
 export interface BinaryDownload {
   path: string;
+  sha256: string;
   contentType: string;
   bytes: Uint8Array;
 }
@@ -45,17 +46,17 @@ export class ProjectBlobs {
   }
 
   /** A member's download of the binary file `fileId`: NOT_FOUND for non-members and for anything else. */
-  async download(user: PublicUser, projectId: string, fileId: string): Promise<BinaryDownload> {
-    await requireRole({ prisma: this.o.prisma, user, services: { memberships: this.o.memberships } }, projectId, 'viewer');
+  async download(user: Pick<PublicUser, 'id'>, projectId: string, fileId: string): Promise<BinaryDownload> {
+    await requireRole({ prisma: this.o.prisma, user: user as PublicUser, services: { memberships: this.o.memberships } }, projectId, 'viewer');
     const entry = await this.o.documents.readDocument(treeDocName(projectId), (doc) => treeOf(doc).get(fileId));
     const bytes = isBinaryEntry(entry) ? await this.get(projectId, entry.sha256) : null;
-    if (!bytes || !entry) throw new AppError('NOT_FOUND', 'File not found.');
-    return { path: entry.path, contentType: contentTypeForPath(entry.path), bytes };
+    if (!bytes || !isBinaryEntry(entry)) throw new AppError('NOT_FOUND', 'File not found.');
+    return { path: entry.path, sha256: entry.sha256, contentType: contentTypeForPath(entry.path), bytes };
   }
 
   /** An editor's upload of one binary file to `path` (added, or replacing a binary file there). */
-  async upload(user: PublicUser, projectId: string, path: string, bytes: Uint8Array): Promise<{ fileId: string; path: string; created: boolean }> {
-    await requireRole({ prisma: this.o.prisma, user, services: { memberships: this.o.memberships } }, projectId, 'editor');
+  async upload(user: Pick<PublicUser, 'id' | 'name'>, projectId: string, path: string, bytes: Uint8Array): Promise<{ fileId: string; path: string; created: boolean }> {
+    await requireRole({ prisma: this.o.prisma, user: user as PublicUser, services: { memberships: this.o.memberships } }, projectId, 'editor');
     return this.write(projectId, path, bytes, { id: user.id, name: user.name });
   }
 
