@@ -116,6 +116,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     prisma: db.prisma, documents, memberships, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT,
     maxFileBytes: env.TANDEM_MAX_BINARY_FILE_KB * 1024, maxProjectBytes: env.TANDEM_MAX_BINARY_MB_PER_PROJECT * 1024 * 1024,
   });
+  if (history.git) history.git.blobs = blobs;
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, blobs, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);

@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
@@ -29,7 +30,7 @@ before(async () => {
   ({ server, close } = await startTestServer('binary', {
     TANDEM_SANDBOX_DIR: sandboxDir, TANDEM_MAX_BINARY_FILE_KB: '600', TANDEM_MAX_BINARY_MB_PER_PROJECT: '1', TANDEM_MAX_FILES_PER_PROJECT: '12',
   }));
-  [owner, editor, viewer, stranger] = await Promise.all(['Olga', 'Ed', 'Vera', 'Stan'].map((n) => signUpOverHttp(server.url, n)));
+  [owner, editor, viewer, stranger] = await Promise.all([signUpOverHttp(server.url, 'Olga'), signUpOverHttp(server.url, 'Ed'), signUpOverHttp(server.url, 'Vera'), signUpOverHttp(server.url, 'Stan')]);
 });
 after(async () => {
   await close?.();
@@ -148,7 +149,7 @@ test('binary files are capped per file, per project in bytes, and count as tree 
   assert.equal((await tree(projectId)).size, before);
 });
 
-test('the zip download carries binary files and uploading it into another project restores them byte for byte', async () => {
+test('the zip download and the git export carry binary files, and uploading the zip into another project restores them byte for byte', async () => {
   const projectId = await starterProject(owner, 'Zip', []);
   const image = png(2000, 7);
   await uploaded(owner, projectId, { 'img/a.png': image });
@@ -163,6 +164,16 @@ test('the zip download carries binary files and uploading it into another projec
   const [fileId, entry] = (await tree(copy)).get('img/a.png')!;
   assert.equal(entry.kind, 'binary');
   assert.deepEqual(new Uint8Array(await (await download(owner, copy, fileId)).arrayBuffer()), image);
+
+  const { bundle } = await owner.api.history.exportGit.mutate({ projectId });
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-binary-git-'));
+  try {
+    writeFileSync(join(dir, 'project.bundle'), Buffer.from(bundle, 'base64'));
+    execFileSync('git', ['clone', '-q', 'project.bundle', 'repo'], { cwd: dir });
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'repo/img/a.png'))), image);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const hubEvent = (m: SseMessage) => m.data as { type: string; data: unknown } | null;

@@ -105,7 +105,7 @@ export class CheckpointService {
       for (const id of [...tree.keys()]) if (!wanted.has(id)) tree.delete(id);
       for (const [id, entry] of wanted) {
         const current = tree.get(id);
-        if (current?.path !== entry.path || current.kind !== entry.kind) tree.set(id, entry);
+        if (current?.path !== entry.path || current.kind !== entry.kind || current.sha256 !== entry.sha256) tree.set(id, entry);
       }
     }, { user: by });
     return { before, files: fileIds.length };
