@@ -29,7 +29,6 @@ export function BinaryFileView({ projectId, fileId, entry }: { projectId: string
       </div>
       {image ? (
         <div className="binary-image">
-          {/* eslint-disable-next-line @next/next/no-img-element -- a member-only file from our API, not a static asset */}
           <img
             src={`${url}?v=${entry.sha256 ?? ''}`}
             alt={name}
