@@ -5,6 +5,7 @@ import {
   type TreeEdit, type TreeEntries, type TreeNode, type TreePlan,
 } from '@/lib/ide/fileTree';
 import type { Participant } from '@/lib/ide/presence';
+import { isImagePath } from '@tandem/protocol';
 import { ChevronIcon, FileIcon, FilePlusIcon, FolderIcon, FolderPlusIcon, ImageIcon, PencilIcon, TrashIcon } from './Icons';
 
 export interface FileTreeProps {
@@ -126,7 +127,7 @@ export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpe
             title={node.path}
           >
             <span className="tree-chevron">{isFolder && <ChevronIcon open={open} size={12} />}</span>
-            <span className="tree-icon">{isFolder ? <FolderIcon size={14} /> : node.binary ? <ImageIcon size={14} /> : <FileIcon size={14} />}</span>
+            <span className="tree-icon">{isFolder ? <FolderIcon size={14} /> : node.binary && isImagePath(node.path) ? <ImageIcon size={14} /> : <FileIcon size={14} />}</span>
             <span className="tree-name">{node.name}</span>
             <span className="tree-presence">
               {here.map((p) => <span key={p.session} className="presence-dot" style={{ background: p.user.color }} title={`${p.user.name} is here`} />)}
