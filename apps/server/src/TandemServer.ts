@@ -114,6 +114,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   }
   const blobs = new ProjectBlobs({
     prisma: db.prisma, documents, memberships, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT,
+    retained: (projectId) => history.checkpoints?.binaryHashes(projectId) ?? Promise.resolve(new Set()),
     maxFileBytes: env.TANDEM_MAX_BINARY_FILE_KB * 1024, maxProjectBytes: env.TANDEM_MAX_BINARY_MB_PER_PROJECT * 1024 * 1024,
   });
   if (history.git) history.git.blobs = blobs;

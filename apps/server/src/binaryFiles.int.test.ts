@@ -140,6 +140,18 @@ test('binary files are capped per file, per project in bytes, and count as tree 
   const overProject = await uploaded(owner, projectId, { 'b.png': png(560 * 1024, 4), 'c.png': png(10, 5) });
   assert.deepEqual(overProject.imported, [{ path: 'c.png', created: true }]);
   assert.match(overProject.skipped[0]!.reason, /A project stores at most 1\.0 MiB of binary files/);
+
+  // At the cap, blobs that neither the tree nor a checkpoint names (deleted, replaced) are collected.
+  const ageBlobs = () => server.db.prisma.projectBlob.updateMany({ where: { projectId }, data: { createdAt: new Date(Date.now() - 3_600_000) } });
+  const stored = async () => (await server.db.prisma.projectBlob.findMany({ where: { projectId }, select: { sha256: true } })).map((r) => r.sha256).sort();
+  const [aId] = (await tree(projectId)).get('a.png')!;
+  await owner.api.history.createCheckpoint.mutate({ projectId, name: 'with a.png' });
+  await server.sync.editDocument(treeDocName(projectId), (doc) => doc.getMap(TREE_MAP).delete(aId));
+  await ageBlobs();
+  assert.match((await uploaded(owner, projectId, { 'b.png': png(560 * 1024, 4) })).skipped[0]!.reason, /stores at most/, 'a checkpoint still names a.png');
+  await server.db.prisma.checkpoint.deleteMany({ where: { projectId } });
+  assert.deepEqual((await uploaded(owner, projectId, { 'b.png': png(560 * 1024, 4) })).imported, [{ path: 'b.png', created: true }]);
+  assert.deepEqual(await stored(), [sha(png(560 * 1024, 4)), sha(png(10, 5))].sort());
   // 12 entries at most: the starter plus a.png and c.png leave room for fewer than 5 more.
   const before = (await tree(projectId)).size;
   const many = Object.fromEntries(Array.from({ length: 13 - before }, (_, i) => [`icons/${i}.png`, png(10, 10 + i)]));

@@ -19,6 +19,8 @@ export interface ProjectBlobsOptions {
   /** Entries a project tree may hold (TANDEM_MAX_FILES_PER_PROJECT). */
   maxFilesPerProject: number;
   memberships?: Services['memberships'];
+  /** Hashes still needed besides the current tree's (checkpoints name them): never collected. */
+  retained?: (projectId: string) => Promise<ReadonlySet<string>>;
   /** Bytes of recently read blobs kept in memory (runs copy them into every sync). Default 64 MiB. */
   cacheBytes?: number;
 }
@@ -99,7 +101,8 @@ export class ProjectBlobs {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const { prisma } = this.o;
     if (await prisma.projectBlob.findUnique({ where: { projectId_sha256: { projectId, sha256 } }, select: { size: true } })) return sha256;
-    const used = (await prisma.projectBlob.aggregate({ where: { projectId }, _sum: { size: true } }))._sum.size ?? 0;
+    let used = await this.used(projectId);
+    if (used + bytes.length > this.o.maxProjectBytes) used = await this.collect(projectId);
     if (used + bytes.length > this.o.maxProjectBytes) {
       throw new AppError('TOO_LARGE', `A project stores at most ${mib(this.o.maxProjectBytes)} of binary files (${mib(used)} used).`);
     }
@@ -123,6 +126,24 @@ export class ProjectBlobs {
     return bytes;
   }
 
+  private async used(projectId: string): Promise<number> {
+    return (await this.o.prisma.projectBlob.aggregate({ where: { projectId }, _sum: { size: true } }))._sum.size ?? 0;
+  }
+
+  /**
+   * Deletes the project's blobs that neither the current tree nor a checkpoint names (deleted or
+   * replaced files), except recent ones (an upload may be between storing its bytes and adding
+   * its entry). Run only when the project is at its byte cap. Returns the bytes still stored.
+   */
+  private async collect(projectId: string): Promise<number> {
+    const kept = new Set(this.o.retained ? await this.o.retained(projectId) : []);
+    for (const entry of (await this.entries(projectId)).values()) if (isBinaryEntry(entry)) kept.add(entry.sha256);
+    await this.o.prisma.projectBlob.deleteMany({
+      where: { projectId, sha256: { notIn: [...kept] }, createdAt: { lt: new Date(Date.now() - RECENT_MS) } },
+    });
+    return this.used(projectId);
+  }
+
   private remember(key: string, bytes: Uint8Array): void {
     const limit = this.o.cacheBytes ?? 64 * 1024 * 1024;
     if (bytes.length > limit / 4) return;
@@ -139,6 +160,9 @@ export class ProjectBlobs {
     return this.o.documents.readDocument(treeDocName(projectId), (doc) => resolveTreeEntries(treeOf(doc).entries()));
   }
 }
+
+/** Blobs younger than this are never collected. */
+const RECENT_MS = 10 * 60 * 1000;
 
 function treeOf(doc: Y.Doc): Y.Map<TreeEntry> {
   return doc.getMap<TreeEntry>(TREE_MAP);

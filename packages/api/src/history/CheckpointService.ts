@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { AppError, FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
+import { AppError, FILE_TEXT, TREE_MAP, fileDocName, isBinaryEntry, treeDocName, type TreeEntry } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
 import type { SyncUser } from '@tandem/collab';
 import { computeHunks } from '@tandem/review';
@@ -79,6 +79,17 @@ export class CheckpointService {
       id: r.id, name: r.name, reason: r.reason as CheckpointReason, files: r.files, createdAt: r.createdAt.toISOString(),
       createdBy: r.createdById ? users.get(r.createdById) ?? { id: r.createdById, name: 'Former member' } : null,
     }));
+  }
+
+  /** Hashes of the binary files the project's checkpoints name (their blobs must be kept for restores). */
+  async binaryHashes(projectId: string): Promise<Set<string>> {
+    const hashes = new Set<string>();
+    const rows = await this.prisma.checkpoint.findMany({ where: { projectId }, select: { data: true } });
+    for (const row of rows) {
+      const state = JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState;
+      for (const [, entry] of state.tree) if (isBinaryEntry(entry)) hashes.add(entry.sha256);
+    }
+    return hashes;
   }
 
   /**
