@@ -38,7 +38,7 @@ export const MAX_UPLOAD_ENTRIES = 500;
  */
 export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
 /** What a zip may declare it holds, text and binary files together (zip bombs are refused before inflating). */
-export const MAX_UNZIPPED_BYTES = 64 * 1024 * 1024;
+export const MAX_UNZIPPED_BYTES = 32 * 1024 * 1024;
 
 const ROUTE = /^\/api\/projects\/([A-Za-z0-9_-]{1,64})\/(archive\.zip|upload)(?:\?.*)?$/;
 
@@ -177,7 +177,7 @@ function unzipUpload(body: Buffer, maxFileBytes: number): UploadedFile[] {
           return false;
         }
         declared += file.originalSize;
-        if (declared > MAX_UNZIPPED_BYTES) throw new AppError('TOO_LARGE', `The zip holds more than ${MAX_UNZIPPED_BYTES / 1024 / 1024} MB: split it into smaller uploads.`);
+        if (declared > MAX_UNZIPPED_BYTES) throw importTooLarge();
         return true;
       },
     });
@@ -358,7 +358,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function importTooLarge(): AppError {
-  return new AppError('TOO_LARGE', `One upload may import at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB of text: split it into smaller uploads.`);
+  return new AppError('TOO_LARGE', `One upload may import at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB of text and ${MAX_UNZIPPED_BYTES / 1024 / 1024} MB in all: split it into smaller uploads.`);
 }
 
 function uploadTooLarge(limit: number): AppError {
