@@ -177,13 +177,14 @@ test('owner, editor and viewer edit one project live', async () => {
   assert.deepEqual(Object.keys(zip).sort(), ['README.md', 'package.json', 'src/greet.js', 'src/index.js', 'tandem.json']);
   assert.equal(strFromU8(zip['src/index.js']!), afterUndo);
 
-  // Upload: text files are imported live, binary files refused with a reason; viewers may not upload.
+  // Upload: text and binary files are imported live; viewers may not upload.
   const upload = zipSync({ 'docs/notes.md': strToU8('# Notes\n'), 'logo.png': new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]) });
   await a.page.getByTestId('upload-input').setInputFiles({ name: 'import.zip', mimeType: 'application/zip', buffer: Buffer.from(upload) });
   const notice = a.page.getByTestId('notice');
   await notice.waitFor();
-  assert.match(await notice.textContent() ?? '', /Imported 1 file\..*logo\.png \(Binary file/);
+  assert.match(await notice.textContent() ?? '', /Imported 2 files\./);
   await treeItem(b.page, 'docs/notes.md').waitFor();
+  await treeItem(b.page, 'logo.png').waitFor();
   const viewerUpload = await c.page.evaluate(async (id) => {
     const res = await fetch(`/api/projects/${id}/upload`, { method: 'POST', headers: { 'content-type': 'application/zip' }, body: new Uint8Array([1]) });
     return { status: res.status, body: await res.json() };

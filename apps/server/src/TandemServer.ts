@@ -3,13 +3,14 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectBlobs, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, limitTreeEntries, mergeUpdates, type SyncExtension, type SyncLimits } from '@tandem/collab';
 import { SYNC_PATH_PREFIX, TRPC_MAX_BATCH, type Role } from '@tandem/protocol';
 import { authenticateSync } from './authenticateSync.ts';
 import { handleProjectArchiveRequest, isProjectArchivePath } from './projectArchive.ts';
+import { handleBinaryFileRequest, isBinaryFilePath } from './binaryFileRoute.ts';
 import type { Env } from './env.ts';
 import { createHttpContext } from './httpContext.ts';
 import { PublicOrigin } from './PublicOrigin.ts';
@@ -111,7 +112,13 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     });
     services.network = networkService;
   }
-  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, network: net?.network ?? null });
+  const blobs = new ProjectBlobs({
+    prisma: db.prisma, documents, memberships, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT,
+    retained: (projectId) => history.checkpoints?.binaryHashes(projectId) ?? Promise.resolve(new Set()),
+    maxFileBytes: env.TANDEM_MAX_BINARY_FILE_KB * 1024, maxProjectBytes: env.TANDEM_MAX_BINARY_MB_PER_PROJECT * 1024 * 1024,
+  });
+  if (history.git) history.git.blobs = blobs;
+  services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, blobs, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
   services.search = new ProjectSearch({ files, documents, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
@@ -213,7 +220,9 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     }
     if (path.startsWith(TRPC_PREFIX)) return void trpc(req, res);
     if (isProjectArchivePath(path) && !guard.admitArchiveRequest(req, res)) return;
-    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
+    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, blobs, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
+    if (isBinaryFilePath(path) && !guard.admitArchiveRequest(req, res)) return;
+    if (isBinaryFilePath(path)) return void handleBinaryFileRequest({ auth, blobs }, req, res);
     if (path === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     if (webHandler) {
       if (!env.dev) applyContentSecurityPolicy(req, res, previewInfo ? previewFrameSource(previewInfo.template) : null);

@@ -1,4 +1,4 @@
-import { SandboxService, type EventHub, type LiveProjectFiles } from '@tandem/api';
+import { SandboxService, type EventHub, type LiveProjectFiles, type ProjectBlobs } from '@tandem/api';
 import type { PrismaClient } from '@tandem/db';
 import { SandboxHost, type SandboxLimits, type SandboxNetwork } from '@tandem/sandbox';
 import type { Env } from './env.ts';
@@ -19,7 +19,7 @@ export function sandboxLimitsFromEnv(env: Env): Partial<SandboxLimits> {
  * Isolation is probed now, so the log says at start-up whether code can run and, if not, what
  * the host is missing (runs are then refused with the same words).
  */
-export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; files: LiveProjectFiles; network?: SandboxNetwork | null }): Promise<SandboxService> {
+export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hub: EventHub; files: LiveProjectFiles; blobs?: ProjectBlobs; network?: SandboxNetwork | null }): Promise<SandboxService> {
   const allowUnsandboxed = env.TANDEM_ALLOW_UNSANDBOXED === 'true';
   const host = new SandboxHost({
     rootDir: env.sandboxDir, allowUnsandboxed, limits: sandboxLimitsFromEnv(env), diskQuotaBytes: env.TANDEM_SANDBOX_DISK_MB * 1024 * 1024,
@@ -27,7 +27,7 @@ export async function createSandboxes(env: Env, deps: { prisma: PrismaClient; hu
     network: deps.network ?? undefined,
   });
   const service = new SandboxService({
-    host, files: deps.files, hub: deps.hub, prisma: deps.prisma,
+    host, files: deps.files, blobs: deps.blobs, hub: deps.hub, prisma: deps.prisma,
     maxSessionsPerUser: env.TANDEM_SANDBOX_MAX_PER_USER,
     queue: { maxWaiting: env.TANDEM_SANDBOX_QUEUE_MAX, timeoutMs: env.TANDEM_SANDBOX_QUEUE_SECONDS * 1000 },
     terminalIdleMs: Math.round(env.TANDEM_SANDBOX_TERMINAL_IDLE_MINUTES * 60_000),

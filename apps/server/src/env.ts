@@ -88,6 +88,9 @@ const schema = z.object({
   TANDEM_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(256),
   /** Entries (files and folders) in one project's tree; tree updates beyond it are refused. */
   TANDEM_MAX_FILES_PER_PROJECT: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  /** Largest binary file (image, font…) one upload or run may add, in KiB; and all binary files of a project together, in MiB. */
+  TANDEM_MAX_BINARY_FILE_KB: z.coerce.number().int().min(1).max(1024 * 1024).default(10 * 1024),
+  TANDEM_MAX_BINARY_MB_PER_PROJECT: z.coerce.number().int().min(1).max(1024 * 1024).default(200),
   /** Stored documents per project (deleted files' documents count; see ProjectDocumentCap). */
   TANDEM_MAX_DOCUMENTS_PER_PROJECT: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   TANDEM_CHECKPOINTS_KEPT: z.coerce.number().int().min(0).max(10_000).default(200),

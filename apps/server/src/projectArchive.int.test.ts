@@ -101,7 +101,7 @@ test('the zip holds the live text of every file and explicit folder', async () =
   assert.match(strFromU8(files['src/index.js']!), /^\/\/ live edit\nimport \{ greet \}/);
 });
 
-test('uploads import text files live and refuse the rest file by file', async () => {
+test('uploads import text and binary files live and refuse the rest file by file', async () => {
   const owner = await signUp('Uma');
   const { data: project } = await trpc<{ id: string }>(owner, 'projects.create', { name: 'Uploads', template: 'node' });
   const uploadPath = `/api/projects/${project.id}/upload`;
@@ -117,12 +117,13 @@ test('uploads import text files live and refuse the rest file by file', async ()
   const res = await call(`${uploadPath}?dir=`, { method: 'POST', cookie: owner, headers: { 'content-type': 'application/zip' }, body: zip });
   const result = await res.json() as { imported: { path: string; created: boolean }[]; skipped: { path: string; reason: string }[] };
   assert.equal(res.status, 200, JSON.stringify(result));
-  assert.deepEqual(result.imported.sort((x, y) => x.path.localeCompare(y.path)), [{ path: 'lib/new.ts', created: true }, { path: 'README.md', created: false }]);
+  assert.deepEqual(result.imported.sort((x, y) => x.path.localeCompare(y.path)), [
+    { path: 'image.png', created: true }, { path: 'lib/new.ts', created: true }, { path: 'README.md', created: false },
+  ]);
   const reasons = Object.fromEntries(result.skipped.map((s) => [s.path, s.reason]));
-  assert.match(reasons['image.png']!, /Binary file/);
   assert.match(reasons['big.txt']!, /Too large/);
   assert.match(reasons['src/index.js/inside.js']!, /is a file, not a folder/);
-  assert.equal(result.skipped.length, 3);
+  assert.equal(result.skipped.length, 2);
 
   const tree = await liveTree(project.id);
   assert.equal(await liveText(project.id, tree.get('README.md')!), '# Replaced\n');

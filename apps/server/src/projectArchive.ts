@@ -4,8 +4,9 @@ import { Zip, ZipDeflate, ZipPassThrough, strToU8, unzipSync } from 'fflate';
 import { hasScope, type AuthService } from '@tandem/auth';
 import { textOf, treeOf, type SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
+import type { ProjectBlobs } from '@tandem/api';
 import {
-  AppError, MAX_FILE_BYTES, fileDocName, isAppError, looksBinary, normalizeProjectPath, resolveTreeEntries, roleAtLeast, treeDocName,
+  AppError, MAX_FILE_BYTES, fileDocName, isAppError, isBinaryEntry, looksBinary, normalizeProjectPath, resolveTreeEntries, roleAtLeast, treeDocName,
   type AppErrorCode, type Role, type TreeEntry,
 } from '@tandem/protocol';
 
@@ -22,6 +23,8 @@ export interface ProjectArchiveDeps {
   prisma: PrismaClient;
   auth: AuthService;
   sync: SyncServer;
+  /** Binary files: stored as blobs (ProjectBlobs checks the role, sizes and caps again). */
+  blobs: ProjectBlobs;
   /** Entries a project tree may hold (TANDEM_MAX_FILES_PER_PROJECT): an upload past it is refused. */
   maxFilesPerProject: number;
 }
@@ -34,6 +37,8 @@ export const MAX_UPLOAD_ENTRIES = 500;
  * open client, so this bounds the work one request makes the server do.
  */
 export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
+/** What a zip may declare it holds, text and binary files together (zip bombs are refused before inflating). */
+export const MAX_UNZIPPED_BYTES = 32 * 1024 * 1024;
 
 const ROUTE = /^\/api\/projects\/([A-Za-z0-9_-]{1,64})\/(archive\.zip|upload)(?:\?.*)?$/;
 
@@ -77,7 +82,7 @@ async function downloadArchive(deps: ProjectArchiveDeps, req: IncomingMessage, r
     'cache-control': 'no-store',
   });
   if (req.method === 'HEAD') return void res.end();
-  await streamZip(deps.sync, projectId, entries, res);
+  await streamZip(deps, projectId, entries, res);
 }
 
 /**
@@ -85,7 +90,7 @@ async function downloadArchive(deps: ProjectArchiveDeps, req: IncomingMessage, r
  * event loop is yielded between files (other requests keep being served) and the response waits
  * for a slow reader (backpressure). A client that goes away stops the work.
  */
-async function streamZip(sync: SyncServer, projectId: string, entries: Map<string, TreeEntry>, res: ServerResponse): Promise<void> {
+async function streamZip({ sync, blobs }: ProjectArchiveDeps, projectId: string, entries: Map<string, TreeEntry>, res: ServerResponse): Promise<void> {
   let failed: Error | null = null;
   const zip = new Zip((error, chunk, final) => {
     if (error) failed = error;
@@ -99,15 +104,21 @@ async function streamZip(sync: SyncServer, projectId: string, entries: Map<strin
     folder.push(new Uint8Array(0), true);
   }
   for (const [fileId, entry] of entries) {
-    if (entry.kind !== 'file') continue;
+    if (entry.kind === 'folder') continue;
     if (res.destroyed || failed) return;
-    let text = '';
-    await sync.editDocument(fileDocName(projectId, fileId), (doc) => {
-      text = textOf(doc).toString();
-    });
-    const file = new ZipDeflate(entry.path, { level: 6 });
+    let bytes: Uint8Array | null = null;
+    if (isBinaryEntry(entry)) {
+      bytes = await blobs.get(projectId, entry.sha256);
+      if (!bytes) continue;
+    } else {
+      await sync.editDocument(fileDocName(projectId, fileId), (doc) => {
+        bytes = strToU8(textOf(doc).toString());
+      });
+    }
+    // Images and fonts are compressed already: stored as they are.
+    const file = entry.kind === 'binary' ? new ZipPassThrough(entry.path) : new ZipDeflate(entry.path, { level: 6 });
     zip.add(file);
-    file.push(strToU8(text), true);
+    file.push(bytes!, true);
     if (res.writableNeedDrain) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -131,8 +142,8 @@ async function uploadFiles(deps: ProjectArchiveDeps, req: IncomingMessage, res: 
   const dir = dirParam.trim() === '' ? '' : normalizeProjectPath(dirParam);
   if (dir === null) throw new AppError('BAD_INPUT', `“${dirParam}” is not a valid folder path.`);
   const body = await readBody(req, MAX_UPLOAD_BYTES);
-  const uploaded = await parseUpload(req.headers['content-type'] ?? '', body);
-  const result = await importFiles(deps.sync, projectId, uploaded, dir, { id: user.id, name: user.name }, deps.maxFilesPerProject);
+  const uploaded = await parseUpload(req.headers['content-type'] ?? '', body, Math.max(MAX_FILE_BYTES, deps.blobs.maxFileBytes));
+  const result = await importFiles(deps, projectId, uploaded, dir, { id: user.id, name: user.name });
   sendJson(res, 200, result);
 }
 
@@ -143,14 +154,15 @@ export interface UploadedFile {
   refused?: string;
 }
 
-async function parseUpload(contentType: string, body: Buffer): Promise<UploadedFile[]> {
+/** The uploaded files; those over `maxFileBytes` (the larger of the text and binary limits) are refused unread. */
+async function parseUpload(contentType: string, body: Buffer, maxFileBytes: number): Promise<UploadedFile[]> {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (type === 'application/zip' || type === 'application/x-zip-compressed') return unzipUpload(body);
-  if (type === 'multipart/form-data') return multipartUpload(contentType, body);
+  if (type === 'application/zip' || type === 'application/x-zip-compressed') return unzipUpload(body, maxFileBytes);
+  if (type === 'multipart/form-data') return multipartUpload(contentType, body, maxFileBytes);
   throw new AppError('BAD_INPUT', 'Upload a .zip file (application/zip) or files as multipart/form-data.');
 }
 
-function unzipUpload(body: Buffer): UploadedFile[] {
+function unzipUpload(body: Buffer, maxFileBytes: number): UploadedFile[] {
   const refused: UploadedFile[] = [];
   let entries = 0;
   let declared = 0;
@@ -160,12 +172,12 @@ function unzipUpload(body: Buffer): UploadedFile[] {
       filter: (file) => {
         if (file.name.endsWith('/') || isJunkEntry(file.name)) return false;
         if (++entries > MAX_UPLOAD_ENTRIES) throw new AppError('TOO_LARGE', `The zip has more than ${MAX_UPLOAD_ENTRIES} files.`);
-        if (file.originalSize > MAX_FILE_BYTES) {
-          refused.push({ path: file.name, bytes: null, refused: tooLargeMessage(file.originalSize) });
+        if (file.originalSize > maxFileBytes) {
+          refused.push({ path: file.name, bytes: null, refused: tooLargeMessage(file.originalSize, maxFileBytes) });
           return false;
         }
         declared += file.originalSize;
-        if (declared > MAX_IMPORT_BYTES) throw importTooLarge();
+        if (declared > MAX_UNZIPPED_BYTES) throw importTooLarge();
         return true;
       },
     });
@@ -181,7 +193,7 @@ function isJunkEntry(name: string): boolean {
   return name.startsWith('__MACOSX/') || name.split('/').pop() === '.DS_Store';
 }
 
-async function multipartUpload(contentType: string, body: Buffer): Promise<UploadedFile[]> {
+async function multipartUpload(contentType: string, body: Buffer, maxFileBytes: number): Promise<UploadedFile[]> {
   let form: FormData;
   try {
     form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
@@ -189,12 +201,10 @@ async function multipartUpload(contentType: string, body: Buffer): Promise<Uploa
     throw new AppError('BAD_INPUT', 'The upload could not be read.', String(error));
   }
   const files: UploadedFile[] = [];
-  let total = 0;
   for (const value of form.values()) {
     if (typeof value === 'string') continue;
     if (files.length >= MAX_UPLOAD_ENTRIES) throw new AppError('TOO_LARGE', `Upload at most ${MAX_UPLOAD_ENTRIES} files at once.`);
-    if (value.size > MAX_FILE_BYTES) files.push({ path: value.name, bytes: null, refused: tooLargeMessage(value.size) });
-    else if ((total += value.size) > MAX_IMPORT_BYTES) throw importTooLarge();
+    if (value.size > maxFileBytes) files.push({ path: value.name, bytes: null, refused: tooLargeMessage(value.size, maxFileBytes) });
     else files.push({ path: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
   }
   if (files.length === 0) throw new AppError('BAD_INPUT', 'The upload contains no files.');
@@ -204,28 +214,38 @@ async function multipartUpload(contentType: string, body: Buffer): Promise<Uploa
 /**
  * Writes accepted files through the SyncServer: contents first, then all new tree entries in one
  * transaction, so nobody opens a new file before its text is there. Existing files at the same
- * path get their content replaced; each refused file gets a reason.
+ * path get their content replaced; each refused file gets a reason. Binary files (images, fonts…)
+ * become binary entries through ProjectBlobs, one at a time.
  */
-export async function importFiles(sync: SyncServer, projectId: string, files: UploadedFile[], dir: string, user: { id: string; name: string }, maxFiles: number): Promise<UploadResult> {
+export async function importFiles(deps: Pick<ProjectArchiveDeps, 'sync' | 'blobs' | 'maxFilesPerProject'>, projectId: string, files: UploadedFile[], dir: string, user: { id: string; name: string }): Promise<UploadResult> {
+  const { sync, maxFilesPerProject: maxFiles } = deps;
   const tree = await readTreeEntries(sync, projectId);
   const byPath = new Map([...tree].map(([id, e]) => [e.path, { id, kind: e.kind }]));
   const result: UploadResult = { imported: [], skipped: [] };
   const accepted: { fileId: string; path: string; text: string; created: boolean }[] = [];
+  const binaries: { path: string; bytes: Uint8Array; created: boolean }[] = [];
   const claimed = new Set<string>();
+  let textBytes = 0;
   for (const file of files) {
     const path = normalizeProjectPath(dir ? `${dir}/${file.path}` : file.path);
-    const refusal = file.refused ?? refusalOf(file, path, byPath, claimed);
+    const refusal = file.refused ?? refusalOf(file, path, byPath, claimed, deps.blobs.maxFileBytes);
     if (refusal || !path || !file.bytes) {
       result.skipped.push({ path: path ?? file.path, reason: refusal ?? 'Not a valid file path.' });
       continue;
     }
     claimed.add(path);
     const existing = byPath.get(path);
+    if (looksBinary(file.bytes)) {
+      binaries.push({ path, bytes: file.bytes, created: !existing });
+      continue;
+    }
+    if ((textBytes += file.bytes.length) > MAX_IMPORT_BYTES) throw importTooLarge();
     accepted.push({ fileId: existing?.id ?? randomUUID(), path, text: new TextDecoder().decode(file.bytes), created: !existing });
   }
   const created = accepted.filter((f) => f.created);
-  if (tree.size + created.length > maxFiles) {
-    throw new AppError('TOO_LARGE', `A project holds at most ${maxFiles} files and folders: this upload would make ${tree.size + created.length}.`);
+  const adding = created.length + binaries.filter((b) => b.created).length;
+  if (tree.size + adding > maxFiles) {
+    throw new AppError('TOO_LARGE', `A project holds at most ${maxFiles} files and folders: this upload would make ${tree.size + adding}.`);
   }
   // One file at a time, yielding in between: a large upload is sliced so other requests go on.
   for (const file of accepted) {
@@ -244,19 +264,34 @@ export async function importFiles(sync: SyncServer, projectId: string, files: Up
     }, { user });
   }
   result.imported = accepted.map((f) => ({ path: f.path, created: f.created }));
+  for (const file of binaries) {
+    try {
+      await deps.blobs.upload(user, projectId, file.path, file.bytes);
+      result.imported.push({ path: file.path, created: file.created });
+    } catch (error) {
+      if (!isAppError(error) || error.code === 'INTERNAL') throw error;
+      result.skipped.push({ path: file.path, reason: error.message });
+    }
+  }
   return result;
 }
 
-function refusalOf(file: UploadedFile, path: string | null, byPath: Map<string, { kind: TreeEntry['kind'] }>, claimed: Set<string>): string | null {
+function refusalOf(file: UploadedFile, path: string | null, byPath: Map<string, { kind: TreeEntry['kind'] }>, claimed: Set<string>, maxBinaryBytes: number): string | null {
   if (!path) return 'Not a valid file path.';
   if (!file.bytes) return 'Empty upload part.';
-  if (looksBinary(file.bytes)) return 'Binary file: only text files can be imported.';
+  const binary = looksBinary(file.bytes);
+  if (!binary && file.bytes.length > MAX_FILE_BYTES) return tooLargeMessage(file.bytes.length, MAX_FILE_BYTES);
+  if (binary && file.bytes.length > maxBinaryBytes) return tooLargeMessage(file.bytes.length, maxBinaryBytes);
   if (claimed.has(path)) return 'The upload contains this path twice.';
-  if (byPath.get(path)?.kind === 'folder') return 'A folder with this path already exists.';
+  const kind = byPath.get(path)?.kind;
+  if (kind === 'folder') return 'A folder with this path already exists.';
+  if (kind === 'binary' && !binary) return 'A binary file with this path already exists.';
+  if (kind === 'file' && binary) return 'A text file with this path already exists.';
   const parts = path.split('/');
   for (let i = 1; i < parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');
-    if (byPath.get(prefix)?.kind === 'file' || claimed.has(prefix)) return `“${prefix}” is a file, not a folder.`;
+    const above = byPath.get(prefix)?.kind;
+    if ((above && above !== 'folder') || claimed.has(prefix)) return `“${prefix}” is a file, not a folder.`;
   }
   for (const other of [...byPath.keys(), ...claimed]) {
     if (other.startsWith(path + '/')) return 'A folder with this path already exists.';
@@ -264,8 +299,8 @@ function refusalOf(file: UploadedFile, path: string | null, byPath: Map<string, 
   return null;
 }
 
-function tooLargeMessage(bytes: number): string {
-  return `Too large (${(bytes / 1024 / 1024).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB per file).`;
+function tooLargeMessage(bytes: number, limit: number): string {
+  return `Too large (${(bytes / 1024 / 1024).toFixed(1)} MB; the limit is ${(limit / 1024 / 1024).toFixed(limit % (1024 * 1024) ? 1 : 0)} MB per ${limit === MAX_FILE_BYTES ? 'text ' : ''}file).`;
 }
 
 async function authorize(deps: ProjectArchiveDeps, req: IncomingMessage, projectId: string, min: Role) {
@@ -323,7 +358,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function importTooLarge(): AppError {
-  return new AppError('TOO_LARGE', `One upload may import at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB of text: split it into smaller uploads.`);
+  return new AppError('TOO_LARGE', `One upload may import at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB of text and ${MAX_UNZIPPED_BYTES / 1024 / 1024} MB in all: split it into smaller uploads.`);
 }
 
 function uploadTooLarge(limit: number): AppError {

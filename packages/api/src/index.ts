@@ -14,6 +14,7 @@ export {
 export { SandboxService, type SandboxServiceOptions, type SandboxStatus, type GeneratedFileView } from './sandbox/SandboxService.ts';
 export { type RunCommandSource } from './sandbox/RunSessions.ts';
 export { LiveProjectFiles, type ProjectDocuments } from './sandbox/LiveProjectFiles.ts';
+export { ProjectBlobs, type ProjectBlobsOptions, type BinaryDownload } from './files/ProjectBlobs.ts';
 export {
   RUN_EVENT, RUN_OUTPUT_EVENT, TERMINAL_EVENT, TERMINAL_DATA_EVENT, GENERATED_EVENT, QUEUE_EVENT,
   type GeneratedImported, type SandboxQueued, type RunView, type RunStatus, type RunOutput, type RunOutputSnapshot, type TerminalView, type TerminalData, type TerminalScrollback,

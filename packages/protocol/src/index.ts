@@ -2,8 +2,8 @@ export { APP_ERROR_CODES, AppError, isAppError, type AppErrorCode } from './AppE
 export { CLOSE_CODES, isFinalCloseCode, type CloseCode } from './closeCodes.ts';
 export { ROLES, roleAtLeast, canWrite, type Role } from './roles.ts';
 export {
-  SYNC_PATH_PREFIX, TREE_MAP, FILE_TEXT, MAX_FILE_BYTES,
-  treeDocName, fileDocName, parseDocName, type DocumentRef, type TreeEntry,
+  SYNC_PATH_PREFIX, TREE_MAP, FILE_TEXT, MAX_FILE_BYTES, MAX_BINARY_FILE_BYTES,
+  isBinaryEntry, contentTypeForPath, isImagePath, treeDocName, fileDocName, parseDocName, type DocumentRef, type TreeEntry,
 } from './documents.ts';
 export { normalizeProjectPath, languageForPath, looksBinary } from './paths.ts';
 export type { ProjectStreamEvents, ProjectStreamEventName, ProjectStreamMessage } from './streamEvents.ts';

@@ -24,3 +24,17 @@ test('duplicate paths and files where a folder is needed get unique names, whate
     assert.deepEqual(resolved, expected);
   }
 });
+
+test('binary entries are kept with their hash and size, clash like files, and malformed ones are dropped', () => {
+  const sha = 'a'.repeat(64);
+  const resolved = resolveTreeEntries([
+    ['a', { path: 'logo.png', kind: 'file' }],
+    ['b', { path: 'logo.png', kind: 'binary', sha256: sha, size: 3 }],
+    ['c', { path: 'x.bin', kind: 'binary', sha256: 'nothex', size: 3 }],
+    ['d', { path: 'y.bin', kind: 'binary', sha256: sha }],
+  ]);
+  assert.deepEqual(Object.fromEntries(resolved), {
+    a: { path: 'logo.png', kind: 'file' },
+    b: { path: 'logo (2).png', kind: 'binary', sha256: sha, size: 3 },
+  });
+});

@@ -1,11 +1,11 @@
-import type { TreeEntry } from './documents.ts';
+import { isBinaryEntry, type TreeEntry } from './documents.ts';
 import { normalizeProjectPath } from './paths.ts';
 
 /**
  * A project tree as the server reads it (runs, zip download, uploads): entries come from many
  * clients and concurrent edits can leave two entries on one path, or a file where another entry
  * needs a folder (`lib` and `lib/a.js`). Resolved deterministically, whatever the map's order:
- * malformed entries are dropped; entries are taken in file id order; a duplicate folder is dropped
+ * malformed entries are dropped; entries are taken in file id order; binary files count as files; a duplicate folder is dropped
  * (it means the same thing); files keep their own path when it is free; a file whose path is
  * taken, or is needed as a folder, then gets the first free name `name (2).ext`, `name (3).ext`, …
  * So every reader sees unique paths that form a tree.
@@ -16,7 +16,9 @@ export function resolveTreeEntries(raw: Iterable<[string, unknown]>): Map<string
     if (!value || typeof value !== 'object') continue;
     const { path, kind } = value as Partial<TreeEntry>;
     const normalized = typeof path === 'string' ? normalizeProjectPath(path) : null;
-    if (normalized && (kind === 'file' || kind === 'folder')) valid.push([id, { path: normalized, kind }]);
+    if (!normalized) continue;
+    if (kind === 'file' || kind === 'folder') valid.push([id, { path: normalized, kind }]);
+    else if (isBinaryEntry(value)) valid.push([id, { path: normalized, kind: 'binary', sha256: value.sha256, size: value.size }]);
   }
   valid.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // Every path some entry needs to be a folder.
@@ -38,7 +40,7 @@ export function resolveTreeEntries(raw: Iterable<[string, unknown]>): Map<string
   // Every file whose own path is free keeps it first, so a renamed one never displaces another.
   const displaced: [string, TreeEntry][] = [];
   for (const [id, entry] of valid) {
-    if (entry.kind !== 'file') continue;
+    if (entry.kind === 'folder') continue;
     if (!isFree(entry.path)) {
       displaced.push([id, entry]);
       continue;
@@ -50,7 +52,7 @@ export function resolveTreeEntries(raw: Iterable<[string, unknown]>): Map<string
     let path = entry.path;
     for (let n = 2; !isFree(path); n++) path = numbered(entry.path, n);
     taken.add(path);
-    out.set(id, { path, kind: 'file' });
+    out.set(id, { ...entry, path });
   }
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

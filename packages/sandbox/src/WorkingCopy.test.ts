@@ -154,6 +154,24 @@ test('listGenerated returns new text files only: no documents, symlinks, binarie
   }
 });
 
+test('binary documents are written byte for byte; with maxBinaryFileBytes, program-made binaries are listed (capped)', () => {
+  const { wc, work, done } = setup();
+  try {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, 254, 1]);
+    const r = wc.sync([{ path: 'assets/logo.png', content: png }, { path: 'a.txt', content: 'a' }]);
+    assert.deepEqual(r.written.sort(), ['a.txt', 'assets/logo.png']);
+    assert.deepEqual(new Uint8Array(readFileSync(join(work, 'assets', 'logo.png'))), png);
+    assert.equal(wc.sync([{ path: 'assets/logo.png', content: png }, { path: 'a.txt', content: 'a' }]).unchanged, 2);
+    writeFileSync(join(work, 'out.png'), Buffer.from([0, 1, 2, 3]));
+    writeFileSync(join(work, 'big.bin'), Buffer.alloc(3000));
+    const r2 = wc.listGenerated(['assets/logo.png', 'a.txt'], { ...DEFAULT_GENERATED_LIMITS, maxFileBytes: 1000, maxBinaryFileBytes: 2000 });
+    assert.deepEqual(r2.binaries.map((f) => [f.path, [...f.data]]), [['out.png', [0, 1, 2, 3]]]);
+    assert.deepEqual(r2.skipped, [{ path: 'big.bin', reason: 'too-large' }]);
+  } finally {
+    done();
+  }
+});
+
 test('listGenerated stops at its file budget and says so', () => {
   const { wc, work, done } = setup();
   try {

@@ -7,7 +7,8 @@ import { AppError, looksBinary, MAX_FILE_BYTES, normalizeProjectPath } from '@ta
 
 export interface ProjectFile {
   path: string;
-  content: string;
+  /** Text (UTF-8 on disk), or a binary file's bytes (its size was capped when it was uploaded). */
+  content: string | Uint8Array;
 }
 
 export interface SyncResult {
@@ -28,14 +29,23 @@ export interface GeneratedFile {
   bytes: number;
 }
 
+/** A program-made file that is not text (only listed when GeneratedFilesLimits.maxBinaryFileBytes > 0). */
+export interface GeneratedBinaryFile {
+  path: string;
+  data: Uint8Array;
+}
+
 export interface GeneratedFilesResult {
   files: GeneratedFile[];
+  binaries: GeneratedBinaryFile[];
   skipped: { path: string; reason: 'too-large' | 'binary' | 'limit' }[];
 }
 
 export interface GeneratedFilesLimits {
   maxFiles: number;
   maxFileBytes: number;
+  /** Largest binary file listed (in `binaries`); 0 (the default): binary files are skipped. */
+  maxBinaryFileBytes?: number;
   maxTotalBytes: number;
   /** Directory entries looked at before giving up (a program can create millions). */
   maxEntries: number;
@@ -124,8 +134,8 @@ export class WorkingCopy {
   }
 
   /**
-   * Files in the working dir that are not project documents: text only, size-capped, never
-   * through symlinks. The caller offers them for import; nothing here touches the documents.
+   * Files in the working dir that are not project documents: text (and binary files when
+   * `maxBinaryFileBytes` is set), size-capped, never through symlinks. The caller offers them for import; nothing here touches the documents.
    */
   listGenerated(knownPaths: Iterable<string>, limits: GeneratedFilesLimits = DEFAULT_GENERATED_LIMITS): GeneratedFilesResult {
     const known = new Set<string>();
@@ -133,7 +143,7 @@ export class WorkingCopy {
       const n = normalizeProjectPath(p);
       if (n) known.add(n);
     }
-    const result: GeneratedFilesResult = { files: [], skipped: [] };
+    const result: GeneratedFilesResult = { files: [], binaries: [], skipped: [] };
     let rootFd: number;
     try {
       rootFd = this.openWorkDir();
@@ -181,7 +191,7 @@ export class WorkingCopy {
         } else if (entry.isFile()) {
           const path = normalizeProjectPath(rel);
           if (!path || known.has(path)) continue;
-          if (result.files.length >= limits.maxFiles) {
+          if (result.files.length + result.binaries.length >= limits.maxFiles) {
             budget.full = true;
             result.skipped.push({ path, reason: 'limit' });
             break;
@@ -208,7 +218,8 @@ export class WorkingCopy {
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) return;
-      if (st.size > limits.maxFileBytes) {
+      const maxBytes = Math.max(limits.maxFileBytes, limits.maxBinaryFileBytes ?? 0);
+      if (st.size > maxBytes) {
         result.skipped.push({ path, reason: 'too-large' });
         return;
       }
@@ -217,16 +228,18 @@ export class WorkingCopy {
         result.skipped.push({ path, reason: 'limit' });
         return;
       }
-      const bytes = readUpTo(fd, limits.maxFileBytes + 1);
-      if (bytes.length > limits.maxFileBytes) {
-        result.skipped.push({ path, reason: 'too-large' });
-        return;
-      }
-      if (looksBinary(bytes)) {
+      const bytes = readUpTo(fd, maxBytes + 1);
+      const binary = looksBinary(bytes);
+      if (binary && !limits.maxBinaryFileBytes) {
         result.skipped.push({ path, reason: 'binary' });
         return;
       }
+      if (bytes.length > (binary ? limits.maxBinaryFileBytes! : limits.maxFileBytes)) {
+        result.skipped.push({ path, reason: 'too-large' });
+        return;
+      }
       budget.bytes -= bytes.length;
+      if (binary) return void result.binaries.push({ path, data: bytes });
       result.files.push({ path, content: Buffer.from(bytes).toString('utf8'), bytes: bytes.length });
     } finally {
       closeSync(fd);
@@ -333,9 +346,13 @@ function validateFiles(files: readonly ProjectFile[]): { wanted: Map<string, Buf
   const seen = new Set<string>();
   for (const f of files) {
     const path = typeof f?.path === 'string' ? normalizeProjectPath(f.path) : null;
-    if (!path || typeof f.content !== 'string') throw new AppError('BAD_INPUT', 'A project file has an invalid path.', String(f?.path));
+    if (!path || (typeof f.content !== 'string' && !(f.content instanceof Uint8Array))) throw new AppError('BAD_INPUT', 'A project file has an invalid path.', String(f?.path));
     if (seen.has(path)) throw new AppError('BAD_INPUT', `The file ${path} appears twice.`);
     seen.add(path);
+    if (f.content instanceof Uint8Array) {
+      wanted.set(path, Buffer.from(f.content.buffer, f.content.byteOffset, f.content.byteLength));
+      continue;
+    }
     const size = Buffer.byteLength(f.content, 'utf8');
     if (size > MAX_FILE_BYTES) {
       skipped.push({ path, bytes: size });

@@ -6,7 +6,7 @@ export { SandboxTerminal, MAX_TERMINAL_WRITE_CHARS, type TerminalSize, type Term
 export { DEFAULT_LIMITS, type SandboxLimits } from './SandboxLimits.ts';
 export {
   DEFAULT_GENERATED_LIMITS, ENVIRONMENT_DIRS,
-  type ProjectFile, type SyncResult, type GeneratedFile, type GeneratedFilesResult, type GeneratedFilesLimits,
+  type ProjectFile, type SyncResult, type GeneratedFile, type GeneratedBinaryFile, type GeneratedFilesResult, type GeneratedFilesLimits,
 } from './WorkingCopy.ts';
 export { type OutputChunk, type OutputStream } from './OutputCoalescer.ts';
 export { resolveRunCommand, type ResolvedRunCommand } from './resolveRunCommand.ts';

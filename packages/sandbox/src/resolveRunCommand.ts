@@ -37,7 +37,7 @@ export function resolveRunCommand(files: readonly ProjectFile[]): ResolvedRunCom
   const byPath = new Map<string, string>();
   for (const f of files) {
     const p = normalizeProjectPath(f.path);
-    if (p) byPath.set(p, f.content);
+    if (p && typeof f.content === 'string') byPath.set(p, f.content);
   }
 
   const tandem = byPath.has('tandem.json') ? parseJsonObject(byPath.get('tandem.json')!) : null;

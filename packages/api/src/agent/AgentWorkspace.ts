@@ -1,5 +1,5 @@
 import type * as Y from 'yjs';
-import { AppError, MAX_FILE_BYTES, fileDocName, normalizeProjectPath } from '@tandem/protocol';
+import { AppError, MAX_FILE_BYTES, fileDocName, isBinaryEntry, normalizeProjectPath } from '@tandem/protocol';
 import type { SyncUser } from '@tandem/collab';
 import {
   anchorFileEdit, initialSuggestionState, overlayText, parseSuggestionState, reviewIndices, transition,
@@ -111,10 +111,14 @@ export class AgentWorkspace {
 
   // ── Tools ───────────────────────────────────────────────────────────────────────────────
 
+  /** Text files' paths, then binary files' as `path (binary file, N KiB)` (they cannot be read). */
   async list(prefix?: string): Promise<string[]> {
     const all = [...(await this.files()).keys()];
     const dir = prefix ? this.checkPath(prefix) + '/' : '';
-    return all.filter((p) => p.startsWith(dir)).slice(0, MAX_LIST);
+    const binaries = [...(await this.#live.tree(this.projectId)).entries.values()]
+      .filter((e) => isBinaryEntry(e) && e.path.startsWith(dir) && !this.#forbidden(e.path))
+      .map((e) => `${e.path} (binary file, ${kib(e.size!)}: not readable)`);
+    return [...all.filter((p) => p.startsWith(dir)), ...binaries].slice(0, MAX_LIST);
   }
 
   async read(input: unknown): Promise<string> {
@@ -125,7 +129,11 @@ export class AgentWorkspace {
   /** One file's text, given the file list already read (search and snapshot read the tree once). */
   async #readIn(path: string, files: ReadonlyMap<string, string | null>): Promise<string> {
     const at = this.#locate(path, files);
-    if (!at) throw new ToolError(`No file "${path}". Use list_files to see the project.`);
+    if (!at) {
+      const binary = [...(await this.#live.tree(this.projectId)).entries.values()].find((e) => e.path === path && isBinaryEntry(e));
+      if (binary) throw new ToolError(`"${path}" is a binary file (${kib(binary.size!)}): the AI tools read and edit text files only.`);
+      throw new ToolError(`No file "${path}". Use list_files to see the project.`);
+    }
     if (at.entry?.kind === 'create') return at.entry.content ?? '';
     if (!at.entry || at.entry.hunks.length === 0) return this.#live.text(this.projectId, at.fileId!);
     const hunks = at.entry.hunks;
@@ -327,3 +335,7 @@ const unb64 = (s: string): Uint8Array => {
   if (typeof s !== 'string') throw new AppError('BAD_INPUT', 'The changeset is unreadable.');
   return new Uint8Array(Buffer.from(s, 'base64'));
 };
+
+function kib(bytes: number): string {
+  return `${Math.max(1, Math.round(bytes / 1024))} KiB`;
+}

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { AppError, FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
+import { AppError, FILE_TEXT, TREE_MAP, fileDocName, isBinaryEntry, treeDocName, type TreeEntry } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
 import type { SyncUser } from '@tandem/collab';
 import { computeHunks } from '@tandem/review';
@@ -81,6 +81,17 @@ export class CheckpointService {
     }));
   }
 
+  /** Hashes of the binary files the project's checkpoints name (their blobs must be kept for restores). */
+  async binaryHashes(projectId: string): Promise<Set<string>> {
+    const hashes = new Set<string>();
+    const rows = await this.prisma.checkpoint.findMany({ where: { projectId }, select: { data: true } });
+    for (const row of rows) {
+      const state = JSON.parse(gunzipSync(row.data).toString('utf8')) as ProjectState;
+      for (const [, entry] of state.tree) if (isBinaryEntry(entry)) hashes.add(entry.sha256);
+    }
+    return hashes;
+  }
+
   /**
    * Brings the project (or one file, `fileId`) back to the checkpoint. Takes a checkpoint of the
    * current state first (reason `restore`): restoring that one undoes this restore.
@@ -105,7 +116,7 @@ export class CheckpointService {
       for (const id of [...tree.keys()]) if (!wanted.has(id)) tree.delete(id);
       for (const [id, entry] of wanted) {
         const current = tree.get(id);
-        if (current?.path !== entry.path || current.kind !== entry.kind) tree.set(id, entry);
+        if (current?.path !== entry.path || current.kind !== entry.kind || current.sha256 !== entry.sha256) tree.set(id, entry);
       }
     }, { user: by });
     return { before, files: fileIds.length };

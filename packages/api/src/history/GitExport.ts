@@ -3,9 +3,10 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { AppError } from '@tandem/protocol';
+import { AppError, isBinaryEntry } from '@tandem/protocol';
 import type { CheckpointService, ProjectState } from './CheckpointService.ts';
 import type { BlameRangeView, HistoryService } from './HistoryService.ts';
+import type { ProjectBlobs } from '../files/ProjectBlobs.ts';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,8 @@ interface Exporter {
  */
 export class GitExport {
   #running: Promise<unknown> = Promise.resolve();
+  /** Binary files' bytes (set by the app once they exist; without them binary files are left out). */
+  blobs: Pick<ProjectBlobs, 'get'> | null = null;
 
   constructor(private readonly checkpoints: CheckpointService, private readonly history: HistoryService) {}
 
@@ -47,7 +50,7 @@ export class GitExport {
       await git(['init', '-q', '-b', 'main']);
       const commits: { sha: string; state: ProjectState }[] = [];
       const commit = async (state: ProjectState, message: string, author: Exporter | null, at: string) => {
-        await writeTree(dir, state);
+        await writeTree(dir, state, (sha256) => this.blobs?.get(projectId, sha256) ?? Promise.resolve(null));
         await git(['add', '-A']);
         const who = author ?? { id: 'tandem', name: 'Tandem' };
         const date = at;
@@ -146,7 +149,7 @@ async function note(git: (args: string[]) => Promise<unknown>, ref: string, sha:
 }
 
 /** Makes the working tree exactly `state` (git's own directory untouched). */
-async function writeTree(dir: string, state: ProjectState): Promise<void> {
+async function writeTree(dir: string, state: ProjectState, blob: (sha256: string) => Promise<Uint8Array | null>): Promise<void> {
   for (const name of await readdir(dir)) if (name !== '.git') await rm(join(dir, name), { recursive: true, force: true });
   for (const [fileId, entry] of state.tree) {
     const target = resolve(dir, entry.path);
@@ -155,7 +158,9 @@ async function writeTree(dir: string, state: ProjectState): Promise<void> {
       await mkdir(target, { recursive: true });
       continue;
     }
+    const bytes = isBinaryEntry(entry) ? await blob(entry.sha256) : state.texts[fileId] ?? '';
+    if (bytes === null) continue;
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, state.texts[fileId] ?? '');
+    await writeFile(target, bytes);
   }
 }

@@ -4,7 +4,6 @@ import {
   AppError, FILE_TEXT, TREE_MAP, fileDocName, normalizeProjectPath, parseDocName, resolveTreeEntries, treeDocName, type TreeEntry,
 } from '@tandem/protocol';
 import type { SyncExtension, SyncUser } from '@tandem/collab';
-import type { ProjectFile } from '@tandem/sandbox';
 
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface ProjectDocuments {
@@ -12,6 +11,12 @@ export interface ProjectDocuments {
   readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T>;
   /** Restarts a loaded document's idle time (its text is served from here, not read from it). */
   touch(documentName: string): void;
+}
+
+/** A text file: its path and current text (binary files are not read here; see ProjectBlobs). */
+export interface TextFile {
+  path: string;
+  content: string;
 }
 
 /** A project's tree as everyone sees it. Shared between callers: never change it. */
@@ -82,12 +87,12 @@ export class LiveProjectFiles {
   }
 
   /** Every file's current text. */
-  async read(projectId: string): Promise<ProjectFile[]> {
+  async read(projectId: string): Promise<TextFile[]> {
     return (await this.readWithIds(projectId)).map(({ path, content }) => ({ path, content }));
   }
 
   /** Every file's current text and document id, sorted by path. */
-  async readWithIds(projectId: string): Promise<(ProjectFile & { fileId: string })[]> {
+  async readWithIds(projectId: string): Promise<(TextFile & { fileId: string })[]> {
     const files = [...(await this.tree(projectId)).files];
     const texts = await this.texts(projectId, files.map(([, fileId]) => fileId));
     return files.map(([path, fileId]) => ({ fileId, path, content: texts.get(fileId)! }));
@@ -206,7 +211,8 @@ function pathConflict(path: string, entries: ReadonlyMap<string, TreeEntry>): st
   const parts = path.split('/');
   for (let i = 1; i < parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');
-    if (byPath.get(prefix) === 'file') return `“${prefix}” is a file, not a folder.`;
+    const kind = byPath.get(prefix);
+    if (kind && kind !== 'folder') return `“${prefix}” is a file, not a folder.`;
   }
   for (const other of byPath.keys()) if (other.startsWith(path + '/')) return `A folder “${path}” already exists.`;
   return null;

@@ -4,6 +4,7 @@ import type { PrismaClient } from '@tandem/db';
 import { ENVIRONMENT_DIRS, type ProjectFile, type SandboxHost, type SandboxLimits, type TerminalSize } from '@tandem/sandbox';
 import { projectChannel, type EventHub } from '../EventHub.ts';
 import type { LiveProjectFiles } from './LiveProjectFiles.ts';
+import type { ProjectBlobs } from '../files/ProjectBlobs.ts';
 import { RunSessions, type RunCommandSource } from './RunSessions.ts';
 import {
   GENERATED_EVENT,
@@ -16,6 +17,8 @@ import { WorkingCopySync } from './WorkingCopySync.ts';
 export interface SandboxServiceOptions {
   host: SandboxHost;
   files: LiveProjectFiles;
+  /** Binary files: copied into working copies, and program-made ones importable (absent: text only). */
+  blobs?: ProjectBlobs;
   hub: EventHub;
   prisma: PrismaClient;
   /** Names this server process in TerminalView.node (default `<hostname>:<pid>`). */
@@ -59,6 +62,8 @@ export interface SandboxStatus {
 export interface GeneratedFileView {
   path: string;
   bytes: number;
+  /** Not text: imported as a binary file. */
+  binary?: boolean;
 }
 
 /**
@@ -72,6 +77,7 @@ export interface GeneratedFileView {
 export class SandboxService {
   readonly host: SandboxHost;
   private readonly files: LiveProjectFiles;
+  private readonly blobs: ProjectBlobs | undefined;
   private readonly hub: EventHub;
   private readonly sync: WorkingCopySync;
   private readonly gate: SessionGate;
@@ -82,11 +88,12 @@ export class SandboxService {
   constructor(options: SandboxServiceOptions) {
     this.host = options.host;
     this.files = options.files;
+    this.blobs = options.blobs;
     this.hub = options.hub;
     const now = options.now ?? Date.now;
     const logError = options.logError ?? ((m, e) => console.error(`[sandbox] ${m}`, e));
     const publish = this.publish.bind(this);
-    this.sync = new WorkingCopySync({ host: this.host, files: this.files, now, logError });
+    this.sync = new WorkingCopySync({ host: this.host, files: this.files, blobs: this.blobs, now, logError });
     this.gate = new SessionGate({
       host: this.host, maxPerUser: options.maxSessionsPerUser ?? 4, queue: options.queue ?? { maxWaiting: 64, timeoutMs: 60_000 },
       heldBy: (userId) => this.runs.heldBy(userId) + this.terminals.heldBy(userId), publish,
@@ -185,21 +192,34 @@ export class SandboxService {
 
   // ── Generated files ───────────────────────────────────────────────────────────────────────
 
-  /** Files programs wrote in the working copy that are not project documents (text, size-capped). */
+  /** Files programs wrote in the working copy that are not project documents (size-capped; binary ones when blobs are on). */
   async generatedFiles(projectId: string): Promise<{ files: GeneratedFileView[]; skipped: { path: string; reason: string }[] }> {
-    const result = await this.host.listGeneratedFiles(projectId, await this.files.paths(projectId));
-    return { files: result.files.map((f) => ({ path: f.path, bytes: f.bytes })), skipped: result.skipped };
+    const result = await this.listGenerated(projectId);
+    const files: GeneratedFileView[] = [
+      ...result.files.map((f) => ({ path: f.path, bytes: f.bytes })),
+      ...result.binaries.map((f) => ({ path: f.path, bytes: f.data.length, binary: true })),
+    ];
+    return { files: files.sort((a, b) => (a.path < b.path ? -1 : 1)), skipped: result.skipped };
   }
 
-  /** Adds a generated file to the project as a new document (never replaces one). */
+  /** Adds a generated file to the project as a new document or binary file (never replaces one). */
   async importGenerated(projectId: string, path: string, user: UserRef): Promise<{ fileId: string; path: string }> {
-    const result = await this.host.listGeneratedFiles(projectId, await this.files.paths(projectId));
+    const result = await this.listGenerated(projectId);
     const file = result.files.find((f) => f.path === path);
-    if (!file) throw new AppError('NOT_FOUND', `“${path}” is not a generated file of this project (any more).`);
-    const created = await this.files.create(projectId, file.path, file.content, user);
+    const binary = result.binaries.find((f) => f.path === path);
+    if (!file && !binary) throw new AppError('NOT_FOUND', `“${path}” is not a generated file of this project (any more).`);
+    const { fileId, path: createdPath } = binary
+      ? await this.blobs!.write(projectId, binary.path, binary.data, user, { create: true })
+      : await this.files.create(projectId, file!.path, file!.content, user);
+    const created = { fileId, path: createdPath };
     const event: GeneratedImported = { ...created, importedBy: user };
     this.publish(projectId, GENERATED_EVENT, event);
     return created;
+  }
+
+  private async listGenerated(projectId: string) {
+    const known = await this.files.paths(projectId);
+    return this.host.listGeneratedFiles(projectId, known, this.blobs ? { maxBinaryFileBytes: this.blobs.maxFileBytes, maxTotalBytes: 4 * this.blobs.maxFileBytes } : {});
   }
 
   // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────

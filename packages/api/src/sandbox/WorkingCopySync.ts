@@ -1,11 +1,14 @@
-import { AppError, MAX_FILE_BYTES } from '@tandem/protocol';
+import { AppError, MAX_FILE_BYTES, isBinaryEntry } from '@tandem/protocol';
 import type { ProjectFile, SandboxHost } from '@tandem/sandbox';
 import { KeyedSerialQueue } from '../suggestions/KeyedSerialQueue.ts';
 import type { LiveProjectFiles } from './LiveProjectFiles.ts';
+import type { ProjectBlobs } from '../files/ProjectBlobs.ts';
 
 export interface WorkingCopySyncOptions {
   host: SandboxHost;
   files: LiveProjectFiles;
+  /** Binary files' bytes (absent: binary files are not copied). */
+  blobs?: Pick<ProjectBlobs, 'get'>;
   now: () => number;
   logError: (message: string, error: unknown) => void;
 }
@@ -52,7 +55,7 @@ export class WorkingCopySync {
     return this.queue.run(projectId, async () => {
       const version = this.o.files.version(projectId);
       const files = await this.o.files.read(projectId);
-      const { skipped } = await this.o.host.syncWorkingCopy(projectId, files);
+      const { skipped } = await this.o.host.syncWorkingCopy(projectId, [...files, ...await this.binaryFiles(projectId)]);
       const state = this.state(projectId);
       state.syncedVersion = version;
       const key = skipped.map((f) => f.path).join('\0');
@@ -86,6 +89,19 @@ export class WorkingCopySync {
       state.syncedVersion = -1;
       state.skippedKey = '';
     });
+  }
+
+  /** Every binary file of the project with its bytes (a blob missing from the store is left out). */
+  private async binaryFiles(projectId: string): Promise<ProjectFile[]> {
+    const blobs = this.o.blobs;
+    if (!blobs) return [];
+    const out: ProjectFile[] = [];
+    for (const entry of (await this.o.files.tree(projectId)).entries.values()) {
+      if (!isBinaryEntry(entry)) continue;
+      const bytes = await blobs.get(projectId, entry.sha256);
+      if (bytes) out.push({ path: entry.path, content: bytes });
+    }
+    return out;
   }
 
   forget(projectId: string): void {

@@ -5,7 +5,8 @@ import {
   type TreeEdit, type TreeEntries, type TreeNode, type TreePlan,
 } from '@/lib/ide/fileTree';
 import type { Participant } from '@/lib/ide/presence';
-import { ChevronIcon, FileIcon, FilePlusIcon, FolderIcon, FolderPlusIcon, PencilIcon, TrashIcon } from './Icons';
+import { isImagePath } from '@tandem/protocol';
+import { ChevronIcon, FileIcon, FilePlusIcon, FolderIcon, FolderPlusIcon, ImageIcon, PencilIcon, TrashIcon } from './Icons';
 
 export interface FileTreeProps {
   entries: TreeEntries;
@@ -18,12 +19,14 @@ export interface FileTreeProps {
   onOpen(fileId: string): void;
   /** Applies an edit to the shared tree (one transaction). */
   onApply(edit: TreeEdit): void;
+  /** Files dropped from the desktop onto the tree or a folder (`dir`: '' for the root). */
+  onUpload?(files: File[], dir: string): void;
 }
 
 type Editing = { mode: 'create'; kind: 'file' | 'folder'; initial: string } | { mode: 'rename'; path: string } | null;
 
 /** The shared file tree: every change goes through the tree document, so everyone sees it at once. */
-export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpen, onApply }: FileTreeProps) {
+export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpen, onApply, onUpload }: FileTreeProps) {
   const nodes = useMemo(() => buildFileTree(entries), [entries]);
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
   const [editing, setEditing] = useState<Editing>(null);
@@ -64,6 +67,16 @@ export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpe
     return next;
   });
 
+  /** A drop onto `toFolder`: files from the desktop are uploaded there, a tree entry is moved there. */
+  const drop = (e: React.DragEvent, toFolder: string) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const files = [...e.dataTransfer.files];
+    if (files.length === 0) return move(e.dataTransfer.getData('text/x-tandem-path'), toFolder);
+    setDropTarget(null);
+    onUpload?.(files, toFolder);
+  };
+
   const move = (from: string, toFolder: string) => {
     setDropTarget(null);
     if (from === toFolder || parentPath(from) === toFolder) return;
@@ -96,7 +109,7 @@ export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpe
             onDragStart={(e) => { e.dataTransfer.setData('text/x-tandem-path', node.path); e.dataTransfer.effectAllowed = 'move'; }}
             onDragOver={isFolder && canEdit ? (e) => { e.preventDefault(); setDropTarget(node.path); } : undefined}
             onDragLeave={isFolder ? () => setDropTarget((t) => (t === node.path ? null : t)) : undefined}
-            onDrop={isFolder && canEdit ? (e) => { e.preventDefault(); e.stopPropagation(); move(e.dataTransfer.getData('text/x-tandem-path'), node.path); } : undefined}
+            onDrop={isFolder && canEdit ? (e) => drop(e, node.path) : undefined}
             onClick={() => (isFolder ? toggle(node.path) : onOpen(node.id!))}
             tabIndex={0}
             onKeyDown={(e) => {
@@ -114,7 +127,7 @@ export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpe
             title={node.path}
           >
             <span className="tree-chevron">{isFolder && <ChevronIcon open={open} size={12} />}</span>
-            <span className="tree-icon">{isFolder ? <FolderIcon size={14} /> : <FileIcon size={14} />}</span>
+            <span className="tree-icon">{isFolder ? <FolderIcon size={14} /> : node.binary && isImagePath(node.path) ? <ImageIcon size={14} /> : <FileIcon size={14} />}</span>
             <span className="tree-name">{node.name}</span>
             <span className="tree-presence">
               {here.map((p) => <span key={p.session} className="presence-dot" style={{ background: p.user.color }} title={`${p.user.name} is here`} />)}
@@ -169,7 +182,8 @@ export function FileTree({ entries, loaded, canEdit, activeFile, presence, onOpe
       <div
         className={`tree-scroll ${dropTarget === '' ? 'drop' : ''}`}
         onDragOver={canEdit ? (e) => { e.preventDefault(); setDropTarget(''); } : undefined}
-        onDrop={canEdit ? (e) => { e.preventDefault(); move(e.dataTransfer.getData('text/x-tandem-path'), ''); } : undefined}
+        onDrop={canEdit ? (e) => drop(e, '') : undefined}
+        data-testid="tree-drop-zone"
       >
         {!loaded ? (
           <p className="muted small tree-empty">Loading files…</p>

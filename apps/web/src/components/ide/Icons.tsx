@@ -26,4 +26,6 @@ export const SettingsIcon = (p: IconProps) => (
 export const CloseIcon = (p: IconProps) => <Svg {...p}><path d="M4.5 4.5l7 7M11.5 4.5l-7 7" /></Svg>;
 export const EyeIcon = (p: IconProps) => <Svg {...p}><path d="M1.5 8s2.4-4.5 6.5-4.5S14.5 8 14.5 8s-2.4 4.5-6.5 4.5S1.5 8 1.5 8z" /><circle cx="8" cy="8" r="1.8" /></Svg>;
 export const CommentIcon = (p: IconProps) => <Svg {...p}><path d="M2.2 3h11.6v7.6H7.2l-3.2 2.8v-2.8H2.2z" /></Svg>;
+/** A binary file (image, font…) in the file tree. */
+export const ImageIcon = (p: IconProps) => <Svg {...p}><rect x="2" y="2.5" width="12" height="11" rx="1.2" /><circle cx="5.8" cy="6.2" r="1.2" /><path d="M2.5 12l3.8-3.6 2.6 2.4 2-1.8 2.6 2.6" /></Svg>;
 export const SplitIcon = (p: IconProps) => <Svg {...p}><rect x="1.8" y="2.5" width="12.4" height="11" rx="1.2" /><path d="M8 2.5v11" /></Svg>;

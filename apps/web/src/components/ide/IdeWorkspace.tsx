@@ -19,6 +19,7 @@ import { EditorTabs } from './EditorTabs';
 import { SplitIcon } from './Icons';
 import { IdeSidebar } from './IdeSidebar';
 import { FileTree } from './FileTree';
+import { BinaryFileView } from './BinaryFileView';
 import { SearchPanel } from './SearchPanel';
 import { CommentsPanel } from '@/components/comments/CommentsPanel';
 import { useSidebarViews } from '@/lib/ide/useSidebarViews';
@@ -119,8 +120,9 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const splitEditor = useSplitEditor(projectId, entries, !!snapshot?.treeLoaded);
   const { split } = splitEditor;
   const [splitSupport, setSplitSupport] = useState<SplitSupport | null>(null);
-  // The main editor keeps a live binding (and the model) for every file open in either group.
-  const boundFiles = useMemo(() => (split ? [...openFiles, ...split.open.filter((id) => !openFiles.includes(id))] : openFiles), [openFiles, split]);
+  // The main editor keeps a live binding (and the model) for every file open in either group; binary files have none.
+  const boundFiles = useMemo(() => (split ? [...openFiles, ...split.open.filter((id) => !openFiles.includes(id))] : openFiles).filter((id) => entries.get(id)?.kind !== 'binary'), [openFiles, split, entries]);
+  const binaryEntry = activeFile && entries.get(activeFile)?.kind === 'binary' ? entries.get(activeFile)! : null;
   const [following, setFollowing] = useState<number | null>(null);
   const cursor = useMemo(() => new CursorStore(), []);
   const autoOpened = useRef(false);
@@ -180,7 +182,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
       setNotice({ kind: 'info', text: 'The person you were following left the project.' });
       return;
     }
-    if (followed.activeFile && followed.activeFile !== activeFile && entries.get(followed.activeFile)?.kind === 'file') showFile(followed.activeFile);
+    if (followed.activeFile && followed.activeFile !== activeFile && (entries.get(followed.activeFile)?.kind ?? 'folder') !== 'folder') showFile(followed.activeFile);
   }, [following, followed, activeFile, entries, snapshot, showFile]);
 
   const follow = useCallback((sessionId: number) => {
@@ -216,7 +218,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const paletteFiles = useMemo(() => {
     const rank = new Map(recent.map((id, i) => [id, i]));
     return [...entries]
-      .filter(([, e]) => e.kind === 'file')
+      .filter(([, e]) => e.kind !== 'folder')
       .map(([id, e]) => ({ id, path: e.path }))
       .sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity) || a.path.localeCompare(b.path));
   }, [entries, recent]);
@@ -311,7 +313,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
               onView={sidebar.setView}
               badges={{ comments: sidebar.comments.threads.filter((t) => !t.resolved).length }}
               views={{
-                files: () => <FileTree entries={entries} loaded={!!snapshot?.treeLoaded} canEdit={!readOnly && !!snapshot?.treeLoaded} activeFile={activeFile} presence={presenceByFile} onOpen={openFile} onApply={applyTreeEdit} />,
+                files: () => <FileTree entries={entries} loaded={!!snapshot?.treeLoaded} canEdit={!readOnly && !!snapshot?.treeLoaded} activeFile={activeFile} presence={presenceByFile} onOpen={openFile} onApply={applyTreeEdit} onUpload={upload} />,
                 search: () => <SearchPanel projectId={projectId} canReplace={!readOnly} focusSignal={sidebar.searchFocus} />,
                 comments: () => (
                   <CommentsPanel comments={sidebar.comments} entries={entries} draft={sidebar.draft} onDraftDone={sidebar.clearDraft} focused={sidebar.focusedThread}
@@ -370,7 +372,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 projectId={projectId}
                 session={session}
                 openFiles={boundFiles}
-                activeFile={activeFile}
+                activeFile={binaryEntry ? null : activeFile}
                 entries={entries}
                 readOnly={readOnly}
                 followSession={following}
@@ -403,6 +405,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 }}
               />
             )}
+            {binaryEntry && <BinaryFileView key={activeFile} projectId={projectId} fileId={activeFile!} entry={binaryEntry} />}
             {showPreview && <MarkdownPreview key={activeFile} session={session} fileId={activeFile} />}
             {!activeFile && (
               <div className="editor-empty">

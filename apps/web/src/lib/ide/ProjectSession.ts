@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import type { Awareness } from 'y-protocols/awareness';
 import {
-  CLOSE_CODES, FILE_TEXT, TREE_MAP, fileDocName, isFinalCloseCode, treeDocName, type TreeEntry,
+  CLOSE_CODES, FILE_TEXT, TREE_MAP, fileDocName, isBinaryEntry, isFinalCloseCode, treeDocName, type TreeEntry,
 } from '@tandem/protocol';
 import type { TreeEdit, TreeEntries } from './fileTree';
 import { participantsOf, type FilePresence, type Participant, type PresenceUser, type TreePresence } from './presence';
@@ -251,7 +251,7 @@ function refreshPresenceOnReconnect(awareness: Awareness, status: 'connected' | 
 /** Tree entries from other clients, skipping malformed ones. */
 function* validEntries(tree: Y.Map<TreeEntry>): Generator<[string, TreeEntry]> {
   for (const [id, entry] of tree.entries()) {
-    if (entry && typeof entry.path === 'string' && (entry.kind === 'file' || entry.kind === 'folder')) yield [id, entry];
+    if (entry && typeof entry.path === 'string' && (entry.kind === 'file' || entry.kind === 'folder' || isBinaryEntry(entry))) yield [id, entry];
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TreeEntry } from '@tandem/protocol';
-import { planCreate } from './fileTree.ts';
+import { buildFileTree, planCreate, planRename } from './fileTree.ts';
 
 const entries = new Map<string, TreeEntry>([['f1', { path: 'src/index.js', kind: 'file' }]]);
 
@@ -23,4 +23,12 @@ test('a name over the length limit is refused for that reason, without echoing a
   assert.ok(!deep.ok && /path can be at most 512/.test(deep.error));
   const dots = planCreate(entries, 'a/../b', 'file', 'id');
   assert.ok(!dots.ok && /“\.\.” segments/.test(dots.error));
+});
+
+test('a binary file shows as a file, and moving it keeps its bytes (hash and size)', () => {
+  const sha256 = 'b'.repeat(64);
+  const binary = new Map<string, TreeEntry>([['img', { path: 'assets/logo.png', kind: 'binary', sha256, size: 12 }]]);
+  assert.deepEqual(buildFileTree(binary)[0]!.children, [{ name: 'logo.png', path: 'assets/logo.png', kind: 'file', binary: true, id: 'img', children: [] }]);
+  assert.deepEqual(planRename(binary, 'assets', 'images'), { ok: true, edit: { set: [['img', { path: 'images/logo.png', kind: 'binary', sha256, size: 12 }]], remove: [] } });
+  assert.deepEqual(planCreate(binary, 'assets/logo.png/x', 'file', 'n'), { ok: false, error: '“assets/logo.png” is a file, so it cannot contain other files.' });
 });

@@ -17,6 +17,8 @@ export interface TreeNode {
   name: string;
   path: string;
   kind: 'file' | 'folder';
+  /** A binary file (image, font…): previewed or downloaded, not edited. */
+  binary?: boolean;
   /** The entry's id: always set for files, only for explicit folders. */
   id: string | null;
   children: TreeNode[];
@@ -51,7 +53,7 @@ export function buildFileTree(entries: TreeEntries): TreeNode[] {
     }
     const slash = entry.path.lastIndexOf('/');
     const parent = folderAt(slash < 0 ? '' : entry.path.slice(0, slash));
-    parent.children.push({ name: entry.path.slice(slash + 1), path: entry.path, kind: 'file', id, children: [] });
+    parent.children.push({ name: entry.path.slice(slash + 1), path: entry.path, kind: 'file', ...(entry.kind === 'binary' ? { binary: true } : {}), id, children: [] });
   }
   sortChildren(root);
   return root.children;
@@ -62,10 +64,10 @@ function sortChildren(node: TreeNode): void {
   for (const child of node.children) sortChildren(child);
 }
 
-/** What occupies `path`: a file, a folder (explicit or implied by a file inside it), or nothing. */
+/** What occupies `path`: a file (text or binary), a folder (explicit or implied by a file inside it), or nothing. */
 export function kindAt(entries: TreeEntries, path: string): 'file' | 'folder' | null {
   for (const entry of entries.values()) {
-    if (entry.path === path) return entry.kind;
+    if (entry.path === path) return entry.kind === 'folder' ? 'folder' : 'file';
     if (entry.path.startsWith(path + '/')) return 'folder';
   }
   return null;
@@ -100,7 +102,7 @@ export function planRename(entries: TreeEntries, from: string, rawTo: string): T
   const set: [string, TreeEntry][] = [];
   for (const id of moving) {
     const entry = entries.get(id)!;
-    set.push([id, { path: to + entry.path.slice(from.length), kind: entry.kind }]);
+    set.push([id, { ...entry, path: to + entry.path.slice(from.length) }]);
   }
   return { ok: true, edit: { set, remove: [] } };
 }

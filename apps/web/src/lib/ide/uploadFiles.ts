@@ -10,8 +10,8 @@ export interface UploadResult {
  * Sends files to the project: a single .zip is unpacked by the server; other files keep their
  * relative path (a folder picked with webkitdirectory keeps its structure).
  */
-export async function uploadFiles(projectId: string, files: File[]): Promise<UploadResult> {
-  const url = `/api/projects/${encodeURIComponent(projectId)}/upload`;
+export async function uploadFiles(projectId: string, files: File[], dir = ''): Promise<UploadResult> {
+  const url = `/api/projects/${encodeURIComponent(projectId)}/upload${dir ? `?dir=${encodeURIComponent(dir)}` : ''}`;
   const single = files.length === 1 ? files[0]! : null;
   let response: Response;
   if (single && /\.zip$/i.test(single.name)) {
@@ -37,12 +37,12 @@ export function describeUpload(result: UploadResult): string {
 type UploadNotice = { kind: 'info' | 'warn' | 'error'; text: string };
 
 /** Uploading from the IDE: busy while it runs, then a notice saying what was imported or skipped. */
-export function useUpload(projectId: string, notify: (notice: UploadNotice) => void): { uploading: boolean; upload(files: File[]): Promise<void> } {
+export function useUpload(projectId: string, notify: (notice: UploadNotice) => void): { uploading: boolean; upload(files: File[], dir?: string): Promise<void> } {
   const [uploading, setUploading] = useState(false);
-  const upload = async (files: File[]) => {
+  const upload = async (files: File[], dir = '') => {
     setUploading(true);
     try {
-      const result = await uploadFiles(projectId, files);
+      const result = await uploadFiles(projectId, files, dir);
       notify({ kind: result.skipped.length > 0 ? 'warn' : 'info', text: describeUpload(result) });
     } catch (e) {
       notify({ kind: 'error', text: (e as Error).message });

@@ -25,7 +25,7 @@ export function useOpenFileChanges(
     for (const id of openFiles) {
       const entry = entries.get(id);
       const before = known.get(id);
-      if (entry?.kind !== 'file') {
+      if (!entry || entry.kind === 'folder') {
         if (before && !ownEdit.current) news.push(`“${before}” was deleted by someone else, so its tab was closed.`);
         known.delete(id);
         closeFile(id);
