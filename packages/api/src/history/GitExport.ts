@@ -194,7 +194,7 @@ function agentTrace(sha: string, ai: AiRanges | null) {
 }
 
 function runGit(dir: string, args: string[], env: Record<string, string> = {}) {
-  return run('git', ['-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false', '-c', 'core.hooksPath=/dev/null', ...args], {
+  return run('git', ['-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false', '-c', 'core.quotePath=false', '-c', 'core.hooksPath=/dev/null', ...args], {
     cwd: dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024,
   });
 }

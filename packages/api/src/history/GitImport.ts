@@ -14,6 +14,8 @@ export const GIT_IMPORT_LIMITS = {
   bundleBytes: 32 * 1024 * 1024,
   /** Text imported in total (every byte is written to the store and to every open client). */
   textBytes: 8 * 1024 * 1024,
+  /** Imports running at once on this server (each is a git process and a temporary repository). */
+  concurrent: 2,
 } as const;
 
 export type GitSource = { bundle: Buffer } | { url: string };
@@ -43,6 +45,7 @@ export class GitImport {
 
   async importInto(projectId: string, source: GitSource): Promise<GitImportResult> {
     if (this.#busy.has(projectId)) throw new AppError('CONFLICT', 'An import into this project is already running.');
+    if (this.#busy.size >= GIT_IMPORT_LIMITS.concurrent) throw new AppError('RATE_LIMITED', 'Other git imports are running on this server: try again in a minute.');
     this.#busy.add(projectId);
     const dir = await mkdtemp(join(tmpdir(), 'tandem-git-import-'));
     try {
