@@ -75,13 +75,14 @@ test('Import from git on the projects page, then Push from the Checkpoints dialo
   await panel.getByRole('button', { name: 'Set remote' }).click();
   await panel.getByLabel('Remote URL').fill(`http://${gitHost}/remote.git`);
   await panel.getByLabel('Access token').fill(TOKEN);
+  await screenshot(page, 'git-03-remote-form-1440');
   await panel.getByRole('button', { name: 'Save' }).click();
   await panel.getByText('token set').waitFor();
   await panel.getByTestId('git-push-button').click();
   await panel.getByText(/Pushed \d+ commit\(s\)/).waitFor({ timeout: 30_000 });
-  await screenshot(page, 'git-03-push-1440');
+  await screenshot(page, 'git-04-push-1440');
   await page.setViewportSize({ width: 800, height: 900 });
-  await screenshot(page, 'git-04-push-800');
+  await screenshot(page, 'git-05-push-800');
   assert.ok(!(await page.content()).includes(TOKEN), 'the token is not in the page');
 
   const clone = join(dir, 'pushed');

@@ -36,9 +36,9 @@ export function ImportFromGit({ onImported }: { onImported(projectId: string): v
   return (
     <form className="card git-import" onSubmit={(e) => void submit(e)} aria-label="Import from git" data-testid="git-import">
       <strong>Import from git</strong>
-      <div className="row" role="radiogroup" aria-label="Source">
-        <label className="row"><input type="radio" name="source" checked={source === 'url'} onChange={() => setSource('url')} /> Repository URL</label>
-        <label className="row"><input type="radio" name="source" checked={source === 'bundle'} onChange={() => setSource('bundle')} /> Bundle file</label>
+      <div className="row git-import-kind" role="radiogroup" aria-label="Source">
+        <label><input type="radio" name="source" checked={source === 'url'} onChange={() => setSource('url')} /> From a URL</label>
+        <label><input type="radio" name="source" checked={source === 'bundle'} onChange={() => setSource('bundle')} /> From a bundle file</label>
       </div>
       <div className="git-import-source">
         {source === 'url'

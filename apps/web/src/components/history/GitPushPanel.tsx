@@ -54,7 +54,7 @@ export function GitPushPanel({ projectId }: { projectId: string }) {
   });
   const push = () => act(async () => {
     const r = await trpc.git.push.mutate({ projectId });
-    return `Pushed ${r.commits} commit(s) and the AI notes to ${r.branch}.`;
+    return `Pushed ${r.commits} commit(s) with their AI notes to ${r.branch}.`;
   });
 
   if (remote === undefined) return null;
@@ -62,20 +62,20 @@ export function GitPushPanel({ projectId }: { projectId: string }) {
     <section className="git-push" aria-label="Push to git" data-testid="git-push">
       <div className="row">
         <strong>Push to git</strong>
-        <span className="muted small ellipsis git-push-target">
-          {remote ? <>{remote.url} → <code>{remote.branch}</code>{remote.hasToken ? ' · token set' : ' · no token'}</> : 'No remote set.'}
-        </span>
         <span className="spacer" />
         {isOwner && !editing && <button type="button" className="small-button" onClick={edit} disabled={busy}>{remote ? 'Change' : 'Set remote'}</button>}
         {isOwner && remote && !editing && <button type="button" className="small-button primary" onClick={() => void push()} disabled={busy} data-testid="git-push-button">{busy ? 'Pushing…' : 'Push'}</button>}
       </div>
+      <div className="muted small git-push-target" data-testid="git-push-target">
+        {remote ? <>{remote.url} → <code>{remote.branch}</code>{remote.hasToken ? ' · token set' : ' · no token'}</> : 'No remote set.'}
+      </div>
       {!isOwner && <div className="muted small">Only the project&apos;s owner sets the remote and pushes.</div>}
       {editing && (
         <form className="git-push-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-          <input value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} placeholder="https://github.com/you/repo.git" aria-label="Remote URL" required maxLength={2000} />
-          <input value={form.branch} onChange={(e) => setForm({ ...form, branch: e.target.value })} placeholder="Branch" aria-label="Branch" required maxLength={100} />
-          <input type="password" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} autoComplete="off" aria-label="Access token"
-            placeholder={remote?.hasToken ? 'Token stored — leave empty to keep it' : 'Access token (write access to the repository)'} />
+          <label>Remote URL<input value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} placeholder="https://github.com/you/repo.git" required maxLength={2000} /></label>
+          <label>Branch<input value={form.branch} onChange={(e) => setForm({ ...form, branch: e.target.value })} required maxLength={100} /></label>
+          <label>Access token<input type="password" value={form.token} onChange={(e) => setForm({ ...form, token: e.target.value })} autoComplete="off"
+            placeholder={remote?.hasToken ? 'Stored — leave empty to keep it' : 'A token with write access to the repository'} /></label>
           <div className="muted small">The token stays on the server. Each push replaces the branch with the checkpoints; AI notes are merged into refs/notes/ai.</div>
           <div className="row">
             {remote?.hasToken && <button type="button" className="small-button" onClick={() => void forgetToken()} disabled={busy}>Remove token</button>}
