@@ -47,8 +47,9 @@ export class GitImport {
     if (this.#busy.has(projectId)) throw new AppError('CONFLICT', 'An import into this project is already running.');
     if (this.#busy.size >= GIT_IMPORT_LIMITS.concurrent) throw new AppError('RATE_LIMITED', 'Other git imports are running on this server: try again in a minute.');
     this.#busy.add(projectId);
-    const dir = await mkdtemp(join(tmpdir(), 'tandem-git-import-'));
+    let dir: string | null = null;
     try {
+      dir = await mkdtemp(join(tmpdir(), 'tandem-git-import-'));
       const tree = await this.documents.readDocument(treeDocName(projectId), (doc) => doc.getMap<TreeEntry>(TREE_MAP).size);
       if (tree > 0) throw new AppError('CONFLICT', 'Import into a new or empty project: this one already has files.');
       const { files, skipped, source: label } = await this.#read(dir, source);
@@ -67,7 +68,7 @@ export class GitImport {
       return { files: files.length, skipped, source: label };
     } finally {
       this.#busy.delete(projectId);
-      await rm(dir, { recursive: true, force: true });
+      if (dir) await rm(dir, { recursive: true, force: true });
     }
   }
 
