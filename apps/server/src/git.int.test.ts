@@ -222,3 +222,19 @@ test('oversized repositories are refused: too many files, or a pack past TANDEM_
     assert.deepEqual(await files(target), {});
   }
 });
+
+test('at most 2 imports run at once per server: a third is told to retry (429)', async () => {
+  repository('slow', { 'a.txt': 'a\n' });
+  const held = gitServer.hold('/slow.git');
+  const targets = await Promise.all(['s1', 's2', 's3'].map(async (name) => (await owner.api.projects.create.mutate({ name, template: 'empty' })).id));
+  const url = `http://${gitHost}/slow.git`;
+  const running = targets.slice(0, 2).map((projectId) => owner.api.git.importUrl.mutate({ projectId, url }));
+  for (let end = Date.now() + 20_000; held.waiting() < 2;) {
+    assert.ok(Date.now() < end, 'both clones reached the git server');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await assert.rejects(owner.api.git.importUrl.mutate({ projectId: targets[2]!, url }), (e) => code(e) === 'TOO_MANY_REQUESTS');
+  held.release();
+  assert.deepEqual((await Promise.all(running)).map((r) => r.files), [1, 1]);
+  assert.equal((await owner.api.git.importUrl.mutate({ projectId: targets[2]!, url })).files, 1);
+});

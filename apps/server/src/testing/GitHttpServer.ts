@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 export class GitHttpServer {
   readonly #server: Server;
   readonly authorizations: string[] = [];
+  /** Requests for repositories under this path prefix wait until `release()` (to hold clones mid-flight). */
+  #hold: { prefix: string; waiting: number; open: Promise<void> } | null = null;
 
   constructor(private readonly root: string, private readonly token: string) {
     this.#server = createServer((req, res) => this.#handle(req, res));
@@ -20,12 +22,32 @@ export class GitHttpServer {
     return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /** Holds requests whose path starts with `prefix`; returns how many are waiting and a release. */
+  hold(prefix: string): { waiting: () => number; release: () => void } {
+    let open = () => {};
+    const hold = { prefix, waiting: 0, open: new Promise<void>((resolve) => (open = resolve)) };
+    this.#hold = hold;
+    return {
+      waiting: () => hold.waiting,
+      release: () => {
+        this.#hold = null;
+        open();
+      },
+    };
+  }
+
   close(): Promise<void> {
     this.#server.closeAllConnections();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    const hold = this.#hold;
+    if (hold && (req.url ?? '').startsWith(hold.prefix)) {
+      hold.waiting++;
+      void hold.open.then(() => this.#handle(req, res));
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.headers.authorization) this.authorizations.push(req.headers.authorization);
     const pushing = url.searchParams.get('service') === 'git-receive-pack' || url.pathname.endsWith('/git-receive-pack');
