@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectBlobs, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, GitImport, GitPush, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectBlobs, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, limitTreeEntries, mergeUpdates, type SyncExtension, type SyncLimits } from '@tandem/collab';
@@ -120,6 +120,12 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   if (history.git) history.git.blobs = blobs;
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, blobs, network: net?.network ?? null });
   // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
+  const gitPolicy = {
+    privateHosts: env.TANDEM_GIT_PRIVATE_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+    timeoutMs: env.TANDEM_GIT_TIMEOUT_SECONDS * 1000, maxFetchBytes: env.TANDEM_GIT_MAX_FETCH_MB * 1024 * 1024,
+  };
+  services.gitImport = new GitImport(documents, gitPolicy, env.TANDEM_MAX_FILES_PER_PROJECT);
+  services.gitPush = new GitPush(db.prisma, () => history.git, gitPolicy, env.secret);
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
   services.search = new ProjectSearch({ files, documents, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
   services.agent = await createAgent({
@@ -220,7 +226,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     }
     if (path.startsWith(TRPC_PREFIX)) return void trpc(req, res);
     if (isProjectArchivePath(path) && !guard.admitArchiveRequest(req, res)) return;
-    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, blobs, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT }, req, res);
+    if (isProjectArchivePath(path)) return void handleProjectArchiveRequest({ prisma: db.prisma, auth, sync, blobs, maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, ...(services.gitImport ? { gitImport: services.gitImport } : {}) }, req, res);
     if (isBinaryFilePath(path) && !guard.admitArchiveRequest(req, res)) return;
     if (isBinaryFilePath(path)) return void handleBinaryFileRequest({ auth, blobs }, req, res);
     if (path === '/api/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');

@@ -94,6 +94,14 @@ const schema = z.object({
   /** Stored documents per project (deleted files' documents count; see ProjectDocumentCap). */
   TANDEM_MAX_DOCUMENTS_PER_PROJECT: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   TANDEM_CHECKPOINTS_KEPT: z.coerce.number().int().min(0).max(10_000).default(200),
+  // Git import and push (README → Git).
+  /** Comma-separated git hosts (`name` or `name:port`) that may be on a private network or loopback
+   * and use plain http (an on-premises git server). Every other host must be public and https. */
+  TANDEM_GIT_PRIVATE_HOSTS: z.string().max(2000).default(''),
+  /** Time one clone / push may take, in seconds. */
+  TANDEM_GIT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** Largest repository pack an import or push may fetch, in MiB. */
+  TANDEM_GIT_MAX_FETCH_MB: z.coerce.number().int().min(1).max(10_240).default(64),
   /** Size of one synced document (its encoded Yjs state), in KiB; updates beyond it are refused. */
   TANDEM_MAX_DOCUMENT_KB: z.coerce.number().int().min(16).max(1024 * 1024).default(4096),
   /** Bytes of document updates one user may send per second across connections (KiB), and burst. */

@@ -4,7 +4,7 @@ import { Zip, ZipDeflate, ZipPassThrough, strToU8, unzipSync } from 'fflate';
 import { hasScope, type AuthService } from '@tandem/auth';
 import { textOf, treeOf, type SyncServer } from '@tandem/collab';
 import type { PrismaClient } from '@tandem/db';
-import type { ProjectBlobs } from '@tandem/api';
+import { GIT_IMPORT_LIMITS, type GitImport, type ProjectBlobs } from '@tandem/api';
 import {
   AppError, MAX_FILE_BYTES, fileDocName, isAppError, isBinaryEntry, looksBinary, normalizeProjectPath, resolveTreeEntries, roleAtLeast, treeDocName,
   type AppErrorCode, type Role, type TreeEntry,
@@ -14,6 +14,7 @@ import {
  * Project zip download and file upload over plain HTTP (browsers download and upload files far
  * more easily than through tRPC):
  *   GET  /api/projects/<id>/archive.zip   viewer+: every file and explicit folder, as a zip
+ *   POST /api/projects/<id>/git-import    owner: a git bundle, imported into the (empty) project
  *   POST /api/projects/<id>/upload[?dir=] editor+: a zip (`application/zip`) or
  *                                         `multipart/form-data` files (the filename is the path)
  * Content is read from and written through the SyncServer, so uploads appear live for everyone
@@ -27,6 +28,8 @@ export interface ProjectArchiveDeps {
   blobs: ProjectBlobs;
   /** Entries a project tree may hold (TANDEM_MAX_FILES_PER_PROJECT): an upload past it is refused. */
   maxFilesPerProject: number;
+  /** Git bundle imports (absent: refused). */
+  gitImport?: GitImport;
 }
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -40,7 +43,7 @@ export const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
 /** What a zip may declare it holds, text and binary files together (zip bombs are refused before inflating). */
 export const MAX_UNZIPPED_BYTES = 32 * 1024 * 1024;
 
-const ROUTE = /^\/api\/projects\/([A-Za-z0-9_-]{1,64})\/(archive\.zip|upload)(?:\?.*)?$/;
+const ROUTE = /^\/api\/projects\/([A-Za-z0-9_-]{1,64})\/(archive\.zip|upload|git-import)(?:\?.*)?$/;
 
 const HTTP_STATUS: Record<AppErrorCode, number> = {
   UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_INPUT: 400, CONFLICT: 409, TOO_LARGE: 413,
@@ -66,7 +69,8 @@ export async function handleProjectArchiveRequest(deps: ProjectArchiveDeps, req:
       await downloadArchive(deps, req, res, projectId);
     } else {
       if (req.method !== 'POST') throw new AppError('BAD_INPUT', 'Use POST to upload files.');
-      await uploadFiles(deps, req, res, projectId);
+      if (action === 'git-import') await importBundle(deps, req, res, projectId);
+      else await uploadFiles(deps, req, res, projectId);
     }
   } catch (error) {
     sendError(res, error);
@@ -133,6 +137,14 @@ async function readTreeEntries(sync: SyncServer, projectId: string): Promise<Map
     entries = resolveTreeEntries(treeOf(doc).entries());
   });
   return entries;
+}
+
+async function importBundle(deps: ProjectArchiveDeps, req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {
+  assertSameOrigin(req);
+  await authorize(deps, req, projectId, 'owner');
+  if (!deps.gitImport) throw new AppError('UNAVAILABLE', 'Git import is not available on this server.');
+  const bundle = await readBody(req, GIT_IMPORT_LIMITS.bundleBytes);
+  sendJson(res, 200, await deps.gitImport.importInto(projectId, { bundle }));
 }
 
 async function uploadFiles(deps: ProjectArchiveDeps, req: IncomingMessage, res: ServerResponse, projectId: string): Promise<void> {

@@ -32,4 +32,7 @@ export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } fr
 export { LanguageServers, type LanguageServersOptions, type LspConnection, type LspSocket } from './lsp/LanguageServers.ts';
 export { DEFAULT_LSP_LIMITS, type LspLimits } from './lsp/lspLimits.ts';
 export { HistoryService, type HistoryDocuments, type EditOptions, type AuthorView, type BlameRangeView } from './history/HistoryService.ts';
+export { GitImport, GIT_IMPORT_LIMITS, type GitImportResult } from './history/GitImport.ts';
+export { GitPush, DEFAULT_PUSH_BRANCH, type GitRemoteView } from './history/GitPush.ts';
+export { DEFAULT_GIT_REMOTE_POLICY, type GitRemotePolicy } from './history/gitCli.ts';
 export { CheckpointService, CHECKPOINT_LIMITS, type CheckpointView, type CheckpointReason, type CheckpointComparison } from './history/CheckpointService.ts';

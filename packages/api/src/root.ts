@@ -13,6 +13,7 @@ import { commentsRouter } from './routers/commentsRouter.ts';
 import { networkRouter } from './routers/networkRouter.ts';
 import { agentRouter } from './routers/agentRouter.ts';
 import { historyRouter } from './routers/historyRouter.ts';
+import { gitRouter } from './routers/gitRouter.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -29,6 +30,7 @@ export const appRouter = router({
   network: networkRouter,
   agent: agentRouter,
   history: historyRouter,
+  git: gitRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -14,6 +14,8 @@ import type { SandboxService } from './sandbox/SandboxService.ts';
 import type { ProjectSearch } from './search/ProjectSearch.ts';
 import type { CommentService } from './comments/CommentService.ts';
 import type { HistoryService } from './history/HistoryService.ts';
+import type { GitImport } from './history/GitImport.ts';
+import type { GitPush } from './history/GitPush.ts';
 import type { MembershipCache } from './MembershipCache.ts';
 import type { NetworkService } from './network/NetworkService.ts';
 import type { AgentService } from './agent/AgentService.ts';
@@ -53,6 +55,9 @@ export interface Services {
   agent?: AgentService;
   /** Who wrote every character (blame): absent where the server has no live documents (some tests). */
   history?: HistoryService;
+  /** Git import (URL or bundle) and push to the project's remote: absent in some tests. */
+  gitImport?: GitImport;
+  gitPush?: GitPush;
 }
 
 export interface Context {

@@ -12,8 +12,8 @@ export type Author =
     suggestionId?: string;
     agentRunId?: string;
   }
-  /** Made by the server with nobody behind it (seeding a new document, imports). */
-  | { kind: 'system' };
+  /** Made by the server with nobody behind it (seeding a new document, imports); `source` says from where. */
+  | { kind: 'system'; source?: string };
 
 /**
  * The identity that may keep writing under a client id: a person's user id, or the server (every

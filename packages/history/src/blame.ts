@@ -88,5 +88,6 @@ function sameAuthor(a: Author | null, b: Author | null): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'person' && b.kind === 'person') return a.userId === b.userId;
   if (a.kind === 'ai' && b.kind === 'ai') return a.suggestionId === b.suggestionId && a.agentRunId === b.agentRunId && a.approvedBy === b.approvedBy;
+  if (a.kind === 'system' && b.kind === 'system') return a.source === b.source;
   return true;
 }

@@ -24,9 +24,9 @@ interface Exporter {
 
 /**
  * The project as a git repository (a `git bundle`): one commit per checkpoint, oldest first, then
- * one for the current state, authored by whoever made the checkpoint. The last commit carries the
- * AI-written line ranges as a Git AI note (`refs/notes/ai`, authorship 3.0.0 text format) and every
- * commit an Agent Trace (v0.1) record (`refs/notes/agent-trace`). Built with the `git` CLI in a
+ * one for the current state, authored by whoever made the checkpoint. Every commit that introduced
+ * AI-written lines carries them as a Git AI note (`refs/notes/ai`, authorship 3.0.0 text format),
+ * and every commit an Agent Trace (v0.1) record (`refs/notes/agent-trace`). Built with the `git` CLI in a
  * temporary directory; one export at a time per server.
  */
 export class GitExport {
@@ -37,45 +37,57 @@ export class GitExport {
   constructor(private readonly checkpoints: CheckpointService, private readonly history: HistoryService) {}
 
   bundle(projectId: string, by: Exporter): Promise<{ bundle: Buffer; commits: number }> {
-    const next = this.#running.then(() => this.#bundle(projectId, by));
+    return this.inRepository(projectId, by, async (dir, commits) => {
+      await runGit(dir, ['bundle', 'create', '-q', 'project.bundle', '--all']);
+      const bundle = await readFile(join(dir, 'project.bundle'));
+      if (bundle.byteLength > GIT_EXPORT_LIMITS.bundleBytes) throw new AppError('TOO_LARGE', 'The project\'s history is too large to export.');
+      return { bundle, commits };
+    });
+  }
+
+  /**
+   * Builds the export in a temporary git repository (branch `main`, notes in `refs/notes/ai` and
+   * `refs/notes/agent-trace`), hands it to `use`, then removes it. One at a time per server.
+   */
+  inRepository<T>(projectId: string, by: Exporter, use: (dir: string, commits: number) => Promise<T>): Promise<T> {
+    const next = this.#running.then(async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tandem-git-'));
+      try {
+        return await use(dir, await this.#build(projectId, by, dir));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
     this.#running = next.catch(() => {});
     return next;
   }
 
-  async #bundle(projectId: string, by: Exporter): Promise<{ bundle: Buffer; commits: number }> {
-    const dir = await mkdtemp(join(tmpdir(), 'tandem-git-'));
-    try {
-      const git = (args: string[], env: Record<string, string> = {}) =>
-        run('git', ['-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false', ...args], { cwd: dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-      await git(['init', '-q', '-b', 'main']);
-      const commits: { sha: string; state: ProjectState }[] = [];
-      const commit = async (state: ProjectState, message: string, author: Exporter | null, at: string) => {
-        await writeTree(dir, state, (sha256) => this.blobs?.get(projectId, sha256) ?? Promise.resolve(null));
-        await git(['add', '-A']);
-        const who = author ?? { id: 'tandem', name: 'Tandem' };
-        const date = at;
-        await git(['commit', '-q', '--allow-empty', '-m', message], {
-          GIT_AUTHOR_NAME: who.name || 'Tandem member', GIT_AUTHOR_EMAIL: `${who.id}@users.tandem.invalid`, GIT_AUTHOR_DATE: date,
-          GIT_COMMITTER_NAME: 'Tandem', GIT_COMMITTER_EMAIL: 'export@tandem.invalid', GIT_COMMITTER_DATE: date,
-        });
-        commits.push({ sha: (await git(['rev-parse', 'HEAD'])).stdout.trim(), state });
-      };
-      for (const { view, state } of await this.checkpoints.contents(projectId, GIT_EXPORT_LIMITS.commits)) {
-        await commit(state, `Checkpoint: ${view.name}`, view.createdBy, view.createdAt);
-      }
-      const current = await this.checkpoints.current(projectId);
-      await commit(current, 'Current state', by, new Date().toISOString());
-      const last = commits[commits.length - 1]!;
-      const ai = await this.#aiRanges(projectId, last.state);
-      if (ai.files.size > 0) await note(git, 'refs/notes/ai', last.sha, gitAiNote(ai, commits.length > 1 ? commits[commits.length - 2]!.sha : null));
-      for (const { sha } of commits) await note(git, 'refs/notes/agent-trace', sha, JSON.stringify(agentTrace(sha, sha === last.sha ? ai : null), null, 2));
-      await git(['bundle', 'create', '-q', 'project.bundle', '--all']);
-      const bundle = await readFile(join(dir, 'project.bundle'));
-      if (bundle.byteLength > GIT_EXPORT_LIMITS.bundleBytes) throw new AppError('TOO_LARGE', 'The project\'s history is too large to export.');
-      return { bundle, commits: commits.length };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+  async #build(projectId: string, by: Exporter, dir: string): Promise<number> {
+    const git = (args: string[], env: Record<string, string> = {}) => runGit(dir, args, env);
+    await git(['init', '-q', '-b', 'main']);
+    const commits: { sha: string; parent: string | null }[] = [];
+    const commit = async (state: ProjectState, message: string, author: Exporter | null, at: string) => {
+      await writeTree(dir, state, (sha256) => this.blobs?.get(projectId, sha256) ?? Promise.resolve(null));
+      await git(['add', '-A']);
+      const who = author ?? { id: 'tandem', name: 'Tandem' };
+      await git(['commit', '-q', '--allow-empty', '-m', message], {
+        GIT_AUTHOR_NAME: who.name || 'Tandem member', GIT_AUTHOR_EMAIL: `${who.id}@users.tandem.invalid`, GIT_AUTHOR_DATE: at,
+        GIT_COMMITTER_NAME: 'Tandem', GIT_COMMITTER_EMAIL: 'export@tandem.invalid', GIT_COMMITTER_DATE: at,
+      });
+      commits.push({ sha: (await git(['rev-parse', 'HEAD'])).stdout.trim(), parent: commits.at(-1)?.sha ?? null });
+    };
+    for (const { view, state } of await this.checkpoints.contents(projectId, GIT_EXPORT_LIMITS.commits)) {
+      await commit(state, `Checkpoint: ${view.name}`, view.createdBy, view.createdAt);
     }
+    const current = await this.checkpoints.current(projectId);
+    await commit(current, 'Current state', by, new Date().toISOString());
+    const perCommit = await introducedBy(git, await this.#aiRanges(projectId, current));
+    for (const { sha, parent } of commits) {
+      const ai = perCommit.get(sha) ?? null;
+      if (ai) await note(git, 'refs/notes/ai', sha, gitAiNote(ai, parent));
+      await note(git, 'refs/notes/agent-trace', sha, JSON.stringify(agentTrace(sha, ai), null, 2));
+    }
+    return commits.length;
   }
 
   /** Per file path, the AI sessions (suggestion / agent run) and the lines they wrote, from blame. */
@@ -125,7 +137,47 @@ function gitAiNote({ files, sessions }: AiRanges, baseCommit: string | null): st
   return `${lines.join('\n')}\n---\n${JSON.stringify({ schema_version: 'authorship/3.0.0', git_ai_version: 'tandem', base_commit_sha: baseCommit, prompts })}\n`;
 }
 
-/** An Agent Trace (v0.1) record for one commit: which ranges an AI wrote (none known for older commits). */
+/**
+ * Splits the AI-written lines of the last commit by the commit that introduced each line (`git
+ * blame`), in that commit's own line numbers and path: Git AI's notes record, per commit, the AI
+ * lines that commit added, and its blame finds them back the same way.
+ */
+async function introducedBy(git: (args: string[]) => Promise<{ stdout: string }>, ai: AiRanges): Promise<Map<string, AiRanges>> {
+  const out = new Map<string, AiRanges>();
+  for (const [path, perSession] of ai.files) {
+    const sessionOf = new Map<number, string>();
+    for (const [session, ranges] of perSession) for (const [from, to] of ranges) for (let l = from; l <= to; l++) sessionOf.set(l, session);
+    const { stdout } = await git(['blame', '--line-porcelain', 'HEAD', '--', path]);
+    let sha = '';
+    let line = 0;
+    let origin = 0;
+    for (const row of stdout.split('\n')) {
+      const header = /^([0-9a-f]{40}) (\d+) (\d+)/.exec(row);
+      if (header) {
+        sha = header[1]!;
+        origin = Number(header[2]);
+        line = Number(header[3]);
+      }
+      if (!row.startsWith('filename ')) continue;
+      const session = sessionOf.get(line);
+      if (session === undefined) continue;
+      let ranges = out.get(sha);
+      if (!ranges) out.set(sha, (ranges = { files: new Map(), sessions: new Map() }));
+      ranges.sessions.set(session, ai.sessions.get(session)!);
+      const file = row.slice('filename '.length);
+      let sessions = ranges.files.get(file);
+      if (!sessions) ranges.files.set(file, (sessions = new Map()));
+      let lines = sessions.get(session);
+      if (!lines) sessions.set(session, (lines = []));
+      const last = lines.at(-1);
+      if (last && last[1] === origin - 1) last[1] = origin;
+      else lines.push([origin, origin]);
+    }
+  }
+  return out;
+}
+
+/** An Agent Trace (v0.1) record for one commit: the AI-written ranges it introduced. */
 function agentTrace(sha: string, ai: AiRanges | null) {
   return {
     version: '0.1.0',
@@ -142,6 +194,12 @@ function agentTrace(sha: string, ai: AiRanges | null) {
       })),
     })),
   };
+}
+
+function runGit(dir: string, args: string[], env: Record<string, string> = {}) {
+  return run('git', ['-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false', '-c', 'core.quotePath=false', '-c', 'core.hooksPath=/dev/null', ...args], {
+    cwd: dir, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 async function note(git: (args: string[]) => Promise<unknown>, ref: string, sha: string, text: string): Promise<void> {

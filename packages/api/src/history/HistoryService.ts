@@ -29,7 +29,8 @@ export interface HistoryDocuments {
 export type AuthorView =
   | { kind: 'person'; user: UserRef }
   | { kind: 'ai'; model: string; provider: string; requestedBy: UserRef | null; approvedBy: UserRef | null; suggestionId: string | null; agentRunId: string | null }
-  | { kind: 'system' };
+  /** `source`: where the text came from, e.g. "imported from <repo>@<commit>". */
+  | { kind: 'system'; source: string | null };
 
 export interface BlameRangeView {
   fromLine: number;
@@ -164,7 +165,7 @@ export class HistoryService {
           kind: 'ai', model: r.author.model, provider: r.author.provider, requestedBy: ref(r.author.requestedBy), approvedBy: ref(r.author.approvedBy),
           suggestionId: r.author.suggestionId ?? null, agentRunId: r.author.agentRunId ?? null,
         }
-        : { kind: 'system' },
+        : { kind: 'system', source: r.author.source ?? null },
     }));
   }
 

@@ -53,12 +53,13 @@ interface AuthorRow {
   approvedBy: string | null;
   suggestionId: string | null;
   agentRunId: string | null;
+  source: string | null;
 }
 
 function authorRow(author: Author): AuthorRow {
-  const none = { userId: null, model: null, provider: null, requestedBy: null, approvedBy: null, suggestionId: null, agentRunId: null };
+  const none = { userId: null, model: null, provider: null, requestedBy: null, approvedBy: null, suggestionId: null, agentRunId: null, source: null };
   if (author.kind === 'person') return { ...none, kind: 'person', userId: author.userId };
-  if (author.kind === 'system') return { ...none, kind: 'system' };
+  if (author.kind === 'system') return { ...none, kind: 'system', source: author.source ?? null };
   return {
     ...none, kind: 'ai', model: author.model, provider: author.provider, requestedBy: author.requestedBy, approvedBy: author.approvedBy,
     suggestionId: author.suggestionId ?? null, agentRunId: author.agentRunId ?? null,
@@ -74,5 +75,5 @@ function authorOf(row: AuthorRow): Author {
       ...(row.agentRunId !== null ? { agentRunId: row.agentRunId } : {}),
     };
   }
-  return { kind: 'system' };
+  return { kind: 'system', ...(row.source !== null ? { source: row.source } : {}) };
 }

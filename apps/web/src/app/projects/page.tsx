@@ -3,6 +3,7 @@ import { useState } from 'react';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { TopBar } from '@/components/TopBar';
+import { ImportFromGit } from '@/components/ImportFromGit';
 import { trpc, errorMessage } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
@@ -14,6 +15,7 @@ export default function Projects() {
   const templates = useQuery(() => trpc.projects.templates.query(), []);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [importing, setImporting] = useState(false);
 
   const create = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -40,8 +42,10 @@ export default function Projects() {
             {(templates.data ?? [{ id: 'node', label: 'Node.js hello world' }]).map((t) => <option key={t.id} value={t.id}>{t.label}</option>)}
           </select>
           <button className="primary" type="submit" disabled={busy}>Create project</button>
+          <button type="button" onClick={() => setImporting((v) => !v)} aria-expanded={importing} data-testid="git-import-toggle">Import from git</button>
           {error && <div className="error" style={{ flexBasis: '100%' }}>{error}</div>}
         </form>
+        {importing && <ImportFromGit onImported={(id) => router.push(`/projects/${id}`)} />}
         {projects.error && <div className="error">{projects.error}</div>}
         {projects.data?.length === 0 && <p className="muted">No projects yet. Create one above, or open an invite link someone sent you.</p>}
         <div className="project-grid">

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CheckpointComparison, CheckpointView } from '@tandem/api';
 import { errorMessage, trpc } from '@/lib/trpc';
 import { relative } from '@/lib/history/relativeTime';
+import { GitPushPanel } from './GitPushPanel';
 
 const REASONS: Record<CheckpointView['reason'], string> = {
   manual: 'Named', 'ai-edit': 'Before AI edit', agent: 'Before agent run', restore: 'Before restore',
@@ -107,6 +108,7 @@ export function CheckpointsDialog({ projectId, file, canEdit, onClose }: Checkpo
           </li>
         ))}
       </ul>
+      <GitPushPanel projectId={projectId} />
       {comparison && (
         <section className="checkpoint-diff" aria-label="Changes since the checkpoint" data-testid="checkpoint-diff">
           <div className="muted">{comparison.result.path}: since “{comparison.name}”{comparison.result.hunks.length === 0 ? ' — no changes' : ''}</div>

@@ -82,7 +82,7 @@ function who(author: AuthorView | null): string {
   if (author === null) return 'Unknown (before history)';
   if (author.kind === 'person') return author.user.name;
   if (author.kind === 'ai') return `AI · ${author.model}`;
-  return 'Tandem';
+  return author.source ? `Tandem (${author.source})` : 'Tandem';
 }
 
 function headline(r: BlameRangeView, now: number): string {
