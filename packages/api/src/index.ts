@@ -31,4 +31,5 @@ export { parseAgentPolicy, isForbiddenPath, commandAllowed, mayStartOrSteer } fr
 export { LanguageServers, type LanguageServersOptions, type LspConnection, type LspSocket } from './lsp/LanguageServers.ts';
 export { DEFAULT_LSP_LIMITS, type LspLimits } from './lsp/lspLimits.ts';
 export { HistoryService, type HistoryDocuments, type EditOptions, type AuthorView, type BlameRangeView } from './history/HistoryService.ts';
+export { TimeTravel, TIME_TRAVEL_LIMITS, type FileTimelineView, type StepView, type SessionView, type VersionView, type ProjectSessionView } from './history/TimeTravel.ts';
 export { CheckpointService, CHECKPOINT_LIMITS, type CheckpointView, type CheckpointReason, type CheckpointComparison } from './history/CheckpointService.ts';

@@ -4,6 +4,7 @@ import type { PrismaClient } from '@tandem/db';
 import type { SyncUser } from '@tandem/collab';
 import { computeHunks } from '@tandem/review';
 import type { HistoryDocuments } from './HistoryService.ts';
+import type { LiveProjectFiles } from '../sandbox/LiveProjectFiles.ts';
 
 export type CheckpointReason = 'manual' | 'ai-edit' | 'agent' | 'restore';
 
@@ -45,6 +46,9 @@ export interface ProjectState {
  * undone by restoring the checkpoint taken automatically just before it. History is never rewritten.
  */
 export class CheckpointService {
+  /** The live files' cache (HistoryService.readFilesFrom): reads a project without decoding every document again. */
+  files: LiveProjectFiles | null = null;
+
   constructor(
     private readonly prisma: PrismaClient,
     /** The live documents; writes go through HistoryService.over, so a restore is attributed. */
@@ -148,6 +152,10 @@ export class CheckpointService {
   }
 
   async #read(projectId: string): Promise<ProjectState> {
+    if (this.files) {
+      const { entries, files } = await this.files.tree(projectId);
+      return { tree: [...entries], texts: Object.fromEntries(await this.files.texts(projectId, [...files.values()])) };
+    }
     const tree = await this.documents.readDocument(treeDocName(projectId), (doc) => [...doc.getMap<TreeEntry>(TREE_MAP).entries()]);
     const texts: Record<string, string> = {};
     for (const [id, entry] of tree) {
