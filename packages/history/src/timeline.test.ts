@@ -72,6 +72,7 @@ test('time travel: the text at every step equals the server text then, after com
   try {
     assert.ok(truth.length > 100, `${truth.length} changes`);
     assert.equal(timeline.textAt(now), server.getText('t').toString());
+    assert.equal(timeline.textAt(Infinity), server.getText('t').toString(), 'now');
     assert.equal(timeline.textAt(0), '');
     for (const { at, text, author } of truth) {
       assert.equal(timeline.textAt(at), text, `text at ${at}`);

@@ -99,7 +99,7 @@ export class FileTimeline {
   /** The text once every step up to time `at` (inclusive) had happened. */
   textAt(at: number): string {
     let out = '';
-    for (const p of this.pieces) if (p.insertedAt <= at && p.deletedAt > at) out += p.text;
+    for (const p of this.pieces) if (p.insertedAt <= at && (p.deletedAt > at || p.deletedAt === Infinity)) out += p.text;
     return out;
   }
 }
