@@ -274,13 +274,6 @@ export class DocumentHistory {
     return { authors, inserts, deletions };
   }
 
-  /** Takes only the authors claimed since the last take (to store them before the change that claimed them). */
-  takeDirtyAuthors(): HistoryChanges {
-    const authors = [...this.#dirtyAuthors].map((client) => ({ client, author: this.#authors.get(client)! }));
-    this.#dirtyAuthors = new Set();
-    return { authors, inserts: [], deletions: [] };
-  }
-
   /** Marks what `takeDirty` returned as pending again (it could not be stored). */
   restoreDirty(changes: HistoryChanges): void {
     for (const { client } of changes.authors) this.#dirtyAuthors.add(client);

@@ -34,6 +34,9 @@ export const CHECKPOINT_LIMITS = {
   nameChars: 100,
 } as const;
 
+/** Files a restore edits at the same time (bounds memory and database load). */
+const RESTORE_PARALLEL = 32;
+
 export interface ProjectState {
   tree: [string, TreeEntry][];
   texts: Record<string, string>;
@@ -94,9 +97,13 @@ export class CheckpointService {
     if (fileId !== undefined && !(fileId in state.texts)) throw new AppError('NOT_FOUND', 'That file is not in this checkpoint.');
     const before = await this.create(projectId, `Before restoring “${name}”`, 'restore', by);
     const fileIds = fileId !== undefined ? [fileId] : Object.keys(state.texts);
-    // Texts first, then the tree: a file coming back has its text before anyone sees it listed.
-    for (const id of fileIds) {
-      await this.documents.editDocument(fileDocName(projectId, id), (doc) => replaceMinimally(doc.getText(FILE_TEXT), state.texts[id]!), { user: by });
+    // Only files that differ are edited, several at once; texts first, then the tree: a file
+    // coming back has its text before anyone sees it listed.
+    const current = this.files ? await this.files.texts(projectId, fileIds) : null;
+    const changed = fileIds.filter((id) => current?.get(id) !== state.texts[id]);
+    for (let i = 0; i < changed.length; i += RESTORE_PARALLEL) {
+      await Promise.all(changed.slice(i, i + RESTORE_PARALLEL).map((id) =>
+        this.documents.editDocument(fileDocName(projectId, id), (doc) => replaceMinimally(doc.getText(FILE_TEXT), state.texts[id]!), { user: by })));
     }
     const wanted = new Map(state.tree);
     await this.documents.editDocument(treeDocName(projectId), (doc) => {

@@ -153,16 +153,8 @@ export class HistoryService {
     return {
       load: (name) => store.load(name),
       append: async (name, updates) => {
-        const history = this.#live.get(name);
-        if (history && history.pendingAuthors > 0) {
-          const claims = history.takeDirtyAuthors();
-          try {
-            await this.#store.save(name, claims);
-          } catch (error) {
-            history.restoreDirty(claims);
-            throw error;
-          }
-        }
+        // Rare (a new client id): then everything pending is written in one transaction.
+        if ((this.#live.get(name)?.pendingAuthors ?? 0) > 0) await this.#persist(name, { rethrow: true });
         return store.append(name, updates);
       },
       compact: (name, snapshot, through) => store.compact(name, snapshot, through),
@@ -198,7 +190,7 @@ export class HistoryService {
   }
 
   /** Writes what is pending for a document (after any write still in flight). */
-  #persist(documentName: string): Promise<void> {
+  #persist(documentName: string, options: { rethrow?: boolean } = {}): Promise<void> {
     const history = this.#live.get(documentName);
     const previous = this.#writes.get(documentName) ?? Promise.resolve();
     const next = previous.then(async () => {
@@ -208,12 +200,15 @@ export class HistoryService {
         await this.#store.save(documentName, changes);
       } catch (error) {
         history.restoreDirty(changes);
+        if (options.rethrow) throw error;
         (this.options.logError ?? console.error)(`[history] could not store the history of ${documentName} (kept in memory, retried later)`, error);
       }
     });
-    this.#writes.set(documentName, next);
-    void next.finally(() => {
-      if (this.#writes.get(documentName) === next) this.#writes.delete(documentName);
+    // The queue goes on after a failed write (its changes are pending again).
+    const settled = next.catch(() => undefined);
+    this.#writes.set(documentName, settled);
+    void settled.finally(() => {
+      if (this.#writes.get(documentName) === settled) this.#writes.delete(documentName);
     });
     return next;
   }
