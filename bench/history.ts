@@ -3,9 +3,8 @@
  * server runs per update (DocumentHistory.admit → apply → record), against apply alone; the size
  * of what history stores next to the update log; and the time to open a long file's history
  * (load the stored rows, blame every line). Run: `npm run bench -w @tandem/bench -- history`
- * (`--limit=N`: first N transactions of each trace, default 100,000). Then restoring a project of
- * `--restore-files=N` files (default 1,000; 0 skips it; needs PostgreSQL): historyRestore.ts.
- * Targets: README.md.
+ * (`--limit=N`: first N transactions of each trace, default 100,000). The restore of a 1,000-file
+ * project runs after it, in @tandem/api (packages/api/bench/restore.ts). Targets: README.md.
  */
 import { loadavg } from 'node:os';
 import * as Y from 'yjs';
@@ -92,13 +91,6 @@ export async function runHistoryBenchmark(options: string[]): Promise<void> {
     ]);
   }
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const restoreArg = options.find((o) => o.startsWith('--restore-files='));
-  const restoreFiles = restoreArg ? Number(restoreArg.slice('--restore-files='.length)) : 1000;
-  if (restoreFiles > 0) {
-    const { benchmarkRestore } = await import('./historyRestore.ts');
-    const r = await benchmarkRestore(restoreFiles);
-    console.log(`restore a ${r.files}-file project (PostgreSQL): ${r.restoreMs.toFixed(0)} ms (target ≤ 2,000 ms; includes the automatic checkpoint before it); a checkpoint of it: ${r.checkpointMs.toFixed(0)} ms`);
-  }
   const head = ['trace', 'apply / update', 'admit+apply+record', 'update log', 'attribution rows', 'attribution / log', 'deleted text (time travel)', 'open history (load + blame)', 'open time travel', 'view a point'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));

@@ -3,14 +3,18 @@
  * then changed, and the checkpoint restored through the production path (CheckpointService over
  * HistoryService over a SyncServer on PostgreSQL): one attributed forward edit per file plus the
  * tree, after the automatic "Before restoring" checkpoint. Target: ≤ 2 s for 1,000 files.
+ * Run: `npm run bench -w @tandem/bench -- history` (after the trace benchmarks; RESTORE_FILES=N
+ * changes the count; needs PostgreSQL).
  */
 import { SyncServer } from '@tandem/collab';
 import { PrismaDocumentStore } from '@tandem/db';
 import { createPostgresTestDatabase } from '@tandem/db/testing';
-import { HistoryService, LiveProjectFiles } from '@tandem/api';
+import { loadavg } from 'node:os';
+import { HistoryService } from '../src/history/HistoryService.ts';
+import { LiveProjectFiles } from '../src/sandbox/LiveProjectFiles.ts';
 import { FILE_TEXT, TREE_MAP, fileDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
 
-export async function benchmarkRestore(files: number): Promise<{ checkpointMs: number; restoreMs: number; files: number }> {
+async function benchmarkRestore(files: number): Promise<{ checkpointMs: number; restoreMs: number; files: number }> {
   const db = await createPostgresTestDatabase();
   const history = new HistoryService(db.prisma);
   const sync = new SyncServer({
@@ -57,3 +61,6 @@ export async function benchmarkRestore(files: number): Promise<{ checkpointMs: n
     await db.destroy();
   }
 }
+
+const r = await benchmarkRestore(Number(process.env.RESTORE_FILES ?? 1000));
+console.log(`restore a ${r.files}-file project (PostgreSQL): ${r.restoreMs.toFixed(0)} ms (target ≤ 2,000 ms; includes the automatic checkpoint before it); a checkpoint of it: ${r.checkpointMs.toFixed(0)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
