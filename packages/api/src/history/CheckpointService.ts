@@ -181,7 +181,8 @@ export class CheckpointService {
   }
 }
 
-function lineAt(text: string, offset: number): number {
+/** 1-based line of a text offset. */
+export function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
   return line;

@@ -4,6 +4,7 @@ import { computeHunks } from '@tandem/review';
 import { FileTimeline, SESSION_GAP_MS, type Author, type DocumentHistory } from '@tandem/history';
 import { authorViews, type AuthorView } from './authorViews.ts';
 import type { HistoryDocuments } from './HistoryService.ts';
+import { lineAt } from './CheckpointService.ts';
 
 export const TIME_TRAVEL_LIMITS = {
   /** Newest sessions and steps a timeline lists. */
@@ -143,10 +144,4 @@ export class TimeTravel {
       return timeline;
     });
   }
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
 }
