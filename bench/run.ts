@@ -26,7 +26,11 @@ const BENCHMARKS: Record<string, (options: string[]) => Promise<void>> = {
   // ACP protocol overhead over the built-in agent's path; runs in @tandem/api (its internals).
   acp: () => runPackageScript('@tandem/api', 'bench:acp'),
   abuse: async () => (await import('./abuse.ts')).runAbuseBenchmark(),
-  history: async (options) => (await import('./history.ts')).runHistoryBenchmark(options),
+  // The traces through attribution and time travel here; restoring a 1,000-file project in @tandem/api (its internals).
+  history: async (options) => {
+    await (await import('./history.ts')).runHistoryBenchmark(options);
+    await runPackageScript('@tandem/api', 'bench:restore');
+  },
 };
 
 function runPackageScript(workspace: string, script: string): Promise<void> {

@@ -81,7 +81,8 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   const history = new HistoryService(db.prisma, { automaticCheckpointsKept: env.TANDEM_CHECKPOINTS_KEPT });
   const treeLimit = limitTreeEntries(env.TANDEM_MAX_FILES_PER_PROJECT);
   const sync = new SyncServer({
-    store,
+    // Author claims are stored before the changes that make them (README of packages/history).
+    store: history.claimsFirst(store),
     ...(cluster ? { bus: cluster.documentBus } : {}),
     onAuthenticate: (p) => authenticateSync(db.prisma, auth, memberships, p),
     validateUpdate: (p) => {
@@ -96,6 +97,7 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   // One view of the live files for the sandbox, search and agent runs (it keeps decoded texts).
   const files = new LiveProjectFiles(documents);
   filesHook.files = files;
+  history.readFilesFrom(files);
   const hub = new EventHub(cluster ? { bus: cluster.eventBus } : {});
   const forwardCancel = cluster ? (userId: string, requestId: string) => cluster.commands.broadcast('ai-cancel', { userId, requestId }) : undefined;
   const forwardSettingsChanged = cluster ? (projectId: string) => cluster.commands.broadcast('ai-settings-changed', { projectId }) : undefined;

@@ -18,28 +18,44 @@ export type Deleter = { userId: string } | { client: number };
 
 export interface DeletionSpan extends Span {
   by: Deleter;
-  /**
-   * The clock it was first stored under: its row key. A deletion span also grows downwards
-   * (backspacing deletes descending clocks), so `from` may move; the key never does.
-   */
-  key: number;
+  /** The characters deleted (to - from of them; U+0000 where unknown: deleted before their text was kept). */
+  text: string;
+}
+
+/**
+ * Everything one deleter deleted in one window of SPAN_WINDOW_MS from `at`: one stored row
+ * (scattered deletions of a minute cost one row, not one each). Its spans all have this `at`.
+ */
+export interface DeletionBatch {
+  by: Deleter;
+  at: number;
+  spans: DeletionSpan[];
 }
 
 /**
  * What changed since the last `takeDirty`, to write as upserts: insert spans keyed by
- * (client, from), deletion spans by (client, key).
+ * (client, from), deletion batches by (deleter, at) (see deletionKey), each whole.
  */
 export interface HistoryChanges {
   authors: { client: number; author: Author }[];
   inserts: Span[];
-  deletions: DeletionSpan[];
+  deletions: DeletionBatch[];
 }
 
 export interface StoredHistory {
   authors: Iterable<{ client: number; author: Author }>;
   inserts: Iterable<Span>;
-  deletions: Iterable<DeletionSpan>;
+  /** Batches; a lone span (stored before batches existed) is kept as it is and never grows. */
+  deletions: Iterable<DeletionBatch | (DeletionSpan & { spans?: undefined })>;
 }
+
+/** A deletion batch's row key. */
+export function deletionKey(batch: { by: Deleter; at: number }): string {
+  return `${'userId' in batch.by ? `u:${batch.by.userId}` : `c:${batch.by.client}`}@${batch.at}`;
+}
+
+/** Deleted characters captured at most (per document) while waiting for their change to be recorded. */
+const PENDING_TEXT_CAP = 1 << 20;
 
 /**
  * Authorship of one document, by Yjs item id: every struct a client id writes belongs to that
@@ -53,8 +69,19 @@ export class DocumentHistory {
   readonly #owners = new Map<number, string>();
   readonly #inserts = new Map<number, Span[]>();
   readonly #deletions = new Map<number, DeletionSpan[]>();
+  /** Deletion batches by deletionKey; the batch each span grows in. */
+  readonly #batches = new Map<string, DeletionBatch>();
+  readonly #batchOf = new WeakMap<DeletionSpan, DeletionBatch>();
+  /** Per deleter, the batch new deletions go to while its window is open. */
+  readonly #openBatch = new Map<string, DeletionBatch>();
+  /** Text of characters deleted by transactions not recorded yet: client → clock → character. */
+  #pendingText = new Map<number, Map<number, string>>();
+  #pendingChars = 0;
+  readonly #captured = new WeakSet<Y.Transaction>();
   #dirtyAuthors = new Set<number>();
   #dirtySpans = new Set<Span>();
+  #dirtyBatches = new Set<DeletionBatch>();
+  #revision = 0;
 
   constructor(stored?: StoredHistory) {
     if (!stored) return;
@@ -63,7 +90,18 @@ export class DocumentHistory {
       this.#owners.set(client, ownerOf(author));
     }
     for (const span of stored.inserts) listOf(this.#inserts, span.client).push({ ...span });
-    for (const span of stored.deletions) listOf(this.#deletions, span.client).push({ ...span });
+    for (const row of stored.deletions) {
+      if (!row.spans) {
+        listOf(this.#deletions, row.client).push({ ...row });
+        continue;
+      }
+      const batch: DeletionBatch = { by: row.by, at: row.at, spans: row.spans.map((s) => ({ ...s })) };
+      this.#batches.set(deletionKey(batch), batch);
+      for (const span of batch.spans) {
+        this.#batchOf.set(span, batch);
+        listOf(this.#deletions, span.client).push(span);
+      }
+    }
     for (const spans of [...this.#inserts.values(), ...this.#deletions.values()]) spans.sort((a, b) => a.from - b.from);
   }
 
@@ -86,6 +124,48 @@ export class DocumentHistory {
     for (const s of this.#inserts.values()) inserts += s.length;
     for (const s of this.#deletions.values()) deletions += s.length;
     return { authors: this.#authors.size, inserts, deletions };
+  }
+
+  /** Grows with every recorded change (callers cache what they compute from it). */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * Keeps the text a transaction deletes, for time travel: call it from the document's
+   * 'afterTransaction' (before Yjs drops deleted content). `record` stores it with the deletion.
+   */
+  captureDeleted(transaction: Y.Transaction): void {
+    if (this.#captured.has(transaction)) return;
+    this.#captured.add(transaction);
+    const { store } = transaction.doc;
+    for (const [client, ranges] of transaction.deleteSet.clients) {
+      const structs = store.clients.get(client);
+      if (!structs) continue;
+      let chars = this.#pendingText.get(client);
+      for (const { clock, len } of ranges) {
+        for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+          const struct = structs[i]!;
+          if (struct.id.clock >= clock + len) break;
+          if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentString)) continue;
+          const { str } = struct.content;
+          if (!chars) this.#pendingText.set(client, (chars = new Map()));
+          for (let c = Math.max(clock, struct.id.clock); c < Math.min(clock + len, struct.id.clock + struct.length); c++) {
+            chars.set(c, str[c - struct.id.clock]!);
+            this.#pendingChars++;
+          }
+        }
+      }
+    }
+    if (this.#pendingChars > PENDING_TEXT_CAP) this.#dropPending();
+  }
+
+  /** Drops captured text of a change this node does not record (another node's). */
+  discardDeleted(update: Uint8Array): void {
+    this.#revision++;
+    for (const [client, items] of Y.decodeUpdate(update).ds.clients) {
+      for (const item of items) this.#takeText(client, item.clock, item.clock + item.len);
+    }
   }
 
   /**
@@ -121,6 +201,7 @@ export class DocumentHistory {
    * person who sent it, or the server change's client id.
    */
   record(update: Uint8Array, deleter: Deleter, at: number, claimAs?: Author): void {
+    this.#revision++;
     const { structs, ds } = Y.decodeUpdate(update);
     for (const struct of structs) {
       if (struct instanceof Y.Skip) continue;
@@ -146,8 +227,10 @@ export class DocumentHistory {
         edit(doc);
       } finally {
         doc.clientID = previous;
+        this.#revision++;
         // Still inside the transaction: its delete set is complete, the edit being all of it.
         const transaction = doc._transaction;
+        if (transaction) this.captureDeleted(transaction);
         const end = Y.getState(doc.store, client);
         const deleted = transaction !== null && transaction.deleteSet.clients.size > 0;
         if (end > 0 || deleted) this.#claim(client, author);
@@ -183,25 +266,55 @@ export class DocumentHistory {
 
   takeDirty(): HistoryChanges {
     const authors = [...this.#dirtyAuthors].map((client) => ({ client, author: this.#authors.get(client)! }));
-    const spans = [...this.#dirtySpans];
+    const inserts = [...this.#dirtySpans].map((s) => ({ ...s }));
+    const deletions = [...this.#dirtyBatches].map((b) => ({ by: b.by, at: b.at, spans: b.spans.map((s) => ({ ...s })) }));
     this.#dirtyAuthors = new Set();
     this.#dirtySpans = new Set();
-    return {
-      authors,
-      inserts: spans.filter((s) => !('by' in s)).map((s) => ({ ...s })),
-      deletions: spans.filter((s): s is DeletionSpan => 'by' in s).map((s) => ({ ...s })),
-    };
+    this.#dirtyBatches = new Set();
+    return { authors, inserts, deletions };
   }
 
   /** Marks what `takeDirty` returned as pending again (it could not be stored). */
   restoreDirty(changes: HistoryChanges): void {
     for (const { client } of changes.authors) this.#dirtyAuthors.add(client);
-    for (const s of changes.inserts) this.#markDirty(findSpan(this.#inserts.get(s.client), s.from));
-    for (const s of changes.deletions) this.#markDirty(findSpan(this.#deletions.get(s.client), s.from));
+    for (const s of changes.inserts) {
+      const span = findSpan(this.#inserts.get(s.client), s.from);
+      if (span) this.#dirtySpans.add(span);
+    }
+    for (const b of changes.deletions) {
+      const batch = this.#batches.get(deletionKey(b));
+      if (batch) this.#dirtyBatches.add(batch);
+    }
   }
 
-  #markDirty(span: Span | null): void {
-    if (span) this.#dirtySpans.add(span);
+  /** Every deletion span of a client id, sorted by clock (for time travel). */
+  deletionsOf(client: number): readonly DeletionSpan[] {
+    return this.#deletions.get(client) ?? [];
+  }
+
+  /** Every insertion span of a client id, sorted by clock. */
+  insertsOf(client: number): readonly Span[] {
+    return this.#inserts.get(client) ?? [];
+  }
+
+  #takeText(client: number, from: number, to: number): string {
+    const chars = this.#pendingText.get(client);
+    let text = '';
+    for (let c = from; c < to; c++) {
+      const char = chars?.get(c);
+      text += char ?? '\0';
+      if (char !== undefined) {
+        chars!.delete(c);
+        this.#pendingChars--;
+      }
+    }
+    if (chars?.size === 0) this.#pendingText.delete(client);
+    return text;
+  }
+
+  #dropPending(): void {
+    this.#pendingText = new Map();
+    this.#pendingChars = 0;
   }
 
   #claim(client: number, author: Author): void {
@@ -229,23 +342,43 @@ export class DocumentHistory {
   #deleted(client: number, from: number, to: number, by: Deleter, at: number): void {
     const spans = listOf(this.#deletions, client);
     for (const [a, b] of uncovered(spans, from, to)) {
-      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && sameDeleter(s.by, by) && at - s.at < SPAN_WINDOW_MS;
+      const text = this.#takeText(client, a, b);
+      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && at - s.at < SPAN_WINDOW_MS;
       const before = findSpan(spans, a - 1);
       if (before?.to === a && joins(before)) {
         before.to = b;
-        this.#dirtySpans.add(before);
+        before.text += text;
+        this.#dirtyBatches.add(this.#batchOf.get(before)!);
         continue;
       }
       const after = findSpan(spans, b);
       if (after?.from === b && joins(after)) {
         after.from = a;
-        this.#dirtySpans.add(after);
+        after.text = text + after.text;
+        this.#dirtyBatches.add(this.#batchOf.get(after)!);
         continue;
       }
-      const span = { client, from: a, to: b, at, by, key: a };
+      const batch = this.#batchFor(by, at);
+      const span = { client, from: a, to: b, at: batch.at, by, text };
       insertSorted(spans, span);
-      this.#dirtySpans.add(span);
+      batch.spans.push(span);
+      this.#batchOf.set(span, batch);
+      this.#dirtyBatches.add(batch);
     }
+  }
+
+  /** The deleter's batch whose window is still open at `at`, or a new one. */
+  #batchFor(by: Deleter, at: number): DeletionBatch {
+    const who = deletionKey({ by, at: 0 });
+    const open = this.#openBatch.get(who);
+    if (open && at - open.at < SPAN_WINDOW_MS && at >= open.at) return open;
+    const batch: DeletionBatch = { by, at, spans: [] };
+    const key = deletionKey(batch);
+    const existing = this.#batches.get(key);
+    if (existing) return existing;
+    this.#batches.set(key, batch);
+    this.#openBatch.set(who, batch);
+    return batch;
   }
 }
 

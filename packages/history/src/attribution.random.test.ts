@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Y from 'yjs';
 import { isAppError } from '@tandem/protocol';
-import { DocumentHistory, freshClientId, type Deleter, type DeletionSpan, type HistoryChanges, type Span } from './DocumentHistory.ts';
+import { DocumentHistory, deletionKey, freshClientId, type DeletionBatch, type Deleter, type HistoryChanges, type Span } from './DocumentHistory.ts';
+import { decodeDeletions, encodeDeletions } from './deletionCodec.ts';
 import { charRuns } from './blame.ts';
 import type { Author } from './authors.ts';
 import { SeededRandom, testSeed } from '@tandem/protocol/testing';
@@ -46,6 +47,8 @@ function run(rng: SeededRandom): void {
   const insertedBy = new Map<string, string>();
   const deletedBy = new Map<string, Set<string>>();
   const aiAuthors = new Map<number, Author>();
+  /** The character each id inserted (to check the deleted text kept for time travel). */
+  const charOf = new Map<string, string>();
   const stored = new FakeStore();
   let forgeries = 0;
 
@@ -74,6 +77,7 @@ function run(rng: SeededRandom): void {
   const broadcast = (update: Uint8Array, except: Person | null) => {
     for (const p of people) if (p !== except) p.inbox.push(update);
   };
+  server.on('afterTransaction', (t: Y.Transaction) => history.captureDeleted(t));
   server.on('update', (update: Uint8Array, origin: unknown) => {
     if (origin === 'ai') broadcast(update, null);
   });
@@ -97,7 +101,10 @@ function run(rng: SeededRandom): void {
       let s = '';
       for (let i = rng.int(1, 6); i > 0; i--) s += rng.chance(0.1) ? '\n' : alphabet[rng.int(0, alphabet.length - 1)];
       const clock = Y.getState(person.doc.store, person.doc.clientID);
-      for (let i = 0; i < s.length; i++) insertedBy.set(`${person.doc.clientID}:${clock + i}`, person.userId);
+      for (let i = 0; i < s.length; i++) {
+        insertedBy.set(`${person.doc.clientID}:${clock + i}`, person.userId);
+        charOf.set(`${person.doc.clientID}:${clock + i}`, s[i]!);
+      }
       text.insert(rng.int(0, text.length), s);
     } else if (roll < 0.45) {
       if (text.length > 0) {
@@ -168,6 +175,7 @@ function run(rng: SeededRandom): void {
         assert.ok(span, `deletion of ${client}:${clock} is recorded`);
         const by = deleterName(span.by, reloaded);
         assert.ok(deletedBy.get(`${client}:${clock}`)?.has(by), `${client}:${clock} deleted by ${by}`);
+        assert.equal(span.text[clock - span.from], charOf.get(`${client}:${clock}`), `deleted text of ${client}:${clock} is kept`);
         deletions++;
       }
     }
@@ -188,7 +196,10 @@ function run(rng: SeededRandom): void {
     }
     let s = '';
     for (let i = rng.int(1, 12); i > 0; i--) s += rng.chance(0.1) ? '\n' : AI_ALPHABET[rng.int(0, AI_ALPHABET.length - 1)];
-    for (let i = 0; i < s.length; i++) insertedBy.set(`${client}:${i}`, `ai:${client}`);
+    for (let i = 0; i < s.length; i++) {
+      insertedBy.set(`${client}:${i}`, `ai:${client}`);
+      charOf.set(`${client}:${i}`, s[i]!);
+    }
     const edit = history.attribute(client, author, now, (doc) => {
       const t = doc.getText('t');
       if (length > 0) t.delete(start, length);
@@ -226,19 +237,20 @@ function deleterName(by: Deleter, history: DocumentHistory): string {
 class FakeStore {
   readonly authors = new Map<number, Author>();
   readonly inserts = new Map<string, Span>();
-  readonly deletions = new Map<string, DeletionSpan>();
+  /** Deletion batches as their rows hold them: deleter, time and the encoded spans. */
+  readonly deletions = new Map<string, { by: Deleter; at: number; data: Uint8Array }>();
 
   save(changes: HistoryChanges): void {
     for (const { client, author } of changes.authors) this.authors.set(client, structuredClone(author));
     for (const s of changes.inserts) this.inserts.set(`${s.client}:${s.from}`, { ...s });
-    for (const s of changes.deletions) this.deletions.set(`${s.client}:${s.key}`, { ...s });
+    for (const b of changes.deletions) this.deletions.set(deletionKey(b), { by: b.by, at: b.at, data: encodeDeletions(b.spans) });
   }
 
   load() {
     return {
       authors: [...this.authors].map(([client, author]) => ({ client, author })),
       inserts: this.inserts.values(),
-      deletions: this.deletions.values(),
+      deletions: [...this.deletions.values()].map(({ by, at, data }): DeletionBatch => ({ by, at, spans: decodeDeletions(data, at, by) })),
     };
   }
 }

@@ -1,6 +1,8 @@
 export { ownerOf, type Author } from './authors.ts';
 export {
-  DocumentHistory, SPAN_WINDOW_MS, freshClientId, writtenClients,
-  type Deleter, type DeletionSpan, type HistoryChanges, type Span, type StoredHistory,
+  DocumentHistory, SPAN_WINDOW_MS, deletionKey, freshClientId, writtenClients,
+  type Deleter, type DeletionBatch, type DeletionSpan, type HistoryChanges, type Span, type StoredHistory,
 } from './DocumentHistory.ts';
 export { blameLines, charRuns, type BlameRange, type CharRun } from './blame.ts';
+export { decodeDeletions, encodeDeletions } from './deletionCodec.ts';
+export { FileTimeline, SESSION_GAP_MS, type TimelineSession, type TimelineStep } from './timeline.ts';

@@ -4,6 +4,7 @@ import type { PrismaClient } from '@tandem/db';
 import type { SyncUser } from '@tandem/collab';
 import { computeHunks } from '@tandem/review';
 import type { HistoryDocuments } from './HistoryService.ts';
+import type { LiveProjectFiles } from '../sandbox/LiveProjectFiles.ts';
 
 export type CheckpointReason = 'manual' | 'ai-edit' | 'agent' | 'restore';
 
@@ -33,6 +34,9 @@ export const CHECKPOINT_LIMITS = {
   nameChars: 100,
 } as const;
 
+/** Files a restore edits at the same time (bounds memory and database load). */
+const RESTORE_PARALLEL = 32;
+
 export interface ProjectState {
   tree: [string, TreeEntry][];
   texts: Record<string, string>;
@@ -45,6 +49,9 @@ export interface ProjectState {
  * undone by restoring the checkpoint taken automatically just before it. History is never rewritten.
  */
 export class CheckpointService {
+  /** The live files' cache (HistoryService.readFilesFrom): reads a project without decoding every document again. */
+  files: LiveProjectFiles | null = null;
+
   constructor(
     private readonly prisma: PrismaClient,
     /** The live documents; writes go through HistoryService.over, so a restore is attributed. */
@@ -101,9 +108,13 @@ export class CheckpointService {
     if (fileId !== undefined && !(fileId in state.texts)) throw new AppError('NOT_FOUND', 'That file is not in this checkpoint.');
     const before = await this.create(projectId, `Before restoring “${name}”`, 'restore', by);
     const fileIds = fileId !== undefined ? [fileId] : Object.keys(state.texts);
-    // Texts first, then the tree: a file coming back has its text before anyone sees it listed.
-    for (const id of fileIds) {
-      await this.documents.editDocument(fileDocName(projectId, id), (doc) => replaceMinimally(doc.getText(FILE_TEXT), state.texts[id]!), { user: by });
+    // Only files that differ are edited, several at once; texts first, then the tree: a file
+    // coming back has its text before anyone sees it listed.
+    const current = this.files ? await this.files.texts(projectId, fileIds) : null;
+    const changed = fileIds.filter((id) => current?.get(id) !== state.texts[id]);
+    for (let i = 0; i < changed.length; i += RESTORE_PARALLEL) {
+      await Promise.all(changed.slice(i, i + RESTORE_PARALLEL).map((id) =>
+        this.documents.editDocument(fileDocName(projectId, id), (doc) => replaceMinimally(doc.getText(FILE_TEXT), state.texts[id]!), { user: by })));
     }
     const wanted = new Map(state.tree);
     await this.documents.editDocument(treeDocName(projectId), (doc) => {
@@ -159,6 +170,10 @@ export class CheckpointService {
   }
 
   async #read(projectId: string): Promise<ProjectState> {
+    if (this.files) {
+      const { entries, files } = await this.files.tree(projectId);
+      return { tree: [...entries], texts: Object.fromEntries(await this.files.texts(projectId, [...files.values()])) };
+    }
     const tree = await this.documents.readDocument(treeDocName(projectId), (doc) => [...doc.getMap<TreeEntry>(TREE_MAP).entries()]);
     const texts: Record<string, string> = {};
     for (const [id, entry] of tree) {
@@ -177,7 +192,8 @@ export class CheckpointService {
   }
 }
 
-function lineAt(text: string, offset: number): number {
+/** 1-based line of a text offset. */
+export function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
   return line;

@@ -2,13 +2,15 @@ import { randomInt } from 'node:crypto';
 import type * as Y from 'yjs';
 import { AppError, FILE_TEXT, TREE_MAP, fileDocName, parseDocName, treeDocName, type TreeEntry } from '@tandem/protocol';
 import type { PrismaClient } from '@tandem/db';
-import type { SyncExtension, SyncUser, ValidateUpdatePayload } from '@tandem/collab';
+import type { DocumentStore, SyncExtension, SyncUser, ValidateUpdatePayload } from '@tandem/collab';
 import { AiEditOrigin } from '@tandem/review';
 import { DocumentHistory, blameLines, freshClientId, writtenClients, type Author } from '@tandem/history';
 import { HistoryStore } from './HistoryStore.ts';
 import { CheckpointService } from './CheckpointService.ts';
 import { GitExport } from './GitExport.ts';
-import type { UserRef } from '../suggestions/suggestionEvents.ts';
+import { authorViews, type AuthorView } from './authorViews.ts';
+import { TimeTravel } from './TimeTravel.ts';
+import type { LiveProjectFiles } from '../sandbox/LiveProjectFiles.ts';
 
 export interface EditOptions {
   user?: SyncUser;
@@ -26,11 +28,7 @@ export interface HistoryDocuments {
   touch(documentName: string): void;
 }
 
-export type AuthorView =
-  | { kind: 'person'; user: UserRef }
-  | { kind: 'ai'; model: string; provider: string; requestedBy: UserRef | null; approvedBy: UserRef | null; suggestionId: string | null; agentRunId: string | null }
-  /** `source`: where the text came from, e.g. "imported from <repo>@<commit>". */
-  | { kind: 'system'; source: string | null };
+export type { AuthorView } from './authorViews.ts';
 
 export interface BlameRangeView {
   fromLine: number;
@@ -56,12 +54,15 @@ export class HistoryService {
   readonly #writes = new Map<string, Promise<void>>();
   readonly #aiChanges = new WeakMap<AiEditOrigin, Promise<Omit<Extract<Author, { kind: 'ai' }>, 'approvedBy'>>>();
   #sync: HistoryDocuments | null = null;
+  #files: LiveProjectFiles | null = null;
   /** AI changes (one per suggestion or agent run) already preceded by a checkpoint. */
   readonly #checkpointed = new WeakSet<AiEditOrigin>();
   /** Checkpoints and restore, once connected to the live documents (`over`). */
   checkpoints: CheckpointService | null = null;
   /** The project as a git repository, likewise. */
   git: GitExport | null = null;
+  /** Time travel over files' histories, likewise. */
+  timeTravel: TimeTravel | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -77,11 +78,14 @@ export class HistoryService {
       // Changes made on load (seeding) are written under the server's own id: nobody may claim it.
       history.reserve([document.clientID]);
       this.#live.set(documentName, history);
+      // Deleted text is kept for time travel: read before Yjs drops it at the end of the transaction.
+      document.on('afterTransaction', (transaction: Y.Transaction) => this.#live.get(documentName)?.captureDeleted(transaction));
     },
     onChange: ({ documentName, document, update, user, origin, remote }) => {
       const history = this.#live.get(documentName);
       if (!history) return;
       if (remote) {
+        history.discardDeleted(update);
         // The node that accepted it records it; here its client ids only become unclaimable.
         if (origin === 'client' && user) history.adopt(update, user.id);
         else history.reserve(writtenClients(update));
@@ -124,7 +128,37 @@ export class HistoryService {
     this.#sync = sync;
     this.checkpoints = new CheckpointService(this.prisma, documents, this.options.automaticCheckpointsKept);
     this.git = new GitExport(this.checkpoints, this);
+    this.timeTravel = new TimeTravel(this.prisma, documents, (name) => this.#live.get(name), (projectId, fileId) => this.isFile(projectId, fileId));
     return documents;
+  }
+
+  /** Reads trees and texts from this cache of the live documents instead of decoding them per call. */
+  readFilesFrom(files: LiveProjectFiles): void {
+    this.#files = files;
+    if (this.checkpoints) this.checkpoints.files = files;
+  }
+
+  /** Whether `fileId` is a file in the project's tree now. */
+  async isFile(projectId: string, fileId: string): Promise<boolean> {
+    if (this.#files) return (await this.#files.tree(projectId)).entries.get(fileId)?.kind === 'file';
+    if (!this.#sync) throw new AppError('UNAVAILABLE', 'History is not available on this server.');
+    return this.#sync.readDocument(treeDocName(projectId), (doc) => doc.getMap<TreeEntry>(TREE_MAP).get(fileId)?.kind === 'file');
+  }
+
+  /**
+   * The document store with every author claim made durable before the change that made it:
+   * a crash between the two can no longer leave text without an author. Pass it to the SyncServer.
+   */
+  claimsFirst(store: DocumentStore): DocumentStore {
+    return {
+      load: (name) => store.load(name),
+      append: async (name, updates) => {
+        // Rare (a new client id): then everything pending is written in one transaction.
+        if ((this.#live.get(name)?.pendingAuthors ?? 0) > 0) await this.#persist(name, { rethrow: true });
+        return store.append(name, updates);
+      },
+      compact: (name, snapshot, through) => store.compact(name, snapshot, through),
+    };
   }
 
   /** Documents written straight to the store (a new project's files): everything in them is by `author`, now. */
@@ -141,36 +175,22 @@ export class HistoryService {
   async blame(projectId: string, fileId: string): Promise<BlameRangeView[]> {
     const sync = this.#sync;
     if (!sync) throw new AppError('UNAVAILABLE', 'History is not available on this server.');
-    const isFile = await sync.readDocument(treeDocName(projectId), (doc) => doc.getMap<TreeEntry>(TREE_MAP).get(fileId)?.kind === 'file');
-    if (!isFile) throw new AppError('NOT_FOUND', 'That file is not in this project.');
+    if (!(await this.isFile(projectId, fileId))) throw new AppError('NOT_FOUND', 'That file is not in this project.');
     const documentName = fileDocName(projectId, fileId);
     const ranges = await sync.readDocument(documentName, (doc) => {
       const history = this.#live.get(documentName);
       return history ? blameLines(doc.getText(FILE_TEXT), history) : [];
     });
-    const ids = new Set<string>();
-    for (const { author } of ranges) {
-      if (author?.kind === 'person') ids.add(author.userId);
-      if (author?.kind === 'ai') for (const id of [author.requestedBy, author.approvedBy]) if (id) ids.add(id);
-    }
-    const users = await this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: { id: true, name: true } });
-    const names = new Map(users.map((u) => [u.id, u.name]));
-    const ref = (id: string | null): UserRef | null => (id === null ? null : { id, name: names.get(id) ?? 'Former member' });
+    const view = await authorViews(this.prisma, ranges.map((r) => r.author));
     return ranges.map((r) => ({
       fromLine: r.fromLine, toLine: r.toLine, aiChars: r.aiChars, chars: r.chars,
       at: r.at === null ? null : new Date(r.at).toISOString(),
-      author: r.author === null ? null
-        : r.author.kind === 'person' ? { kind: 'person', user: ref(r.author.userId)! }
-        : r.author.kind === 'ai' ? {
-          kind: 'ai', model: r.author.model, provider: r.author.provider, requestedBy: ref(r.author.requestedBy), approvedBy: ref(r.author.approvedBy),
-          suggestionId: r.author.suggestionId ?? null, agentRunId: r.author.agentRunId ?? null,
-        }
-        : { kind: 'system', source: r.author.source ?? null },
+      author: r.author === null ? null : view(r.author),
     }));
   }
 
   /** Writes what is pending for a document (after any write still in flight). */
-  #persist(documentName: string): Promise<void> {
+  #persist(documentName: string, options: { rethrow?: boolean } = {}): Promise<void> {
     const history = this.#live.get(documentName);
     const previous = this.#writes.get(documentName) ?? Promise.resolve();
     const next = previous.then(async () => {
@@ -180,12 +200,15 @@ export class HistoryService {
         await this.#store.save(documentName, changes);
       } catch (error) {
         history.restoreDirty(changes);
+        if (options.rethrow) throw error;
         (this.options.logError ?? console.error)(`[history] could not store the history of ${documentName} (kept in memory, retried later)`, error);
       }
     });
-    this.#writes.set(documentName, next);
-    void next.finally(() => {
-      if (this.#writes.get(documentName) === next) this.#writes.delete(documentName);
+    // The queue goes on after a failed write (its changes are pending again).
+    const settled = next.catch(() => undefined);
+    this.#writes.set(documentName, settled);
+    void settled.finally(() => {
+      if (this.#writes.get(documentName) === settled) this.#writes.delete(documentName);
     });
     return next;
   }

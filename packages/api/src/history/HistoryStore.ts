@@ -1,22 +1,30 @@
 import type { PrismaClient } from '@tandem/db';
 import { parseDocName } from '@tandem/protocol';
-import type { Author, DeletionSpan, HistoryChanges, Span, StoredHistory } from '@tandem/history';
+import { decodeDeletions, deletionKey, encodeDeletions, type Author, type DeletionBatch, type DeletionSpan, type HistoryChanges, type Span, type StoredHistory } from '@tandem/history';
 
-/** `HistoryAuthor` / `HistorySpan` rows of one document, to and from @tandem/history's model. */
+/**
+ * `HistoryAuthor` / `HistorySpan` (inserts; deletions stored before batches) / `HistoryDeletion`
+ * rows of one document, to and from @tandem/history's model.
+ */
 export class HistoryStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   async load(documentName: string): Promise<StoredHistory> {
-    const [authors, spans] = await Promise.all([
+    const [authors, spans, batches] = await Promise.all([
       this.prisma.historyAuthor.findMany({ where: { documentName } }),
       this.prisma.historySpan.findMany({ where: { documentName } }),
+      this.prisma.historyDeletion.findMany({ where: { documentName } }),
     ]);
     const inserts: Span[] = [];
-    const deletions: DeletionSpan[] = [];
+    const deletions: (DeletionBatch | DeletionSpan)[] = [];
     for (const s of spans) {
       const span = { client: Number(s.clientId), from: s.clockFrom, to: s.clockTo, at: s.at.getTime() };
       if (s.kind === 'insert') inserts.push(span);
-      else deletions.push({ ...span, key: s.clockKey, by: s.byUserId !== null ? { userId: s.byUserId } : { client: Number(s.byClientId) } });
+      else deletions.push({ ...span, by: deleterOf(s), text: '\0'.repeat(span.to - span.from) });
+    }
+    for (const b of batches) {
+      const by = deleterOf(b);
+      deletions.push({ by, at: b.at.getTime(), spans: decodeDeletions(b.data, b.at.getTime(), by) });
     }
     return { authors: authors.map((a) => ({ client: Number(a.clientId), author: authorOf(a) })), inserts, deletions };
   }
@@ -27,18 +35,27 @@ export class HistoryStore {
     if (!projectId) return;
     const { authors, inserts, deletions } = changes;
     if (authors.length === 0 && inserts.length === 0 && deletions.length === 0) return;
-    const spanRow = (kind: 'insert' | 'delete', s: Span) => ({ documentName, kind, clientId: BigInt(s.client), clockKey: 'key' in s ? (s as DeletionSpan).key : s.from });
     await this.prisma.$transaction([
       ...(authors.length > 0
         ? [this.prisma.historyAuthor.createMany({ data: authors.map(({ client, author }) => ({ documentName, projectId, clientId: BigInt(client), ...authorRow(author) })), skipDuplicates: true })]
         : []),
-      ...[...inserts.map((s) => ['insert', s] as const), ...deletions.map((s) => ['delete', s] as const)].map(([kind, s]) => {
-        const by = 'by' in s ? (s as DeletionSpan).by : null;
-        const row = {
-          ...spanRow(kind, s), projectId, clockFrom: s.from, clockTo: s.to, at: new Date(s.at),
-          byUserId: by && 'userId' in by ? by.userId : null, byClientId: by && 'client' in by ? BigInt(by.client) : null,
-        };
-        return this.prisma.historySpan.upsert({ where: { documentName_kind_clientId_clockKey: spanRow(kind, s) }, create: row, update: { clockFrom: s.from, clockTo: s.to } });
+      ...inserts.map((s) => {
+        const key = { documentName, kind: 'insert', clientId: BigInt(s.client), clockKey: s.from };
+        return this.prisma.historySpan.upsert({
+          where: { documentName_kind_clientId_clockKey: key }, create: { ...key, projectId, clockFrom: s.from, clockTo: s.to, at: new Date(s.at) }, update: { clockTo: s.to },
+        });
+      }),
+      ...deletions.map((b) => {
+        const key = { documentName, key: deletionKey(b) };
+        const data = encodeDeletions(b.spans);
+        return this.prisma.historyDeletion.upsert({
+          where: { documentName_key: key },
+          create: {
+            ...key, projectId, at: new Date(b.at), data,
+            byUserId: 'userId' in b.by ? b.by.userId : null, byClientId: 'client' in b.by ? BigInt(b.by.client) : null,
+          },
+          update: { data },
+        });
       }),
     ]);
   }
@@ -64,6 +81,10 @@ function authorRow(author: Author): AuthorRow {
     ...none, kind: 'ai', model: author.model, provider: author.provider, requestedBy: author.requestedBy, approvedBy: author.approvedBy,
     suggestionId: author.suggestionId ?? null, agentRunId: author.agentRunId ?? null,
   };
+}
+
+function deleterOf(row: { byUserId: string | null; byClientId: bigint | null }): DeletionSpan['by'] {
+  return row.byUserId !== null ? { userId: row.byUserId } : { client: Number(row.byClientId) };
 }
 
 function authorOf(row: AuthorRow): Author {

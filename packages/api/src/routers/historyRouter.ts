@@ -4,10 +4,19 @@ import { router, protectedProcedure, requireRole, type Context } from '../trpc.t
 import { id } from '../inputs.ts';
 import type { HistoryService } from '../history/HistoryService.ts';
 import { CHECKPOINT_LIMITS, type CheckpointService } from '../history/CheckpointService.ts';
+import type { TimeTravel } from '../history/TimeTravel.ts';
+
+const time = z.number().int().min(0).max(8.64e15);
 
 function history(ctx: Context): HistoryService {
   if (!ctx.services.history) throw new AppError('UNAVAILABLE', 'History is not available on this server.');
   return ctx.services.history;
+}
+
+function timeTravel(ctx: Context): TimeTravel {
+  const service = history(ctx).timeTravel;
+  if (!service) throw new AppError('UNAVAILABLE', 'Time travel is not available on this server.');
+  return service;
 }
 
 function checkpoints(ctx: Context): CheckpointService {
@@ -21,6 +30,26 @@ export const historyRouter = router({
   blame: protectedProcedure.input(z.object({ projectId: id, fileId: id })).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');
     return history(ctx).blame(input.projectId, input.fileId);
+  }),
+
+  /** Time travel: a file's edits as steps grouped into sessions (the newest TIME_TRAVEL_LIMITS.steps). */
+  timeline: protectedProcedure.input(z.object({ projectId: id, fileId: id })).query(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    return timeTravel(ctx).timeline(input.projectId, input.fileId);
+  }),
+
+  /** A file as it was at `at` (ms), diffed against `compareTo` or now. Read-only. */
+  version: protectedProcedure
+    .input(z.object({ projectId: id, fileId: id, at: time, compareTo: time.nullable().default(null) }))
+    .query(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'viewer');
+      return timeTravel(ctx).version(input.projectId, input.fileId, input.at, input.compareTo);
+    }),
+
+  /** The project's editing sessions: when, which files, who. */
+  projectSessions: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
+    await requireRole(ctx, input.projectId, 'viewer');
+    return timeTravel(ctx).projectSessions(input.projectId);
   }),
 
   checkpoints: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {

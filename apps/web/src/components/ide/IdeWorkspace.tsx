@@ -48,6 +48,7 @@ import { useDocumentTitle } from '@/lib/ide/useDocumentTitle';
 import { useSplitEditor } from '@/lib/ide/useSplitEditor';
 import { useBlame } from '@/lib/history/useBlame';
 import { CheckpointsDialog } from '@/components/history/CheckpointsDialog';
+import { TimeTravelDialog } from '@/components/history/TimeTravelDialog';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -114,6 +115,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const completions = useInlineCompletions(projectId, entries, readOnly);
   const blame = useBlame(projectId, (text) => setNotice({ kind: 'error', text }));
   const [checkpointsOpen, setCheckpointsOpen] = useState(false);
+  const [timeTravelOpen, setTimeTravelOpen] = useState(false);
 
   const [tabs, setTabs] = useState<{ open: string[]; active: string | null }>({ open: [], active: null });
   const { open: openFiles, active: activeFile } = tabs;
@@ -239,6 +241,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
     { id: 'view.closeSplit', label: 'View: Close Split Editor', enabled: !!split, disabledReason: 'The editor is not split', run: splitEditor.unsplit },
     { id: 'history.blame', label: blame.mode === 'off' ? 'History: Show Blame' : 'History: Hide Blame', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode((m) => (m === 'off' ? 'all' : 'off')) },
     { id: 'history.blameAi', label: 'History: Show Only AI-Written Code', enabled: !!activeFile, disabledReason: 'Open a file first', run: () => blame.setMode('ai') },
+    { id: 'history.timeTravel', label: 'History: Time Travel…', run: () => setTimeTravelOpen(true) },
     { id: 'history.checkpoints', label: 'History: Checkpoints, Restore and Git Download…', run: () => setCheckpointsOpen(true) },
     { id: 'view.toggleReview', label: layout.reviewOpen ? 'Hide AI Edits Panel' : 'Show AI Edits Panel', run: layout.toggleReview },
     {
@@ -345,6 +348,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                   AI-written only
                 </button>
               )}
+              {activeFile && <button className="small-button tab-action" onClick={() => setTimeTravelOpen(true)} title="Replay this file's history" data-testid="open-time-travel">History</button>}
               {activeFile && (
                 <button className={`small-button tab-action${blame.mode !== 'off' ? ' on' : ''}`} onClick={() => blame.setMode((m) => (m === 'off' ? 'all' : 'off'))} aria-pressed={blame.mode !== 'off'} title="Who wrote each line, and when" data-testid="blame-toggle">
                   Blame
@@ -486,6 +490,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           onClose={() => setCheckpointsOpen(false)}
         />
       )}
+      {timeTravelOpen && <TimeTravelDialog projectId={projectId} file={activeFile && activePath ? { id: activeFile, path: activePath } : null} onClose={() => setTimeTravelOpen(false)} />}
       {review.prompt && (
         <AiEditPrompt target={review.prompt} top={review.promptTop} path={entries.get(review.prompt.fileId)?.path ?? ''} onSubmit={review.request} onClose={review.closePrompt} />
       )}
