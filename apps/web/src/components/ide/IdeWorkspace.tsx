@@ -13,7 +13,8 @@ import { trpc } from '@/lib/trpc';
 import { useMe } from '@/lib/useMe';
 import { useQuery } from '@/lib/useQuery';
 import { CursorStore } from '@/lib/ide/cursorStore';
-import type { SplitSupport } from './CodeEditor';
+import type { CodeEditorProps } from './CodeEditor';
+import { useProjectEditors } from './useProjectEditors';
 import { EditorTabs } from './EditorTabs';
 import { useSidebarViews } from '@/lib/ide/useSidebarViews';
 import { ProblemsButton } from './ProblemsButton';
@@ -56,8 +57,6 @@ const CodeEditor = dynamic(() => import('./CodeEditor'), {
 // Not needed for the first editable editor: loaded when shown.
 const MarkdownPreview = dynamic(() => import('./MarkdownPreview').then((m) => m.MarkdownPreview), { ssr: false });
 const AgentPanel = dynamic(() => import('@/components/agent/AgentPanel').then((m) => m.AgentPanel), { ssr: false });
-
-const SplitEditor = dynamic(() => import('./SplitEditor'), { ssr: false });
 
 /** The IDE: file tree, tabs, the shared editor, presence and follow mode for one project. */
 export function IdeWorkspace({ projectId }: { projectId: string }) {
@@ -104,9 +103,6 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   const { openFiles, activeFile, showFile, closeFile } = useEditorTabs();
   const splitEditor = useSplitEditor(projectId, entries, treeLoaded);
   const { split } = splitEditor;
-  const [splitSupport, setSplitSupport] = useState<SplitSupport | null>(null);
-  // The main editor keeps a live binding (and the model) for every file open in either group.
-  const boundFiles = useMemo(() => (split ? [...openFiles, ...split.open.filter((id) => !openFiles.includes(id))] : openFiles), [openFiles, split]);
   const cursor = useMemo(() => new CursorStore(), []);
   const editorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
   const [palette, setPalette] = useState<PaletteMode | null>(null);
@@ -136,6 +132,17 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   useAutoOpen(treeLoaded, entries, showFile);
 
   const navigation = useEditorNavigation(entries, openFile, editorRef);
+  const projectEditors = useProjectEditors(projectId, session, entries, {
+    // Go to definition / references into another file: open its tab there.
+    open: (path, position) => {
+      const fileId = navigation.fileIdAt(path);
+      if (!fileId) return false;
+      if (position) navigation.openAt(fileId, position.line, position.column);
+      else openFile(fileId);
+      return true;
+    },
+    problem: showProblem,
+  });
 
   const applyTreeEdit = useCallback((edit: TreeEdit) => {
     markOwnTreeEdit();
@@ -167,6 +174,19 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
       .map(([id, e]) => ({ id, path: e.path }))
       .sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity) || a.path.localeCompare(b.path));
   }, [entries, recent]);
+
+  const { feature: reviewFeature } = review;
+  const editorFeatures = useMemo(() => [reviewFeature, completions.feature, blame.feature], [reviewFeature, completions.feature, blame.feature]);
+  // What both editor groups' editors get: each is a full editor (AI edits, comments, cursors, blame).
+  const editorProps = projectEditors && {
+    project: projectEditors,
+    entries,
+    readOnly,
+    features: editorFeatures,
+    threads: sidebar.comments.threads,
+    onAddComment: sidebar.startThread,
+    onOpenThread: sidebar.focusThread,
+  } satisfies Partial<CodeEditorProps>;
 
   useWorkspaceCommands({
     projectId, activeFile, readOnly, isMarkdown, editorRef, layout, split: !!split, blame,
@@ -255,44 +275,21 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
           {followed && <FollowBar followed={followed} onStop={stopFollowing} />}
           {fileProblem && <div className="ide-banner error" role="alert">{fileProblem}</div>}
           <div className={`editor-area${showPreview ? ' with-preview' : ''}`}>
-            {session && (
+            {editorProps ? (
               <CodeEditor
-                projectId={projectId}
-                session={session}
-                openFiles={boundFiles}
+                {...editorProps}
+                testId="code-editor"
+                testHook
+                openFiles={openFiles}
                 activeFile={activeFile}
-                entries={entries}
-                readOnly={readOnly}
                 followSession={following}
-                onSplitSupport={setSplitSupport}
                 onCursor={cursor.set}
                 onOwnNavigation={stopFollowing}
-                onEditor={(editor) => {
-                  editorRef.current = editor;
-                  review.attachEditor(editor);
-                  completions.attachEditor(editor);
-                  blame.attachEditor(editor);
-                }}
-                threads={sidebar.comments.threads}
-                onAddComment={sidebar.startThread}
-                onOpenThread={sidebar.focusThread}
+                onEditor={(editor) => { editorRef.current = editor; }}
                 revealThread={sidebar.revealThread}
-                onProblem={showProblem}
-                onOpenPath={(path, position) => {
-                  const fileId = navigation.fileIdAt(path);
-                  if (!fileId) return false;
-                  if (position) navigation.openAt(fileId, position.line, position.column);
-                  else openFile(fileId);
-                  return true;
-                }}
-                onShownFile={(file) => {
-                  navigation.shown(file?.fileId ?? null);
-                  review.showFile(file);
-                  completions.showFile(file);
-                  blame.showFile(file);
-                }}
+                onShownFile={(file) => navigation.shown(file?.fileId ?? null)}
               />
-            )}
+            ) : session && <div className="editor-empty muted">Loading editor…</div>}
             {showPreview && <MarkdownPreview key={activeFile} session={session} fileId={activeFile} />}
             {!activeFile && (
               <div className="editor-empty">
@@ -312,15 +309,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 actions={<button className="small-button tab-action" onClick={splitEditor.unsplit} data-testid="close-split">Close split</button>}
               />
               <div className="editor-area">
-                {splitSupport && (
-                  <SplitEditor
-                    monaco={splitSupport.monaco}
-                    path={split.active ? entries.get(split.active)?.path ?? null : null}
-                    readOnly={readOnly}
-                    undo={() => split.active && splitSupport.undo(split.active)}
-                    redo={() => split.active && splitSupport.redo(split.active)}
-                  />
-                )}
+                {editorProps && <CodeEditor {...editorProps} testId="split-editor" openFiles={split.open} activeFile={split.active} />}
               </div>
             </div>
           )}
