@@ -6,6 +6,8 @@ const monacoAlias = {
   // The language services' worker factory, without its import of every editor contribution
   // (see src/lib/ide/monacoWebWorker.ts). Their worker managers import it by this relative path.
   '../../../internal/common/workers.js': './src/lib/ide/monacoWebWorker.ts',
+  // The multi-file diff editor, which the IDE never creates (see the stub).
+  '../../browser/widget/multiDiffEditor/multiDiffEditorWidget.js': './src/lib/ide/monacoMultiDiffStub.ts',
 };
 
 const config: NextConfig = {

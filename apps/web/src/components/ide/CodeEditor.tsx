@@ -237,6 +237,3 @@ export default function CodeEditor(props: CodeEditorProps) {
 function isModifierOnly(code: monaco.KeyCode): boolean {
   return code === monaco.KeyCode.Ctrl || code === monaco.KeyCode.Shift || code === monaco.KeyCode.Alt || code === monaco.KeyCode.Meta;
 }
-
-/** Loaded with the editor (one chunk): what the workspace creates for the project's editors. */
-export { ProjectEditors } from '@/lib/ide/ProjectEditors';

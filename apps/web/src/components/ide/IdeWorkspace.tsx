@@ -50,7 +50,7 @@ import { CheckpointsDialog } from '@/components/history/CheckpointsDialog';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
-const CodeEditor = dynamic(() => import('./CodeEditor'), {
+const CodeEditor = dynamic(() => import('@/lib/ide/editorChunk').then((m) => m.CodeEditor), {
   ssr: false,
   loading: () => <div className="editor-empty muted">Loading editor…</div>,
 });

@@ -7,7 +7,7 @@ import type { ProjectSession } from '@/lib/ide/ProjectSession';
 
 /**
  * What the editor groups of the project share (models, bindings, code intelligence), created once
- * Monaco is loaded, with the editor's chunk; null until then.
+ * the editor's chunk (Monaco) is loaded; null until then.
  */
 export function useProjectEditors(projectId: string, session: ProjectSession | null, entries: TreeEntries, host: CodeIntelligenceHost): ProjectEditors | null {
   const latestHost = useRef(host);
@@ -17,7 +17,7 @@ export function useProjectEditors(projectId: string, session: ProjectSession | n
     if (!session) return;
     let created: ProjectEditors | null = null;
     let cancelled = false;
-    void import('./CodeEditor').then(({ ProjectEditors }) => {
+    void import('@/lib/ide/editorChunk').then(({ ProjectEditors }) => {
       if (cancelled) return;
       created = new ProjectEditors(projectId, session, {
         open: (path, position) => latestHost.current.open(path, position),

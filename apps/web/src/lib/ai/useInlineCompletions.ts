@@ -21,7 +21,7 @@ export function useInlineCompletions(projectId: string, entries: TreeEntries, re
     attach(editor) {
       let controller: InlineCompletionController | null = null;
       let disposed = false;
-      void import('./InlineCompletionController').then(({ InlineCompletionController }) => {
+      void import('@/lib/ide/editorChunk').then(({ InlineCompletionController }) => {
         if (disposed) return;
         controller = new InlineCompletionController(editor, {
           projectId,

@@ -66,7 +66,7 @@ export function useBlame(projectId: string, onProblem: (message: string) => void
     attach(editor: monaco.editor.IStandaloneCodeEditor) {
       const view: BlameView = { decorations: null, file: null, stop: () => {} };
       views.current.add(view);
-      void import('./BlameDecorations').then(({ BlameDecorations }) => {
+      void import('@/lib/ide/editorChunk').then(({ BlameDecorations }) => {
         if (!views.current.has(view)) return;
         view.decorations = new BlameDecorations(editor);
         watchRef.current(view);

@@ -130,9 +130,9 @@ export function useReview(projectId: string, canRequest: boolean): Review {
       views.current.set(editor, view);
       lastFocused.current ??= editor;
       const disposables = [editor.onDidFocusEditorText(() => { lastFocused.current = editor; })];
-      void import('./InlineDiffDecorations').then(({ InlineDiffDecorations: Diff }) => {
+      void import('@/lib/ide/editorChunk').then(({ InlineDiffDecorations, KeyMod, KeyCode }) => {
         if (views.current.get(editor) !== view) return;
-        view.diff = new Diff(editor, {
+        view.diff = new InlineDiffDecorations(editor, {
           regenerate: (id) => void runRef.current({ kind: 'regenerate', id }),
           cancel: (id) => void runRef.current({ kind: 'cancel', id }),
           review: (id) => setReviewRequest({ id, at: Date.now() }),
@@ -140,13 +140,10 @@ export function useReview(projectId: string, canRequest: boolean): Review {
         view.diff.show(view.file);
         view.diff.setSuggestions(latestOpen.current);
         view.diff.setAgentChanges(agentChangesRef.current);
-      });
-      void import('@/lib/ide/monaco').then((m) => {
-        if (views.current.get(editor) !== view) return;
         disposables.push(editor.addAction({
           id: 'tandem.aiEdit',
           label: 'Ask AI to edit the selection…',
-          keybindings: [m.KeyMod.CtrlCmd | m.KeyCode.KeyK],
+          keybindings: [KeyMod.CtrlCmd | KeyCode.KeyK],
           run: () => openPromptIn(editor),
         }));
       });
