@@ -35,7 +35,9 @@ after(async () => {
 });
 
 test('the right editor group shows remote cursors, AI suggestions and comment markers like the left one', async () => {
+  const pageErrors: string[] = [];
   const a = await newUser(browser, server.url);
+  a.page.on('pageerror', (e) => pageErrors.push(e.message));
   await signUp(a.page, 'Ada Lovelace', 'ada@example.com');
   await a.page.getByPlaceholder('New project name').fill('Halves');
   await a.page.getByLabel('Template').selectOption('node');
@@ -104,6 +106,8 @@ test('the right editor group shows remote cursors, AI suggestions and comment ma
   await screenshot(a.page, 'split-03-full-editor-1440');
   await a.page.setViewportSize({ width: 800, height: 700 });
   await screenshot(a.page, 'split-04-full-editor-800');
+  // The right editor is created after the language services started: no missing-service errors.
+  assert.deepEqual(pageErrors, []);
   await a.context.close();
   await b.context.close();
 });
