@@ -1,8 +1,7 @@
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { OpenAITestServer } from '@tandem/inference/testing';
-import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, trpc, waitFor, type RunningServer } from './harness.ts';
+import { editorValue, newUser, openFile, screenshot, signUp, trpc, useServerAndBrowser, waitFor } from './harness.ts';
 
 /**
  * The split editor's right group is a full editor, set up like the left one: with the same file
@@ -11,32 +10,18 @@ import { editorValue, launchBrowser, newUser, openFile, removeDir, screenshot, s
  */
 const GREET = 'export function greet(name) {\n  return `Hello, ${name}!`;\n}\n';
 
-let upstream: OpenAITestServer;
-let server: RunningServer;
-let browser: Browser;
-
-before(async () => {
-  // Slow enough that the suggestion is still streaming when it is looked at.
-  upstream = new OpenAITestServer({
-    ttftMs: 100,
-    tokensPerSecond: 40,
-    tokens: () => ['```js\n', '/** Greets. */\n', ...GREET.split(/(?<=\n)/), '```'],
-  });
-  const baseUrl = await upstream.listen();
-  server = await startServerProcess({ OPENAI_BASE_URL: baseUrl, OPENAI_MODEL: 'qwen2.5-coder-7b', OPENAI_LABEL: 'Test model' });
-  browser = await launchBrowser();
+// The model answers with a doc comment above the selected code: one added line, one hunk.
+const upstream = new OpenAITestServer({
+  ttftMs: 100,
+  tokensPerSecond: 40,
+  tokens: () => ['```js\n', '/** Greets. */\n', ...GREET.split(/(?<=\n)/), '```'],
 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await upstream?.close();
-  if (server) removeDir(server.dataDir);
-});
+after(() => upstream.close());
+const e2e = useServerAndBrowser(async () => ({ OPENAI_BASE_URL: await upstream.listen(), OPENAI_MODEL: 'qwen2.5-coder-7b', OPENAI_LABEL: 'Test model' }));
 
 test('the right editor group shows remote cursors, AI suggestions and comment markers like the left one', async () => {
   const pageErrors: string[] = [];
-  const a = await newUser(browser, server.url);
+  const a = await newUser(e2e.browser, e2e.server.url);
   a.page.on('pageerror', (e) => pageErrors.push(e.message));
   await signUp(a.page, 'Ada Lovelace', 'ada@example.com');
   await a.page.getByPlaceholder('New project name').fill('Halves');
@@ -45,7 +30,7 @@ test('the right editor group shows remote cursors, AI suggestions and comment ma
   await a.page.waitForURL(/\/projects\/[\w-]+$/);
   const projectUrl = a.page.url();
   const invite = await trpc<{ url: string }>(a.page, 'mutation', 'invites.create', { projectId: projectUrl.split('/').pop()!, role: 'editor' });
-  const b = await newUser(browser, server.url);
+  const b = await newUser(e2e.browser, e2e.server.url);
   await signUp(b.page, 'Charles Babbage', 'charles@example.com', new URL(invite.url).pathname);
   await b.page.getByRole('button', { name: 'Join project' }).click();
   await b.page.waitForURL(projectUrl);
