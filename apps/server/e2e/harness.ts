@@ -94,13 +94,14 @@ export function removeDir(dir: string): void {
 }
 
 /**
- * A test file's server process (started with `env`) and browser: started before its tests,
- * stopped (and the server's data removed) after them. Read them from the returned object.
+ * A test file's server process (started with `env`, or what `env()` resolves to, e.g. once a test
+ * double listens) and browser: started before its tests, stopped (and the server's data removed)
+ * after them. Read them from the returned object.
  */
-export function useServerAndBrowser(env: Record<string, string> = {}): { readonly server: RunningServer; readonly browser: Browser } {
+export function useServerAndBrowser(env: Record<string, string> | (() => Promise<Record<string, string>>) = {}): { readonly server: RunningServer; readonly browser: Browser } {
   const e2e = {} as { server: RunningServer; browser: Browser };
   before(async () => {
-    e2e.server = await startServerProcess(env);
+    e2e.server = await startServerProcess(typeof env === 'function' ? await env() : env);
     e2e.browser = await launchBrowser();
   });
   after(async () => {

@@ -1,7 +1,6 @@
 'use client';
 import { useEffect, useState } from 'react';
-import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+import { DOMPurify, marked } from '@/lib/markdown';
 import type { ProjectSession } from '@/lib/ide/ProjectSession';
 
 /** Markdown documents larger than this are not rendered (the source stays editable). */

@@ -115,7 +115,8 @@ export class InlineCompletionController {
     const none = { items: [] };
     const version = versionOf(model);
     const streamUpdate = this.#streamUpdateVersion === version;
-    if (model !== this.#editor.getModel() || !this.#available || !this.#host.canEdit()) return none;
+    // Providers are global: with a file open in both editor groups, only the editor typed in answers.
+    if (model !== this.#editor.getModel() || !this.#editor.hasTextFocus() || !this.#available || !this.#host.canEdit()) return none;
     const offset = model.getOffsetAt(position);
     const session = this.#session;
     if (session && session.modelId === model.id) {

@@ -1,51 +1,46 @@
 'use client';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type * as monaco from 'monaco-editor';
-import type { BlameRangeView } from '@tandem/api';
 import type { FileConnection } from '@/lib/ide/ProjectSession';
+import type { EditorFeature } from '@/lib/ide/editorFeature';
 import { errorMessage, trpc } from '@/lib/trpc';
 import type { BlameDecorations, BlameMode } from './BlameDecorations';
 
 /** Re-asked this long after the last change of the shown file, while blame is on. */
 const REFRESH_AFTER_MS = 1500;
 
+/** One editor's blame: its decorations once loaded, the file it shows, and how to stop watching it. */
+interface BlameView {
+  decorations: BlameDecorations | null;
+  file: FileConnection | null;
+  stop(): void;
+}
+
 /**
- * Blame of the shown file (history.blame), drawn in the editor while `mode` is not `off`; fetched
+ * Blame of the file shown in each editor (history.blame), drawn while `mode` is not `off`; fetched
  * when turned on, when another file is shown, and again shortly after its text changes.
  */
 export function useBlame(projectId: string, onProblem: (message: string) => void) {
   const [mode, setMode] = useState<BlameMode>('off');
-  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
-  const decorations = useRef<BlameDecorations | null>(null);
-  const [file, setFile] = useState<FileConnection | null>(null);
-  const ranges = useRef<BlameRangeView[]>([]);
-  const latest = useRef({ mode, onProblem });
-  latest.current = { mode, onProblem };
+  const views = useRef(new Set<BlameView>());
+  const latest = useRef({ projectId, mode, onProblem });
+  latest.current = { projectId, mode, onProblem };
 
-  const attachEditor = useCallback((editor: monaco.editor.IStandaloneCodeEditor | null) => {
-    decorations.current?.dispose();
-    decorations.current = null;
-    editorRef.current = editor;
-    if (!editor) return;
-    void import('./BlameDecorations').then(({ BlameDecorations }) => {
-      if (editorRef.current === editor) decorations.current = new BlameDecorations(editor);
-    });
-  }, []);
-
-  const showFile = useCallback((next: FileConnection | null) => setFile(next), []);
-
-  useEffect(() => {
-    if (mode === 'off' || !file) {
-      decorations.current?.show([], 'off');
+  /** (Re)starts drawing `view`'s blame for its file and the current mode. */
+  const watch = (view: BlameView) => {
+    view.stop();
+    const { file } = view;
+    const { projectId: project, mode: current } = latest.current;
+    if (current === 'off' || !file) {
+      view.decorations?.show([], 'off');
+      view.stop = () => {};
       return;
     }
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const load = () => {
-      trpc.history.blame.query({ projectId, fileId: file.fileId }).then((r) => {
-        if (cancelled) return;
-        ranges.current = r;
-        decorations.current?.show(r, latest.current.mode);
+      trpc.history.blame.query({ projectId: project, fileId: file.fileId }).then((r) => {
+        if (!cancelled) view.decorations?.show(r, current);
       }, (e: unknown) => !cancelled && latest.current.onProblem(`Blame: ${errorMessage(e)}`));
     };
     const changed = () => {
@@ -54,12 +49,41 @@ export function useBlame(projectId: string, onProblem: (message: string) => void
     };
     load();
     file.text.observe(changed);
-    return () => {
+    view.stop = () => {
       cancelled = true;
       if (timer) clearTimeout(timer);
       file.text.unobserve(changed);
     };
-  }, [projectId, file, mode]);
+  };
+  const watchRef = useRef(watch);
+  watchRef.current = watch;
 
-  return { mode, setMode, attachEditor, showFile };
+  useEffect(() => {
+    for (const view of views.current) watchRef.current(view);
+  }, [projectId, mode]);
+
+  const feature: EditorFeature = useMemo(() => ({
+    attach(editor: monaco.editor.IStandaloneCodeEditor) {
+      const view: BlameView = { decorations: null, file: null, stop: () => {} };
+      views.current.add(view);
+      void import('@/lib/ide/editorChunk').then(({ BlameDecorations }) => {
+        if (!views.current.has(view)) return;
+        view.decorations = new BlameDecorations(editor);
+        watchRef.current(view);
+      });
+      return {
+        showFile(file) {
+          view.file = file;
+          watchRef.current(view);
+        },
+        dispose() {
+          view.stop();
+          view.decorations?.dispose();
+          views.current.delete(view);
+        },
+      };
+    },
+  }), []);
+
+  return { mode, setMode, feature };
 }

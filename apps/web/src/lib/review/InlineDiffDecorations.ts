@@ -129,7 +129,8 @@ export class InlineDiffDecorations {
       }
     }
     if (this.decorated && this.decorated.model !== model) this.clearDecorations();
-    if (model) this.decorated = { model, ids: model.deltaDecorations(this.decorated?.ids ?? [], decorations) };
+    // Owned by this editor: another editor group showing the same model draws its own.
+    if (model) this.decorated = { model, ids: this.editor.deltaDecorations(this.decorated?.ids ?? [], decorations) };
     this.applyZones(zones);
   }
 

@@ -6,6 +6,7 @@ import { useProjectStream } from '@/lib/useProjectStream';
 import { trpc } from '@/lib/trpc';
 import { encodeRange } from './anchors';
 import type { AgentInlineChange } from '@/lib/agent/agentInlineChanges';
+import type { EditorFeature } from '@/lib/ide/editorFeature';
 import type { DiffFile, InlineDiffDecorations } from './InlineDiffDecorations';
 import { ProjectSuggestions, type SuggestionsSnapshot } from './ProjectSuggestions';
 
@@ -39,11 +40,15 @@ export interface Review {
   focus(id: string | null, hunk: number | null): void;
   /** Panel requested by the editor (header "Review" button): the suggestion to select. */
   reviewRequest: { id: string; at: number } | null;
-  // Hooks for the editor component.
-  attachEditor(editor: monaco.editor.IStandaloneCodeEditor | null): void;
-  showFile(file: DiffFile | null): void;
+  /** The inline diff and Ctrl/Cmd+K in each editor. */
+  feature: EditorFeature;
   /** The pending changes of the agent run in view, drawn in the editor like AI edits. */
   showAgentChanges(changes: readonly AgentInlineChange[]): void;
+}
+
+interface EditorView {
+  diff: InlineDiffDecorations | null;
+  file: DiffFile | null;
 }
 
 const EMPTY: SuggestionsSnapshot = { open: [], closed: [], error: null };
@@ -70,9 +75,12 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     emptySnapshot,
   );
 
-  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
-  const diffRef = useRef<InlineDiffDecorations | null>(null);
-  const fileRef = useRef<DiffFile | null>(null);
+  /** Each editor (one per editor group): its inline diff once loaded, and the file it shows. */
+  const views = useRef(new Map<monaco.editor.IStandaloneCodeEditor, EditorView>());
+  /** The editor last focused: the prompt box (from the panel's button) is about its selection. */
+  const lastFocused = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  /** The file the open prompt is about. */
+  const promptFile = useRef<DiffFile | null>(null);
   const [prompt, setPrompt] = useState<EditTarget | null>(null);
   const [promptTop, setPromptTop] = useState<number | null>(null);
   const [reviewRequest, setReviewRequest] = useState<{ id: string; at: number } | null>(null);
@@ -99,61 +107,70 @@ export function useReview(projectId: string, canRequest: boolean): Review {
   const runRef = useRef(run);
   runRef.current = run;
 
-  const openPrompt = useCallback(() => {
-    const target = currentTarget(editorRef.current, fileRef.current);
-    if (!target || !canRequestRef.current) return;
-    setPromptTop(editorRef.current && !target.wholeFile ? promptTopBeside(editorRef.current, target) : null);
+  const openPromptIn = useCallback((editor: monaco.editor.IStandaloneCodeEditor | null) => {
+    const file = editor ? views.current.get(editor)?.file ?? null : null;
+    const target = currentTarget(editor, file);
+    if (!editor || !target || !canRequestRef.current) return;
+    promptFile.current = file;
+    setPromptTop(target.wholeFile ? null : promptTopBeside(editor, target));
     setPrompt(target);
   }, []);
-  const openPromptRef = useRef(openPrompt);
-  openPromptRef.current = openPrompt;
-
-  const attachEditor = useCallback((editor: monaco.editor.IStandaloneCodeEditor | null) => {
-    diffRef.current?.dispose();
-    diffRef.current = null;
-    editorRef.current = editor;
-    if (!editor) return;
-    void import('./InlineDiffDecorations').then(({ InlineDiffDecorations: Diff }) => {
-      if (editorRef.current !== editor) return;
-      const diff = new Diff(editor, {
-        regenerate: (id) => void runRef.current({ kind: 'regenerate', id }),
-        cancel: (id) => void runRef.current({ kind: 'cancel', id }),
-        review: (id) => setReviewRequest({ id, at: Date.now() }),
-      });
-      diffRef.current = diff;
-      diff.show(fileRef.current);
-      diff.setSuggestions(latestOpen.current);
-      diff.setAgentChanges(agentChangesRef.current);
-    });
-    void import('@/lib/ide/monaco').then((m) => {
-      editor.addAction({
-        id: 'tandem.aiEdit',
-        label: 'Ask AI to edit the selection…',
-        keybindings: [m.KeyMod.CtrlCmd | m.KeyCode.KeyK],
-        run: () => openPromptRef.current(),
-      });
-    });
-  }, []);
-
-  const showFile = useCallback((file: DiffFile | null) => {
-    fileRef.current = file;
-    diffRef.current?.show(file);
-  }, []);
+  const openPrompt = useCallback(() => openPromptIn(lastFocused.current), [openPromptIn]);
 
   const agentChangesRef = useRef<readonly AgentInlineChange[]>([]);
   const showAgentChanges = useCallback((changes: readonly AgentInlineChange[]) => {
     agentChangesRef.current = changes;
-    diffRef.current?.setAgentChanges(changes);
+    for (const view of views.current.values()) view.diff?.setAgentChanges(changes);
   }, []);
+
+  /** Draws the inline diff in an editor, and gives it Ctrl/Cmd+K (the editor calls this once). */
+  const feature: EditorFeature = useMemo(() => ({
+    attach(editor) {
+      const view: EditorView = { diff: null, file: null };
+      views.current.set(editor, view);
+      lastFocused.current ??= editor;
+      const disposables = [editor.onDidFocusEditorText(() => { lastFocused.current = editor; })];
+      void import('@/lib/ide/editorChunk').then(({ InlineDiffDecorations, KeyMod, KeyCode }) => {
+        if (views.current.get(editor) !== view) return;
+        view.diff = new InlineDiffDecorations(editor, {
+          regenerate: (id) => void runRef.current({ kind: 'regenerate', id }),
+          cancel: (id) => void runRef.current({ kind: 'cancel', id }),
+          review: (id) => setReviewRequest({ id, at: Date.now() }),
+        });
+        view.diff.show(view.file);
+        view.diff.setSuggestions(latestOpen.current);
+        view.diff.setAgentChanges(agentChangesRef.current);
+        disposables.push(editor.addAction({
+          id: 'tandem.aiEdit',
+          label: 'Ask AI to edit the selection…',
+          keybindings: [KeyMod.CtrlCmd | KeyCode.KeyK],
+          run: () => openPromptIn(editor),
+        }));
+      });
+      return {
+        showFile(file) {
+          view.file = file;
+          view.diff?.show(file);
+        },
+        dispose() {
+          view.diff?.dispose();
+          views.current.delete(editor);
+          if (lastFocused.current === editor) lastFocused.current = views.current.keys().next().value ?? null;
+          for (const d of disposables) d.dispose();
+        },
+      };
+    },
+  }), [openPromptIn]);
 
   const latestOpen = useRef(snapshot.open);
   latestOpen.current = snapshot.open;
-  useEffect(() => diffRef.current?.setSuggestions(snapshot.open), [snapshot.open]);
-  useEffect(() => () => diffRef.current?.dispose(), []);
+  useEffect(() => {
+    for (const view of views.current.values()) view.diff?.setSuggestions(snapshot.open);
+  }, [snapshot.open]);
 
   const request = useCallback(async (instruction: string) => {
     const target = prompt;
-    const file = fileRef.current;
+    const file = promptFile.current;
     if (!target || !file || !suggestions || file.fileId !== target.fileId) return;
     const range = encodeRange(file.text, target.start, target.end);
     // A refused request is shown in the prompt, where it was asked (not again in the panel).
@@ -161,7 +178,9 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     setPrompt(null);
   }, [projectId, prompt, suggestions]);
 
-  const focus = useCallback((id: string | null, hunk: number | null) => diffRef.current?.focus(id, hunk), []);
+  const focus = useCallback((id: string | null, hunk: number | null) => {
+    for (const view of views.current.values()) view.diff?.focus(id, hunk);
+  }, []);
 
   return useMemo(() => ({
     projectId,
@@ -174,10 +193,9 @@ export function useReview(projectId: string, canRequest: boolean): Review {
     run,
     focus,
     reviewRequest,
-    attachEditor,
-    showFile,
+    feature,
     showAgentChanges,
-  }), [projectId, snapshot, prompt, promptTop, openPrompt, request, run, focus, reviewRequest, attachEditor, showFile, showAgentChanges]);
+  }), [projectId, snapshot, prompt, promptTop, openPrompt, request, run, focus, reviewRequest, feature, showAgentChanges]);
 }
 
 /** The selection grown to whole lines (an AI edit rewrites lines), or the whole file when nothing is selected. */
