@@ -77,7 +77,7 @@ export class HistoryService {
       history.reserve([document.clientID]);
       this.#live.set(documentName, history);
     },
-    onChange: ({ documentName, document, update, user, origin, remote }) => {
+    onChange: ({ documentName, document, update, decoded, user, origin, remote }) => {
       const history = this.#live.get(documentName);
       if (!history) return;
       if (remote) {
@@ -86,7 +86,8 @@ export class HistoryService {
         else history.reserve(writtenClients(update));
         return;
       }
-      if (origin === 'client' && user) history.record(update, { userId: user.id }, Date.now());
+      // A client's update as the sync server decoded it on arrival (read once, not again here).
+      if (origin === 'client' && user) history.record(decoded ?? update, { userId: user.id }, Date.now());
       // Server changes made through `over(sync)` are recorded already; anything else is the system's.
       else history.record(update, { client: document.clientID }, Date.now(), { kind: 'system' });
       if (history.pendingAuthors > 0) void this.#persist(documentName);
@@ -98,10 +99,10 @@ export class HistoryService {
   };
 
   /** Refuses (FORBIDDEN) a person's update that adds structs under a client id somebody else owns. */
-  readonly validateUpdate = ({ documentName, ydoc, update, user }: ValidateUpdatePayload): void => {
+  readonly validateUpdate = ({ documentName, ydoc, decoded, user }: ValidateUpdatePayload): void => {
     const history = this.#live.get(documentName);
     if (!history) throw new AppError('UNAVAILABLE', 'The document\'s history is not loaded.', documentName);
-    history.admit(update, ydoc, user.id);
+    history.admit(decoded, ydoc, user.id);
   };
 
   /** The live documents, each server-side change written under a fresh client id and attributed. */
