@@ -320,7 +320,10 @@ export class LiveDocument {
 
   private committed(batch: CommitEntry<Change>[], cursor: number): void {
     const updates = batch.map((e) => e.update);
-    broadcastBatch(this.peers, updates.map(encodeUpdate), batch.map((e) => e.origin.by));
+    const senders = batch.map((e) => e.origin.by);
+    // Framing copies each update: skipped when no peer would receive any (a lone writer's large paste).
+    const only = senders.every((s) => s === senders[0]) ? senders[0] : undefined;
+    if ([...this.peers].some((peer) => peer.receiving && peer !== only)) broadcastBatch(this.peers, updates.map(encodeUpdate), senders);
     const changes = batch.map(({ update, origin }) => busChange(update, origin.by));
     this.context.bus?.publish(this.name, { kind: 'changes', changes });
     changes.forEach((change, i) => this.hooks.changed(change, false, batch[i]!.origin.decoded ?? undefined));
