@@ -20,7 +20,7 @@
 import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { WebSocket } from 'ws';
+import { Worker } from 'node:worker_threads';
 import * as Y from 'yjs';
 import { textOf, treeOf } from '@tandem/collab';
 import { treeDocName } from '@tandem/protocol';
@@ -117,6 +117,7 @@ export async function runAbuseBenchmark(): Promise<void> {
     clearInterval(writerTimer);
     clearInterval(healthTimer);
     await sleep(500);
+    const [storedText, storedEntries] = [await attack.read(), await treeAttack.read()];
 
     console.log('\n# Abuse benchmark: one editor pushes 50 MB into one document, then 100,000 entries into the file tree; 4 other documents and /api/health are measured');
     console.log(`(real server, default embedded store and limits, ${pinned ? 'server on core 1, clients on core 0' : 'not pinned (no taskset)'}; `
@@ -137,10 +138,10 @@ export async function runAbuseBenchmark(): Promise<void> {
     const received = samples.quiet.fanout.length + samples.document.fanout.length + samples.tree.fanout.length;
     console.log(`\nVictim deliveries: ${received} of ${expected}${received < expected ? ' (MISSING)' : ''}; client errors: ${errors.length}${errors.length ? ` (${errors[0]})` : ''}`);
     console.log(`Attacker: offered ${ATTACK_UPDATES} × ${ATTACK_UPDATE_BYTES / 1024} KiB in ${attack.connections} connections; `
-      + `the server applied ${(attack.stored / 1024 / 1024).toFixed(2)} MiB of text to the document.`);
+      + `the server applied ${(storedText / 1024 / 1024).toFixed(2)} MiB of text to the document.`);
     for (const [reason, count] of attack.closes) console.log(`  closed ${count}×: ${reason}`);
     console.log(`Tree attacker: offered ${(TREE_BULK_ENTRIES + TREE_SMALL_UPDATES * TREE_SMALL_ENTRIES).toLocaleString('en')} entries in ${treeUpdates.length} updates over ${treeAttack.connections} connections; `
-      + `the tree holds ${treeAttack.stored.toLocaleString('en')} entries.`);
+      + `the tree holds ${storedEntries.toLocaleString('en')} entries.`);
     for (const [reason, count] of treeAttack.closes) console.log(`  closed ${count}×: ${reason}`);
     for (const [p, goal] of [['document', 'issue 16 item 4'], ['tree', 'issue 12 item 14']] as const) {
       const [fanoutP99, healthP99] = [pct(samples[p].fanout, 0.99), pct(samples[p].health, 0.99)];
@@ -186,41 +187,56 @@ interface AttackResult {
   durationMs: number;
   connections: number;
   closes: Map<string, number>;
-  /** Characters of text (a file) or entries (the tree) the server kept. */
-  stored: number;
+  /** Characters of text (a file) or entries (the tree) the server kept (read after measuring). */
+  read: () => Promise<number>;
 }
 
-/** Sends every update, reconnecting after each close (the stock client reconnects too). */
-async function runAttacker(syncUrl: string, documentName: string, cookie: string, updates: Uint8Array[], kind: 'text' | 'tree' = 'text'): Promise<AttackResult> {
+/**
+ * The attacker's loop, in a worker thread: sending (ws masks every byte in JavaScript) must not
+ * delay this thread, which timestamps the victims' deliveries and the health probes.
+ */
+const ATTACKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { WebSocket } = require('ws');
+const { url, cookie, updates } = workerData;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {
   const started = performance.now();
-  const closes = new Map<string, number>();
+  const closes = new Map();
   let next = 0;
   let connections = 0;
   while (next < updates.length) {
     connections++;
-    const socket = new WebSocket(`${syncUrl}/sync/${documentName}`, { headers: { cookie }, perMessageDeflate: false });
-    const closed = new Promise<void>((resolve) => socket.once('close', (code, reason) => {
-      const key = `${code} "${reason.toString()}"`;
+    const socket = new WebSocket(url, { headers: { cookie }, perMessageDeflate: false });
+    const closed = new Promise((resolve) => socket.once('close', (code, reason) => {
+      const key = code + ' "' + reason.toString() + '"';
       closes.set(key, (closes.get(key) ?? 0) + 1);
       resolve();
     }));
     socket.on('error', () => {});
-    await new Promise<void>((resolve) => {
-      socket.once('open', resolve);
-      socket.once('close', resolve);
-    });
+    await new Promise((resolve) => { socket.once('open', resolve); socket.once('close', resolve); });
     if (socket.readyState !== WebSocket.OPEN) next++; // refused at connect: that update was offered and refused
     while (socket.readyState === WebSocket.OPEN && next < updates.length) {
-      await new Promise<void>((resolve, reject) => socket.send(updates[next]!, (e) => (e ? reject(e) : resolve()))).catch(() => {});
+      await new Promise((resolve, reject) => socket.send(updates[next], (e) => (e ? reject(e) : resolve()))).catch(() => {});
       if (socket.readyState === WebSocket.OPEN) next++;
-      // Let the server answer (a refusal closes the socket) before the next megabyte.
-      await sleep(10);
+      await sleep(10); // let the server answer (a refusal closes the socket) before the next update
     }
     if (socket.readyState === WebSocket.OPEN) socket.close();
     await closed;
   }
-  const durationMs = performance.now() - started;
-  return { durationMs, connections, closes, stored: await storedSize(syncUrl, documentName, cookie, kind) };
+  parentPort.postMessage({ durationMs: performance.now() - started, connections, closes: [...closes] });
+})();
+`;
+
+/** Sends every update, reconnecting after each close (the stock client reconnects too); then reads what the server kept. */
+async function runAttacker(syncUrl: string, documentName: string, cookie: string, updates: Uint8Array[], kind: 'text' | 'tree' = 'text'): Promise<AttackResult> {
+  const worker = new Worker(ATTACKER_SOURCE, { eval: true, workerData: { url: `${syncUrl}/sync/${documentName}`, cookie, updates } });
+  const result = await new Promise<{ durationMs: number; connections: number; closes: [string, number][] }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  return { durationMs: result.durationMs, connections: result.connections, closes: new Map(result.closes), read: () => storedSize(syncUrl, documentName, cookie, kind) };
 }
 
 /** How much text (or how many tree entries) the server holds for the document (read as a fresh client). */

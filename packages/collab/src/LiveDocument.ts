@@ -140,7 +140,7 @@ export class LiveDocument {
   }
 
   /**
-   * Applies a peer's update (sync step 2 or update), already read whole by `readClientUpdate`.
+   * Applies a peer's update (sync step 2 or update), already read whole (`ClientUpdate.decoded`).
    * Throws if Yjs fails on it.
    */
   applyClientUpdate(peer: DocumentPeer, update: ClientUpdate): void {
