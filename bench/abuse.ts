@@ -10,8 +10,8 @@
  * - health: `GET /api/health` on a fresh connection every 50 ms;
  * - the attacker: 50 updates of 1 MiB (50 MB) to one document as fast as its socket takes them,
  *   reconnecting after each refusal as the stock client would, until all were offered;
- * - then the tree attacker (item 14): 100,000 entries into the project tree, as one update of
- *   80,000 entries (3.9 MB, under the document size limit) and 20 updates of 1,000, the same way.
+ * - then the tree attacker (item 14): 100,000 entries into the project tree, as 20 updates of
+ *   1,000 and one of 80,000 entries (3.9 MB, under the document size limit), the same way.
  * Reported per phase (quiet, then each attack): fan-out and health p50/p99/max, and what the
  * attackers were told (close codes and reasons) and how much the server kept.
  *
@@ -167,9 +167,12 @@ function attackUpdates(): Uint8Array[] {
   });
 }
 
-/** Tree updates of fresh clients (each applies on its own): one of TREE_BULK_ENTRIES, then TREE_SMALL_UPDATES of TREE_SMALL_ENTRIES. */
+/**
+ * Tree updates of fresh clients (each applies on its own): TREE_SMALL_UPDATES of TREE_SMALL_ENTRIES
+ * (the first fill the tree to its cap, the rest are refused), then one of TREE_BULK_ENTRIES.
+ */
 function treeAttackUpdates(): Uint8Array[] {
-  const sizes = [TREE_BULK_ENTRIES, ...Array.from({ length: TREE_SMALL_UPDATES }, () => TREE_SMALL_ENTRIES)];
+  const sizes = [...Array.from({ length: TREE_SMALL_UPDATES }, () => TREE_SMALL_ENTRIES), TREE_BULK_ENTRIES];
   let n = 0;
   return sizes.map((size) => {
     const doc = new Y.Doc();
