@@ -57,13 +57,13 @@ test('treeChange predicts the entry count of random tree updates without applyin
 test('the cap refuses a bulk update and the entry past it, and lets renames and deletions through at the cap', () => {
   const check = limitTreeEntries(3);
   const server = new Y.Doc();
-  const client = new Y.Doc();
   const validate = (update: Uint8Array) =>
     check({ documentName: 'p/tree', document: { kind: 'tree', projectId: 'p' }, ydoc: server, update, decoded: new ClientUpdate(update).decoded, user: { id: 'u', name: 'U' } });
-  const send = (change: () => void) => {
-    const before = Y.encodeStateVector(client);
+  /** What `writer` changes, validated, then applied on the server (not applied if refused). */
+  const send = (writer: Y.Doc, change: () => void) => {
+    const before = Y.encodeStateVector(writer);
     change();
-    const update = Y.encodeStateAsUpdate(client, before);
+    const update = Y.encodeStateAsUpdate(writer, before);
     validate(update);
     Y.applyUpdate(server, update);
   };
@@ -75,25 +75,18 @@ test('the cap refuses a bulk update and the entry past it, and lets renames and 
   });
   assert.throws(() => validate(Y.encodeStateAsUpdate(bulk)), refused);
 
-  send(() => client.transact(() => ['a', 'b', 'c'].forEach((k) => tree(client).set(k, entry(k)))));
-  assert.throws(() => send(() => tree(client).set('d', entry('d'))), refused);
-  const fresh = new Y.Doc();
-  Y.applyUpdate(fresh, Y.encodeStateAsUpdate(server));
-  Y.applyUpdate(client, Y.encodeStateAsUpdate(fresh)); // the refused 'd' is gone: start over from the server
-  const writer = fresh;
-  const sendFrom = (change: () => void) => {
-    const before = Y.encodeStateVector(writer);
-    change();
-    const update = Y.encodeStateAsUpdate(writer, before);
-    validate(update);
-    Y.applyUpdate(server, update);
-  };
-  sendFrom(() => tree(writer).set('a', entry('renamed')));
-  sendFrom(() => writer.transact(() => {
+  const client = new Y.Doc();
+  send(client, () => client.transact(() => ['a', 'b', 'c'].forEach((k) => tree(client).set(k, entry(k)))));
+  assert.throws(() => send(client, () => tree(client).set('d', entry('d'))), refused);
+  // The refused 'd' stays with that client: a fresh one continues from the server's state.
+  const writer = new Y.Doc();
+  Y.applyUpdate(writer, Y.encodeStateAsUpdate(server));
+  send(writer, () => tree(writer).set('a', entry('renamed')));
+  send(writer, () => writer.transact(() => {
     tree(writer).delete('b');
     tree(writer).set('e', entry('e'));
   }));
-  sendFrom(() => tree(writer).delete('c'));
+  send(writer, () => tree(writer).delete('c'));
   assert.deepEqual([...tree(server).keys()].sort(), ['a', 'e']);
 });
 
