@@ -75,6 +75,22 @@ export function countItems(bytes: Uint8Array, limit: number): number {
   }
 }
 
+/**
+ * An upper bound of the structs (so of the items) an update carries, read from its header alone
+ * when all its structs are one client's (the usual case): O(1). Infinity when the header cannot
+ * tell (several clients) or does not parse.
+ */
+export function structsBound(bytes: Uint8Array): number {
+  try {
+    const decoder = decoding.createDecoder(bytes);
+    const clients = decoding.readVarUint(decoder);
+    if (clients === 0) return 0;
+    return clients === 1 ? decoding.readVarUint(decoder) : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Reads past one item's content (Yjs's contentRefs, by the low five bits of its info byte). */
 function skipContent(decoder: Y.UpdateDecoderV1, ref: number): void {
   switch (ref) {

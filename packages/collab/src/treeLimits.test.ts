@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Y from 'yjs';
 import { AppError, TREE_MAP, type TreeEntry } from '@tandem/protocol';
-import { ClientUpdate, countItems } from './clientUpdate.ts';
+import { ClientUpdate, countItems, structsBound } from './clientUpdate.ts';
 import { limitTreeEntries, treeChange } from './treeLimits.ts';
 import { SeededRandom, testSeed } from './testing/SeededRandom.ts';
 
@@ -117,5 +117,9 @@ test('countItems reads every kind of content as Yjs does, and stops once past it
   assert.ok(items > 10);
   assert.equal(countItems(update, Infinity), items);
   assert.equal(countItems(update, 3), 4, 'stops reading at limit + 1');
+  assert.equal(structsBound(update), Y.decodeUpdate(update).structs.length, 'one client: its header gives its structs');
+  const other = new Y.Doc();
+  other.getText('t').insert(0, 'x');
+  assert.equal(structsBound(Y.mergeUpdates([update, Y.encodeStateAsUpdate(other)])), Infinity, 'several clients: unknown from the header');
   assert.throws(() => countItems(update.slice(0, update.length / 2), Infinity), (e) => e instanceof AppError && e.code === 'BAD_INPUT');
 });

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { AppError, TREE_MAP } from '@tandem/protocol';
-import { countItems, type DecodedUpdate } from './clientUpdate.ts';
+import { countItems, structsBound, type DecodedUpdate } from './clientUpdate.ts';
 import type { ValidateUpdateHook } from './SyncExtension.ts';
 import { treeOf } from './projectDocuments.ts';
 
@@ -24,14 +24,15 @@ export interface TreeChange {
  * limit) before it is applied. Updates that do not grow the tree (renames, deletions) pass, even
  * over the limit. The work is bounded by `max`, whatever the update's size: one carrying more than
  * `max` values is refused after reading `max + 1` of them (an honest client's update holds the
- * values it writes, old ones being collected as garbage, so it never holds more than a tree can);
- * otherwise it is read once (`decoded`) and judged by `treeChange`, without copying the tree.
+ * values it writes, old ones being collected as garbage, so it never holds more than a tree can;
+ * its header alone tells when it cannot hold that many); otherwise it is read once (`decoded`) and
+ * judged by `treeChange`, without copying the tree.
  */
 export function limitTreeEntries(max: number): ValidateUpdateHook {
   const refuse = () => new AppError('TOO_LARGE', `A project holds at most ${max} files and folders: the change was not saved.`);
   return (payload) => {
     if (payload.document.kind !== 'tree') return;
-    if (countItems(payload.update, max) > max) throw refuse();
+    if (structsBound(payload.update) > max && countItems(payload.update, max) > max) throw refuse();
     const { entriesBefore, entriesAfter } = treeChange(payload.ydoc, payload.decoded);
     if (entriesAfter > max && entriesAfter > entriesBefore) throw refuse();
   };
