@@ -9,6 +9,9 @@ import { claimAwareness } from './awarenessIdentity.ts';
 import { ClientUpdate } from './clientUpdate.ts';
 import { decodeClientMessage } from './wireProtocol.ts';
 
+/** Message bytes one connection may have handled in a turn of the event loop before the rest wait for the next (`receive`). */
+const SLICE_BYTES = 64 * 1024;
+
 export interface ClientMessagesOptions {
   limits: SyncLimits;
   users: UserConnections;
@@ -27,7 +30,38 @@ export interface ClientMessagesOptions {
 export class ClientMessages {
   constructor(private readonly o: ClientMessagesOptions) {}
 
-  handle(connection: SyncConnection, document: LiveDocument, bytes: Uint8Array): void {
+  /**
+   * Handles a live connection's message, in slices: once its messages in this turn of the event
+   * loop add up to SLICE_BYTES, its socket is paused and the rest wait for the next turn, so a
+   * burst of large updates from one client (the socket delivers up to megabytes at once) cannot
+   * hold the event loop from everyone else. Order is kept; typing never fills a slice.
+   */
+  receive(connection: SyncConnection, message: Uint8Array): void {
+    if (connection.waiting.length > 0 || connection.sliceBytes >= SLICE_BYTES) {
+      if (connection.waiting.length >= this.o.limits.maxHeldMessages) {
+        return this.o.close(connection, CLOSE_CODES.RATE_LIMITED, 'Too many messages at once.');
+      }
+      connection.waiting.push(message);
+      return;
+    }
+    if (connection.sliceBytes === 0) setImmediate(() => this.nextSlice(connection));
+    connection.sliceBytes += Math.max(1, message.byteLength);
+    this.handle(connection, connection.document!, message);
+    if (connection.sliceBytes >= SLICE_BYTES && connection.phase === 'live') connection.socket.pause();
+  }
+
+  private nextSlice(connection: SyncConnection): void {
+    connection.sliceBytes = 0;
+    // A closed or draining connection is no longer read (as in `received`).
+    if (connection.phase !== 'live') return;
+    for (const message of connection.waiting.splice(0)) {
+      if (connection.phase !== 'live') return;
+      this.receive(connection, message);
+    }
+    if (connection.waiting.length === 0 && connection.sliceBytes < SLICE_BYTES && connection.socket.isPaused) connection.socket.resume();
+  }
+
+  private handle(connection: SyncConnection, document: LiveDocument, bytes: Uint8Array): void {
     try {
       const message = decodeClientMessage(bytes);
       switch (message.kind) {

@@ -276,7 +276,7 @@ export class SyncServer {
       document.welcome(connection);
       for (const message of connection.takeHeld()) {
         if (connection.phase !== 'live') break;
-        this.messages.handle(connection, document, message);
+        this.messages.receive(connection, message);
       }
     } catch (error) {
       if (!isAppError(error)) this.logger.error(`sync connection to ${connection.documentName} failed`, error);
@@ -299,7 +299,7 @@ export class SyncServer {
       }
       return;
     }
-    this.messages.handle(connection, connection.document!, message);
+    this.messages.receive(connection, message);
   }
 
   /** Ends a connection (idempotent): close handshake, detach from user index and document. */
