@@ -133,6 +133,7 @@ export class ClientMessages {
     const { maxDocumentBytes } = this.o.limits;
     if (document.byteSize + bytes.byteLength > maxDocumentBytes) {
       const limit = `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
+      this.chargeRefusal(connection);
       close(connection, CLOSE_CODES.TOO_LARGE, `This file would exceed the ${limit} limit: the change was not saved.`);
       return null;
     }
@@ -146,11 +147,22 @@ export class ClientMessages {
       });
     } catch (error) {
       if (!isAppError(error)) this.o.logger.error(`validateUpdate failed for ${document.name}`, error);
+      else this.chargeRefusal(connection);
       close(connection, closeCodeFor(error), isAppError(error) ? error.message : 'Internal error.');
       return null;
     }
     void update.decoded; // read whole before Yjs applies any of it (throws if it cannot be)
     return update;
+  }
+
+  /**
+   * A refused update costs its user a second of update budget (`userUpdateBytesPerSecond`), whatever
+   * its size: refusing costs the server work (receiving, reading, judging) and the stock client
+   * reconnects and sends it again, so a client that keeps sending what is refused is soon rate
+   * limited (4429, answered before anything is read) instead of being judged again and again.
+   */
+  private chargeRefusal(connection: SyncConnection): void {
+    this.o.users.takeUpdateBytes(connection.user.id, this.o.limits.userUpdateBytesPerSecond);
   }
 
   private rateLimited(connection: SyncConnection): void {
