@@ -3,21 +3,15 @@ import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwareness
 import type { DocumentBus, DocumentBusMessage, BusChange } from './DocumentBus.ts';
 import type { DocumentStore } from './DocumentStore.ts';
 import { GroupCommitLog, type CommitEntry } from './GroupCommitLog.ts';
-import type { ChangePayload, SyncExtension, SyncLogger, SyncUser, StoreDocumentPayload } from './SyncExtension.ts';
-import type { TimerHandle, Timers } from './Timers.ts';
+import type { SyncExtension, SyncLogger, SyncUser } from './SyncExtension.ts';
+import type { Timers } from './Timers.ts';
 import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from './wireProtocol.ts';
+import { broadcastAll, broadcastBatch, type DocumentPeer } from './broadcast.ts';
+import type { ClientUpdate, DecodedUpdate } from './clientUpdate.ts';
+import { Compaction } from './Compaction.ts';
+import { DocumentHooks } from './DocumentHooks.ts';
 
-/** What a document needs from a connection (kept as an interface so the two never import each other). */
-export interface DocumentPeer {
-  /** Whether the peer may receive broadcasts (it has been answered and is not closed). */
-  readonly receiving: boolean;
-  readonly user: SyncUser;
-  /** Awareness client ids this peer set, removed for everyone when it leaves. */
-  readonly awarenessClientIds: Set<number>;
-  send(message: Uint8Array): void;
-  /** Sends several messages in order, one frame each (written together). */
-  sendAll(messages: readonly Uint8Array[]): void;
-}
+export type { DocumentPeer } from './broadcast.ts';
 
 /** Origin of changes made by the server itself (`editDocument`, `onLoadDocument`). */
 export class ServerEdit {
@@ -25,6 +19,12 @@ export class ServerEdit {
 }
 
 type UpdateOrigin = DocumentPeer | ServerEdit;
+
+/** What the commit log keeps with each update: who made it and, for a client's update, its decoded form. */
+interface Change {
+  by: UpdateOrigin;
+  decoded: DecodedUpdate | null;
+}
 
 export interface LiveDocumentSettings {
   commitWindowMs: number;
@@ -58,7 +58,9 @@ const PEER_LEFT = Symbol('peer-left');
 /**
  * One document in memory: its Y.Doc and awareness, the peers attached to it, and the durability
  * pipeline. Every change the Y.Doc integrates goes through the group commit log; only once the
- * store has it is it broadcast (never back to its sender) and reported to `onChange`.
+ * store has it is it broadcast (never back to its sender) and reported to `onChange`. Its parts:
+ * `Compaction` (size and snapshots), `DocumentHooks` (onChange / onStoreDocument), `broadcast.ts`
+ * (fan-out); the bus (other nodes) is handled here.
  */
 export class LiveDocument {
   readonly ydoc = new Y.Doc();
@@ -67,31 +69,16 @@ export class LiveDocument {
   /** Server-side users (editDocument) currently keeping the document in memory. */
   holds = 0;
   phase: DocumentPhase = 'loading';
-  /**
-   * Approximate encoded size: the stored snapshot plus every update since (re-measured at each
-   * compaction). Bounds the document (SyncLimits.maxDocumentBytes) without encoding it per update.
-   */
-  byteSize = 0;
   /** Resolves when the stored state is in memory and onLoadDocument ran; rejects if that failed. */
   readonly ready: Promise<void>;
 
-  private readonly log: GroupCommitLog<UpdateOrigin>;
-  private cursor = 0;
-  private uncompactedUpdates = 0;
-  /** Bytes of the updates appended since the last snapshot, and the size of that snapshot. */
-  private uncompactedBytes = 0;
-  private snapshotBytes = 0;
-  private compaction: Promise<void> | null = null;
-  private changeHooks: Promise<void> = Promise.resolve();
-  private storeHooks: Promise<void> = Promise.resolve();
-  private storeDebounce: TimerHandle | null = null;
-  private storeMaxWait: TimerHandle | null = null;
+  private readonly log: GroupCommitLog<Change>;
+  private readonly compaction: Compaction;
+  private readonly hooks: DocumentHooks;
   /** The client update being applied right now (its bytes are what gets stored and relayed). */
   private incoming: IncomingUpdate | null = null;
   /** Set while server-side changes are captured through a temporary 'update' listener. */
   private capturing = false;
-  private readonly hasChangeHooks: boolean;
-  private readonly hasStoreHooks: boolean;
   private unsubscribeBus: (() => void) | null = null;
   /** Bus messages that arrived while the stored state was loading (null once they are applied directly). */
   private remoteBacklog: DocumentBusMessage[] | null = [];
@@ -103,10 +90,10 @@ export class LiveDocument {
     private readonly context: LiveDocumentContext,
   ) {
     const { settings, timers } = context;
-    this.hasChangeHooks = context.extensions.some((e) => e.onChange);
-    this.hasStoreHooks = context.extensions.some((e) => e.onStoreDocument);
+    this.compaction = new Compaction(name, this.ydoc, context.store, context.logger, settings.compactAfterUpdates);
+    this.hooks = new DocumentHooks(name, this.ydoc, context.extensions, timers, context.logger, settings);
     this.awareness.setLocalState(null);
-    this.log = new GroupCommitLog<UpdateOrigin>({
+    this.log = new GroupCommitLog<Change>({
       append: (updates) => context.store.append(name, updates),
       committed: (batch, cursor) => this.committed(batch, cursor),
       failed: (error) => this.fail(error),
@@ -119,6 +106,14 @@ export class LiveDocument {
     this.ready = this.load();
     // The owner observes failures through `ready`; this only keeps Node from reporting them twice.
     this.ready.catch(() => {});
+  }
+
+  /**
+   * Approximate encoded size: the stored snapshot plus every update since (re-measured at each
+   * compaction). Bounds the document (SyncLimits.maxDocumentBytes) without encoding it per update.
+   */
+  get byteSize(): number {
+    return this.compaction.byteSize;
   }
 
   /** Sends what a newly answered peer needs first: our state vector and the current awareness. */
@@ -144,13 +139,15 @@ export class LiveDocument {
     );
   }
 
-  /** Applies a peer's update (sync step 2 or update). Throws if Yjs cannot read it. */
-  applyClientUpdate(peer: DocumentPeer, update: Uint8Array): void {
-    assertReadableUpdate(update);
-    const incoming: IncomingUpdate = { peer, update, integrated: null };
+  /**
+   * Applies a peer's update (sync step 2 or update), already read whole (`ClientUpdate.decoded`).
+   * Throws if Yjs fails on it.
+   */
+  applyClientUpdate(peer: DocumentPeer, update: ClientUpdate): void {
+    const incoming: IncomingUpdate = { peer, integrated: null };
     this.incoming = incoming;
     try {
-      Y.applyUpdate(this.ydoc, update, peer);
+      Y.applyUpdate(this.ydoc, update.bytes, peer);
     } catch (error) {
       // Malformed past some valid part: log what Yjs did integrate, re-encoded by Yjs itself,
       // never the bytes it choked on (they would poison the store and every other client).
@@ -159,7 +156,7 @@ export class LiveDocument {
     } finally {
       this.incoming = null;
     }
-    if (incoming.integrated) this.enqueue(update, peer);
+    if (incoming.integrated) this.enqueue(update.bytes, peer, update.decoded);
   }
 
   /** Applies a peer's awareness update; it is relayed to the others. Throws if malformed. */
@@ -203,17 +200,14 @@ export class LiveDocument {
    */
   async unload(): Promise<void> {
     this.phase = 'unloading';
-    this.cancelStoreTimers();
+    this.hooks.cancelTimers();
     try {
       await this.log.flushNow();
     } catch {
       // The log failed: what was appended is durable, the rest was never acknowledged.
     }
-    await this.changeHooks;
-    await this.storeHooks;
-    await this.runStoreHooks('unload');
-    await this.compaction;
-    if (this.uncompactedUpdates > 0 && this.phase === 'unloading') await this.compact();
+    await this.hooks.unload();
+    await this.compaction.finish(() => this.phase === 'unloading');
     this.destroy('unloaded');
   }
 
@@ -222,7 +216,7 @@ export class LiveDocument {
     this.phase = phase;
     this.unsubscribeBus?.();
     this.unsubscribeBus = null;
-    this.cancelStoreTimers();
+    this.hooks.cancelTimers();
     this.awareness.destroy();
     this.ydoc.destroy();
   }
@@ -243,7 +237,7 @@ export class LiveDocument {
     }, REMOTE_ORIGIN);
     if (this.remoteChanged) {
       const missed = Y.encodeStateAsUpdate(this.ydoc, before);
-      this.broadcast(encodeUpdate(missed), null);
+      broadcastAll(this.peers, [encodeUpdate(missed)], null);
       this.queueRemoteChangeHooks([{ update: missed, origin: 'server', user: null }]);
     }
     this.context.bus?.publish(this.name, { kind: 'awareness-query' });
@@ -258,11 +252,7 @@ export class LiveDocument {
         if (stored.snapshot) Y.applyUpdate(this.ydoc, stored.snapshot, LOAD_ORIGIN);
         for (const update of stored.updates) Y.applyUpdate(this.ydoc, update, LOAD_ORIGIN);
       }, LOAD_ORIGIN);
-      this.cursor = stored.cursor;
-      this.uncompactedUpdates = stored.updates.length;
-      this.uncompactedBytes = byteLength(stored.updates);
-      this.snapshotBytes = stored.snapshot?.length ?? 0;
-      this.byteSize = stored.updates.reduce((sum, u) => sum + u.byteLength, stored.snapshot?.byteLength ?? 0);
+      this.compaction.loaded(stored.snapshot, stored.updates, stored.cursor);
       const backlog = this.remoteBacklog ?? [];
       this.remoteBacklog = null;
       for (const message of backlog) this.received(message);
@@ -322,71 +312,22 @@ export class LiveDocument {
     }
   }
 
-  private enqueue(update: Uint8Array, origin: UpdateOrigin): void {
-    this.byteSize += update.byteLength;
-    this.log.enqueue({ update, origin });
-    this.scheduleStoreHooks();
+  private enqueue(update: Uint8Array, by: UpdateOrigin, decoded: DecodedUpdate | null = null): void {
+    this.compaction.byteSize += update.byteLength;
+    this.log.enqueue({ update, origin: { by, decoded } });
+    if (this.phase === 'ready') this.hooks.scheduleStore();
   }
 
-  private committed(batch: CommitEntry<UpdateOrigin>[], cursor: number): void {
-    this.cursor = cursor;
-    this.uncompactedUpdates += batch.length;
-    for (const { update } of batch) this.uncompactedBytes += update.length;
-    this.broadcastBatch(batch);
-    this.context.bus?.publish(this.name, { kind: 'changes', changes: batch.map(({ update, origin }) => busChange(update, origin)) });
-    if (this.hasChangeHooks) for (const { update, origin } of batch) this.queueChangeHooks(busChange(update, origin), false);
-    if (this.shouldCompact && !this.compaction) void this.compact();
-  }
-
-  /**
-   * After `compactAfterUpdates` updates, and once they add up to at least the last snapshot's size:
-   * a snapshot costs time in proportion to the document, so a long document is snapshotted less
-   * often and the cost per appended byte stays flat however long its history (loading replays at
-   * most about a snapshot's worth of updates).
-   */
-  private get shouldCompact(): boolean {
-    return this.uncompactedUpdates >= this.compactThreshold && this.uncompactedBytes >= this.snapshotBytes;
-  }
-
-  /**
-   * `compactAfterUpdates`, spread by ±25% per document (from its name, so it is deterministic):
-   * documents edited at the same pace must not all compact in the same instant.
-   */
-  private get compactThreshold(): number {
-    let h = 0;
-    for (let i = 0; i < this.name.length; i++) h = (h * 31 + this.name.charCodeAt(i)) >>> 0;
-    return Math.max(1, Math.round(this.context.settings.compactAfterUpdates * (0.75 + (h % 1000) / 2000)));
-  }
-
-  /**
-   * Sends a durable batch to every peer as the batch's own update messages, one frame each, in
-   * commit order, and never a peer's own changes back. The updates are relayed as they were
-   * stored, not merged: merging costs Yjs a parse and re-encode of the whole batch (it was most of
-   * the server's CPU under fast typing), while relaying costs only a copy per update, whatever
-   * the batch's size or the document's history.
-   */
-  private broadcastBatch(batch: CommitEntry<UpdateOrigin>[]): void {
-    if (batch.length === 1) return this.broadcast(encodeUpdate(batch[0]!.update), batch[0]!.origin);
-    const messages = batch.map((e) => encodeUpdate(e.update));
-    const first = batch[0]!.origin;
-    if (batch.every((e) => e.origin === first)) return this.broadcastAll(messages, first);
-    for (const peer of this.peers) {
-      if (!peer.receiving) continue;
-      const others = messages.filter((_, i) => batch[i]!.origin !== peer);
-      if (others.length > 0) peer.sendAll(others);
-    }
-  }
-
-  private broadcastAll(messages: readonly Uint8Array[], except: unknown): void {
-    for (const peer of this.peers) {
-      if (peer !== except && peer.receiving) peer.sendAll(messages);
-    }
-  }
-
-  private broadcast(message: Uint8Array, except: unknown): void {
-    for (const peer of this.peers) {
-      if (peer !== except && peer.receiving) peer.send(message);
-    }
+  private committed(batch: CommitEntry<Change>[], cursor: number): void {
+    const updates = batch.map((e) => e.update);
+    const senders = batch.map((e) => e.origin.by);
+    // Framing copies each update: skipped when no peer would receive any (a lone writer's large paste).
+    const only = senders.every((s) => s === senders[0]) ? senders[0] : undefined;
+    if ([...this.peers].some((peer) => peer.receiving && peer !== only)) broadcastBatch(this.peers, updates.map(encodeUpdate), senders);
+    const changes = batch.map(({ update, origin }) => busChange(update, origin.by));
+    this.context.bus?.publish(this.name, { kind: 'changes', changes });
+    changes.forEach((change, i) => this.hooks.changed(change, false, batch[i]!.origin.decoded ?? undefined));
+    this.compaction.appended(updates, cursor);
   }
 
   /** A message from another node holding this document. */
@@ -414,13 +355,13 @@ export class LiveDocument {
       for (const { update } of changes) Y.applyUpdate(this.ydoc, update, REMOTE_ORIGIN);
     }, REMOTE_ORIGIN);
     if (!this.remoteChanged) return;
-    this.byteSize += changes.reduce((sum, c) => sum + c.update.byteLength, 0);
-    this.broadcastAll(changes.map((c) => encodeUpdate(c.update)), null);
+    this.compaction.byteSize += changes.reduce((sum, c) => sum + c.update.byteLength, 0);
+    broadcastAll(this.peers, changes.map((c) => encodeUpdate(c.update)), null);
     this.queueRemoteChangeHooks(changes);
   }
 
   private queueRemoteChangeHooks(changes: BusChange[]): void {
-    if (this.hasChangeHooks) for (const change of changes) this.queueChangeHooks(change, true);
+    for (const change of changes) this.hooks.changed(change, true);
   }
 
   /** Answers another node's awareness query with the states of this node's own clients. */
@@ -431,24 +372,6 @@ export class LiveDocument {
     this.context.bus?.publish(this.name, { kind: 'awareness', update: encodeAwarenessUpdate(this.awareness, known) });
   }
 
-  private queueChangeHooks(change: BusChange, remote: boolean): void {
-    const payload: ChangePayload = {
-      documentName: this.name,
-      document: this.ydoc,
-      update: change.update,
-      user: change.user,
-      origin: change.origin,
-      remote,
-    };
-    this.changeHooks = this.changeHooks.then(async () => {
-      try {
-        for (const extension of this.context.extensions) await extension.onChange?.(payload);
-      } catch (error) {
-        this.context.logger.error(`onChange failed for ${this.name}`, error);
-      }
-    });
-  }
-
   private awarenessChanged({ added, updated, removed }: AwarenessChanges, origin: unknown): void {
     const peer = this.peers.has(origin as DocumentPeer) ? (origin as DocumentPeer) : null;
     if (peer) {
@@ -457,65 +380,9 @@ export class LiveDocument {
     }
     const changed = added.concat(updated, removed);
     const update = encodeAwarenessUpdate(this.awareness, changed);
-    this.broadcast(encodeAwareness(update), peer);
+    broadcastAll(this.peers, [encodeAwareness(update)], peer);
     // Only what this node's own clients did travels; remote states and timeouts stay local.
     if (peer || origin === PEER_LEFT) this.context.bus?.publish(this.name, { kind: 'awareness', update });
-  }
-
-  /** Replaces the stored snapshot with the in-memory state, which contains every durable update. */
-  private compact(): Promise<void> {
-    if (this.compaction) return this.compaction;
-    const through = this.cursor;
-    const count = this.uncompactedUpdates;
-    const bytes = this.uncompactedBytes;
-    const snapshot = Y.encodeStateAsUpdate(this.ydoc);
-    const sizeAtSnapshot = this.byteSize;
-    this.compaction = this.context.store
-      .compact(this.name, snapshot, through)
-      .then(
-        () => {
-          this.uncompactedUpdates -= count;
-          this.uncompactedBytes -= bytes;
-          this.snapshotBytes = snapshot.length;
-          this.byteSize = snapshot.byteLength + (this.byteSize - sizeAtSnapshot);
-        },
-        (error: unknown) => this.context.logger.warn(`compaction failed for ${this.name} (the update log is intact)`, error),
-      )
-      .finally(() => {
-        this.compaction = null;
-      });
-    return this.compaction;
-  }
-
-  private scheduleStoreHooks(): void {
-    if (!this.hasStoreHooks || this.phase !== 'ready') return;
-    const { timers, settings } = this.context;
-    if (this.storeDebounce) timers.clearTimeout(this.storeDebounce);
-    this.storeDebounce = timers.setTimeout(() => this.storeAfterDebounce(), settings.storeDebounceMs);
-    this.storeMaxWait ??= timers.setTimeout(() => this.storeAfterDebounce(), settings.storeMaxWaitMs);
-  }
-
-  private storeAfterDebounce(): void {
-    this.cancelStoreTimers();
-    this.storeHooks = this.storeHooks.then(() => this.runStoreHooks('debounce'));
-  }
-
-  private async runStoreHooks(reason: StoreDocumentPayload['reason']): Promise<void> {
-    if (!this.hasStoreHooks) return;
-    try {
-      for (const extension of this.context.extensions) {
-        await extension.onStoreDocument?.({ documentName: this.name, document: this.ydoc, reason });
-      }
-    } catch (error) {
-      this.context.logger.error(`onStoreDocument failed for ${this.name}`, error);
-    }
-  }
-
-  private cancelStoreTimers(): void {
-    if (this.storeDebounce) this.context.timers.clearTimeout(this.storeDebounce);
-    if (this.storeMaxWait) this.context.timers.clearTimeout(this.storeMaxWait);
-    this.storeDebounce = null;
-    this.storeMaxWait = null;
   }
 
   private fail(error: unknown): void {
@@ -523,24 +390,6 @@ export class LiveDocument {
     this.phase = 'failed';
     this.context.failed(this, error);
   }
-}
-
-/**
- * Throws unless Yjs can read the whole update and every struct in it has a length. Yjs integrates
- * an update struct by struct, so bytes it cannot read late in the update (or an empty struct,
- * which breaks its struct store for good) would change the document before the error, for every
- * later change and every load of the stored log.
- */
-function assertReadableUpdate(update: Uint8Array): void {
-  for (const struct of Y.decodeUpdate(update).structs) {
-    if (struct.length < 1) throw new Error(`an empty struct of client ${struct.id.client}`);
-  }
-}
-
-function byteLength(updates: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const update of updates) total += update.length;
-  return total;
 }
 
 function busChange(update: Uint8Array, origin: UpdateOrigin): BusChange {
@@ -557,7 +406,6 @@ function changedState(transaction: Y.Transaction): boolean {
 
 interface IncomingUpdate {
   peer: DocumentPeer;
-  update: Uint8Array;
   /** The transaction that applied it, if it changed anything or left structs pending. */
   integrated: Y.Transaction | null;
 }

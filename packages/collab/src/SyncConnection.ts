@@ -26,6 +26,9 @@ export class SyncConnection implements DocumentPeer {
   readonly accessChanges = new Map<string, Role | null>();
   /** revokeCredentials() calls that arrived while onAuthenticate was still running. */
   readonly revokedCredentials = new Set<string>();
+  /** Live messages waiting for the next turn of the event loop, and the bytes handled in this one (SyncServer.handleLive). */
+  readonly waiting: Uint8Array[] = [];
+  sliceBytes = 0;
   /** Resolves when the socket is closed at the transport level. */
   readonly socketClosed: Promise<void>;
 
@@ -123,6 +126,8 @@ export class SyncConnection implements DocumentPeer {
     if (this.phase === 'closed') return false;
     this.phase = 'closed';
     this.queue = [];
+    this.waiting.length = 0;
+    if (this.socket.isPaused) this.socket.resume(); // the close handshake needs the client's close frame
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
       this.socket.close(code, truncateReason(reason));
     }

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type * as Y from 'yjs';
 import type { DocumentRef, Role } from '@tandem/protocol';
+import type { DecodedUpdate } from './clientUpdate.ts';
 
 export interface SyncUser {
   id: string;
@@ -50,6 +51,12 @@ export interface ChangePayload {
    * (it may repeat content the document already had), or a server change as Yjs encoded it.
    */
   update: Uint8Array;
+  /**
+   * A client's change made through this node: `update` as the server already decoded it on
+   * arrival (Y.decodeUpdate's form; read it, do not change it), so hooks need not read it again.
+   * Absent for server changes, remote changes and an update Yjs integrated only in part.
+   */
+  decoded?: DecodedUpdate;
   user: SyncUser | null;
   origin: ChangeOrigin;
   /**
@@ -84,6 +91,12 @@ export interface ValidateUpdatePayload {
   ydoc: Y.Doc;
   /** The client's update (Yjs update V1), not yet applied. */
   update: Uint8Array;
+  /**
+   * The same update decoded (Y.decodeUpdate's form; read it, do not change it). Decoded on first
+   * use and once for all validators and hooks: a validator may refuse a huge update from its bytes
+   * (e.g. `countItems`) before anything reads it whole.
+   */
+  readonly decoded: DecodedUpdate;
   user: SyncUser;
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { WebSocket } from 'ws';
-import { CLOSE_CODES } from '@tandem/protocol';
+import { AppError, CLOSE_CODES } from '@tandem/protocol';
 import { MemoryDocumentStore } from './MemoryDocumentStore.ts';
 import { startTestServer } from './testing/TestServer.ts';
 import { TestClient } from './testing/TestClient.ts';
@@ -291,6 +291,37 @@ test('awareness and state-request floods are cut off with 4429; a client within 
     steady.close();
     flooding.close();
     bob.destroy();
+    await server.close();
+  }
+});
+
+test('a refused update costs its user a second of update budget: one who keeps resending it is soon rate limited (4429) before it is read', async () => {
+  const now = 0;
+  let judged = 0;
+  const server = await startTestServer({
+    clock: () => now,
+    limits: { userUpdateBytesPerSecond: 10_000, userUpdateBurstBytes: 30_000 },
+    validateUpdate: () => {
+      judged++;
+      throw new AppError('TOO_LARGE', 'Refused by the test.');
+    },
+  });
+  const source = new Y.Doc();
+  source.getText('content').insert(0, 'refused');
+  const update = encodeUpdate(Y.encodeStateAsUpdate(source));
+  try {
+    const codes: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const client = new RawClient(server.url, DOC, 'alice-token');
+      await client.answered();
+      client.send(update); // as the stock client does after each reconnect
+      codes.push(await client.closed());
+      client.close();
+    }
+    // The burst holds three refusals (10,000 each); then the budget is spent and stays spent (the clock stands still).
+    assert.deepEqual(codes, [4413, 4413, 4413, CLOSE_CODES.RATE_LIMITED, CLOSE_CODES.RATE_LIMITED]);
+    assert.equal(judged, 3, 'rate-limited attempts are refused before validateUpdate reads them');
+  } finally {
     await server.close();
   }
 });

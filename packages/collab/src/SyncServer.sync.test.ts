@@ -76,3 +76,35 @@ test('unknown document names are refused with 4404', async () => {
     await server.close();
   }
 });
+
+test('a burst of large updates from one client is handled in slices: in order, complete, and another client is served meanwhile', async () => {
+  const server = await startTestServer();
+  const raw = new RawClient(server.url, DOC, 'alice-token');
+  const observer = new TestClient(server.url, DOC, 'bob-token');
+  try {
+    await raw.answered();
+    await observer.synced();
+    // 24 updates of 40 KB (~1 MB) written at once: the socket delivers far more than a slice (64 KiB) in one turn.
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 24; i++) source.getText('content').insert(source.getText('content').length, `<${i}>${'x'.repeat(40_000)}`);
+    for (const update of updates) raw.send(encodeUpdate(update));
+    observer.text.insert(0, 'bob');
+    const sent = source.getText('content').toString();
+    // Bob's concurrent edit lands before or after the first chunk (Yjs orders concurrent inserts at 0).
+    const complete = (content: string) => content.includes('bob') && content.replace('bob', '') === sent;
+    await waitFor(() => complete(observer.content), 'the observer has every update, in order, and its own edit', 15_000);
+    const expected = observer.content;
+    assert.equal(raw.closeCode, null, 'the bursting client stays connected');
+    assert.deepEqual(server.logger.errors, []);
+    const reader = new TestClient(server.url, DOC, 'bob-token');
+    await reader.synced();
+    assert.equal(reader.content, expected, 'a fresh client reads the same');
+    reader.destroy();
+  } finally {
+    raw.close();
+    observer.destroy();
+    await server.close();
+  }
+});

@@ -3,20 +3,19 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type * as Y from 'yjs';
 import {
-  APP_ERROR_CODES, AppError, CLOSE_CODES, SYNC_PATH_PREFIX, canWrite, isAppError, parseDocName,
-  type Role,
+  AppError, CLOSE_CODES, SYNC_PATH_PREFIX, canWrite, isAppError, parseDocName, type Role,
 } from '@tandem/protocol';
 import type { DocumentBus } from './DocumentBus.ts';
 import type { DocumentStore } from './DocumentStore.ts';
-import { LiveDocument, type LiveDocumentContext } from './LiveDocument.ts';
 import { SyncConnection } from './SyncConnection.ts';
 import type { AuthenticateHook, SyncExtension, SyncLogger, SyncUser, ValidateUpdateHook } from './SyncExtension.ts';
-import { DEFAULT_LIMITS, DEFAULT_TUNING, MIN_UPDATE_COST, type SyncLimits, type SyncTuning } from './SyncSettings.ts';
+import { DEFAULT_LIMITS, DEFAULT_TUNING, type SyncLimits, type SyncTuning } from './SyncSettings.ts';
 import { systemTimers, type TimerHandle, type Timers } from './Timers.ts';
 import { TokenBucket } from './TokenBucket.ts';
 import { LogThrottle } from './LogThrottle.ts';
-import { decodeClientMessage } from './wireProtocol.ts';
-import { claimAwareness } from './awarenessIdentity.ts';
+import { ClientMessages, closeCodeFor, describe } from './ClientMessages.ts';
+import { DocumentRegistry } from './DocumentRegistry.ts';
+import { UserConnections } from './UserConnections.ts';
 
 /**
  * Close code sent when a connection's write permission changes (viewer ⇄ editor/owner). It is not
@@ -58,7 +57,9 @@ const CLOSE_HANDSHAKE_TIMEOUT_MS = 2000;
  * Tandem's y-websocket server. The app owns the HTTP server and hands over upgrade requests for
  * `/sync/<documentName>`; every connection is authenticated, bound by limits, and served from a
  * document that is loaded before anyone is answered and whose changes are durable before anyone
- * else sees them.
+ * else sees them. This class is the orchestrator (connections' lifecycle, access, shutdown); its
+ * parts: `DocumentRegistry` (documents in memory), `ClientMessages` (what a message does),
+ * `UserConnections` (per-user limits), `LiveDocument` (one document) and the extensions (hooks).
  */
 export class SyncServer {
   private readonly wss: WebSocketServer;
@@ -68,14 +69,10 @@ export class SyncServer {
   private readonly logger: SyncLogger;
   private readonly clock: () => number;
   private readonly protocolWarnings: LogThrottle;
-  private readonly documentContext: LiveDocumentContext;
-  private readonly documents = new Map<string, LiveDocument>();
-  private readonly unloads = new Map<LiveDocument, Promise<void>>();
-  private readonly idleTimers = new Map<LiveDocument, TimerHandle>();
+  private readonly documents: DocumentRegistry;
+  private readonly messages: ClientMessages;
+  private readonly users: UserConnections;
   private readonly connections = new Set<SyncConnection>();
-  private readonly connectionsByUser = new Map<string, Set<SyncConnection>>();
-  /** Document update bytes each user may still send, shared by all their connections. */
-  private readonly updateBudgets = new Map<string, TokenBucket>();
   private pingTimer: TimerHandle | null = null;
   private closing: Promise<void> | null = null;
   private readonly stopResync: (() => void) | null;
@@ -90,17 +87,21 @@ export class SyncServer {
     // ws drops frames beyond this itself (close 1009); between maxMessageBytes and it we answer 4413.
     const transportCap = Math.max(2 * this.limits.maxMessageBytes, this.limits.maxMessageBytes + 1024 * 1024);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: transportCap, perMessageDeflate: false });
-    this.documentContext = {
-      store: options.store,
-      bus: options.bus ?? null,
-      extensions: options.extensions ?? [],
+    const closeConnection = (connection: SyncConnection, code: number, reason: string) => this.closeConnection(connection, code, reason);
+    this.documents = new DocumentRegistry({
+      context: { store: options.store, bus: options.bus ?? null, extensions: options.extensions ?? [], timers: this.timers, logger: this.logger, settings: this.tuning },
       timers: this.timers,
       logger: this.logger,
-      settings: this.tuning,
-      failed: (document, error) => this.documentFailed(document, error),
-    };
+      unloadAfterIdleMs: this.tuning.unloadAfterIdleMs,
+      closing: () => this.closing !== null,
+      closeConnection,
+    });
+    this.users = new UserConnections(this.limits, this.clock);
+    this.messages = new ClientMessages({
+      limits: this.limits, users: this.users, validateUpdate: options.validateUpdate, logger: this.logger, protocolWarnings: this.protocolWarnings, close: closeConnection,
+    });
     this.schedulePing();
-    this.stopResync = options.bus?.onResync(() => this.resyncDocuments()) ?? null;
+    this.stopResync = options.bus?.onResync(() => this.documents.resync()) ?? null;
   }
 
   /** Takes over an HTTP upgrade for `/sync/<url-encoded documentName>`. Never throws. */
@@ -160,17 +161,10 @@ export class SyncServer {
   async editDocument(documentName: string, edit: (doc: Y.Doc) => void, options: { user?: SyncUser; origin?: object } = {}): Promise<void> {
     if (this.closing) throw new AppError('UNAVAILABLE', 'The sync server is shutting down.');
     if (!parseDocName(documentName)) throw new AppError('NOT_FOUND', 'Unknown document.', documentName);
-    const document = await this.acquire(documentName);
-    document.holds++;
-    this.cancelIdleUnload(document);
     try {
-      await document.ready;
-      await document.edit(edit, options.user ?? null, options.origin);
+      await this.documents.hold(documentName, (document) => document.edit(edit, options.user ?? null, options.origin));
     } catch (error) {
       throw isAppError(error) ? error : new AppError('UNAVAILABLE', 'The document could not be saved.', describe(error));
-    } finally {
-      document.holds--;
-      this.scheduleIdleUnload(document);
     }
   }
 
@@ -181,17 +175,10 @@ export class SyncServer {
   async readDocument<T>(documentName: string, read: (doc: Y.Doc) => T): Promise<T> {
     if (this.closing) throw new AppError('UNAVAILABLE', 'The sync server is shutting down.');
     if (!parseDocName(documentName)) throw new AppError('NOT_FOUND', 'Unknown document.', documentName);
-    const document = await this.acquire(documentName);
-    document.holds++;
-    this.cancelIdleUnload(document);
     try {
-      await document.ready;
-      return read(document.ydoc);
+      return await this.documents.hold(documentName, (document) => read(document.ydoc));
     } catch (error) {
       throw isAppError(error) ? error : new AppError('UNAVAILABLE', 'The document could not be read.', describe(error));
-    } finally {
-      document.holds--;
-      this.scheduleIdleUnload(document);
     }
   }
 
@@ -201,14 +188,11 @@ export class SyncServer {
    * loaded again) while it is still being read.
    */
   touch(documentName: string): void {
-    const document = this.documents.get(documentName);
-    if (!document || !this.idleTimers.has(document)) return;
-    this.cancelIdleUnload(document);
-    this.scheduleIdleUnload(document);
+    this.documents.touch(documentName);
   }
 
   stats(): SyncServerStats {
-    return { connections: this.connections.size, documents: [...this.documents.keys()] };
+    return { connections: this.connections.size, documents: this.documents.names };
   }
 
   /**
@@ -227,8 +211,7 @@ export class SyncServer {
       if (connection.phase === 'live') connection.phase = 'draining';
       else this.closeConnection(connection, CLOSE_CODES.RECONNECT, 'Server restarting.');
     }
-    await Promise.all([...this.documents.values()].map((document) => this.shutDownDocument(document)));
-    await Promise.all(this.unloads.values());
+    await this.documents.shutDown();
     const sockets = [...this.wss.clients].map((ws) => new Promise<void>((resolve) => {
       if (ws.readyState === ws.CLOSED) resolve();
       else ws.once('close', () => resolve());
@@ -236,23 +219,6 @@ export class SyncServer {
     await Promise.race([Promise.all(sockets), delay(CLOSE_HANDSHAKE_TIMEOUT_MS)]);
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-  }
-
-  private async shutDownDocument(document: LiveDocument): Promise<void> {
-    this.cancelIdleUnload(document);
-    const unloading = this.unloads.get(document);
-    if (unloading) return unloading;
-    try {
-      await document.ready;
-      await document.flush();
-    } catch {
-      // Load or append failed: documentFailed already closed its clients and dropped it.
-      return;
-    }
-    for (const peer of [...document.peers]) {
-      if (peer instanceof SyncConnection) this.closeConnection(peer, CLOSE_CODES.RECONNECT, 'Server restarting.');
-    }
-    await this.unload(document, true);
   }
 
   private accept(ws: WebSocket, request: IncomingMessage, transport: Duplex): void {
@@ -286,17 +252,17 @@ export class SyncServer {
       if (connection.isClosed) return;
       const role = connection.accessChanges.has(session.user.id) ? connection.accessChanges.get(session.user.id)! : session.role;
       if (role === null) throw new AppError('FORBIDDEN', 'Access revoked.');
-      const refusal = this.userLimitRefusal(session.user.id, documentName);
+      const refusal = this.users.refusal(session.user.id, documentName);
       if (refusal) return this.closeConnection(connection, CLOSE_CODES.TOO_MANY_CONNECTIONS, refusal);
       if (session.credentialId !== undefined && connection.revokedCredentials.has(session.credentialId)) throw new AppError('UNAUTHENTICATED', 'Signed out.');
       if (session.expiresAt != null && session.expiresAt <= Date.now()) throw new AppError('UNAUTHENTICATED', 'Your session expired.');
       connection.authenticate({ ...session, role });
-      this.indexByUser(connection);
-      const document = await this.acquire(documentName);
-      if (connection.isClosed) return this.scheduleIdleUnload(document);
+      this.users.add(connection);
+      const document = await this.documents.acquire(documentName);
+      if (connection.isClosed) return this.documents.scheduleIdleUnload(document);
       connection.document = document;
       document.addPeer(connection);
-      this.cancelIdleUnload(document);
+      this.documents.cancelIdleUnload(document);
       try {
         await document.ready;
       } catch (error) {
@@ -310,7 +276,7 @@ export class SyncServer {
       document.welcome(connection);
       for (const message of connection.takeHeld()) {
         if (connection.phase !== 'live') break;
-        this.handleMessage(connection, document, message);
+        this.messages.receive(connection, message);
       }
     } catch (error) {
       if (!isAppError(error)) this.logger.error(`sync connection to ${connection.documentName} failed`, error);
@@ -333,91 +299,7 @@ export class SyncServer {
       }
       return;
     }
-    this.handleMessage(connection, connection.document!, message);
-  }
-
-  private handleMessage(connection: SyncConnection, document: LiveDocument, bytes: Uint8Array): void {
-    try {
-      const message = decodeClientMessage(bytes);
-      switch (message.kind) {
-        case 'sync-step1':
-          if (!connection.controlBudget.take(1)) return this.rateLimited(connection);
-          return document.answerSyncStep1(connection, message.stateVector);
-        case 'sync-step2':
-        case 'update':
-          // Viewers stay in sync but their document changes go nowhere.
-          if (canWrite(connection.role) && this.admitUpdate(connection, document, message.update)) document.applyClientUpdate(connection, message.update);
-          return;
-        case 'awareness':
-          if (!connection.controlBudget.take(this.applyAwareness(connection, document, message.update))) this.rateLimited(connection);
-          return;
-        case 'query-awareness':
-          if (!connection.controlBudget.take(1)) return this.rateLimited(connection);
-          return document.sendAwarenessTo(connection);
-      }
-    } catch (error) {
-      this.protocolWarnings.warn(`malformed message from ${connection.user.id} on ${document.name}: ${describe(error)}`);
-      this.closeConnection(connection, CLOSE_CODES.BAD_MESSAGE, 'Malformed message.');
-    }
-  }
-
-  /**
-   * Applies an awareness update and returns how many awareness states it changed. Only those
-   * count against the client's budget: y-websocket echoes every awareness update it receives back
-   * to the server (unchanged clock), so a busy document makes honest clients send many stale ones,
-   * which change nothing and are relayed to no one.
-   */
-  private applyAwareness(connection: SyncConnection, document: LiveDocument, update: Uint8Array): number {
-    let changed = 0;
-    const count = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
-      changed += added.length + updated.length + removed.length;
-    };
-    // Only its own client ids, under its authenticated identity (README: Authorization).
-    const claimed = claimAwareness(update, {
-      owns: (id) => connection.awarenessClientIds.has(id),
-      takenByOther: (id) => document.awareness.getStates().has(id),
-      ownedCount: connection.awarenessClientIds.size,
-      user: connection.user,
-    });
-    if (!claimed) return 0;
-    document.awareness.on('update', count);
-    try {
-      document.applyAwareness(connection, claimed);
-    } finally {
-      document.awareness.off('update', count);
-    }
-    return changed;
-  }
-
-  /**
-   * Whether a writer's update may be applied: within the user's byte budget, the document's size
-   * limit and the app's validateUpdate. Otherwise the connection is closed (nothing is applied;
-   * the client keeps its edit) and false returned.
-   */
-  private admitUpdate(connection: SyncConnection, document: LiveDocument, update: Uint8Array): boolean {
-    const budget = this.updateBudgets.get(connection.user.id);
-    if (budget && !budget.take(Math.max(MIN_UPDATE_COST, update.byteLength))) {
-      this.closeConnection(connection, CLOSE_CODES.RATE_LIMITED, 'Too many changes at once: slow down.');
-      return false;
-    }
-    const { maxDocumentBytes } = this.limits;
-    if (document.byteSize + update.byteLength > maxDocumentBytes) {
-      const limit = `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
-      this.closeConnection(connection, CLOSE_CODES.TOO_LARGE, `This file would exceed the ${limit} limit: the change was not saved.`);
-      return false;
-    }
-    try {
-      this.options.validateUpdate?.({ documentName: document.name, document: connection.documentRef!, ydoc: document.ydoc, update, user: connection.user });
-    } catch (error) {
-      if (!isAppError(error)) this.logger.error(`validateUpdate failed for ${document.name}`, error);
-      this.closeConnection(connection, closeCodeFor(error), isAppError(error) ? error.message : 'Internal error.');
-      return false;
-    }
-    return true;
-  }
-
-  private rateLimited(connection: SyncConnection): void {
-    this.closeConnection(connection, CLOSE_CODES.RATE_LIMITED, 'Too many awareness or state messages.');
+    this.messages.receive(connection, message);
   }
 
   /** Ends a connection (idempotent): close handshake, detach from user index and document. */
@@ -426,16 +308,12 @@ export class SyncServer {
     this.connections.delete(connection);
     if (!connection.isAuthenticated) return;
     const { user, role } = connection;
-    const byUser = this.connectionsByUser.get(user.id);
-    byUser?.delete(connection);
-    if (byUser?.size === 0) this.connectionsByUser.delete(user.id);
-    // Kept for a user with no connections left only while it is spent (so reconnecting does not refill it).
-    if (byUser?.size === 0 && this.updateBudgets.get(user.id)?.full) this.updateBudgets.delete(user.id);
+    this.users.remove(connection);
     const document = connection.document;
     if (!document) return;
     document.removePeer(connection);
     const remainingConnections = document.peers.size;
-    this.scheduleIdleUnload(document);
+    this.documents.scheduleIdleUnload(document);
     void this.runDisconnectHooks({ documentName: document.name, user, role, code, remainingConnections });
   }
 
@@ -444,96 +322,6 @@ export class SyncServer {
       for (const extension of this.options.extensions ?? []) await extension.onDisconnect?.(payload);
     } catch (error) {
       this.logger.error(`onDisconnect failed for ${payload.documentName}`, error);
-    }
-  }
-
-  private userLimitRefusal(userId: string, documentName: string): string | null {
-    const open = this.connectionsByUser.get(userId);
-    if (!open) return null;
-    if (open.size >= this.limits.maxConnectionsPerUser) return 'Too many open connections.';
-    const documents = new Set([...open].map((c) => c.documentName));
-    if (!documents.has(documentName) && documents.size >= this.limits.maxDocumentsPerUser) return 'Too many open documents.';
-    return null;
-  }
-
-  private indexByUser(connection: SyncConnection): void {
-    const id = connection.user.id;
-    let set = this.connectionsByUser.get(id);
-    if (!set) this.connectionsByUser.set(id, (set = new Set()));
-    set.add(connection);
-    if (!this.updateBudgets.has(id)) {
-      this.updateBudgets.set(id, new TokenBucket(this.limits.userUpdateBytesPerSecond, this.limits.userUpdateBurstBytes, this.clock));
-    }
-  }
-
-  /** The in-memory document for `name`, loading it if needed; waits out an unload in progress. */
-  private async acquire(name: string): Promise<LiveDocument> {
-    for (;;) {
-      const existing = this.documents.get(name);
-      if (!existing) break;
-      const unloading = this.unloads.get(existing);
-      if (!unloading) return existing;
-      await unloading;
-    }
-    const document = new LiveDocument(name, this.documentContext);
-    this.documents.set(name, document);
-    document.ready.then(() => this.scheduleIdleUnload(document), () => {});
-    return document;
-  }
-
-  private scheduleIdleUnload(document: LiveDocument): void {
-    if (document.peers.size > 0 || document.holds > 0 || document.phase !== 'ready') return;
-    if (this.idleTimers.has(document) || this.closing) return;
-    const timer = this.timers.setTimeout(() => {
-      this.idleTimers.delete(document);
-      void this.unload(document, false);
-    }, this.tuning.unloadAfterIdleMs);
-    this.idleTimers.set(document, timer);
-  }
-
-  private cancelIdleUnload(document: LiveDocument): void {
-    const timer = this.idleTimers.get(document);
-    if (!timer) return;
-    this.timers.clearTimeout(timer);
-    this.idleTimers.delete(document);
-  }
-
-  /** Flushes, stores and drops a document. The map entry stays until the unload finished, so
-   * a connection arriving meanwhile waits and then loads the stored state afresh. */
-  private unload(document: LiveDocument, force: boolean): Promise<void> {
-    const running = this.unloads.get(document);
-    if (running) return running;
-    if (document.phase !== 'ready') return Promise.resolve();
-    if (!force && (document.peers.size > 0 || document.holds > 0)) return Promise.resolve();
-    const unloading = document
-      .unload()
-      .catch((error: unknown) => this.logger.error(`unloading ${document.name} failed`, error))
-      .finally(() => {
-        if (this.documents.get(document.name) === document) this.documents.delete(document.name);
-        this.unloads.delete(document);
-      });
-    this.unloads.set(document, unloading);
-    return unloading;
-  }
-
-  /** Load or append failed for good: close its clients (they keep their edits and resend them on
-   * reconnect) and forget the in-memory state without storing anything. */
-  private documentFailed(document: LiveDocument, error: unknown): void {
-    this.logger.error(`document ${document.name} failed`, error);
-    this.cancelIdleUnload(document);
-    if (this.documents.get(document.name) === document) this.documents.delete(document.name);
-    for (const peer of [...document.peers]) {
-      if (peer instanceof SyncConnection) {
-        this.closeConnection(peer, closeCodeFor(error), isAppError(error) ? error.message : 'Document unavailable.');
-      }
-    }
-    document.destroy('failed');
-  }
-
-  /** The bus may have lost messages: every loaded document merges the store in again. */
-  private resyncDocuments(): void {
-    for (const document of this.documents.values()) {
-      document.resync().catch((error: unknown) => this.logger.warn(`resyncing ${document.name} after a bus reconnect failed`, error));
     }
   }
 
@@ -574,18 +362,10 @@ function documentNameFromUrl(url: string | undefined): string | null {
   }
 }
 
-function closeCodeFor(error: unknown): number {
-  return isAppError(error) ? APP_ERROR_CODES[error.code].close : CLOSE_CODES.INTERNAL;
-}
-
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return data;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function delay(ms: number): Promise<void> {

@@ -11,5 +11,6 @@ export type {
   LoadDocumentPayload, StoreDocumentPayload, SyncExtension, SyncLogger, SyncUser, ValidateUpdateHook, ValidateUpdatePayload,
 } from './SyncExtension.ts';
 export { systemTimers, type TimerHandle, type Timers } from './Timers.ts';
-export { limitTreeEntries } from './treeLimits.ts';
+export { limitTreeEntries, treeChange, type TreeChange } from './treeLimits.ts';
+export { countItems, type DecodedUpdate } from './clientUpdate.ts';
 export { textOf, treeOf, encodeTextDocument, encodeTreeDocument, docFromUpdates, readText, readTree } from './projectDocuments.ts';

@@ -42,6 +42,12 @@ export interface HistoryChanges {
   deletions: DeletionBatch[];
 }
 
+/**
+ * An update as `Y.decodeUpdate` reads it. A server that already decoded a client's update passes
+ * this form to `admit` and `record`, so the update is not read again; both also take the bytes.
+ */
+export type DecodedUpdate = ReturnType<typeof Y.decodeUpdate>;
+
 export interface StoredHistory {
   authors: Iterable<{ client: number; author: Author }>;
   inserts: Iterable<Span>;
@@ -175,16 +181,16 @@ export class DocumentHistory {
    * Throws FORBIDDEN, claiming nothing, when it would write under someone else's id, and
    * BAD_INPUT when its structs cannot be read.
    */
-  admit(update: Uint8Array, doc: Y.Doc, userId: string): void {
+  admit(update: Uint8Array | DecodedUpdate, doc: Y.Doc, userId: string): void {
     const owner = `user:${userId}`;
-    let meta: { from: Map<number, number>; to: Map<number, number> };
+    let decoded: DecodedUpdate;
     try {
-      meta = Y.parseUpdateMeta(update);
+      decoded = decode(update);
     } catch (error) {
       // Refused here, not left to Yjs: it would integrate the valid part before the bad bytes.
       throw new AppError('BAD_INPUT', 'Malformed message.', String(error));
     }
-    const { from, to } = meta;
+    const { from, to } = clockRanges(decoded);
     const claims: number[] = [];
     for (const [client, end] of to) {
       if (end <= Math.max(from.get(client) ?? 0, Y.getState(doc.store, client))) continue;
@@ -200,9 +206,9 @@ export class DocumentHistory {
    * for them; `claimAs` claims the client ids nobody owns yet) and what it deleted. `deleter`: the
    * person who sent it, or the server change's client id.
    */
-  record(update: Uint8Array, deleter: Deleter, at: number, claimAs?: Author): void {
+  record(update: Uint8Array | DecodedUpdate, deleter: Deleter, at: number, claimAs?: Author): void {
     this.#revision++;
-    const { structs, ds } = Y.decodeUpdate(update);
+    const { structs, ds } = decode(update);
     for (const struct of structs) {
       if (struct instanceof Y.Skip) continue;
       const client = struct.id.client;
@@ -441,6 +447,22 @@ export function freshClientId(doc: Y.Doc, random: () => number): number {
     const id = random() >>> 0;
     if (id !== 0 && id !== doc.clientID && !doc.store.clients.has(id)) return id;
   }
+}
+
+function decode(update: Uint8Array | DecodedUpdate): DecodedUpdate {
+  return update instanceof Uint8Array ? Y.decodeUpdate(update) : update;
+}
+
+/** Per client id, the first clock an update's structs start at and the clock after its last (as Y.parseUpdateMeta). */
+function clockRanges({ structs }: DecodedUpdate): { from: Map<number, number>; to: Map<number, number> } {
+  const from = new Map<number, number>();
+  const to = new Map<number, number>();
+  for (const struct of structs) {
+    const { client, clock } = struct.id;
+    if (!from.has(client)) from.set(client, clock);
+    to.set(client, clock + struct.length);
+  }
+  return { from, to };
 }
 
 /** Client ids an update writes structs under. */

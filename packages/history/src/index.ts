@@ -1,7 +1,7 @@
 export { ownerOf, type Author } from './authors.ts';
 export {
   DocumentHistory, SPAN_WINDOW_MS, deletionKey, freshClientId, writtenClients,
-  type Deleter, type DeletionBatch, type DeletionSpan, type HistoryChanges, type Span, type StoredHistory,
+  type DecodedUpdate, type Deleter, type DeletionBatch, type DeletionSpan, type HistoryChanges, type Span, type StoredHistory,
 } from './DocumentHistory.ts';
 export { blameLines, charRuns, type BlameRange, type CharRun } from './blame.ts';
 export { decodeDeletions, encodeDeletions } from './deletionCodec.ts';

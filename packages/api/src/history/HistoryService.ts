@@ -81,7 +81,7 @@ export class HistoryService {
       // Deleted text is kept for time travel: read before Yjs drops it at the end of the transaction.
       document.on('afterTransaction', (transaction: Y.Transaction) => this.#live.get(documentName)?.captureDeleted(transaction));
     },
-    onChange: ({ documentName, document, update, user, origin, remote }) => {
+    onChange: ({ documentName, document, update, decoded, user, origin, remote }) => {
       const history = this.#live.get(documentName);
       if (!history) return;
       if (remote) {
@@ -91,7 +91,8 @@ export class HistoryService {
         else history.reserve(writtenClients(update));
         return;
       }
-      if (origin === 'client' && user) history.record(update, { userId: user.id }, Date.now());
+      // A client's update as the sync server decoded it on arrival (read once, not again here).
+      if (origin === 'client' && user) history.record(decoded ?? update, { userId: user.id }, Date.now());
       // Server changes made through `over(sync)` are recorded already; anything else is the system's.
       else history.record(update, { client: document.clientID }, Date.now(), { kind: 'system' });
       if (history.pendingAuthors > 0) void this.#persist(documentName);
@@ -103,10 +104,10 @@ export class HistoryService {
   };
 
   /** Refuses (FORBIDDEN) a person's update that adds structs under a client id somebody else owns. */
-  readonly validateUpdate = ({ documentName, ydoc, update, user }: ValidateUpdatePayload): void => {
+  readonly validateUpdate = ({ documentName, ydoc, decoded, user }: ValidateUpdatePayload): void => {
     const history = this.#live.get(documentName);
     if (!history) throw new AppError('UNAVAILABLE', 'The document\'s history is not loaded.', documentName);
-    history.admit(update, ydoc, user.id);
+    history.admit(decoded, ydoc, user.id);
   };
 
   /** The live documents, each server-side change written under a fresh client id and attributed. */
