@@ -30,7 +30,7 @@ export const gitRouter = router({
 
   /** `token`: a new one; `null` removes it; omitted keeps the stored one. */
   setRemote: protectedProcedure
-    .input(z.object({ projectId: id, url, branch: z.string().trim().regex(GIT_BRANCH, 'Not a valid branch name.'), token: z.string().max(1000).nullable().optional() }))
+    .input(z.object({ projectId: id, url, branch: z.string().trim().max(200).regex(GIT_BRANCH, 'Not a valid branch name.'), token: z.string().max(1000).nullable().optional() }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.projectId, 'owner');
       return services(ctx).gitPush.setRemote(input.projectId, input, ctx.user.id);
