@@ -112,11 +112,12 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     services.network = networkService;
   }
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, network: net?.network ?? null });
-  // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
-  services.search = new ProjectSearch({ files, documents, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  // Two searches at once at most (2-core machines), project search and agents' alike; each stops after 5 s (see SearchWorkers).
+  const searches = new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 });
+  services.search = new ProjectSearch({ files, documents, workers: searches });
   services.agent = await createAgent({
-    prisma: db.prisma, hub, sync: documents, files, sandbox: services.sandboxes.host, perProject: cluster !== null,
+    prisma: db.prisma, hub, sync: documents, files, searches, sandbox: services.sandboxes.host, perProject: cluster !== null,
     maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents,
   });
   languageServers = new LanguageServers({
