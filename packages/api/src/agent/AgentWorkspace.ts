@@ -58,6 +58,8 @@ export class AgentWorkspace {
   readonly entries = new Map<string, ChangesetEntry>();
   /** The live files the policy lets the agent see, for the tree they were taken from. */
   #visible: { tree: ProjectTree; files: Map<string, string> } | null = null;
+  /** The sorted paths of the last file list listed (kept while the list is the same object). */
+  #paths: { files: ReadonlyMap<string, string | null>; sorted: string[] } | null = null;
 
   constructor(
     deps: { docs: AgentDocuments; files: AgentFiles; searches: SearchWorkers },
@@ -89,7 +91,8 @@ export class AgentWorkspace {
       this.#visible = { tree, files: new Map([...tree.files].filter(([path]) => !this.#forbidden(path))) };
     }
     const live = this.#visible.files;
-    if (this.entries.size === 0) return live;
+    // Content edits leave the list as it is (the live list itself, so callers may cache by identity).
+    if (![...this.entries.values()].some((e) => e.kind !== 'modify')) return live;
     const out = new Map<string, string | null>(live);
     const added: Array<[string, string | null]> = [];
     for (const e of this.entries.values()) {
@@ -116,10 +119,22 @@ export class AgentWorkspace {
 
   // ── Tools ───────────────────────────────────────────────────────────────────────────────
 
+  /** Paths under `prefix` (all without one), at most MAX_LIST: a range of the sorted paths, found by binary search. */
   async list(prefix?: string): Promise<string[]> {
-    const all = [...(await this.files()).keys()];
     const dir = prefix ? this.checkPath(prefix) + '/' : '';
-    return all.filter((p) => p.startsWith(dir)).slice(0, MAX_LIST);
+    const files = await this.files();
+    if (this.#paths?.files !== files) this.#paths = { files, sorted: [...files.keys()] };
+    const sorted = this.#paths.sorted;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < dir) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < sorted.length && out.length < MAX_LIST && sorted[i]!.startsWith(dir); i++) out.push(sorted[i]!);
+    return out;
   }
 
   async read(input: unknown): Promise<string> {
