@@ -119,7 +119,6 @@ export async function runAgentBenchmark(): Promise<void> {
     console.log(`run statuses: ${[...new Set(statuses)].join(', ')}; steps: ${steps}`);
     console.log('\n| tool | calls | p50 ms | p99 ms | target p99 |');
     console.log('|---|---|---|---|---|');
-    if (process.env.BENCH_AGENT_DEBUG) for (const [name, values] of byTool) console.log(name, values.join(" "));
     for (const [name, values] of [...byTool].sort()) {
       console.log(`| ${name} | ${values.length} | ${percentile(values, 50).toFixed(2)} | ${percentile(values, 99).toFixed(2)} | ${['list_files', 'read_file', 'search', 'edit_file'].includes(name) ? '≤ 5' : '–'} |`);
     }
