@@ -149,6 +149,7 @@ export class AgentService {
     this.#runs.set(run.id, run);
     run.publishRun();
     run.add({ kind: 'user_message', text: task, author, steering: false });
+    void run.workspace.warm().catch((error: unknown) => this.#logError(`warming run ${run.id}'s files failed`, error));
     const controller = new AbortController();
     run.controller = controller;
     run.loop = driver.run(run, agent, controller.signal).then(

@@ -38,6 +38,8 @@ export interface ChangesetEntry extends FileChange {
 const MAX_SEARCH_MATCHES = 100;
 const MAX_LINE_CHARS = 300;
 const MAX_LIST = 2000;
+/** Projects up to this many files are made ready for the agent's first list and search when a run starts. */
+const MAX_WARM_FILES = 2000;
 
 /**
  * An agent run's private view of a project: the live documents (what everyone typed, run or
@@ -292,6 +294,18 @@ export class AgentWorkspace {
     }
     if (outcome.invalid) throw new ToolError(`Invalid regular expression: ${outcome.invalid}`);
     return outcome.files.flatMap((f) => f.matches.map((m) => `${f.path}:${m.line}: ${m.preview}`));
+  }
+
+  /**
+   * While the model works on its first turn: decodes the tree and the visible files' texts and
+   * hands them to a search worker, so the run's first list and search find them ready.
+   */
+  async warm(): Promise<void> {
+    const files = await this.files();
+    if (files.size > MAX_WARM_FILES) return;
+    const live = [...files].filter((e): e is [string, string] => e[1] !== null);
+    const texts = await this.#live.texts(this.projectId, live.map(([, id]) => id));
+    this.#searches.prime(live.map(([path, id]) => ({ path, key: id, content: texts.get(id)! })));
   }
 
   /** The documents plus the changeset, for a sandbox working copy (forbidden paths left out). */

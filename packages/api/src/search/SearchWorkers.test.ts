@@ -21,6 +21,15 @@ test('a warm worker keeps keyed texts between searches and sees every change', a
   assert.deepEqual(paths(await workers.run('u', changed, query('beta'), limits, null)), ['a.js', 'moved/b.js']);
 });
 
+test('texts primed ahead of a search are what it searches; a text changed since is sent again', async () => {
+  const workers = new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 });
+  const files = [{ path: 'a.js', key: 'id-a', content: 'const alpha = 1;\n' }, { path: 'b.js', key: 'id-b', content: 'const beta = 2;\n' }];
+  workers.prime(files);
+  assert.deepEqual(paths(await workers.run('u', files, query('alpha|beta'), limits, null)), ['a.js', 'b.js']);
+  const later = [{ ...files[0]!, content: 'const gamma = 1;\n' }, files[1]!];
+  assert.deepEqual(paths(await workers.run('u', later, query('alpha|gamma'), limits, null)), ['a.js']);
+});
+
 test('one match per line, plain (non-unicode) expressions, and the literal prefilter keep matches', async () => {
   const workers = new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 });
   const files = [{ path: 'a.js', key: 'k', content: 'x = {a} + {a};\nfunction f() {\n' }];

@@ -78,6 +78,15 @@ export class SearchWorkers {
   }
 
   /**
+   * Hands these files' texts to the worker the next search will take, if one is idle, ahead of
+   * that search (an agent run starting on a project): the search then sends only paths.
+   */
+  prime(files: KeyedSearchFile[]): void {
+    const warm = this.#idle.at(-1);
+    if (warm) warm.worker.postMessage({ ...this.#message(warm, files.filter((f) => f.key !== undefined)), query: null });
+  }
+
+  /**
    * The files to send `warm`, as parallel lists (several times cheaper to pass to a thread than a
    * list of objects): `contents[i]` is null when the worker holds the text of `keys[i]` already.
    */
@@ -144,6 +153,7 @@ parentPort.on('message', (m) => {
     else if (key !== '') cache.set(key, content);
     return { path, content };
   });
+  if (m.query === null) return; // prime: texts only
   parentPort.postMessage(runSearch(files, m.query, m.limits, m.replacement, m.literal));
 });
 `;
