@@ -1,5 +1,6 @@
 /**
- * Agent runs: a scripted 20-turn run at 3,000 tokens/s with 8 watching participants on a
+ * Agent runs: scripted 20-turn runs (13, one after the other, so each measured tool is called ≥ 50
+ * times) at 3,000 tokens/s with 8 watching participants on a
  * generated 1,000-file project, through the real Tandem server (API + sync, its own process).
  * The model is an OpenAI-compatible endpoint in THIS process (agent/FakeToolModel.ts) that
  * streams text with numbered markers and then one tool call per turn (list, read, search, edit in
@@ -8,8 +9,9 @@
  *   - Tandem time per tool call (the runner's own timing of the tool, in the transcript):
  *     p50/p99 per tool — model and sandbox excluded; target ≤ 5 ms p99.
  *   - provider token → visible at every participant (SSE `agent.delta`), p50/p99.
- *   - run wall time ÷ the model's own time (request received → answer ended, summed over turns;
- *     no commands run, so nothing to exclude); target ≤ 1.10.
+ *   - run wall time (agent.start called → every participant saw the run end) ÷ the model's own
+ *     time (request received → answer ended), both summed over the runs; no commands run, so
+ *     nothing to exclude; target ≤ 1.10.
  *
  * Run: `npm run bench -w @tandem/bench -- agent` (~1 min).
  */
@@ -25,6 +27,8 @@ const PARTICIPANTS = 8;
 const FILES = 1000;
 const TURNS = 20;
 const RATE = 3000;
+/** Runs one after the other: 13 × 20 turns gives every measured tool ≥ 50 calls (edit_file 52), so a p99 is not the worst of a handful. */
+const RUNS = 13;
 
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
@@ -67,29 +71,37 @@ export async function runAgentBenchmark(): Promise<void> {
       watchers.push(w);
     }
     await Promise.all(watchers.map((w) => w.subscribe(project.id)));
-    progress('participants subscribed; starting the run');
-    const started = performance.now();
-    const run = await owner.call<{ id: string }>('agent.start', { projectId: project.id, task: 'Benchmark: look around and make small edits.' });
-    const timedOut = await Promise.race([
-      Promise.all(watchers.map((w) => w.ended(run.id))).then(() => false),
-      new Promise<boolean>((r) => setTimeout(() => r(true), 120_000)),
-    ]);
-    // A run that is still working after the limit is reported as far as it got (and stopped).
-    if (timedOut) {
-      console.log('\n**The run did not finish within 120 s; the numbers below cover the turns it completed.**');
-      await owner.call('agent.stop', { projectId: project.id, runId: run.id });
-    }
-    const wall = performance.now() - started;
-    const detail = await owner.query<{ run: { status: string; steps: number }; items: Array<{ kind: string; name?: string; durationMs?: number | null; status?: string }> }>(
-      'agent.get', { projectId: project.id, runId: run.id });
-
+    progress(`participants subscribed; starting ${RUNS} runs`);
+    type Item = { kind: string; name?: string; durationMs?: number | null };
     const byTool = new Map<string, number[]>();
-    for (const item of detail.items) {
-      if (item.kind !== 'tool_call' || item.durationMs === null || item.durationMs === undefined) continue;
-      const list = byTool.get(item.name!) ?? [];
-      list.push(item.durationMs);
-      byTool.set(item.name!, list);
+    const statuses: string[] = [];
+    let wall = 0;
+    let steps = 0;
+    for (let r = 0; r < RUNS; r++) {
+      const started = performance.now();
+      const run = await owner.call<{ id: string }>('agent.start', { projectId: project.id, task: 'Benchmark: look around and make small edits.' });
+      const timedOut = await Promise.race([
+        Promise.all(watchers.map((w) => w.ended(run.id))).then(() => false),
+        new Promise<boolean>((res) => setTimeout(() => res(true), 120_000)),
+      ]);
+      // A run that is still working after the limit is reported as far as it got (and stopped).
+      if (timedOut) {
+        console.log(`\n**Run ${r + 1} did not finish within 120 s; the numbers below cover the turns it completed.**`);
+        await owner.call('agent.stop', { projectId: project.id, runId: run.id });
+      }
+      wall += performance.now() - started;
+      const detail = await owner.query<{ run: { status: string; steps: number }; items: Item[] }>('agent.get', { projectId: project.id, runId: run.id });
+      statuses.push(detail.run.status);
+      steps += detail.run.steps;
+      for (const item of detail.items) {
+        if (item.kind !== 'tool_call' || item.durationMs === null || item.durationMs === undefined) continue;
+        const list = byTool.get(item.name!) ?? [];
+        list.push(item.durationMs);
+        byTool.set(item.name!, list);
+      }
+      if (timedOut) break;
     }
+
     const latency = new LatencyHistogram();
     let missing = 0;
     for (const w of watchers) {
@@ -102,9 +114,9 @@ export async function runAgentBenchmark(): Promise<void> {
     }
     const modelMs = model.modelTimeMs;
 
-    console.log(`\n# Agent run: ${TURNS} scripted turns at ${RATE} tokens/s, ${PARTICIPANTS} participants on SSE, ${FILES}-file project`);
+    console.log(`\n# Agent runs: ${RUNS} × ${TURNS} scripted turns at ${RATE} tokens/s, ${PARTICIPANTS} participants on SSE, ${FILES}-file project`);
     console.log(`load average before: ${loadBefore.toFixed(2)}, after: ${loadavg()[0]!.toFixed(2)} (2 cores shared; numbers above ~0.5 are noisy)`);
-    console.log(`run status: ${detail.run.status}, steps: ${detail.run.steps}`);
+    console.log(`run statuses: ${[...new Set(statuses)].join(', ')}; steps: ${steps}`);
     console.log('\n| tool | calls | p50 ms | p99 ms | target p99 |');
     console.log('|---|---|---|---|---|');
     for (const [name, values] of [...byTool].sort()) {
@@ -113,7 +125,7 @@ export async function runAgentBenchmark(): Promise<void> {
     console.log('\n| metric | p50 | p99 | samples |');
     console.log('|---|---|---|---|');
     console.log(`| provider token → visible at every participant (ms) | ${latency.quantile(0.5).toFixed(2)} | ${latency.quantile(0.99).toFixed(2)} | ${latency.count} (${missing} not seen) |`);
-    console.log(`\nrun wall time ${wall.toFixed(0)} ms ÷ model time ${modelMs.toFixed(0)} ms = **${(wall / modelMs).toFixed(2)}** (target ≤ 1.10; no commands in this run)`);
+    console.log(`\nrun wall time ${wall.toFixed(0)} ms ÷ model time ${modelMs.toFixed(0)} ms = **${(wall / modelMs).toFixed(2)}** (summed over the runs; target ≤ 1.10; no commands in these runs)`);
   } finally {
     for (const w of watchers) w.close();
     await tandem?.stop();

@@ -2,7 +2,7 @@
  * An OpenAI-compatible chat endpoint in the benchmark's own process that plays a scripted agent:
  * each turn streams ~60 text tokens, every 6th one a marker `⟦n⟧` whose emit time is recorded,
  * then one tool call (list_files, read_file, search, edit_file in turn; `finish` on the last
- * turn) in 16-character argument fragments, paced at `rate` tokens/s. It also sums its own time
+ * turn of each run of `turns` requests) in 16-character argument fragments, paced at `rate` tokens/s. It also sums its own time
  * per request (request body read → response ended): the model's share of the run's wall time.
  */
 import { createServer, type Server } from 'node:http';
@@ -63,17 +63,18 @@ export class FakeToolModel {
       const text = marker !== undefined ? `⟦${marker}⟧` : ` w${i}`;
       out.push({ payload: { choices: [{ index: 0, delta: { content: text } }] }, ...(marker !== undefined ? { marker } : {}) });
     }
+    // `turn` counts every request; runs follow one another, `turns` requests each.
     const f = turn * 37 % 1000;
     const file = `src/m${Math.floor(f / 50)}/file${f}.js`;
-    const last = turn >= this.turns - 1;
+    const inRun = turn % this.turns;
     const kinds = ['list_files', 'read_file', 'search', 'edit_file'] as const;
-    const name = last ? 'finish' : kinds[turn % 4]!;
+    const name = inRun === this.turns - 1 ? 'finish' : kinds[inRun % 4]!;
     const args = JSON.stringify(
       name === 'finish' ? { summary: 'done' }
         : name === 'list_files' ? { folder: `src/m${turn % 20}` }
           : name === 'read_file' ? { path: file }
-            : name === 'search' ? { pattern: `v${turn * 37 % 1000}_1[0-9]\\b` }
-              : { path: file, edits: [{ search: `= 3; // line 3 of file ${turn * 37 % 1000}`, replace: `= 3000; // line 3 of file ${turn * 37 % 1000}, edited` }] },
+            : name === 'search' ? { pattern: `v${f}_1[0-9]\\b` }
+              : { path: file, edits: [{ search: `= 3; // line 3 of file ${f}`, replace: `= 3000; // line 3 of file ${f}, edited` }] },
     );
     out.push({ payload: { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: `call_${turn}`, type: 'function', function: { name, arguments: '' } }] } }] } });
     for (let i = 0; i < args.length; i += 16) {

@@ -10,9 +10,14 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Spawns `node --import tsx <script>` and resolves with the first URL matched in its stdout. */
+/**
+ * Spawns `node --import tsx <script>` and resolves with the first URL matched in its stdout.
+ * BENCH_CHILD_NODE_ARGS adds node options to the child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile the server while a benchmark runs; NODE_OPTIONS refuses --cpu-prof).
+ */
 function start(script: string, args: string[], env: Record<string, string>, urlPattern: RegExp, cwd: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const nodeArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -121,7 +121,6 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   });
   if (history.git) history.git.blobs = blobs;
   services.sandboxes = await createSandboxes(env, { prisma: db.prisma, hub, files, blobs, network: net?.network ?? null });
-  // Two searches at once at most (2-core machines); each stops after 5 s (see SearchWorkers).
   const gitPolicy = {
     privateHosts: env.TANDEM_GIT_PRIVATE_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
     timeoutMs: env.TANDEM_GIT_TIMEOUT_SECONDS * 1000, maxFetchBytes: env.TANDEM_GIT_MAX_FETCH_MB * 1024 * 1024,
@@ -129,9 +128,11 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   services.gitImport = new GitImport(documents, gitPolicy, env.TANDEM_MAX_FILES_PER_PROJECT);
   services.gitPush = new GitPush(db.prisma, () => history.git, gitPolicy, env.secret);
   services.comments = new CommentService(db.prisma, hub, cluster?.rateStore);
-  services.search = new ProjectSearch({ files, documents, workers: new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 }) });
+  // Two searches at once at most (2-core machines), project search and agents' alike; each stops after 5 s (see SearchWorkers).
+  const searches = new SearchWorkers({ maxWorkers: 2, timeoutMs: 5000 });
+  services.search = new ProjectSearch({ files, documents, workers: searches });
   services.agent = await createAgent({
-    prisma: db.prisma, hub, sync: documents, files, sandbox: services.sandboxes.host, perProject: cluster !== null,
+    prisma: db.prisma, hub, sync: documents, files, searches, sandbox: services.sandboxes.host, perProject: cluster !== null,
     maxFilesPerProject: env.TANDEM_MAX_FILES_PER_PROJECT, acpAgents: env.acpAgents,
   });
   languageServers = new LanguageServers({

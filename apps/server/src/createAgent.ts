@@ -1,4 +1,4 @@
-import { AgentService, type AcpAgentConfig, type AgentServiceOptions, type EventHub, type LiveProjectFiles } from '@tandem/api';
+import { AgentService, type AcpAgentConfig, type AgentServiceOptions, type EventHub, type LiveProjectFiles, type SearchWorkers } from '@tandem/api';
 import type { PrismaClient } from '@tandem/db';
 import type { SandboxHost } from '@tandem/sandbox';
 
@@ -8,11 +8,11 @@ import type { SandboxHost } from '@tandem/sandbox';
  * project's when this node becomes its home, in createCluster).
  */
 export async function createAgent(deps: {
-  prisma: PrismaClient; hub: EventHub; sync: AgentServiceOptions['documents']; files: LiveProjectFiles; sandbox?: SandboxHost; perProject: boolean;
+  prisma: PrismaClient; hub: EventHub; sync: AgentServiceOptions['documents']; files: LiveProjectFiles; searches: SearchWorkers; sandbox?: SandboxHost; perProject: boolean;
   maxFilesPerProject: number; acpAgents: readonly AcpAgentConfig[];
 }): Promise<AgentService> {
   const service = new AgentService({
-    prisma: deps.prisma, hub: deps.hub, documents: deps.sync, files: deps.files, maxFilesPerProject: deps.maxFilesPerProject, acpAgents: deps.acpAgents,
+    prisma: deps.prisma, hub: deps.hub, documents: deps.sync, files: deps.files, searches: deps.searches, maxFilesPerProject: deps.maxFilesPerProject, acpAgents: deps.acpAgents,
     ...(deps.sandbox ? { sandbox: deps.sandbox } : {}),
   });
   if (!deps.perProject) {

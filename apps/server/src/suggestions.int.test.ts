@@ -295,7 +295,7 @@ describe('review', () => {
     }
   });
 
-  test('one edit inside a 6-hunk suggestion stales exactly that hunk; the other 5 apply where they belong', async () => {
+  test('one edit inside a 6-hunk suggestion stales exactly that hunk; the other 5 apply where they belong; the stale one is rejected on its own', async () => {
     const six = Array.from({ length: 6 }, (_, i) => `function f${i}() {\n  return ${i};\n}\n`).join('\n');
     const tenfold = (code: string) => code.replace(/return (\d);/g, (_, n: string) => `return ${Number(n) * 10 + 5};`);
     rewrite = tenfold;
@@ -325,11 +325,15 @@ describe('review', () => {
         .replace('}\n\nfunction f2', '}\n// note\n\nfunction f2').replace('}\n\nfunction f4', '} // end of f3\n\nfunction f4');
       await waitFor(() => a.text.toString() === expected, 'five hunks applied at their own lines; the edited one untouched');
 
-      const closed = await editor2.api.suggestions.cancel.mutate({ projectId, suggestionId: s.id });
-      assert.equal(closed.status, 'cancelled');
+      // Only the stale hunk is left: it cannot be accepted, but it can be rejected on its own (R8), which settles the suggestion.
+      await rejects(editor2.api.suggestions.acceptHunk.mutate({ projectId, suggestionId: s.id, hunk: 3 }), 'CONFLICT', /stale/);
+      const closed = await editor2.api.suggestions.rejectHunk.mutate({ projectId, suggestionId: s.id, hunk: 3 });
+      assert.equal(closed.status, 'partially_accepted');
+      assert.equal(closed.hunks[3]!.decision, 'rejected');
       const [entry] = (await owner.api.suggestions.activity.query({ projectId })).filter((e) => e.id === s.id);
       assert.deepEqual(entry!.events.filter((e) => e.kind === 'stale').map((e) => e.hunkIndex), [3]);
-      assert.equal(a.text.toString(), expected, 'discarding the rest changes nothing');
+      assert.deepEqual(entry!.events.filter((e) => e.kind === 'rejected').map((e) => e.hunkIndex), [3]);
+      assert.equal(a.text.toString(), expected, 'rejecting the stale hunk changes nothing');
     } finally {
       rewrite = TWO_CHANGES;
     }

@@ -23,6 +23,7 @@ import { projectChannel } from '../src/EventHub.ts';
 import { LiveProjectFiles } from '../src/sandbox/LiveProjectFiles.ts';
 import { AgentService } from '../src/agent/AgentService.ts';
 import { AgentWorkspace } from '../src/agent/AgentWorkspace.ts';
+import { SearchWorkers } from '../src/search/SearchWorkers.ts';
 import { LiveAgentRun } from '../src/agent/LiveAgentRun.ts';
 import { fixtureAgent } from '../src/agent/acp/testing/fixtureAgentConfig.ts';
 
@@ -71,7 +72,7 @@ try {
   const fanOut = (stamps: string[]) => stamps.map((s) => (Math.max(...arrivals.map((m) => m.get(s) ?? Infinity)) - Number(s.slice(1, -1))) / 1000);
 
   // Built-in path: the workspace read, and a delta published by the run.
-  const workspace = new AgentWorkspace(sync, files, projectId, []);
+  const workspace = new AgentWorkspace({ docs: sync, files, searches: new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 }) }, projectId, []);
   for (let i = 0; i < 50; i++) await workspace.read('src/math.js');
   const reads: number[] = [];
   for (let i = 0; i < N; i++) {

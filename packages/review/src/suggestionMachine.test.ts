@@ -16,7 +16,7 @@ const viewer: Actor = { userId: 'v', role: 'viewer' };
 const ANY: TransitionContext = { policy: anyEditor };
 
 const pending = (): HunkReview => ({ decision: 'pending', approvals: [], decidedBy: null });
-function stateIn(status: SuggestionStatus, hunkCount = status === 'ready' ? 2 : 0): SuggestionState {
+function stateIn(status: SuggestionStatus, hunkCount = status === 'ready' || status === 'stale' ? 2 : 0): SuggestionState {
   return { ...initialSuggestionState(), status, hunks: Array.from({ length: hunkCount }, pending) };
 }
 
@@ -57,7 +57,7 @@ const EXPECTED: Partial<Record<SuggestionStatus, Partial<Record<SuggestionEventT
     acceptHunk: ['R7', 'ready'], rejectHunk: ['R8', 'ready'], acceptAll: ['R9', 'accepted'], rejectAll: ['R10', 'rejected'],
     approve: ['R11', 'ready'], anchorEdited: ['R12', 'stale'], anchorDeleted: ['R13', 'conflict'], hunkEdited: ['R15', 'ready'],
   },
-  stale: { cancel: ['R6', 'cancelled'], anchorDeleted: ['R13', 'conflict'], regenerate: ['R14', 'requested'] },
+  stale: { cancel: ['R6', 'cancelled'], anchorDeleted: ['R13', 'conflict'], regenerate: ['R14', 'requested'], rejectHunk: ['R8', 'stale'] },
 };
 const TERMINAL: readonly SuggestionStatus[] = ['partially_accepted', 'accepted', 'rejected', 'conflict', 'failed', 'cancelled'];
 
@@ -282,6 +282,23 @@ test('R15: a decided hunk cannot go stale (X4); the last intact pending hunk dec
   assert.equal(run(s, ANY, reject(2)).status, 'stale');
   assert.equal(run(s, ANY, edited(2)).status, 'stale');
   assert.equal(run(s, ANY, { type: 'rejectAll', actor: ed1 }).status, 'partially_accepted');
+});
+
+test('R8: when only stale hunks are left, each can still be rejected; the suggestion settles once none is pending', () => {
+  const s = run(stateIn('ready', 3), ANY, accept(0), edited(1), edited(2));
+  assert.equal(s.status, 'stale');
+  const one = run(s, ANY, reject(1));
+  assert.equal(one.status, 'stale', 'hunk 2 is still pending (and stale)');
+  assert.deepEqual(one.hunks.map((h) => h.decision), ['accepted', 'rejected', 'pending']);
+  assert.equal(run(one, ANY, reject(2)).status, 'partially_accepted');
+  // Still refused: accepting a stale hunk (nothing applies from `stale`), and viewers rejecting.
+  assert.ok(!transition(s, accept(1), ANY).ok);
+  const byViewer = transition(s, reject(1, viewer), ANY);
+  assert.ok(!byViewer.ok && byViewer.rule === 'P1');
+  // A whole-range stale suggestion (R12) with pending hunks stays stale while rejecting them.
+  const whole = run(stateIn('ready', 2), ANY, { type: 'anchorEdited' }, reject(0));
+  assert.equal(whole.status, 'stale');
+  assert.equal(run(whole, ANY, reject(1)).status, 'rejected');
 });
 
 test('parseSuggestionState accepts stored states and refuses anything else', () => {

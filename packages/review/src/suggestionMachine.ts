@@ -99,7 +99,7 @@ export const TRANSITION_RULES: readonly TransitionRule[] = [
   { id: 'R5', event: 'fail', from: LIVE, to: ['failed'], summary: 'the provider failed; the reason is kept' },
   { id: 'R6', event: 'cancel', from: [...LIVE, 'stale'], to: ['cancelled'], summary: 'stop generating, or discard a stale suggestion' },
   { id: 'R7', event: 'acceptHunk', from: ['ready'], to: SETTLED_BY_ACCEPT, summary: 'the actor approves one hunk; accepted at the policy quorum (P2–P5); then S1' },
-  { id: 'R8', event: 'rejectHunk', from: ['ready'], to: ['ready', 'rejected', 'partially_accepted', 'stale'], summary: 'one reviewer rejects one hunk (P2–P4); then S1' },
+  { id: 'R8', event: 'rejectHunk', from: ['ready', 'stale'], to: ['ready', 'rejected', 'partially_accepted', 'stale'], summary: 'one reviewer rejects one hunk (P2–P4), stale ones too; then S1 (a stale suggestion stays stale while hunks are pending)' },
   { id: 'R9', event: 'acceptAll', from: ['ready'], to: SETTLED_BY_ACCEPT, summary: 'R7 for every pending hunk the actor has not approved yet; then S1/S2' },
   { id: 'R10', event: 'rejectAll', from: ['ready'], to: ['rejected', 'partially_accepted'], summary: 'R8 for every pending hunk; then S1/S2' },
   { id: 'R11', event: 'approve', from: ['ready'], to: SETTLED_BY_ACCEPT, summary: 'an n_approvals vote on one hunk (P4–P6); then S1' },
@@ -124,7 +124,7 @@ export const REFUSAL_RULES: Readonly<Record<RefusalRuleId, string>> = {
 /**
  * Settling, applied after every decision:
  *   S1  while any intact hunk is pending the status stays `ready`; when every pending hunk is stale
- *       it is `stale` (regenerate on the current code, or cancel). When none is pending: all
+ *       it is `stale` (regenerate on the current code, cancel, or reject hunks one by one). When none is pending: all
  *       accepted → accepted, all rejected → rejected, a mix → partially_accepted.
  *   S2  a suggestion with zero hunks (output equal to the base) is closed by acceptAll → accepted
  *       or rejectAll → rejected.
@@ -228,7 +228,10 @@ function rejectOne(state: SuggestionState, hunk: unknown, actor: unknown, ctx: T
   if (refusal) return refusal;
   const { userId } = actor as Actor;
   const hunks = state.hunks.map((h, i): HunkReview => (i === hunk ? rejected(h, userId) : h));
-  return decide(state, hunks, 'ready');
+  const change = decide(state, hunks, 'ready');
+  // Rejecting makes nothing applicable: a stale suggestion (R12, or only stale hunks pending) stays stale until all are decided.
+  if (state.status === 'stale' && hunks.some((h) => h.decision === 'pending')) return { ...change, state: { ...change.state, status: 'stale' } };
+  return change;
 }
 
 function acceptEvery(state: SuggestionState, actor: unknown, ctx: TransitionContext): Change | Refusal {

@@ -5,6 +5,7 @@ import {
 import {
   isInferenceError, meter, type ChatMessage, type ChatRequest, type InferenceChunk, type InferenceProvider, type MeteredStream, type ToolCall,
 } from '@tandem/inference';
+import { DeltaCoalescer } from '../ai/DeltaCoalescer.ts';
 import { commandAllowed } from './agentPolicy.ts';
 import { AGENT_SYSTEM_PROMPT, AGENT_TOOLS, presentTool, runWorkspaceTool } from './agentTools.ts';
 import { ITEM_TEXT_LIMIT, MAX_ITEMS, type LiveAgentRun } from './LiveAgentRun.ts';
@@ -154,15 +155,24 @@ export class AgentRunner {
     const calls: TurnCall[] = [];
     const streaming = new Map<number, StreamingCall>();
     let cancelled = false;
+    // Text that arrives while the event loop is behind goes out as one delta (as AI edits' frames do).
+    let published = 0;
+    const deltas = new DeltaCoalescer((t) => {
+      run.publish(AGENT_EVENTS.delta, { runId: run.id, seq, offset: published, text: t });
+      published += t.length;
+    });
     try {
       for await (const chunk of sent?.chunks ?? stream) {
         if (chunk.type === 'text') {
           if (seq === -1) seq = run.add({ kind: 'agent_message', text: '', turn }).seq;
           const item = run.items[seq] as Extract<AgentItem, { kind: 'agent_message' }>;
           if (item.text.length < ITEM_TEXT_LIMIT) item.text += chunk.text;
-          run.publish(AGENT_EVENTS.delta, { runId: run.id, seq, offset: text.length, text: chunk.text });
+          deltas.push(chunk.text);
           text += chunk.text;
-        } else if (chunk.type === 'tool_call_delta') {
+          continue;
+        }
+        deltas.flush(); // every other event after the text before it
+        if (chunk.type === 'tool_call_delta') {
           streamCall(run, streaming, chunk, turn);
         } else if (chunk.type === 'tool_call') {
           calls.push({ ...chunk, item: streaming.get(chunk.index)?.item });
@@ -171,6 +181,7 @@ export class AgentRunner {
         }
       }
     } finally {
+      deltas.flush();
       // A turn cut short leaves no call looking as if it were still coming.
       if (cancelled || calls.length < streaming.size) {
         for (const s of streaming.values()) run.update({ ...s.item, status: 'failed', summary: 'the model\'s answer was cut off', inputText: undefined });

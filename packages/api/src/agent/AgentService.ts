@@ -14,6 +14,7 @@ import { AgentReview, type AgentReviewer, type ChangesetDecision } from './Agent
 import { AgentRunner, commandTail, type CommandOptions, type SentTurn } from './AgentRunner.ts';
 import { AgentWorkspace, type AgentDocuments, type AgentFiles } from './AgentWorkspace.ts';
 import { CoalescedWrite } from './CoalescedWrite.ts';
+import { SearchWorkers } from '../search/SearchWorkers.ts';
 import { ITEM_TEXT_LIMIT, LiveAgentRun, workingCopyId } from './LiveAgentRun.ts';
 import type { AcpAgentConfig } from './acp/acpAgents.ts';
 import { AcpRunner, type AcpRunnerDeps } from './acp/AcpRunner.ts';
@@ -24,6 +25,8 @@ export interface AgentServiceOptions {
   documents: AgentDocuments;
   /** The project's files, decoded once per change (the app's one LiveProjectFiles). */
   files: AgentFiles;
+  /** The search workers the agent's search tool runs in (the app's, shared with project search). Default: one of its own. */
+  searches?: SearchWorkers;
   /** The sandbox host for commands and checks; without one, run_command answers that it is unavailable. */
   sandbox?: SandboxHost;
   /** Wall-clock limit of one agent command (ms). Default: the host's run timeout. */
@@ -65,8 +68,7 @@ const LIVE_RECORD_GAP_MS = 250;
 export class AgentService {
   readonly #prisma: PrismaClient;
   readonly #hub: EventHub;
-  readonly #docs: AgentDocuments;
-  readonly #files: AgentFiles;
+  readonly #workspaceDeps: { docs: AgentDocuments; files: AgentFiles; searches: SearchWorkers };
   readonly #sandbox: SandboxHost | undefined;
   readonly #runs = new Map<string, LiveAgentRun>();
   readonly #records = new WeakMap<LiveAgentRun, CoalescedWrite>();
@@ -83,13 +85,12 @@ export class AgentService {
   constructor(options: AgentServiceOptions) {
     this.#prisma = options.prisma;
     this.#hub = options.hub;
-    this.#docs = options.documents;
-    this.#files = options.files;
+    this.#workspaceDeps = { docs: options.documents, files: options.files, searches: options.searches ?? new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 }) };
     this.#sandbox = options.sandbox;
     this.#maxLive = options.maxLivePerProject ?? 3;
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#logError = options.logError ?? ((m, e) => console.error(`[agent] ${m}`, e));
-    this.#review = new AgentReview(this.#docs, options.maxFilesPerProject);
+    this.#review = new AgentReview(options.documents, options.maxFilesPerProject);
     this.#runner = new AgentRunner({
       ...options.runnerOptions,
       runCommand: (run, command, toolCallId, signal) => this.#runCommand(run, command, toolCallId, signal),
@@ -152,10 +153,11 @@ export class AgentService {
     const run = new LiveAgentRun(this.#hub, {
       id: row.id, projectId, task, status: 'running', startedBy: author, provider: driver.label, model: driver.model,
       createdAt: row.createdAt.toISOString(), endedAt: null, steps: 0, tokens: 0, error: null, lastCheck: null, pendingPermission: null,
-    }, new AgentWorkspace(this.#docs, this.#files, projectId, agent.forbiddenPaths));
+    }, new AgentWorkspace(this.#workspaceDeps, projectId, agent.forbiddenPaths));
     this.#runs.set(run.id, run);
     run.publishRun();
     run.add({ kind: 'user_message', text: task, author, steering: false });
+    void run.workspace.warm().catch((error: unknown) => this.#logError(`warming run ${run.id}'s files failed`, error));
     run.controller = controller;
     run.loop = driver.run(run, agent, controller.signal, first).then(
       () => {
@@ -316,7 +318,7 @@ export class AgentService {
     if (!row) throw new AppError('NOT_FOUND', 'No such agent run.');
     const names = await this.#names([row.userId]);
     const { agent } = await this.policy(projectId);
-    const workspace = new AgentWorkspace(this.#docs, this.#files, projectId, agent.forbiddenPaths, AgentWorkspace.entriesFromJSON(row.changeset));
+    const workspace = new AgentWorkspace(this.#workspaceDeps, projectId, agent.forbiddenPaths, AgentWorkspace.entriesFromJSON(row.changeset));
     const run = new LiveAgentRun(this.#hub, this.#viewOf(row, names), workspace, (row.transcript ?? []) as unknown as AgentItem[], (row.turns ?? []) as unknown as AgentTurnMetrics[]);
     workspace.openReview();
     this.#runs.set(run.id, run);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type * as Y from 'yjs';
 import { AppError, MAX_FILE_BYTES, fileDocName, isBinaryEntry, normalizeProjectPath } from '@tandem/protocol';
 import type { SyncUser } from '@tandem/collab';
@@ -6,8 +7,9 @@ import {
   type ChangesetHunk, type FileChange, type SuggestionState,
 } from '@tandem/review';
 import type { ProjectTree } from '../sandbox/LiveProjectFiles.ts';
+import type { SearchOutcome } from '../search/findMatches.ts';
+import type { KeyedSearchFile, SearchWorkers } from '../search/SearchWorkers.ts';
 import { forbiddenPathMatcher } from './agentPolicy.ts';
-import { wholeTextFilter } from './searchFilter.ts';
 
 /** The live documents (the SyncServer; structural so tests and the app pass it). */
 export interface AgentDocuments {
@@ -36,10 +38,8 @@ export interface ChangesetEntry extends FileChange {
 const MAX_SEARCH_MATCHES = 100;
 const MAX_LINE_CHARS = 300;
 const MAX_LIST = 2000;
-/** Longest a search works before letting other work run (a big project must not hold the event loop). */
-const SEARCH_SLICE_MS = 4;
-/** Files loaded together when a search reaches one that is not in memory. */
-const WARM_AHEAD = 32;
+/** Projects up to this many files are made ready for the agent's first list and search when a run starts. */
+const MAX_WARM_FILES = 2000;
 
 /**
  * An agent run's private view of a project: the live documents (what everyone typed, run or
@@ -51,16 +51,25 @@ const WARM_AHEAD = 32;
 export class AgentWorkspace {
   readonly #docs: AgentDocuments;
   readonly #live: AgentFiles;
+  readonly #searches: SearchWorkers;
+  /** This workspace's searches in SearchWorkers (a newer one supersedes an older one). */
+  readonly #searchOwner = `agent:${randomUUID()}`;
   readonly projectId: string;
   readonly #forbidden: (path: string) => boolean;
   /** Keyed by the live path (or, for a created file, its path). */
   readonly entries = new Map<string, ChangesetEntry>();
   /** The live files the policy lets the agent see, for the tree they were taken from. */
   #visible: { tree: ProjectTree; files: Map<string, string> } | null = null;
+  /** The sorted paths of the last file list listed (kept while the list is the same object). */
+  #paths: { files: ReadonlyMap<string, string | null>; sorted: string[] } | null = null;
 
-  constructor(docs: AgentDocuments, live: AgentFiles, projectId: string, forbidden: readonly string[], entries: Iterable<ChangesetEntry> = []) {
-    this.#docs = docs;
-    this.#live = live;
+  constructor(
+    deps: { docs: AgentDocuments; files: AgentFiles; searches: SearchWorkers },
+    projectId: string, forbidden: readonly string[], entries: Iterable<ChangesetEntry> = [],
+  ) {
+    this.#docs = deps.docs;
+    this.#live = deps.files;
+    this.#searches = deps.searches;
     this.projectId = projectId;
     this.#forbidden = forbiddenPathMatcher(forbidden);
     for (const e of entries) this.entries.set(e.path, e);
@@ -84,7 +93,8 @@ export class AgentWorkspace {
       this.#visible = { tree, files: new Map([...tree.files].filter(([path]) => !this.#forbidden(path))) };
     }
     const live = this.#visible.files;
-    if (this.entries.size === 0) return live;
+    // Content edits leave the list as it is (the live list itself, so callers may cache by identity).
+    if (![...this.entries.values()].some((e) => e.kind !== 'modify')) return live;
     const out = new Map<string, string | null>(live);
     const added: Array<[string, string | null]> = [];
     for (const e of this.entries.values()) {
@@ -111,14 +121,27 @@ export class AgentWorkspace {
 
   // ── Tools ───────────────────────────────────────────────────────────────────────────────
 
-  /** Text files' paths, then binary files' as `path (binary file, N KiB)` (they cannot be read). */
+  /** Text files' paths under `prefix` (all without one; a range of the sorted paths, found by binary search), then binary files' as `path (binary file, N KiB)` (they cannot be read); at most MAX_LIST. */
   async list(prefix?: string): Promise<string[]> {
-    const all = [...(await this.files()).keys()];
     const dir = prefix ? this.checkPath(prefix) + '/' : '';
-    const binaries = [...(await this.#live.tree(this.projectId)).entries.values()]
-      .filter((e) => isBinaryEntry(e) && e.path.startsWith(dir) && !this.#forbidden(e.path))
-      .map((e) => `${e.path} (binary file, ${kib(e.size!)}: not readable)`);
-    return [...all.filter((p) => p.startsWith(dir)), ...binaries].slice(0, MAX_LIST);
+    const files = await this.files();
+    if (this.#paths?.files !== files) this.#paths = { files, sorted: [...files.keys()] };
+    const sorted = this.#paths.sorted;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < dir) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < sorted.length && out.length < MAX_LIST && sorted[i]!.startsWith(dir); i++) out.push(sorted[i]!);
+    if (out.length >= MAX_LIST) return out;
+    for (const e of (await this.#live.tree(this.projectId)).entries.values()) {
+      if (out.length >= MAX_LIST) break;
+      if (isBinaryEntry(e) && e.path.startsWith(dir) && !this.#forbidden(e.path)) out.push(`${e.path} (binary file, ${kib(e.size!)}: not readable)`);
+    }
+    return out;
   }
 
   async read(input: unknown): Promise<string> {
@@ -238,51 +261,60 @@ export class AgentWorkspace {
     this.entries.set(livePath, { kind: 'rename', path: livePath, newPath: to, content: null, fileId: at.fileId, hunks, review: initialSuggestionState() });
   }
 
-  /** Regex search over the agent's view: `path:line: text`, at most 100 matches. */
+  /**
+   * Regex search over the agent's view: `path:line: text`, at most 100 lines. It runs in a search
+   * worker with a deadline (SearchWorkers, as project search): unchanged live files go by their
+   * document id (the worker keeps their texts), the run's changed files with their overlaid text.
+   */
   async search(pattern: unknown, pathPrefix?: unknown): Promise<string[]> {
     if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 500) throw new ToolError('pattern must be a regular expression of 1 to 500 characters.');
-    let re: RegExp;
     try {
-      re = new RegExp(pattern);
+      new RegExp(pattern);
     } catch (e) {
       throw new ToolError(`Invalid regular expression: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const mayMatch = wholeTextFilter(pattern);
     const prefix = pathPrefix === undefined || pathPrefix === null || pathPrefix === '' ? '' : this.checkPath(pathPrefix);
-    const out: string[] = [];
     const files = await this.files();
     const changed = new Set([...this.entries.values()].map((e) => e.newPath ?? e.path));
-    const inScope = [...files].filter(([path]) => !prefix || path === prefix || path.startsWith(prefix + '/'));
-    const live = (i: number): string | null => {
-      const [path, id] = inScope[i]!;
-      return id !== null && !changed.has(path) ? id : null;
-    };
-    const loaded = new Map<string, string>();
-    let slice = performance.now();
-    for (let i = 0; i < inScope.length && out.length < MAX_SEARCH_MATCHES; i++) {
-      if (performance.now() - slice > SEARCH_SLICE_MS) {
-        await new Promise<void>((r) => setImmediate(r));
-        slice = performance.now();
+    const list: KeyedSearchFile[] = [];
+    const notLoaded: KeyedSearchFile[] = [];
+    for (const [path, id] of files) {
+      if (prefix && path !== prefix && !path.startsWith(prefix + '/')) continue;
+      if (id === null || changed.has(path)) {
+        list.push({ path, content: await this.#readIn(path, files) });
+        continue;
       }
-      const path = inScope[i]![0];
-      const fileId = live(i);
-      // Most files are unchanged and already decoded: read without a wait per file. One that is
-      // not loads with the next ones in parallel (the search may still stop at 100 matches).
-      let text = fileId === null ? undefined : loaded.get(fileId) ?? this.#live.textNow(this.projectId, fileId);
-      if (fileId !== null && text === undefined) {
-        const next = inScope.slice(i, i + WARM_AHEAD).flatMap((_, j) => live(i + j) ?? []);
-        for (const [id, t] of await this.#live.texts(this.projectId, next)) loaded.set(id, t);
-        text = loaded.get(fileId);
-      }
-      text ??= await this.#readIn(path, files);
-      if (mayMatch && !mayMatch(text)) continue;
-      const lines = text.split('\n');
-      for (let n = 0; n < lines.length && out.length < MAX_SEARCH_MATCHES; n++) {
-        const line = lines[n]!.slice(0, 2000);
-        if (re.test(line)) out.push(`${path}:${n + 1}: ${line.slice(0, MAX_LINE_CHARS)}`);
-      }
+      const text = this.#live.textNow(this.projectId, id);
+      const file: KeyedSearchFile = { path, key: id, content: text ?? '' };
+      if (text === undefined) notLoaded.push(file);
+      list.push(file);
     }
-    return out;
+    if (notLoaded.length > 0) {
+      const texts = await this.#live.texts(this.projectId, notLoaded.map((f) => f.key!));
+      for (const f of notLoaded) f.content = texts.get(f.key!)!;
+    }
+    let outcome: SearchOutcome;
+    try {
+      outcome = await this.#searches.run(this.#searchOwner, list, {
+        pattern, regex: true, caseSensitive: true, wholeWord: false, include: '', exclude: '', unicode: false,
+      }, { maxMatches: MAX_SEARCH_MATCHES, maxMatchesPerFile: MAX_SEARCH_MATCHES, previewChars: MAX_LINE_CHARS, onePerLine: true }, null);
+    } catch (e) {
+      throw new ToolError(e instanceof Error ? e.message : String(e));
+    }
+    if (outcome.invalid) throw new ToolError(`Invalid regular expression: ${outcome.invalid}`);
+    return outcome.files.flatMap((f) => f.matches.map((m) => `${f.path}:${m.line}: ${m.preview}`));
+  }
+
+  /**
+   * While the model works on its first turn: decodes the tree and the visible files' texts and
+   * hands them to a search worker, so the run's first list and search find them ready.
+   */
+  async warm(): Promise<void> {
+    const files = await this.files();
+    if (files.size > MAX_WARM_FILES) return;
+    const live = [...files].filter((e): e is [string, string] => e[1] !== null);
+    const texts = await this.#live.texts(this.projectId, live.map(([, id]) => id));
+    this.#searches.prime(live.map(([path, id]) => ({ path, key: id, content: texts.get(id)! })));
   }
 
   /** The documents plus the changeset, for a sandbox working copy (forbidden paths left out). */

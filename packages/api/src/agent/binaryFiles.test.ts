@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { MemoryDocumentStore, SyncServer } from '@tandem/collab';
 import { AppError, TREE_MAP, treeDocName, type TreeEntry } from '@tandem/protocol';
 import { LiveProjectFiles } from '../sandbox/LiveProjectFiles.ts';
+import { SearchWorkers } from '../search/SearchWorkers.ts';
 import { AgentWorkspace } from './AgentWorkspace.ts';
 import { runWorkspaceTool } from './agentTools.ts';
 
@@ -22,7 +23,8 @@ test('the agent\'s tools list binary files as such and refuse to read them, with
   await sync.editDocument(treeDocName('p1'), (doc) => {
     doc.getMap<TreeEntry>(TREE_MAP).set('img', { path: 'src/logo.png', kind: 'binary', sha256: 'c'.repeat(64), size: 5000 });
   }, { user });
-  const ws = new AgentWorkspace(sync, files, 'p1', []);
+  const searches = new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 });
+  const ws = new AgentWorkspace({ docs: sync, files, searches }, 'p1', []);
   const list = await runWorkspaceTool(ws, 'list_files', { folder: 'src' });
   assert.equal(list.result, 'src/a.js\nsrc/logo.png (binary file, 5 KiB: not readable)');
   const read = await runWorkspaceTool(ws, 'read_file', { path: 'src/logo.png' });

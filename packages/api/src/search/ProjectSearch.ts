@@ -46,8 +46,8 @@ export class ProjectSearch {
   constructor(private readonly deps: { files: LiveProjectFiles; documents: ProjectDocuments; workers: SearchWorkers }) {}
 
   async search(projectId: string, query: SearchQuery, user: SyncUser): Promise<SearchOutcome> {
-    const files = await this.deps.files.read(projectId);
-    return this.deps.workers.run(user.id, files, query, SEARCH_LIMITS, null);
+    const files = await this.deps.files.readWithIds(projectId);
+    return this.deps.workers.run(user.id, files.map((f) => ({ path: f.path, content: f.content, key: f.fileId })), query, SEARCH_LIMITS, null);
   }
 
   /**

@@ -15,11 +15,19 @@ export interface SearchQuery {
   include: string;
   /** Comma-separated globs: paths matching one of them are skipped. */
   exclude: string;
+  /** Unicode-mode expression (the `u` flag). Default true; the agent's search uses plain JavaScript ones. */
+  unicode?: boolean;
 }
 
 export interface SearchFile { path: string; content: string }
 
-export interface SearchLimits { maxMatches: number; maxMatchesPerFile: number; previewChars: number }
+export interface SearchLimits {
+  maxMatches: number;
+  maxMatchesPerFile: number;
+  previewChars: number;
+  /** At most one match per line (the agent's search reports lines). */
+  onePerLine?: boolean;
+}
 
 export interface FileMatch {
   /** Offsets in the file's text (UTF-16), end exclusive. */
@@ -45,7 +53,8 @@ export interface SearchOutcome {
   invalid?: string;
 }
 
-export function runSearch(files: SearchFile[], query: SearchQuery, limits: SearchLimits, replacement: string | null): SearchOutcome {
+/** `literal`: a run of characters every match contains (files without it are skipped unsearched). */
+export function runSearch(files: SearchFile[], query: SearchQuery, limits: SearchLimits, replacement: string | null, literal = ''): SearchOutcome {
   function globToRegExp(glob: string): RegExp {
     let re = '';
     for (let i = 0; i < glob.length; i++) {
@@ -81,7 +90,7 @@ export function runSearch(files: SearchFile[], query: SearchQuery, limits: Searc
   try {
     let source = query.regex ? query.pattern : query.pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     if (query.wholeWord) source = `(?<![\\p{L}\\p{N}_])(?:${source})(?![\\p{L}\\p{N}_])`;
-    matcher = new RegExp(source, `gmu${query.caseSensitive ? '' : 'i'}`);
+    matcher = new RegExp(source, `gm${query.unicode === false && !query.wholeWord ? '' : 'u'}${query.caseSensitive ? '' : 'i'}`);
     include = globs(query.include);
     exclude = globs(query.exclude);
   } catch (e) {
@@ -93,6 +102,7 @@ export function runSearch(files: SearchFile[], query: SearchQuery, limits: Searc
     if (include.length > 0 && !include.some((g) => g.test(file.path))) continue;
     if (exclude.some((g) => g.test(file.path))) continue;
     const text = file.content;
+    if (literal && !text.includes(literal)) continue;
     const matches: FileMatch[] = [];
     let line = 1;
     let lineStart = 0;
@@ -123,6 +133,7 @@ export function runSearch(files: SearchFile[], query: SearchQuery, limits: Searc
       if (replacement !== null) match.replacement = query.regex ? expand(replacement, m) : replacement;
       matches.push(match);
       out.matchCount++;
+      if (limits.onePerLine) matcher.lastIndex = fullEnd;
     }
     if (matches.length > 0) out.files.push({ path: file.path, matches });
     if (out.matchCount >= limits.maxMatches) {

@@ -204,6 +204,11 @@ function SuggestionCard({ s, role, cursor, review, onSelect, comments, meId }: C
           {s.hunks.some((h) => h.stale)
             ? 'Someone edited the lines of the changes still pending after the suggestion was made, so they no longer apply.'
             : 'Someone edited this code after the suggestion was made, so it no longer applies.'}
+          {/* Each pending hunk can still be rejected on its own (R8); none can be accepted. */}
+          {s.hunks.map((h) => (
+            <HunkRow key={h.index} s={s} h={h.decision === 'pending' ? { ...h, stale: true } : h} decide={decide} selected={cursor?.id === s.id && cursor.hunk === h.index} review={review}
+              onSelect={() => onSelect(h.index)} comments={comments} canModerate={role === 'owner' || role === 'editor'} meId={meId} />
+          ))}
           <div className="review-actions">
             <button className="small-button primary" disabled={!mayCancel} onClick={() => void review.run({ kind: 'regenerate', id: s.id })}>Regenerate on current code</button>
             <button className="small-button" disabled={!mayCancel} onClick={() => void review.run({ kind: 'cancel', id: s.id })}>Discard</button>
