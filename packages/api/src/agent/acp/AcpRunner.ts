@@ -316,7 +316,7 @@ class AcpSession {
   #arm(): void {
     this.#disarm();
     this.#watchdog = setTimeout(() => {
-      if (this.#serving > 0) return this.#arm();
+      if (this.#serving > 0) return void this.#watchdog?.refresh();
       const seconds = Math.round(this.#deps.idleTimeoutMs / 1000);
       this.#fail(new AcpFailure(`${this.#agent.label} stopped responding (nothing for ${seconds} s while it had the turn).`));
     }, this.#deps.idleTimeoutMs);
@@ -327,8 +327,9 @@ class AcpSession {
     this.#watchdog = null;
   }
 
+  /** Every frame and every answer restarts the silence clock (in place: this runs per message). */
   #activity(): void {
-    if (this.#watchdog) this.#arm();
+    this.#watchdog?.refresh();
   }
 
   /** Waits for `promise`, failing on the agent's failure or after `timeoutMs` (when given). */

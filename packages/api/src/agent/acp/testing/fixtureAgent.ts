@@ -15,10 +15,12 @@
  *   flood      announces tool calls without end until it is cancelled (the step limit).
  *   huge       sends one 9 MiB frame.
  *   signin     answers the prompt with ACP's auth_required error (what agents without a key do).
- *   bench:<n>  n timed fs/read_text_file round trips, then n message chunks stamped with the
- *              wall clock (µs), and a last message with the round trips as JSON (bench/acp.ts).
+ *   bench:<n>:<w>  w warm-up then n timed fs/read_text_file round trips, then n message chunks
+ *              stamped with the wall clock (µs), and a last thought with the round trips, their
+ *              start times and its own GC pauses as JSON (bench/acp.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { agent, methods, ndJsonStream, PROTOCOL_VERSION, RequestError, type AgentContext, type SessionUpdate } from '@agentclientprotocol/sdk';
 
@@ -63,19 +65,30 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return 'end_turn';
   }
   if (task.startsWith('bench:')) {
-    const n = Number(task.slice(6));
+    const [n, warmup] = task.slice(6).split(':').map(Number) as [number, number];
+    const read = () => client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
+    for (let i = 0; i < warmup; i++) await read();
+    // Its own GC pauses during the timed reads (wall clock, ms), so the bench can say where the tail is.
+    const gc: number[][] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gc.push([performance.timeOrigin + e.startTime, e.duration]);
+    });
+    observer.observe({ entryTypes: ['gc'] });
     const rtts: number[] = [];
+    const sent: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      await client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
+      sent.push(performance.timeOrigin + t0);
+      await read();
       rtts.push(performance.now() - t0);
     }
+    observer.disconnect();
     // Paced like a streaming model (~300 chunks/s), so the latency is not a queue of our own making.
     for (let i = 0; i < n; i++) {
       await send({ sessionUpdate: 'agent_message_chunk', content: text(`@${Math.round((performance.timeOrigin + performance.now()) * 1000)};`) });
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
-    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify(rtts)) });
+    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify({ rtts, sent, gc })) });
     return 'end_turn';
   }
   if (task.includes('elicit')) {
