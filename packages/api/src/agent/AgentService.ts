@@ -322,8 +322,8 @@ export class AgentService {
     return {
       id: r.id, projectId: r.projectId, task: r.task, status: r.status as AgentRunStatus,
       startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' }, provider: this.#providerLabel(r.provider), model: r.model,
-      createdAt: r.createdAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null, steps: turns.length,
-      tokens: turns.reduce((n, t) => n + t.completionTokens + (t.promptTokens ?? 0), 0), error: r.error,
+      createdAt: r.createdAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null, steps: turns.reduce((n, t) => n + (t.steps ?? 1), 0),
+      tokens: turns.reduce((n, t) => n + (t.completionTokens ?? 0) + (t.promptTokens ?? 0), 0), error: r.error,
       lastCheck: (r.lastCheck ?? null) as AgentRunView['lastCheck'], pendingPermission: null,
     };
   }

@@ -61,10 +61,10 @@ function AgentRunCard({ projectId, run }: { projectId: string; run: AgentRunView
           <>
             {record.turns.length > 0 && (
               <table className="activity-hunks" data-testid="agent-activity-turns">
-                <thead><tr><th>Turn</th><th>Tokens</th><th>TTFT</th><th>tok/s</th><th>Duration</th></tr></thead>
+                <thead><tr><th>Turn</th><th>Steps</th><th>Output tokens</th><th>TTFT</th><th>tok/s</th><th>Duration</th></tr></thead>
                 <tbody>
                   {record.turns.map((t) => (
-                    <tr key={t.turn}><td>{t.turn}</td><td>{t.completionTokens}</td><td>{t.ttftMs === null ? '—' : `${Math.round(t.ttftMs)} ms`}</td><td>{t.tokensPerSecond === null ? '—' : Math.round(t.tokensPerSecond)}</td><td>{Math.round(t.durationMs)} ms</td></tr>
+                    <tr key={t.turn}><td>{t.turn}</td><td>{t.steps ?? 1}</td><td>{t.completionTokens === null ? 'not reported' : t.completionTokens.toLocaleString('en')}</td><td>{t.ttftMs === null ? '—' : `${Math.round(t.ttftMs)} ms`}</td><td>{t.tokensPerSecond === null ? '—' : Math.round(t.tokensPerSecond)}</td><td>{Math.round(t.durationMs)} ms</td></tr>
                   ))}
                 </tbody>
               </table>

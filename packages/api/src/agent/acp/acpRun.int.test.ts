@@ -188,6 +188,16 @@ describe('an external agent over ACP in the sandbox', () => {
     const row = await db.prisma.agentRun.findUniqueOrThrow({ where: { id: view.id } });
     assert.equal(row.provider, 'acp:fixture');
     assert.ok(JSON.stringify(row.transcript).includes('"kind":"plan"'));
+    // Its reported usage per turn, TTFT, tok/s and steps (3 tool calls + the answer, then 1), as the built-in agent's record has them.
+    const { turns } = await agent.get(projectId, view.id);
+    assert.deepEqual(turns.map((x) => [x.turn, x.promptTokens, x.completionTokens, x.steps]), [[1, 1700, 300, 4], [2, 1500, 20, 1]]);
+    assert.ok(turns.every((x) => x.ttftMs !== null && x.ttftMs <= x.durationMs && x.tokensPerSecond !== null && x.tokensPerSecond > 0), JSON.stringify(turns));
+    assert.deepEqual([run.steps, run.tokens], [5, 3520]);
+    // The same totals from the stored record (what a restarted server lists on the AI activity page).
+    const restarted = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, files, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
+    const stored = (await restarted.list(projectId)).find((r) => r.id === view.id);
+    assert.deepEqual([stored?.steps, stored?.tokens, stored?.provider], [5, 3520, 'Fixture agent']);
+    await restarted.close();
     await until('the agent process to be gone', () => host.activeRuns(workingCopyId(view.id)).length === 0, 10_000);
   });
 
@@ -214,6 +224,10 @@ describe('an external agent over ACP in the sandbox', () => {
     const math = JSON.stringify(changeset.files.find((f) => f.path === 'src/math.js'));
     assert.ok(math.includes('// via fs') && math.includes('// then on disk'), `both changes kept, in order: ${math}`);
     assert.equal(await liveText(projectId, ids['src/math.js']!), MATH, 'still only a proposal');
+    // No usage reported: the turn is recorded without tokens (not as zero of them).
+    const { turns } = await agent.get(projectId, view.id);
+    assert.deepEqual(turns.map((x) => [x.promptTokens, x.completionTokens, x.tokensPerSecond, x.steps]), [[null, null, null, 1]]);
+    assert.equal(run.tokens, 0);
   });
 
   test('forbidden and outside paths are refused to the agent (and .env never reaches its sandbox)', async () => {

@@ -2,7 +2,8 @@
  * A scripted ACP agent for tests, written with the official SDK (agent side) and bundled into one
  * file that runs inside the real sandbox. What it does is chosen by a word in the task:
  *   (none)     reads src/math.js, thinks, plans, writes src/math.js and src/new.js, asks permission
- *              for a command and runs it through terminal/*, streams messages; answers steering.
+ *              for a command and runs it through terminal/*, streams messages; answers steering;
+ *              reports its token usage with each turn (the others report none).
  *   forbidden  tries .env and a path outside the project, reports the errors it got.
  *   disk       writes a file through fs/*, reads it back from disk, then writes files straight to
  *              /project, bypassing fs/*.
@@ -27,6 +28,11 @@ import { agent, methods, ndJsonStream, PROTOCOL_VERSION, RequestError, type Agen
 const stream = ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>);
 let onCancel: (() => void) | null = null;
 let turns = 0;
+let usage = false;
+const USAGE = [
+  { inputTokens: 1200, outputTokens: 300, cachedReadTokens: 500, totalTokens: 2000 },
+  { inputTokens: 1500, outputTokens: 20, totalTokens: 1520 },
+];
 
 function say(client: AgentContext, sessionId: string, update: SessionUpdate): Promise<void> {
   return client.notify(methods.client.session.update, { sessionId, update });
@@ -131,6 +137,7 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return 'end_turn';
   }
 
+  usage = true;
   await send({ sessionUpdate: 'agent_thought_chunk', content: text('Let me look at math.js first.') });
   await send({ sessionUpdate: 'plan', entries: [
     { content: 'Read math.js', priority: 'high', status: 'in_progress' },
@@ -181,7 +188,9 @@ agent({ name: 'tandem-fixture' })
   .onRequest(methods.agent.session.new, () => ({ sessionId: 'fixture-session' }))
   .onRequest(methods.agent.session.prompt, async ({ params, client }) => {
     const task = params.prompt.map((b) => (b.type === 'text' ? b.text : '')).join('');
-    return { stopReason: await script(client, params.sessionId, task) };
+    const stopReason = await script(client, params.sessionId, task);
+    // The default script reports its token usage (ACP's unstable PromptResponse.usage); the others do not.
+    return usage ? { stopReason, usage: USAGE[turns - 1] } as { stopReason: typeof stopReason } : { stopReason };
   })
   .onNotification(methods.agent.session.cancel, () => {
     onCancel?.();
