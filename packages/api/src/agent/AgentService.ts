@@ -105,8 +105,14 @@ export class AgentService {
   /** Runs a previous process left working are marked interrupted (their changesets stay reviewable). */
   async recoverInterrupted(projectId?: string): Promise<number> {
     const where = { status: { in: ['running', 'waiting_permission'] }, ...(projectId === undefined ? {} : { projectId }) };
-    const { count } = await this.#prisma.agentRun.updateMany({ where, data: { status: 'interrupted', endedAt: new Date() } });
-    return count;
+    const endedAt = new Date();
+    // An external agent's process ended with the server that ran it, and with it the agent's session.
+    const external = await this.#prisma.agentRun.updateMany({
+      where: { ...where, provider: { startsWith: 'acp:' } },
+      data: { status: 'interrupted', endedAt, error: "The server restarted during the run and the external agent's process ended with it; an external agent's run cannot be resumed. Its changeset stays reviewable: start a new run to carry on." },
+    });
+    const { count } = await this.#prisma.agentRun.updateMany({ where, data: { status: 'interrupted', endedAt } });
+    return external.count + count;
   }
 
   async policy(projectId: string): Promise<{ agent: AgentPolicy; approval: ApprovalPolicy; checkCommand: string | null; runCommand: string | null; acpAgents: string[] }> {

@@ -244,6 +244,22 @@ describe('an external agent over ACP in the sandbox', () => {
     assert.deepEqual((await agent.changeset(projectId, view.id)).files, []);
   });
 
+  test('after a server restart the run is interrupted with a message saying it cannot resume; its changeset stays reviewable', async () => {
+    const { projectId, users } = await project();
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'disk', agent: 'fixture' });
+    await finished(projectId, view.id);
+    await until('the record of the ended run', async () => (await db.prisma.agentRun.findUniqueOrThrow({ where: { id: view.id } })).status === 'ready');
+    // The row says running, as a server that died mid-run leaves it; a fresh service recovers it.
+    await db.prisma.agentRun.update({ where: { id: view.id }, data: { status: 'running' } });
+    const restarted = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, files, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
+    assert.equal(await restarted.recoverInterrupted(projectId), 1);
+    const reloaded = await restarted.get(projectId, view.id);
+    assert.equal(reloaded.run.status, 'interrupted');
+    assert.match(reloaded.run.error ?? '', /external agent's process ended with it; an external agent's run cannot be resumed.*changeset stays reviewable/);
+    assert.deepEqual(reloaded.changeset.files.map((f) => f.path).sort(), ['gen/direct.txt', 'src/math.js']);
+    await restarted.close();
+  });
+
   test('Stop sends session/cancel, the agent winds down, its process is gone', async () => {
     const { projectId, users } = await project();
     const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'wait', agent: 'fixture' });
