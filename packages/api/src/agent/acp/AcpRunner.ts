@@ -32,6 +32,8 @@ class AcpFailure extends Error {}
 
 /** ACP's `auth_required` error code. */
 const AUTH_REQUIRED = -32000;
+/** The agent's HOME: the process's private /tmp, gone with it. */
+const AGENT_HOME = '/tmp';
 /** How long a broken connection waits for the process's exit to explain it. */
 const EXIT_WAIT_MS = 3000;
 
@@ -108,7 +110,8 @@ class AcpSession {
     await this.#wc.refresh();
     if (this.#signal.aborted) return;
     const proc = await this.#host.spawn(workingCopyId(this.#run.id), [this.#agent.command, ...this.#agent.args], {
-      env: this.#agent.env, allowHosts: this.#agent.egressHosts,
+      // Its own state (sessions, logs: ~/.claude, ~/.codex, ~/.gemini) off /project, where it would be harvested as changes.
+      env: { HOME: AGENT_HOME, ...this.#agent.env }, allowHosts: this.#agent.egressHosts,
       binds: this.#agent.mounts.map((m) => ({ src: m.host, dest: m.sandbox })),
     });
     this.#process = proc;

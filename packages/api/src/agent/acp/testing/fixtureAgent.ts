@@ -138,6 +138,9 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
   }
 
   usage = true;
+  // Its session log in its HOME, as real agents keep one (~/.claude, ~/.codex): not a change to review.
+  mkdirSync(`${process.env.HOME}/.fixture`, { recursive: true });
+  writeFileSync(`${process.env.HOME}/.fixture/session.json`, JSON.stringify({ task }));
   await send({ sessionUpdate: 'agent_thought_chunk', content: text('Let me look at math.js first.') });
   await send({ sessionUpdate: 'plan', entries: [
     { content: 'Read math.js', priority: 'high', status: 'in_progress' },
