@@ -94,7 +94,7 @@ test('two people watch an external agent, one denies its command, the group acce
     await u.page.goto(`${projectUrl}/activity`);
     const entry = u.page.getByTestId('agent-activity-entry').first();
     await entry.waitFor();
-    assert.match((await entry.textContent()) ?? '', /started an agent run with Fixture agent \(external agent\).*4 steps · 2,000 tokens/s);
+    assert.match((await entry.textContent()) ?? '', /started an agent run with ?Fixture agent \(external agent\).*4 steps · 2,000 tokens/s);
     await entry.locator('summary', { hasText: 'Full record' }).click();
     const turn = entry.getByTestId('agent-activity-turns').locator('tbody tr').first();
     await turn.waitFor();
