@@ -215,12 +215,13 @@ class AcpSession {
       await this.#deps.persist(run);
       if (this.#signal.aborted) return;
       if (this.#limitReached) return run.notice(this.#limitReached);
-      if (run.view.tokens >= this.#policy.maxTokens) return run.notice(`Stopped at the project's token limit (${this.#policy.maxTokens}).`);
       if (stopReason === 'refusal' || stopReason === 'max_tokens' || stopReason === 'max_turn_requests') {
         run.notice(`${this.#agent.label} ended its turn: ${stopReason.replace(/_/g, ' ')}.`, null, 'error');
       }
       const steering = run.steering.splice(0);
       if (steering.length === 0) return;
+      // As the built-in agent: no further model work past the token limit (its tokens as reported).
+      if (run.view.tokens >= this.#policy.maxTokens) return run.notice(`Stopped at the project's token limit (${this.#policy.maxTokens}).`);
       prompt = steering.map((s) => `${s.author.name} (a participant watching you) says: ${s.text}`).join('\n\n');
       this.#transcript.turn++;
     }

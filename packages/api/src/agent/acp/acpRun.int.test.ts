@@ -310,6 +310,24 @@ describe('an external agent that fails', () => {
     assert.ok(calls > 25 && calls < 2000, `stopped soon after the limit (${calls} tool calls kept)`);
   });
 
+  test('past the project\'s token limit (as the agent reports its usage) steering is not sent on', async () => {
+    const { projectId, users } = await project();
+    await t.callerFor(users.owner).agent.setPolicy({
+      projectId, checkCommand: null,
+      policy: { starters: 'editors', maxSteps: 30, maxTokens: 1000, allowedCommands: [], forbiddenPaths: ['.env'] },
+    });
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'Add multiply.', agent: 'fixture' });
+    // Queued while its first turn (2,000 tokens reported) is still working.
+    const asked = await until('the permission prompt', async () => (await agent.get(projectId, view.id)).run.pendingPermission);
+    await t.callerFor(users.editor).agent.steer({ projectId, runId: view.id, text: 'Keep going.' });
+    await t.callerFor(users.editor).agent.answerPermission({ projectId, runId: view.id, requestId: asked.requestId, optionId: 'deny' });
+    const { run, items } = await finished(projectId, view.id);
+    assert.equal(run.status, 'ready');
+    assert.equal(run.tokens, 2000);
+    assert.ok(items.some((i) => i.kind === 'notice' && /token limit \(1000\)/.test(i.text)), JSON.stringify(items.slice(-3)));
+    assert.ok(!messages(items).some((m) => m.startsWith('Steered:')), 'the steering prompt was not sent');
+  });
+
   test('the server is unaffected: the next run in the same project works', async () => {
     const { projectId, users } = await project();
     const crashed = await t.callerFor(users.owner).agent.start({ projectId, task: 'crash', agent: 'fixture' });
