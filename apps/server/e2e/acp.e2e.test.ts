@@ -75,6 +75,7 @@ test('two people watch an external agent, one denies its command, the group acce
   for (const u of [a, b]) await waitFor('the agent to carry on after the denial', async () => /Permission denied; skipping the command\./.test(await panelText(u.page)));
   await waitFor('ready for review', async () => /ready for review/.test((await b.page.getByTestId('agent-run').first().textContent()) ?? ''), 60_000);
   assert.match(await panelText(a.page), /Denied by Bea Bell/);
+  await waitFor('the tokens it reported', async () => /4 steps · 2,000 tokens/.test(await panelText(b.page)));
 
   // The group reviews: A accepts the new file, B rejects the other.
   const file = (page: Page, path: string) => page.locator(`[data-testid=agent-file][data-path="${path}"]`);
