@@ -8,7 +8,8 @@ import { launchBrowser, newUser, removeDir, screenshot, signUp, startServerProce
  * An external agent over ACP in two real browsers: the owner enables the scripted ACP agent in
  * the project settings, picks it in the Agent panel and starts a run; the agent process runs in
  * the project's sandbox; both people watch its thoughts, plan and tool calls stream; Bea denies
- * the command it asks to run; the group accepts one of its two files and rejects the other.
+ * the command it asks to run; the group accepts one of its two files and rejects the other; the
+ * AI activity page shows the run's steps and the tokens the agent reported.
  */
 let server: RunningServer;
 let browser: Browser;
@@ -74,6 +75,7 @@ test('two people watch an external agent, one denies its command, the group acce
   for (const u of [a, b]) await waitFor('the agent to carry on after the denial', async () => /Permission denied; skipping the command\./.test(await panelText(u.page)));
   await waitFor('ready for review', async () => /ready for review/.test((await b.page.getByTestId('agent-run').first().textContent()) ?? ''), 60_000);
   assert.match(await panelText(a.page), /Denied by Bea Bell/);
+  await waitFor('the tokens it reported', async () => /4 steps · 2,000 tokens/.test(await panelText(b.page)));
 
   // The group reviews: A accepts the new file, B rejects the other.
   const file = (page: Page, path: string) => page.locator(`[data-testid=agent-file][data-path="${path}"]`);
@@ -87,5 +89,18 @@ test('two people watch an external agent, one denies its command, the group acce
   await waitFor('new.js in B’s tree', async () => (await b.page.getByTestId('tree-item').allTextContents()).join('|').includes('new.js'));
   assert.ok(!(await b.page.getByTestId('tree-item').allTextContents()).join('|').includes('math.js'), 'the rejected file was never created');
   await Promise.all([screenshot(a.page, 'acp-05-applied-A-1440'), screenshot(b.page, 'acp-06-applied-B-800')]);
+
+  // The AI activity page records the run like a built-in one: steps and the tokens the agent reported, per turn with TTFT.
+  for (const u of [a, b]) {
+    await u.page.goto(`${projectUrl}/activity`);
+    const entry = u.page.getByTestId('agent-activity-entry').first();
+    await entry.waitFor();
+    assert.match((await entry.textContent()) ?? '', /started an agent run with ?Fixture agent \(external agent\).*4 steps · 2,000 tokens/s);
+    await entry.locator('summary', { hasText: 'Full record' }).click();
+    const turn = entry.getByTestId('agent-activity-turns').locator('tbody tr').first();
+    await turn.waitFor();
+    assert.match((await turn.textContent()) ?? '', /^1\s*4\s*300\s*\d+ ms/);
+  }
+  await Promise.all([screenshot(a.page, 'acp-07-activity-A-1440'), screenshot(b.page, 'acp-08-activity-B-800')]);
   assert.deepEqual(errors, []);
 });

@@ -107,10 +107,16 @@ export const AGENT_PERMISSION_OPTIONS: readonly AgentPermissionOption[] = [
 export interface AgentTurnMetrics {
   turn: number;
   promptTokens: number | null;
-  completionTokens: number;
+  /** null: an external agent that did not report its usage for this turn. */
+  completionTokens: number | null;
   ttftMs: number | null;
   tokensPerSecond: number | null;
   durationMs: number;
+  /**
+   * Model steps in this turn: absent for the built-in agent (each turn is one step); an external
+   * agent's prompt turn counts one step per tool call it announced plus the one that answered.
+   */
+  steps?: number;
 }
 
 export type AgentHunkStatus = 'intact' | 'stale' | 'conflict';

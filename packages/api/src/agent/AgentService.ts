@@ -108,8 +108,14 @@ export class AgentService {
   /** Runs a previous process left working are marked interrupted (their changesets stay reviewable). */
   async recoverInterrupted(projectId?: string): Promise<number> {
     const where = { status: { in: ['running', 'waiting_permission'] }, ...(projectId === undefined ? {} : { projectId }) };
-    const { count } = await this.#prisma.agentRun.updateMany({ where, data: { status: 'interrupted', endedAt: new Date() } });
-    return count;
+    const endedAt = new Date();
+    // An external agent's process ended with the server that ran it, and with it the agent's session.
+    const external = await this.#prisma.agentRun.updateMany({
+      where: { ...where, provider: { startsWith: 'acp:' } },
+      data: { status: 'interrupted', endedAt, error: "The server restarted during the run and the external agent's process ended with it; an external agent's run cannot be resumed. Its changeset stays reviewable: start a new run to carry on." },
+    });
+    const { count } = await this.#prisma.agentRun.updateMany({ where, data: { status: 'interrupted', endedAt } });
+    return external.count + count;
   }
 
   async policy(projectId: string): Promise<{ agent: AgentPolicy; approval: ApprovalPolicy; checkCommand: string | null; runCommand: string | null; acpAgents: string[] }> {
@@ -335,8 +341,8 @@ export class AgentService {
     return {
       id: r.id, projectId: r.projectId, task: r.task, status: r.status as AgentRunStatus,
       startedBy: { id: r.userId, name: names.get(r.userId) ?? 'Former member' }, provider: this.#providerLabel(r.provider), model: r.model,
-      createdAt: r.createdAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null, steps: turns.length,
-      tokens: turns.reduce((n, t) => n + t.completionTokens + (t.promptTokens ?? 0), 0), error: r.error,
+      createdAt: r.createdAt.toISOString(), endedAt: r.endedAt?.toISOString() ?? null, steps: turns.reduce((n, t) => n + (t.steps ?? 1), 0),
+      tokens: turns.reduce((n, t) => n + (t.completionTokens ?? 0) + (t.promptTokens ?? 0), 0), error: r.error,
       lastCheck: (r.lastCheck ?? null) as AgentRunView['lastCheck'], pendingPermission: null,
     };
   }

@@ -190,7 +190,7 @@ describe('agent runs', () => {
     assert.deepEqual(tools.filter((i) => i.command).map((i) => i.command!.exitCode), [1, 0]);
     assert.ok(tools.every((i) => i.durationMs !== null));
     assert.equal(turns.length, 6);
-    assert.ok(turns.every((x) => x.completionTokens > 0 && x.ttftMs !== null));
+    assert.ok(turns.every((x) => (x.completionTokens ?? 0) > 0 && x.ttftMs !== null));
     // Everyone saw the agent's text stream and the command output live.
     const deltas = rec.events.filter((e) => e.type === AGENT_EVENTS.delta).map((e) => e.data as AgentDeltaEvent);
     assert.ok(deltas.some((d) => d.text.length > 0));

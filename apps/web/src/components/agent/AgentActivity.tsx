@@ -43,7 +43,7 @@ function AgentRunCard({ projectId, run }: { projectId: string; run: AgentRunView
         <Avatar name={run.startedBy.name} id={run.startedBy.id} />
         <strong>{run.startedBy.name}</strong>
         <span className="muted">started an agent run with</span>
-        <span className="review-model">{run.model}</span>
+        <span className="review-model">{run.model === 'ACP' ? `${run.provider} (external agent)` : run.model}</span>
         <span className="review-status" data-testid="agent-activity-status">{run.status.replace('_', ' ')}</span>
         <span style={{ flex: 1 }} />
         <span className="muted small">{when(run.createdAt)}</span>
@@ -61,10 +61,10 @@ function AgentRunCard({ projectId, run }: { projectId: string; run: AgentRunView
           <>
             {record.turns.length > 0 && (
               <table className="activity-hunks" data-testid="agent-activity-turns">
-                <thead><tr><th>Turn</th><th>Tokens</th><th>TTFT</th><th>tok/s</th><th>Duration</th></tr></thead>
+                <thead><tr><th>Turn</th><th>Steps</th><th>Output tokens</th><th>TTFT</th><th>tok/s</th><th>Duration</th></tr></thead>
                 <tbody>
                   {record.turns.map((t) => (
-                    <tr key={t.turn}><td>{t.turn}</td><td>{t.completionTokens}</td><td>{t.ttftMs === null ? '—' : `${Math.round(t.ttftMs)} ms`}</td><td>{t.tokensPerSecond === null ? '—' : Math.round(t.tokensPerSecond)}</td><td>{Math.round(t.durationMs)} ms</td></tr>
+                    <tr key={t.turn}><td>{t.turn}</td><td>{t.steps ?? 1}</td><td>{t.completionTokens === null ? 'not reported' : t.completionTokens.toLocaleString('en')}</td><td>{t.ttftMs === null ? '—' : `${Math.round(t.ttftMs)} ms`}</td><td>{t.tokensPerSecond === null ? '—' : Math.round(t.tokensPerSecond)}</td><td>{Math.round(t.durationMs)} ms</td></tr>
                   ))}
                 </tbody>
               </table>
@@ -92,7 +92,8 @@ function describe(item: AgentItem): string {
     case 'tool_call':
       return item.command
         ? `ran \`${item.command.command}\`: exit ${item.command.exitCode ?? '—'}${item.command.reason ? ` (${item.command.reason})` : ''} in ${Math.round(item.command.durationMs)} ms`
-        : `${item.title} (${item.status}, ${item.resultChars.toLocaleString('en')} chars${item.durationMs === null ? '' : `, ${Math.round(item.durationMs)} ms`})`;
+        // An external agent's tool results stay with it: no size to show.
+        : `${item.title} (${item.status}${item.resultChars > 0 ? `, ${item.resultChars.toLocaleString('en')} chars` : ''}${item.durationMs === null ? '' : `, ${Math.round(item.durationMs)} ms`})`;
     case 'permission':
       return !item.outcome ? `asked to run \`${item.command}\` (waiting)`
         : item.outcome.outcome === 'cancelled' ? `asked to run \`${item.command}\` (cancelled)`

@@ -93,7 +93,7 @@ export function AgentPanel({ projectId, role, agent, comments, meId }: AgentPane
         {run && (
           <>
             <div className="agent-meta muted">
-              {run.startedBy.name} · {run.model === 'ACP' ? `${run.provider} (external agent)` : run.model} · {run.steps} steps{run.model === 'ACP' ? '' : ` · ${run.tokens.toLocaleString()} tokens`}
+              {run.startedBy.name} · {run.model === 'ACP' ? `${run.provider} (external agent)` : run.model} · {run.steps} steps{run.model === 'ACP' && run.tokens === 0 ? '' : ` · ${run.tokens.toLocaleString()} tokens`}
             </div>
             {agent.items.map((item) => item && (
               <Item key={item.seq} item={item} output={item.kind === 'tool_call' ? agent.output[item.toolCallId] : undefined}

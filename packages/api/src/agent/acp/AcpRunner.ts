@@ -3,7 +3,7 @@ import {
   type ClientConnection, type PermissionOption, type ReadTextFileRequest, type RequestPermissionRequest, type RequestPermissionResponse,
   type WriteTextFileRequest,
 } from '@agentclientprotocol/sdk';
-import { AGENT_EVENTS, AppError, type AgentPolicy } from '@tandem/protocol';
+import { AGENT_EVENTS, AppError, type AgentPolicy, type AgentTurnMetrics } from '@tandem/protocol';
 import type { ProcessExit, SandboxHost, SandboxProcess } from '@tandem/sandbox';
 import { commandAllowed } from '../agentPolicy.ts';
 import { askPermission, type CommandRunner } from '../AgentRunner.ts';
@@ -32,6 +32,8 @@ class AcpFailure extends Error {}
 
 /** ACP's `auth_required` error code. */
 const AUTH_REQUIRED = -32000;
+/** The agent's HOME: the process's private /tmp, gone with it. */
+const AGENT_HOME = '/tmp';
 /** How long a broken connection waits for the process's exit to explain it. */
 const EXIT_WAIT_MS = 3000;
 
@@ -108,7 +110,8 @@ class AcpSession {
     await this.#wc.refresh();
     if (this.#signal.aborted) return;
     const proc = await this.#host.spawn(workingCopyId(this.#run.id), [this.#agent.command, ...this.#agent.args], {
-      env: this.#agent.env, allowHosts: this.#agent.egressHosts,
+      // Its own state (sessions, logs: ~/.claude, ~/.codex, ~/.gemini) off /project, where it would be harvested as changes.
+      env: { HOME: AGENT_HOME, ...this.#agent.env }, allowHosts: this.#agent.egressHosts,
       binds: this.#agent.mounts.map((m) => ({ src: m.host, dest: m.sandbox })),
     });
     this.#process = proc;
@@ -188,18 +191,26 @@ class AcpSession {
     for (;;) {
       if (this.#signal.aborted) return;
       let stopReason: string;
+      const started = performance.now();
+      const toolCallsBefore = this.#transcript.toolCalls;
+      this.#transcript.firstOutputAt = null;
       try {
         this.#arm();
         const response = await this.#wait(this.#connection!.agent.request(methods.agent.session.prompt, {
           sessionId: this.#sessionId, prompt: [{ type: 'text', text: prompt }],
         }));
         stopReason = response.stopReason;
+        run.turns.push(turnMetrics(this.#transcript, started, usageOf(response), this.#transcript.toolCalls - toolCallsBefore + 1));
       } finally {
         this.#disarm();
       }
       await this.#wc.refresh();
       run.publish(AGENT_EVENTS.changeset, { runId: run.id });
-      run.view = { ...run.view, steps: this.#transcript.toolCalls };
+      run.view = {
+        ...run.view,
+        steps: run.turns.reduce((n, t) => n + (t.steps ?? 1), 0),
+        tokens: run.turns.reduce((n, t) => n + (t.completionTokens ?? 0) + (t.promptTokens ?? 0), 0),
+      };
       run.publishRun();
       await this.#deps.persist(run);
       if (this.#signal.aborted) return;
@@ -209,6 +220,8 @@ class AcpSession {
       }
       const steering = run.steering.splice(0);
       if (steering.length === 0) return;
+      // As the built-in agent: no further model work past the token limit (its tokens as reported).
+      if (run.view.tokens >= this.#policy.maxTokens) return run.notice(`Stopped at the project's token limit (${this.#policy.maxTokens}).`);
       prompt = steering.map((s) => `${s.author.name} (a participant watching you) says: ${s.text}`).join('\n\n');
       this.#transcript.turn++;
     }
@@ -316,7 +329,7 @@ class AcpSession {
   #arm(): void {
     this.#disarm();
     this.#watchdog = setTimeout(() => {
-      if (this.#serving > 0) return this.#arm();
+      if (this.#serving > 0) return void this.#watchdog?.refresh();
       const seconds = Math.round(this.#deps.idleTimeoutMs / 1000);
       this.#fail(new AcpFailure(`${this.#agent.label} stopped responding (nothing for ${seconds} s while it had the turn).`));
     }, this.#deps.idleTimeoutMs);
@@ -327,8 +340,9 @@ class AcpSession {
     this.#watchdog = null;
   }
 
+  /** Every frame and every answer restarts the silence clock (in place: this runs per message). */
   #activity(): void {
-    if (this.#watchdog) this.#arm();
+    this.#watchdog?.refresh();
   }
 
   /** Waits for `promise`, failing on the agent's failure or after `timeoutMs` (when given). */
@@ -342,6 +356,46 @@ class AcpSession {
     }
     return Promise.race(racers).finally(() => clearTimeout(timer));
   }
+}
+
+/** Largest token count believed for one turn (an agent's report is input, not truth). */
+const MAX_TURN_TOKENS = 1e9;
+
+/**
+ * A turn's token usage, when the agent reports it: ACP's `usage` on the `session/prompt`
+ * response (unstable in SDK 2.4, passed through as sent). null when absent or malformed.
+ */
+function usageOf(response: object): { total: number; output: number } | null {
+  const usage = (response as { usage?: unknown }).usage;
+  if (typeof usage !== 'object' || usage === null) return null;
+  const count = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_TURN_TOKENS ? v : null);
+  const { inputTokens, outputTokens, totalTokens } = usage as Record<string, unknown>;
+  const input = count(inputTokens);
+  const output = count(outputTokens);
+  if (input === null || output === null) return null;
+  // The agent's total also counts cached and reasoning tokens; never less than input + output.
+  return { total: Math.max(count(totalTokens) ?? 0, input + output), output };
+}
+
+/**
+ * One ACP prompt turn as the run record's turn: its duration, TTFT (prompt sent → first message
+ * or thought chunk), tokens and tokens/s when reported (output tokens over the time after the
+ * first chunk), and its steps.
+ */
+function turnMetrics(transcript: AcpTranscript, started: number, usage: { total: number; output: number } | null, steps: number): AgentTurnMetrics {
+  const ended = performance.now();
+  const first = transcript.firstOutputAt;
+  const streaming = first === null ? 0 : (ended - first) / 1000;
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    turn: transcript.turn,
+    promptTokens: usage ? usage.total - usage.output : null,
+    completionTokens: usage?.output ?? null,
+    ttftMs: first === null ? null : round(first - started),
+    tokensPerSecond: usage && usage.output > 0 && streaming > 0 ? round(usage.output / streaming) : null,
+    durationMs: round(ended - started),
+    steps,
+  };
 }
 
 function exitMessage(label: string, exit: ProcessExit, started: boolean): string {

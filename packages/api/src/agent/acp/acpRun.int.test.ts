@@ -188,6 +188,16 @@ describe('an external agent over ACP in the sandbox', () => {
     const row = await db.prisma.agentRun.findUniqueOrThrow({ where: { id: view.id } });
     assert.equal(row.provider, 'acp:fixture');
     assert.ok(JSON.stringify(row.transcript).includes('"kind":"plan"'));
+    // Its reported usage per turn, TTFT, tok/s and steps (3 tool calls + the answer, then 1), as the built-in agent's record has them.
+    const { turns } = await agent.get(projectId, view.id);
+    assert.deepEqual(turns.map((x) => [x.turn, x.promptTokens, x.completionTokens, x.steps]), [[1, 1700, 300, 4], [2, 1500, 20, 1]]);
+    assert.ok(turns.every((x) => x.ttftMs !== null && x.ttftMs <= x.durationMs && x.tokensPerSecond !== null && x.tokensPerSecond > 0), JSON.stringify(turns));
+    assert.deepEqual([run.steps, run.tokens], [5, 3520]);
+    // The same totals from the stored record (what a restarted server lists on the AI activity page).
+    const restarted = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, files, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
+    const stored = (await restarted.list(projectId)).find((r) => r.id === view.id);
+    assert.deepEqual([stored?.steps, stored?.tokens, stored?.provider], [5, 3520, 'Fixture agent']);
+    await restarted.close();
     await until('the agent process to be gone', () => host.activeRuns(workingCopyId(view.id)).length === 0, 10_000);
   });
 
@@ -214,6 +224,10 @@ describe('an external agent over ACP in the sandbox', () => {
     const math = JSON.stringify(changeset.files.find((f) => f.path === 'src/math.js'));
     assert.ok(math.includes('// via fs') && math.includes('// then on disk'), `both changes kept, in order: ${math}`);
     assert.equal(await liveText(projectId, ids['src/math.js']!), MATH, 'still only a proposal');
+    // No usage reported: the turn is recorded without tokens (not as zero of them).
+    const { turns } = await agent.get(projectId, view.id);
+    assert.deepEqual(turns.map((x) => [x.promptTokens, x.completionTokens, x.tokensPerSecond, x.steps]), [[null, null, null, 1]]);
+    assert.equal(run.tokens, 0);
   });
 
   test('forbidden and outside paths are refused to the agent (and .env never reaches its sandbox)', async () => {
@@ -228,6 +242,22 @@ describe('an external agent over ACP in the sandbox', () => {
     assert.match(report, /write \.env: .*off limits/);
     assert.ok(!report.includes('READ') && !report.includes('WROTE') && !report.includes('hunter2'));
     assert.deepEqual((await agent.changeset(projectId, view.id)).files, []);
+  });
+
+  test('after a server restart the run is interrupted with a message saying it cannot resume; its changeset stays reviewable', async () => {
+    const { projectId, users } = await project();
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'disk', agent: 'fixture' });
+    await finished(projectId, view.id);
+    await until('the record of the ended run', async () => (await db.prisma.agentRun.findUniqueOrThrow({ where: { id: view.id } })).status === 'ready');
+    // The row says running, as a server that died mid-run leaves it; a fresh service recovers it.
+    await db.prisma.agentRun.update({ where: { id: view.id }, data: { status: 'running' } });
+    const restarted = new AgentService({ prisma: db.prisma, hub: services.hub, documents: sync, files, sandbox: host, acpAgents: [fixture.config], logError: () => {} });
+    assert.equal(await restarted.recoverInterrupted(projectId), 1);
+    const reloaded = await restarted.get(projectId, view.id);
+    assert.equal(reloaded.run.status, 'interrupted');
+    assert.match(reloaded.run.error ?? '', /external agent's process ended with it; an external agent's run cannot be resumed.*changeset stays reviewable/);
+    assert.deepEqual(reloaded.changeset.files.map((f) => f.path).sort(), ['gen/direct.txt', 'src/math.js']);
+    await restarted.close();
   });
 
   test('Stop sends session/cancel, the agent winds down, its process is gone', async () => {
@@ -278,6 +308,24 @@ describe('an external agent that fails', () => {
     assert.ok(items.some((i) => i.kind === 'notice' && /step limit \(25 tool calls\)/.test(i.text)));
     const calls = items.filter((i) => i.kind === 'tool_call').length;
     assert.ok(calls > 25 && calls < 2000, `stopped soon after the limit (${calls} tool calls kept)`);
+  });
+
+  test('past the project\'s token limit (as the agent reports its usage) steering is not sent on', async () => {
+    const { projectId, users } = await project();
+    await t.callerFor(users.owner).agent.setPolicy({
+      projectId, checkCommand: null,
+      policy: { starters: 'editors', maxSteps: 30, maxTokens: 1000, allowedCommands: [], forbiddenPaths: ['.env'] },
+    });
+    const view = await t.callerFor(users.owner).agent.start({ projectId, task: 'Add multiply.', agent: 'fixture' });
+    // Queued while its first turn (2,000 tokens reported) is still working.
+    const asked = await until('the permission prompt', async () => (await agent.get(projectId, view.id)).run.pendingPermission);
+    await t.callerFor(users.editor).agent.steer({ projectId, runId: view.id, text: 'Keep going.' });
+    await t.callerFor(users.editor).agent.answerPermission({ projectId, runId: view.id, requestId: asked.requestId, optionId: 'deny' });
+    const { run, items } = await finished(projectId, view.id);
+    assert.equal(run.status, 'ready');
+    assert.equal(run.tokens, 2000);
+    assert.ok(items.some((i) => i.kind === 'notice' && /token limit \(1000\)/.test(i.text)), JSON.stringify(items.slice(-3)));
+    assert.ok(!messages(items).some((m) => m.startsWith('Steered:')), 'the steering prompt was not sent');
   });
 
   test('the server is unaffected: the next run in the same project works', async () => {

@@ -47,7 +47,7 @@ function rawInputOf(value: unknown): Record<string, unknown> {
  * Turns an external agent's `session/update` notifications into the run's transcript, the same
  * items (and `agent.*` events) the built-in agent produces: message and thought chunks grow one
  * item per stretch of text, tool calls are items updated in place by `toolCallId`, the plan is
- * one item replaced on every update. Commands, modes and usage updates are not shown.
+ * one item replaced on every update. Commands, modes and context-usage updates are not shown.
  */
 export class AcpTranscript {
   readonly #run: LiveAgentRun;
@@ -56,6 +56,8 @@ export class AcpTranscript {
   turn = 1;
   /** Tool calls the agent announced (the policy's step limit counts them). */
   toolCalls = 0;
+  /** When the current turn's first message or thought chunk came (`performance.now()`); the runner resets it. */
+  firstOutputAt: number | null = null;
 
   constructor(run: LiveAgentRun) {
     this.#run = run;
@@ -96,6 +98,7 @@ export class AcpTranscript {
   }
 
   #text(kind: 'agent_message' | 'thought', text: string): void {
+    this.firstOutputAt ??= performance.now();
     const run = this.#run;
     const last = run.items.at(-1);
     if (last && last.kind === kind && last.turn === this.turn) {

@@ -2,7 +2,8 @@
  * A scripted ACP agent for tests, written with the official SDK (agent side) and bundled into one
  * file that runs inside the real sandbox. What it does is chosen by a word in the task:
  *   (none)     reads src/math.js, thinks, plans, writes src/math.js and src/new.js, asks permission
- *              for a command and runs it through terminal/*, streams messages; answers steering.
+ *              for a command and runs it through terminal/*, streams messages; answers steering;
+ *              reports its token usage with each turn (the others report none).
  *   forbidden  tries .env and a path outside the project, reports the errors it got.
  *   disk       writes a file through fs/*, reads it back from disk, then writes files straight to
  *              /project, bypassing fs/*.
@@ -15,16 +16,23 @@
  *   flood      announces tool calls without end until it is cancelled (the step limit).
  *   huge       sends one 9 MiB frame.
  *   signin     answers the prompt with ACP's auth_required error (what agents without a key do).
- *   bench:<n>  n timed fs/read_text_file round trips, then n message chunks stamped with the
- *              wall clock (µs), and a last message with the round trips as JSON (bench/acp.ts).
+ *   bench:<n>:<w>  w warm-up then n timed fs/read_text_file round trips, then n message chunks
+ *              stamped with the wall clock (µs), and a last thought with the round trips, their
+ *              start times and its own GC pauses as JSON (bench/acp.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { agent, methods, ndJsonStream, PROTOCOL_VERSION, RequestError, type AgentContext, type SessionUpdate } from '@agentclientprotocol/sdk';
 
 const stream = ndJsonStream(Writable.toWeb(process.stdout) as WritableStream<Uint8Array>, Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>);
 let onCancel: (() => void) | null = null;
 let turns = 0;
+let usage = false;
+const USAGE = [
+  { inputTokens: 1200, outputTokens: 300, cachedReadTokens: 500, totalTokens: 2000 },
+  { inputTokens: 1500, outputTokens: 20, totalTokens: 1520 },
+];
 
 function say(client: AgentContext, sessionId: string, update: SessionUpdate): Promise<void> {
   return client.notify(methods.client.session.update, { sessionId, update });
@@ -63,19 +71,30 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return 'end_turn';
   }
   if (task.startsWith('bench:')) {
-    const n = Number(task.slice(6));
+    const [n, warmup] = task.slice(6).split(':').map(Number) as [number, number];
+    const read = () => client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
+    for (let i = 0; i < warmup; i++) await read();
+    // Its own GC pauses during the timed reads (wall clock, ms), so the bench can say where the tail is.
+    const gc: number[][] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gc.push([performance.timeOrigin + e.startTime, e.duration]);
+    });
+    observer.observe({ entryTypes: ['gc'] });
     const rtts: number[] = [];
+    const sent: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      await client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
+      sent.push(performance.timeOrigin + t0);
+      await read();
       rtts.push(performance.now() - t0);
     }
+    observer.disconnect();
     // Paced like a streaming model (~300 chunks/s), so the latency is not a queue of our own making.
     for (let i = 0; i < n; i++) {
       await send({ sessionUpdate: 'agent_message_chunk', content: text(`@${Math.round((performance.timeOrigin + performance.now()) * 1000)};`) });
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
-    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify(rtts)) });
+    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify({ rtts, sent, gc })) });
     return 'end_turn';
   }
   if (task.includes('elicit')) {
@@ -118,6 +137,10 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     return 'end_turn';
   }
 
+  usage = true;
+  // Its session log in its HOME, as real agents keep one (~/.claude, ~/.codex): not a change to review.
+  mkdirSync(`${process.env.HOME}/.fixture`, { recursive: true });
+  writeFileSync(`${process.env.HOME}/.fixture/session.json`, JSON.stringify({ task }));
   await send({ sessionUpdate: 'agent_thought_chunk', content: text('Let me look at math.js first.') });
   await send({ sessionUpdate: 'plan', entries: [
     { content: 'Read math.js', priority: 'high', status: 'in_progress' },
@@ -168,7 +191,9 @@ agent({ name: 'tandem-fixture' })
   .onRequest(methods.agent.session.new, () => ({ sessionId: 'fixture-session' }))
   .onRequest(methods.agent.session.prompt, async ({ params, client }) => {
     const task = params.prompt.map((b) => (b.type === 'text' ? b.text : '')).join('');
-    return { stopReason: await script(client, params.sessionId, task) };
+    const stopReason = await script(client, params.sessionId, task);
+    // The default script reports its token usage (ACP's unstable PromptResponse.usage); the others do not.
+    return usage ? { stopReason, usage: USAGE[turns - 1] } as { stopReason: typeof stopReason } : { stopReason };
   })
   .onNotification(methods.agent.session.cancel, () => {
     onCancel?.();
