@@ -36,7 +36,7 @@ test('the environment is a fixed allow-list with no server variables', () => {
   process.env.DATABASE_URL = 'postgres://secret';
   const env = sandboxEnv('/project', { TERM: 'xterm' });
   assert.deepEqual(Object.keys(env).sort(), [
-    'HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TERM', 'TMPDIR', 'XDG_CACHE_HOME',
+    'HISTFILE', 'HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TERM', 'TMPDIR', 'XDG_CACHE_HOME',
     'npm_config_audit', 'npm_config_cache', 'npm_config_fund', 'npm_config_update_notifier',
   ]);
   assert.equal(env.HOME, '/project');

@@ -56,6 +56,8 @@ export function sandboxEnv(home: string, extra: Record<string, string> = {}): Re
     // Package caches persist with the project's environment (its disk), out of the documents.
     XDG_CACHE_HOME: `${home}/.cache`, // pip and most tools
     npm_config_cache: `${home}/.cache/npm`,
+    // A terminal's shell history stays with the environment too, not as a file offered for import.
+    HISTFILE: `${home}/.cache/bash_history`,
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
