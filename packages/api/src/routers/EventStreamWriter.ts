@@ -44,15 +44,20 @@ export async function writeEventStream(opts: {
   const { res, ctx } = opts;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
   let input: unknown;
-  const events = await (async () => {
+  let events: AsyncIterable<unknown> | undefined;
+  let failure: unknown;
+  try {
     try {
       input = opts.rawInput === null ? undefined : JSON.parse(opts.rawInput);
     } catch (cause) {
       throw new TRPCError({ code: 'PARSE_ERROR', cause });
     }
     if (opts.lastEventId) input = input && typeof input === 'object' ? { ...input, lastEventId: opts.lastEventId } : { lastEventId: opts.lastEventId };
-    return createCaller(ctx, { signal: opts.signal }).events(input);
-  })().catch((e: unknown) => e as Error);
+    // Subscribed before `connected` is written (see EventHub.subscribe), as through tRPC.
+    events = await createCaller(ctx, { signal: opts.signal }).events(input);
+  } catch (e) {
+    failure = e;
+  }
 
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
   res.write(frame('connected', JSON.stringify(config.sse?.client ?? {})));
@@ -60,7 +65,7 @@ export async function writeEventStream(opts: {
   let wrote = true;
   const ping = pingMs > 0 ? setInterval(() => (wrote ? (wrote = false) : res.write(PING)), pingMs) : undefined;
   try {
-    if (events instanceof Error) throw events;
+    if (!events) throw failure;
     for await (const value of events) {
       const [id, payload] = isTrackedEnvelope(value) ? value : [undefined, value];
       let chunk = typeof payload === 'object' && payload !== null ? frames.get(payload) : undefined;
