@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import next from 'next';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { appRouter, CommentService, EventHub, GitImport, GitPush, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectBlobs, ProjectSearch, SearchWorkers, type ProjectEvents, type Services } from '@tandem/api';
+import { appRouter, CommentService, EventHub, GitImport, GitPush, HistoryService, LanguageServers, LiveProjectFiles, MembershipCache, NetworkService, ProjectBlobs, ProjectSearch, SearchWorkers, type ProjectEvents, type Services, writeEventStream } from '@tandem/api';
 import { AuthService } from '@tandem/auth';
 import { openDatabase, PrismaDocumentStore, type Database } from '@tandem/db';
 import { SyncServer, limitTreeEntries, mergeUpdates, type SyncExtension, type SyncLimits } from '@tandem/collab';
@@ -30,6 +30,7 @@ import { PreviewForwarder } from './preview/PreviewForwarder.ts';
 import { LanguageServerSocket } from './languageServerSocket.ts';
 
 const TRPC_PREFIX = '/api/trpc/';
+const EVENT_STREAM_PATH = `${TRPC_PREFIX}stream.events`;
 const MAX_TRPC_BODY = 2 * 1024 * 1024;
 
 /** The SyncServer limits the environment sets (the rest are collab's DEFAULT_LIMITS). */
@@ -189,15 +190,31 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
   let nodeUrlForOrigin = '';
   const origin = new PublicOrigin(env.TANDEM_PUBLIC_URL, () => nodeUrlForOrigin);
 
+  const httpContext = (req: IncomingMessage, res: ServerResponse) =>
+    createHttpContext({ prisma: db.prisma, auth, events, services, secureCookies: env.COOKIE_SECURE === 'true', origin, trustedProxies }, req, res);
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: TRPC_PREFIX,
     maxBodySize: MAX_TRPC_BODY,
     // One HTTP request must not carry hundreds of calls (each may cost a database query or a hash).
     maxBatchSize: TRPC_MAX_BATCH,
-    createContext: ({ req, res }) =>
-      createHttpContext({ prisma: db.prisma, auth, events, services, secureCookies: env.COOKIE_SECURE === 'true', origin, trustedProxies }, req, res),
+    createContext: ({ req, res }) => httpContext(req, res),
   });
+  // `stream.events` (every tab's live stream) gets a writer that encodes each event once for all
+  // its subscribers; it speaks tRPC's SSE format, so the browser's httpSubscriptionLink is unchanged.
+  const eventStream = (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    return httpContext(req, res).then((ctx) =>
+      writeEventStream({
+        ctx,
+        rawInput: url.searchParams.get('input'),
+        lastEventId: (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('lastEventId') ?? url.searchParams.get('Last-Event-Id'),
+        res,
+        signal: abort.signal,
+      }),
+    );
+  };
 
   let web: ReturnType<typeof next> | null = null;
   if (opts.withWeb !== false) {
@@ -221,6 +238,16 @@ export async function startTandemServer(env: Env, opts: { withWeb?: boolean } = 
     res.setHeader('X-Frame-Options', 'DENY');
     const path = req.url ?? '/';
     if (path.startsWith(TRPC_PREFIX) && !guard.admitApiRequest(req, res)) return;
+    if (path.startsWith(EVENT_STREAM_PATH) && req.method === 'GET') {
+      const url = new URL(path, 'http://x');
+      if (url.pathname === EVENT_STREAM_PATH) {
+        return void eventStream(req, res, url).catch((e: unknown) => {
+          console.error('[stream] serving stream.events failed:', e);
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        });
+      }
+    }
     if (path.startsWith(TRPC_PREFIX) && projectCalls) {
       return void projectCalls.handle(req, res, trpc).catch((e: unknown) => {
         console.error('[cluster] routing a project call failed:', e);

@@ -1,5 +1,6 @@
 export { appRouter, createCaller, projectHomeProcedures, type AppRouter } from './root.ts';
 export type { Context, ProjectEvents, Services } from './trpc.ts';
+export { writeEventStream, type SseResponse } from './routers/EventStreamWriter.ts';
 export { MembershipCache } from './MembershipCache.ts';
 export { EventHub, projectChannel, tabChannel, type EventBus, type HubEvent } from './EventHub.ts';
 export { TEMPLATES, TEMPLATE_IDS, type TemplateId } from './templates.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { tracked } from '@trpc/server';
 import { router, protectedProcedure, requireRole, type Context } from '../trpc.ts';
 import { id } from '../inputs.ts';
-import { projectChannel, tabChannel } from '../EventHub.ts';
+import { projectChannel, tabChannel, type HubEvent } from '../EventHub.ts';
 
 export const streamRouter = router({
   /**
@@ -34,6 +34,14 @@ function streamEvents(
     credential: ctx.credential ?? undefined,
   });
   return (async function* () {
-    for await (const e of events) yield tracked(e.id, { channel: e.channel, type: e.type, data: e.data });
+    for await (const e of events) yield tracked(e.id, payloadOf(e));
   })();
+}
+
+/** One payload object per event, shared by all its subscribers (EventStreamWriter encodes it once). */
+const payloads = new WeakMap<HubEvent, { channel: string; type: string; data: unknown }>();
+function payloadOf(e: HubEvent) {
+  let payload = payloads.get(e);
+  if (!payload) payloads.set(e, (payload = { channel: e.channel, type: e.type, data: e.data }));
+  return payload;
 }
