@@ -5,6 +5,8 @@ import { SplitIcon } from './Icons';
 
 export interface MainTabActionsProps {
   activeFile: string | null;
+  /** The active file is text (binary files have no history or blame to show). */
+  isText: boolean;
   isMarkdown: boolean;
   markdownPreview: boolean;
   onToggleMarkdownPreview(): void;
@@ -15,7 +17,7 @@ export interface MainTabActionsProps {
 }
 
 /** Buttons at the right of the main group's tabs: split, blame, Markdown preview. */
-export function MainTabActions({ activeFile, isMarkdown, markdownPreview, onToggleMarkdownPreview, blameMode, setBlameMode, onSplitRight, onTimeTravel }: MainTabActionsProps) {
+export function MainTabActions({ activeFile, isText, isMarkdown, markdownPreview, onToggleMarkdownPreview, blameMode, setBlameMode, onSplitRight, onTimeTravel }: MainTabActionsProps) {
   return (
     <>
       {activeFile && (
@@ -23,13 +25,13 @@ export function MainTabActions({ activeFile, isMarkdown, markdownPreview, onTogg
           <SplitIcon />
         </button>
       )}
-      {activeFile && blameMode !== 'off' && (
+      {activeFile && isText && blameMode !== 'off' && (
         <button className={`small-button tab-action${blameMode === 'ai' ? ' on' : ''}`} onClick={() => setBlameMode((m) => (m === 'ai' ? 'all' : 'ai'))} aria-pressed={blameMode === 'ai'} title="Show only the code an AI wrote" data-testid="blame-ai-only">
           AI-written only
         </button>
       )}
-      {activeFile && <button className="small-button tab-action" onClick={onTimeTravel} title="Replay this file's history" data-testid="open-time-travel">History</button>}
-      {activeFile && (
+      {activeFile && isText && <button className="small-button tab-action" onClick={onTimeTravel} title="Replay this file's history" data-testid="open-time-travel">History</button>}
+      {activeFile && isText && (
         <button className={`small-button tab-action${blameMode !== 'off' ? ' on' : ''}`} onClick={() => setBlameMode((m) => (m === 'off' ? 'all' : 'off'))} aria-pressed={blameMode !== 'off'} title="Who wrote each line, and when" data-testid="blame-toggle">
           Blame
         </button>

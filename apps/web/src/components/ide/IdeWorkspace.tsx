@@ -273,6 +273,7 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
             actions={
               <MainTabActions
                 activeFile={activeFile}
+                isText={!binaryEntry}
                 isMarkdown={isMarkdown}
                 markdownPreview={markdownPreview}
                 onToggleMarkdownPreview={toggleMarkdownPreview}

@@ -334,7 +334,7 @@ function renderHeader(dom: HTMLElement, s: LiveSuggestion, stale: boolean, actio
   const line = el('div', 'tdm-header-line');
   line.append(
     el('span', 'tdm-spark', '✦'),
-    el('strong', '', s.requester.name),
+    el('strong', 'tdm-who', s.requester.name),
     el('span', 'tdm-muted', 'asked'),
     el('span', 'tdm-model', s.model),
     el('span', `tdm-chip tdm-chip-${stale ? 'stale' : s.status}`, stale ? STATUS_LABEL.stale! : s.status === 'ready' ? readyLabel(s.hunks.length, staleHunks) : STATUS_LABEL[s.status] ?? s.status),
