@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RateStore } from '@tandem/auth';
+import { MemoryRateStore, type RateStore } from '@tandem/auth';
 
 /** INCR, starting the window on the first hit; answers the count and the time left. */
 const INCREMENT = `local c = redis.call('incr', KEYS[1])
@@ -17,35 +17,74 @@ return {c, redis.call('pttl', KEYS[1])}`;
 /**
  * Rate-limit counters in Redis, shared by every node (REDIS_URL): the sign-in throttle, sign-ups
  * per IP and the per-user / per-project budgets then hold for the deployment, not once per node.
- * Each operation is one atomic command or script.
+ * Each operation is one atomic command or script. While Redis cannot be reached, the limits are
+ * counted in this node's memory instead (still enforced, per node) rather than failing the calls
+ * they guard; one warning when that starts and one when Redis answers again.
  */
 export class RedisRateStore implements RateStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  readonly #local = new MemoryRateStore();
+  #unreachable = false;
 
-  async increment(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const [count, ttl] = (await this.redis.eval(INCREMENT, 1, this.k(key), String(Math.max(1, Math.round(windowMs))))) as [number, number];
-    return { count, resetInMs: Math.max(0, ttl) };
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly warn: (message: string) => void = (m) => console.warn(`[cluster] ${m}`),
+  ) {}
+
+  increment(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
+    return this.#either(async () => {
+      const [count, ttl] = (await this.redis.eval(INCREMENT, 1, this.k(key), String(Math.max(1, Math.round(windowMs))))) as [number, number];
+      return { count, resetInMs: Math.max(0, ttl) };
+    }, () => this.#local.increment(key, windowMs));
   }
 
-  async decrement(key: string): Promise<void> {
-    await this.redis.eval(DECREMENT, 1, this.k(key));
+  decrement(key: string): Promise<void> {
+    return this.#either(async () => {
+      await this.redis.eval(DECREMENT, 1, this.k(key));
+    }, () => this.#local.decrement(key));
   }
 
-  async peek(key: string): Promise<{ count: number; resetInMs: number }> {
-    const [count, ttl] = (await this.redis.eval(PEEK, 1, this.k(key))) as [number, number];
-    return count > 0 ? { count, resetInMs: Math.max(0, ttl) } : { count: 0, resetInMs: 0 };
+  peek(key: string): Promise<{ count: number; resetInMs: number }> {
+    return this.#either(async () => {
+      const [count, ttl] = (await this.redis.eval(PEEK, 1, this.k(key))) as [number, number];
+      return count > 0 ? { count, resetInMs: Math.max(0, ttl) } : { count: 0, resetInMs: 0 };
+    }, () => this.#local.peek(key));
   }
 
-  async claim(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.k(key), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
+  claim(key: string, ttlMs: number): Promise<boolean> {
+    return this.#either(
+      async () => (await this.redis.set(this.k(key), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK',
+      () => this.#local.claim(key, ttlMs),
+    );
   }
 
-  async hold(key: string, ttlMs: number): Promise<void> {
-    await this.redis.set(this.k(key), '1', 'PX', Math.max(1, Math.round(ttlMs)));
+  hold(key: string, ttlMs: number): Promise<void> {
+    return this.#either(async () => {
+      await this.redis.set(this.k(key), '1', 'PX', Math.max(1, Math.round(ttlMs)));
+    }, () => this.#local.hold(key, ttlMs));
   }
 
-  async delete(key: string): Promise<void> {
-    await this.redis.del(this.k(key));
+  delete(key: string): Promise<void> {
+    return this.#either(async () => {
+      await this.redis.del(this.k(key));
+    }, () => this.#local.delete(key));
+  }
+
+  async #either<T>(shared: () => Promise<T>, local: () => Promise<T>): Promise<T> {
+    try {
+      const result = await shared();
+      if (this.#unreachable) {
+        this.#unreachable = false;
+        this.warn('redis answers again: rate limits are shared by every node again');
+      }
+      return result;
+    } catch (error) {
+      if (!this.#unreachable) {
+        this.#unreachable = true;
+        this.warn(`redis is unreachable (${error instanceof Error ? error.message : String(error)}): rate limits are counted on this node until it is back`);
+      }
+      return local();
+    }
   }
 
   private k(key: string): string {

@@ -94,7 +94,7 @@ export async function createCluster(env: Env & { REDIS_URL: string }, logError: 
     documentBus: new RedisDocumentBus(pubsub, nodeId, logger),
     eventBus,
     commands,
-    rateStore: new RedisRateStore(redis, prefix),
+    rateStore: new RedisRateStore(redis, prefix, (m) => logger.warn(m)),
     fileChanges: {
       onChange: ({ documentName, remote }) => {
         const ref = parseDocName(documentName);
