@@ -83,6 +83,9 @@ test('ghost text streams in, Tab inserts it, a second browser sees it; a fault s
   await b.page.getByRole('button', { name: 'Join project' }).click();
   await b.page.waitForURL(projectUrl);
 
+  // README.md shown first (and loaded) so that it is an open file the prompt compares snippets from.
+  await openFile(a.page, 'README.md');
+  await waitFor('README.md in the editor', async () => (await value(a.page)).startsWith('# Hello Tandem'));
   await openFile(a.page, 'src/index.js');
   await openFile(b.page, 'src/index.js');
   const status = a.page.getByTestId('ai-status');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { newUser, openFile, screenshot, signUp, trpc, useServerAndBrowser, waitFor } from './harness.ts';
+import { editorValue, newUser, openFile, screenshot, signUp, trpc, useServerAndBrowser, waitFor } from './harness.ts';
 import { previewAppCommand } from '@tandem/sandbox/testing';
 
 /**
@@ -66,6 +66,8 @@ test('A starts an app in a terminal; A and B see it; B edits a file and both pre
   // B edits README.md; while the app is previewed the working copy follows the documents, and the
   // app's live-reload socket (through the preview's WebSocket proxy) reloads both previews.
   await openFile(b.page, 'README.md');
+  // Typing before the document is bound to the editor would go nowhere.
+  await waitFor('README.md in the editor', async () => (await editorValue(b.page)).startsWith('# Hello Tandem'));
   await b.page.locator('.monaco-editor .view-lines').first().click();
   await b.page.keyboard.press('Control+End');
   await b.page.keyboard.type('\nEdited by Charles.');
