@@ -42,6 +42,7 @@ test('an image uploaded by one person appears in the other\'s tree and previews 
   await waitFor('the image is decoded', async () => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 96));
   assert.match(await b.page.getByTestId('binary-view').innerText(), /Binary file · \d+(\.\d)? (B|KiB) · 96 × 64 px/);
   assert.equal(await b.page.locator('.monaco-editor:visible').count(), 0, 'no text editor over a binary file');
+  assert.equal(await b.page.getByTestId('language').count(), 0, 'the status bar names no text language for a binary file');
   await b.page.setViewportSize({ width: 1440, height: 900 });
   await screenshot(b.page, 'binary-01-image-preview-1440');
   await b.page.setViewportSize({ width: 800, height: 800 });

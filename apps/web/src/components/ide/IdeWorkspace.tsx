@@ -341,8 +341,8 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
       <StatusBar
         connection={connection}
         path={activePath}
-        language={activePath ? languageForPath(activePath) : null}
-        cursor={activeFile ? cursor : null}
+        language={activePath && !binaryEntry ? languageForPath(activePath) : null}
+        cursor={activeFile && !binaryEntry ? cursor : null}
         readOnly={readOnly}
         toggles={
           <StatusToggles
