@@ -74,7 +74,7 @@ function viaWriter(user: PublicUser, input: unknown, lastEventId?: string, writa
 
 const CONNECTED = 'event: connected\ndata: {"reconnectAfterInactivityMs":25000}\n\n\n';
 
-test('events, resume by lastEventId and revocation: the same bytes as tRPC writes', async () => {
+test('events and resume by lastEventId: the same bytes as tRPC writes; removal from the project ends it with FORBIDDEN', async () => {
   const input = { projectId, tabId: 't1' };
   const subs = () => t.services.hub.subscriberCount();
   const base = subs();
@@ -99,13 +99,20 @@ test('events, resume by lastEventId and revocation: the same bytes as tRPC write
   assert.equal(mineResumedByInput.text, trpcResumed.text);
   assert.doesNotMatch(mineResumed.text, /"n":1/);
 
-  // Removed from the project: the stream ends with the same serialized error.
+  // Removed from the project: the stream ends with a serialized error that says so (tRPC's own
+  // handler would send it as INTERNAL_SERVER_ERROR, which the browser retries).
   t.services.hub.revoke(projectId, owner.id);
   await until(() => [trpc, mine, trpcResumed, mineResumed].every((s) => s.ended));
-  // (As from tRPC today: an error thrown inside the stream is sent as INTERNAL_SERVER_ERROR.)
-  assert.match(mine.text, /\n\n\nevent: serialized-error\ndata: \{.*\}\n\n\n$/);
-  assert.equal(mine.text, trpc.text);
-  assert.equal(mineResumed.text, trpcResumed.text);
+  const errorOf = (text: string) => {
+    const m = /\n\n\nevent: serialized-error\ndata: (\{.*\})\n\n\n$/.exec(text);
+    assert.ok(m, text.slice(-300));
+    return JSON.parse(m[1]!) as { message: string; data: { code: string } };
+  };
+  assert.deepEqual([errorOf(mine.text).data.code, errorOf(mine.text).message], ['FORBIDDEN', 'You no longer have access to this project.']);
+  const beforeError = (text: string) => text.slice(0, text.lastIndexOf('event: serialized-error'));
+  assert.equal(beforeError(mine.text), beforeError(trpc.text));
+  assert.equal(beforeError(mineResumed.text), beforeError(trpcResumed.text));
+  assert.equal(errorOf(mineResumed.text).data.code, 'FORBIDDEN');
   mineResumedByInput.close();
   await until(() => mineResumedByInput.ended);
   assert.equal(subs(), base);

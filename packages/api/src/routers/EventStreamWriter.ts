@@ -1,4 +1,5 @@
 import { getErrorShape, getTRPCErrorFromUnknown, isTrackedEnvelope, TRPCError } from '@trpc/server/unstable-core-do-not-import';
+import { APP_ERROR_CODES, AppError } from '@tandem/protocol';
 import type { Context } from '../trpc.ts';
 import { streamRouter } from './streamRouter.ts';
 
@@ -84,7 +85,11 @@ export async function writeEventStream(opts: {
     if (!opts.signal.aborted) res.write(RETURN);
   } catch (cause) {
     if (!opts.signal.aborted) {
-      const error = getTRPCErrorFromUnknown(cause);
+      // The hub's endings (access removed, signed out, session expired) keep their code and
+      // message, so the browser stops for good instead of retrying an "internal" error.
+      const error = cause instanceof AppError
+        ? new TRPCError({ code: APP_ERROR_CODES[cause.code].trpc, message: cause.message, cause })
+        : getTRPCErrorFromUnknown(cause);
       const shape = getErrorShape({ config, ctx, error, input, path: PATH, type: 'subscription' });
       res.write(frame('serialized-error', JSON.stringify(shape)));
     }
