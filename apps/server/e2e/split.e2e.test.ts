@@ -88,6 +88,22 @@ test('the right editor group shows remote cursors, AI suggestions and comment ma
   await a.page.keyboard.press('Control+z');
   await waitFor('undone for B too', async () => (await editorValue(b.page)) === GREET);
 
+  // Go to definition from the right group opens the definition there; the left group keeps its file.
+  await openFile(a.page, 'src/index.js');
+  await a.page.getByTestId('split-right').click();
+  await waitFor('index.js on the right', async () => ((await rightEditor.locator('.view-lines').textContent()) ?? '').includes('console.log'));
+  const activeIn = (group: string) => a.page.locator(`${group} [data-testid=tab][aria-selected=true]`).getAttribute('data-path');
+  await rightEditor.locator('.view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  for (let i = 0; i < 2; i++) await a.page.keyboard.press('ArrowDown');
+  await a.page.keyboard.press('Home');
+  for (let i = 0; i < 14; i++) await a.page.keyboard.press('ArrowRight'); // on "greet" in console.log(greet(…))
+  await waitFor('go to definition to open greet.js on the right', async () => {
+    await a.page.keyboard.press('F12');
+    return (await activeIn('[data-testid=split-group]')) === 'src/greet.js';
+  }, 20_000);
+  assert.equal(await activeIn('.editor-group:not(.split)'), 'src/index.js', 'the left group still shows index.js');
+
   await screenshot(a.page, 'split-03-full-editor-1440');
   await a.page.setViewportSize({ width: 800, height: 700 });
   await screenshot(a.page, 'split-04-full-editor-800');

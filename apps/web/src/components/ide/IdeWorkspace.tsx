@@ -140,13 +140,15 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
   useAutoOpen(treeLoaded, entries, showFile);
 
   const navigation = useEditorNavigation(entries, openFile, editorRef);
+  const splitEditorRef = useRef<MonacoEditor.IStandaloneCodeEditor | null>(null);
+  const splitNavigation = useEditorNavigation(entries, splitEditor.show, splitEditorRef);
   const projectEditors = useProjectEditors(projectId, session, entries, {
-    // Go to definition / references into another file: open its tab there.
-    open: (path, position) => {
-      const fileId = navigation.fileIdAt(path);
+    // Go to definition / references into another file: open its tab in the group it was asked from.
+    open: (path, position, source) => {
+      const nav = source === splitEditorRef.current ? splitNavigation : navigation;
+      const fileId = nav.fileIdAt(path);
       if (!fileId) return false;
-      if (position) navigation.openAt(fileId, position.line, position.column);
-      else openFile(fileId);
+      nav.openAt(fileId, position?.line ?? 1, position?.column ?? 1);
       return true;
     },
     problem: showProblem,
@@ -322,7 +324,16 @@ function Workspace({ projectId, registry }: { projectId: string; registry: Comma
                 actions={<button className="small-button tab-action" onClick={splitEditor.unsplit} data-testid="close-split">Close split</button>}
               />
               <div className="editor-area">
-                {editorProps && <CodeEditor {...editorProps} testId="split-editor" openFiles={textFiles(split.open)} activeFile={splitBinary ? null : split.active} />}
+                {editorProps && (
+                  <CodeEditor
+                    {...editorProps}
+                    testId="split-editor"
+                    openFiles={textFiles(split.open)}
+                    activeFile={splitBinary ? null : split.active}
+                    onEditor={(editor) => { splitEditorRef.current = editor; }}
+                    onShownFile={(file) => splitNavigation.shown(file?.fileId ?? null)}
+                  />
+                )}
                 {splitBinary && <BinaryFileView key={split.active} projectId={projectId} fileId={split.active!} entry={splitBinary} />}
               </div>
             </div>

@@ -20,7 +20,7 @@ export function useProjectEditors(projectId: string, session: ProjectSession | n
     void import('@/lib/ide/editorChunk').then(({ ProjectEditors }) => {
       if (cancelled) return;
       created = new ProjectEditors(projectId, session, {
-        open: (path, position) => latestHost.current.open(path, position),
+        open: (path, position, source) => latestHost.current.open(path, position, source),
         problem: (message) => latestHost.current.problem(message),
       });
       setProject(created);

@@ -33,8 +33,8 @@ function configureTypeScript(): void {
 }
 
 export interface CodeIntelligenceHost {
-  /** Opens a project file at a position (go to definition into another file). */
-  open(path: string, position: { line: number; column: number } | null): boolean;
+  /** Opens a project file at a position (go to definition into another file), in the editor group of `source`. */
+  open(path: string, position: { line: number; column: number } | null, source: monaco.editor.ICodeEditor): boolean;
   /** Something went wrong the user should know about (e.g. a rename could not reach a file). */
   problem(message: string): void;
 }
@@ -59,13 +59,13 @@ export class CodeIntelligence {
     configureTypeScript();
     this.#disposables.push(
       monaco.editor.registerEditorOpener({
-        openCodeEditor: (_source, resource, selectionOrPosition) => {
+        openCodeEditor: (source, resource, selectionOrPosition) => {
           const path = ProjectModels.pathOf(resource);
           if (!path) return false;
           const position = !selectionOrPosition ? null
             : 'startLineNumber' in selectionOrPosition ? { line: selectionOrPosition.startLineNumber, column: selectionOrPosition.startColumn }
               : { line: selectionOrPosition.lineNumber, column: selectionOrPosition.column };
-          return host.open(path, position);
+          return host.open(path, position, source);
         },
       }),
       monaco.editor.onDidChangeMarkers(() => this.#publishProblems()),
