@@ -173,6 +173,17 @@ export class SandboxHost {
     }
   }
 
+  /** Writes some documents into the working copy (`WorkingCopy.put`), leaving the others as they are. */
+  async putWorkingCopyFiles(projectId: string, files: readonly ProjectFile[]): Promise<SyncResult> {
+    const wc = await this.workingCopy(projectId);
+    try {
+      return wc.put(files);
+    } catch (e) {
+      if (isDiskFullError(e)) throw new AppError('TOO_LARGE', this.disks.fullMessage(), (e as Error).message);
+      throw e;
+    }
+  }
+
   async listGeneratedFiles(projectId: string, knownPaths: Iterable<string>, limits?: Partial<GeneratedFilesLimits>): Promise<GeneratedFilesResult> {
     return (await this.workingCopy(projectId)).listGenerated(knownPaths, { ...DEFAULT_GENERATED_LIMITS, ...limits });
   }

@@ -108,8 +108,39 @@ export class WorkingCopy {
 
   sync(files: readonly ProjectFile[]): SyncResult {
     const { wanted, skipped } = validateFiles(files);
-    this.ensure();
     const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
+    this.writeAll(wanted, result, (dirs) => {
+      for (const path of this.readManifest()) {
+        if (wanted.has(path)) continue;
+        const parts = path.split('/');
+        const name = parts.pop()!;
+        const dirFd = dirs.open(parts, (parent, n) => openDir(parent, n));
+        if (dirFd !== null && removeRegularFile(dirFd, name)) result.removed.push(path);
+      }
+    });
+    this.writeManifest([...wanted.keys()]);
+    return result;
+  }
+
+  /**
+   * Writes `files` into the working copy like `sync`, leaving every other file as it is (one
+   * document changed: no pass over the whole project). They join the synced set, so a later
+   * `sync` removes them once they are no longer documents.
+   */
+  put(files: readonly ProjectFile[]): SyncResult {
+    const { wanted, skipped } = validateFiles(files);
+    const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
+    this.writeAll(wanted, result);
+    const synced = this.readManifest();
+    const known = new Set(synced);
+    const added = [...wanted.keys()].filter((p) => !known.has(p));
+    if (added.length > 0) this.writeManifest([...synced, ...added]);
+    return result;
+  }
+
+  /** Writes `wanted` (creating folders), then runs `then` with the same open folders. */
+  private writeAll(wanted: Map<string, Buffer>, result: SyncResult, then?: (dirs: DirCache) => void): void {
+    this.ensure();
     const dirs = new DirCache(this.openWorkDir());
     try {
       for (const [path, content] of wanted) {
@@ -119,18 +150,10 @@ export class WorkingCopy {
         if (this.writeFile(dirFd, name, content, path, result)) result.written.push(path);
         else result.unchanged++;
       }
-      for (const path of this.readManifest()) {
-        if (wanted.has(path)) continue;
-        const parts = path.split('/');
-        const name = parts.pop()!;
-        const dirFd = dirs.open(parts, (parent, n) => openDir(parent, n));
-        if (dirFd !== null && removeRegularFile(dirFd, name)) result.removed.push(path);
-      }
+      then?.(dirs);
     } finally {
       dirs.closeAll();
     }
-    this.writeManifest([...wanted.keys()]);
-    return result;
   }
 
   /**

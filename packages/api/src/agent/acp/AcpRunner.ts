@@ -275,7 +275,7 @@ class AcpSession {
 
   async #write(params: WriteTextFileRequest): Promise<Record<string, never>> {
     const path = this.#path(params.path);
-    await this.#wc.update(() => this.#workspace(() => this.#run.workspace.write(path, params.content)));
+    await this.#wc.write(() => this.#workspace(() => this.#run.workspace.write(path, params.content)));
     this.#run.publish(AGENT_EVENTS.changeset, { runId: this.#run.id });
     return {};
   }
