@@ -60,6 +60,7 @@ test('a file over the per-file limit is left out and reported; the rest syncs; a
 test('put writes some documents and leaves the rest; a later sync removes a put file that is no longer a document', () => {
   const { wc, work, done } = setup();
   try {
+    assert.deepEqual(wc.put([{ path: 'main.py', content: 'print(0)' }]).written, ['main.py'], 'a put makes the working dir when it is not there');
     wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'src/a.js', content: 'x' }]);
     writeFileSync(join(work, 'main.py'), 'edited by the program');
     let r = wc.put([{ path: 'src/a.js', content: 'y' }, { path: 'src/new/b.js', content: 'b' }]);

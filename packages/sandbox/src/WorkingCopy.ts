@@ -109,7 +109,7 @@ export class WorkingCopy {
   sync(files: readonly ProjectFile[]): SyncResult {
     const { wanted, skipped } = validateFiles(files);
     const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
-    this.writeAll(wanted, result, (dirs) => {
+    this.writeAll(wanted, result, true, (dirs) => {
       for (const path of this.readManifest()) {
         if (wanted.has(path)) continue;
         const parts = path.split('/');
@@ -130,7 +130,7 @@ export class WorkingCopy {
   put(files: readonly ProjectFile[]): SyncResult {
     const { wanted, skipped } = validateFiles(files);
     const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
-    this.writeAll(wanted, result);
+    this.writeAll(wanted, result, false);
     const synced = this.readManifest();
     const known = new Set(synced);
     const added = [...wanted.keys()].filter((p) => !known.has(p));
@@ -138,10 +138,24 @@ export class WorkingCopy {
     return result;
   }
 
-  /** Writes `wanted` (creating folders), then runs `then` with the same open folders. */
-  private writeAll(wanted: Map<string, Buffer>, result: SyncResult, then?: (dirs: DirCache) => void): void {
-    this.ensure();
-    const dirs = new DirCache(this.openWorkDir());
+  /**
+   * Writes `wanted` (creating folders), then runs `then` with the same open folders. Without
+   * `ensure`, the folders are only made (and chowned) when the working dir is not there yet.
+   */
+  private writeAll(wanted: Map<string, Buffer>, result: SyncResult, ensure: boolean, then?: (dirs: DirCache) => void): void {
+    let root: number | null = null;
+    if (!ensure) {
+      try {
+        root = openSync(this.workDir, DIR_FLAGS);
+      } catch {
+        // made below
+      }
+    }
+    if (root === null) {
+      this.ensure();
+      root = this.openWorkDir();
+    }
+    const dirs = new DirCache(root);
     try {
       for (const [path, content] of wanted) {
         const parts = path.split('/');
