@@ -116,7 +116,7 @@ try {
   const reads = await timed(() => workspace.read('src/math.js'));
   const writes = await timed(async (i) => {
     await workspace.write('src/math.js', `${MATH}// write ${i}\n`);
-    run.publish(AGENT_EVENTS.changeset, { runId: run.id });
+    run.changesetChanged();
   });
   const item = run.add<Extract<AgentItem, { kind: 'agent_message' }>>({ kind: 'agent_message', text: '', turn: 1 });
   const builtinStamps: string[] = [];
