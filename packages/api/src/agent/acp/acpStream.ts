@@ -65,10 +65,19 @@ export function acpStdioStream(stdin: Writable, stdout: Readable, on: { activity
   });
   const writable = new WritableStream<AnyMessage>({
     write(message) {
+      // A dead agent's stdin: the exit is what the run reports, not the failed write.
+      if (stdin.destroyed || !stdin.writable) return;
+      // Done once handed to the pipe (no wait for the write's completion per message), unless the
+      // agent is not reading: then the next message waits until the pipe drains or closes.
+      if (stdin.write(`${JSON.stringify(message)}\n`)) return;
       return new Promise<void>((resolve) => {
-        // A dead agent's stdin: the exit is what the run reports, not the failed write.
-        if (stdin.destroyed || !stdin.writable) return resolve();
-        stdin.write(`${JSON.stringify(message)}\n`, () => resolve());
+        const go = (): void => {
+          stdin.off('drain', go);
+          stdin.off('close', go);
+          resolve();
+        };
+        stdin.on('drain', go);
+        stdin.on('close', go);
       });
     },
     close() {
