@@ -17,7 +17,7 @@
  *     by the run, stamped in process → the same 8 participants).
  * Target: ≤ 2 ms p99 added per call / per update. Run: `npm run bench -w @tandem/bench -- acp`.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -57,6 +57,18 @@ const sync: SyncServer = new SyncServer({ store: new PrismaDocumentStore(db.pris
 const host = new SandboxHost({ rootDir: join(base, 'sandboxes'), cgroupName: 'tandem-acp-bench', log: () => {} });
 // Tandem's share of each call: the agent's request arriving on its stdout → the answer written.
 const served: number[] = [];
+/**
+ * The server's main thread CPU time (user + system, ms; 10 ms ticks, so read over 1000 calls):
+ * what Tandem's own work per call costs, which load hardly changes (unlike the wall clock).
+ */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+  return (utime! + stime!) * 10;
+}
+// Main thread CPU when answer k was written, for the answers that open and close the timed calls.
+const cpuAt = new Map<number, number>();
+const cpuMarks = new Set([2 + WARMUP, 2 + WARMUP + N, 2 + 2 * WARMUP + N, 2 + 2 * WARMUP + 2 * N]);
 const spawn = host.spawn.bind(host);
 host.spawn = async (...args) => {
   const proc = await spawn(...args);
@@ -65,6 +77,7 @@ host.spawn = async (...args) => {
   const write = proc.stdin.write.bind(proc.stdin) as (...a: unknown[]) => boolean;
   proc.stdin.write = ((...a: unknown[]) => {
     if (arrived !== null) served.push(performance.now() - arrived);
+    if (cpuMarks.has(served.length - 1) && !cpuAt.has(served.length - 1)) cpuAt.set(served.length - 1, mainThreadCpuMs());
     arrived = null;
     return write(...a);
   }) as typeof proc.stdin.write;
@@ -103,14 +116,17 @@ try {
   // Built-in path: the workspace read and write tool, and a delta published by the run.
   const workspace = new AgentWorkspace({ docs: sync, files, searches: new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 }) }, projectId, []);
   const run = new LiveAgentRun(services.hub, { id: 'builtin-bench', projectId } as never, workspace);
+  const builtinCpu: number[] = [];
   const timed = async (call: (i: number) => Promise<unknown>): Promise<number[]> => {
     for (let i = 0; i < WARMUP; i++) await call(i);
     const out: number[] = [];
+    const cpu0 = mainThreadCpuMs();
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
       await call(WARMUP + i);
       out.push(performance.now() - t0);
     }
+    builtinCpu.push((mainThreadCpuMs() - cpu0) / N);
     return out;
   };
   const reads = await timed(() => workspace.read('src/math.js'));
@@ -136,7 +152,7 @@ try {
   for (;;) {
     done = await agent.get(projectId, view.id);
     if (done.run.status !== 'running') break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
   }
   if (done.run.status !== 'ready') throw new Error(`the run ended ${done.run.status}: ${done.run.error}`);
   const thought = done.items.find((i) => i.kind === 'thought');
@@ -152,6 +168,8 @@ try {
   // Answers before the timed reads: initialize, session/new, the first read, WARMUP reads; then the writes' WARMUP.
   const tandemReads = served.slice(3 + WARMUP, 3 + WARMUP + N);
   const tandemWrites = served.slice(3 + 2 * WARMUP + N, 3 + 2 * WARMUP + 2 * N);
+  const cpuOver = (from: number) => (cpuAt.get(from + N)! - cpuAt.get(from)!) / N;
+  const acpCpu = [cpuOver(2 + WARMUP), cpuOver(2 + 2 * WARMUP + N)];
   const tail = ({ rtts, sent }: Timed) => {
     const slowest = rtts.map((ms, i) => ({ ms, from: sent[i]!, to: sent[i]! + ms })).sort((a, b) => b.ms - a.ms).slice(0, Math.ceil(N / 100));
     const overlaps = (pauses: number[][]) => slowest.filter((c) => pauses.some(([at, ms]) => at! < c.to && at! + ms! > c.from)).length;
@@ -163,14 +181,15 @@ try {
   for (const a of aborts) a.abort();
 
   console.log(`\nACP overhead (${N} calls each, ${PARTICIPANTS} participants, load ${loadBefore.toFixed(1)} on ${cpus().length} cores)`);
-  for (const [name, acp, builtin, tandem, what] of [
-    ['fs/read_text_file ', measured.reads, reads, tandemReads, 'read (AgentWorkspace.read)     '],
-    ['fs/write_text_file', measured.writes, writes, tandemWrites, 'write (AgentWorkspace.write)   '],
+  for (const [name, acp, builtin, tandem, what, i] of [
+    ['fs/read_text_file ', measured.reads, reads, tandemReads, 'read (AgentWorkspace.read)     ', 0],
+    ['fs/write_text_file', measured.writes, writes, tandemWrites, 'write (AgentWorkspace.write)   ', 1],
   ] as const) {
     console.log(`  ${name} round trip (agent in sandbox) ${fmt(acp.rtts)}`);
     console.log(`  built-in ${what}      ${fmt(builtin)}`);
     console.log(`  → added per call: p50 ${(pct(acp.rtts, 50) - pct(builtin, 50)).toFixed(3)} ms, p99 ${(pct(acp.rtts, 99) - pct(builtin, 99)).toFixed(3)} ms (target ≤ 2 ms p99)`);
     console.log(`    of which Tandem (request in → answer written) ${fmt(tandem)}`);
+    console.log(`    server main thread CPU per call: ${acpCpu[i]!.toFixed(3)} ms over ACP, ${builtinCpu[i]!.toFixed(3)} ms built-in`);
     console.log(`    ${tail(acp)}`);
   }
   console.log(`  session/update → all ${PARTICIPANTS} participants    ${fmt(acpFan)}`);

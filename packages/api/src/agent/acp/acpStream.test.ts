@@ -33,3 +33,33 @@ test('a write to an agent that is gone neither throws nor hangs', async () => {
   stdin.destroy();
   await stream.writable.getWriter().write(message(1, 'late'));
 });
+
+test('lines from the agent become messages in order, across chunks and before anyone reads; its end ends the stream', async () => {
+  const stdout = new PassThrough();
+  let activity = 0;
+  const reader = acpStdioStream(new PassThrough(), stdout, { activity: () => activity++, broken: () => {} }).readable.getReader();
+  const one = JSON.stringify(message(1, 'a'));
+  const two = JSON.stringify(message(2, 'b\nc'));
+  stdout.write(`${one}\n${two.slice(0, 10)}`);
+  stdout.write(`${two.slice(10)}\n\n`);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(await reader.read(), { value: JSON.parse(one), done: false });
+  assert.deepEqual(await reader.read(), { value: JSON.parse(two), done: false });
+  const pending = reader.read();
+  stdout.write(`${JSON.stringify(message(3, 'd'))}\n`);
+  assert.equal(((await pending).value as { id: number }).id, 3, 'a waiting read gets the next message');
+  stdout.end();
+  assert.deepEqual(await reader.read(), { value: undefined, done: true });
+  assert.ok(activity >= 3);
+});
+
+test('a line that is not a JSON-RPC object breaks the stream with what the agent printed', async () => {
+  const stdout = new PassThrough();
+  const broken: string[] = [];
+  const reader = acpStdioStream(new PassThrough(), stdout, { activity: () => {}, broken: (m) => broken.push(m) }).readable.getReader();
+  const pending = reader.read();
+  stdout.write('hello, I am not json\n');
+  await assert.rejects(pending, /malformed JSON-RPC frame: "hello, I am not json"/);
+  assert.deepEqual(broken, ['sent a malformed JSON-RPC frame: "hello, I am not json"']);
+  await assert.rejects(reader.read(), /malformed/);
+});
