@@ -69,6 +69,9 @@ test('put writes some documents and leaves the rest; a later sync removes a put 
     assert.equal(readFileSync(join(work, 'main.py'), 'utf8'), 'edited by the program', 'put leaves other files alone');
     r = wc.put([{ path: 'src/a.js', content: 'y' }]);
     assert.equal(r.unchanged, 1);
+    wc.put([{ path: 'src/new/b.js', content: 'a longer line\nand another' }]);
+    wc.put([{ path: 'src/new/b.js', content: 'short' }]);
+    assert.equal(readFileSync(join(work, 'src/new/b.js'), 'utf8'), 'short', 'a shorter text leaves nothing of the longer one');
     r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'src/a.js', content: 'y' }]);
     assert.deepEqual(r.removed, ['src/new/b.js']);
     assert.ok(!existsSync(join(work, 'src/new/b.js')));

@@ -340,9 +340,11 @@ export class WorkingCopy {
           continue;
         }
         if (st.size === content.length && readUpTo(fd, content.length + 1).equals(content)) return false;
-        ftruncateSync(fd, 0);
+        // Written over, then cut to length: a truncate to 0 first makes ext4 flush the file to
+        // disk on close (its replace-by-truncate safeguard), milliseconds per write.
         let off = 0;
         while (off < content.length) off += writeSync(fd, content, off, content.length - off, off);
+        if (st.size > content.length) ftruncateSync(fd, content.length);
         this.chown(fd);
         return true;
       } finally {
