@@ -72,6 +72,8 @@ test('put writes some documents and leaves the rest; a later sync removes a put 
     wc.put([{ path: 'src/new/b.js', content: 'a longer line\nand another' }]);
     wc.put([{ path: 'src/new/b.js', content: 'short' }]);
     assert.equal(readFileSync(join(work, 'src/new/b.js'), 'utf8'), 'short', 'a shorter text leaves nothing of the longer one');
+    wc.put([{ path: 'src/a.js', content: 'z' }], true);
+    assert.equal(readFileSync(join(work, 'src/a.js'), 'utf8'), 'z', 'a known path is written too');
     r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'src/a.js', content: 'y' }]);
     assert.deepEqual(r.removed, ['src/new/b.js']);
     assert.ok(!existsSync(join(work, 'src/new/b.js')));

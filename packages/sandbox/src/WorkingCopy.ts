@@ -125,15 +125,17 @@ export class WorkingCopy {
   /**
    * Writes `files` into the working copy like `sync`, leaving every other file as it is (one
    * document changed: no pass over the whole project). They join the synced set, so a later
-   * `sync` removes them once they are no longer documents.
+   * `sync` removes them once they are no longer documents; `known`: the caller knows they are in
+   * it already (synced or put before), so the set is not read.
    */
-  put(files: readonly ProjectFile[]): SyncResult {
+  put(files: readonly ProjectFile[], known = false): SyncResult {
     const { wanted, skipped } = validateFiles(files);
     const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
     this.writeAll(wanted, result, false);
+    if (known) return result;
     const synced = this.readManifest();
-    const known = new Set(synced);
-    const added = [...wanted.keys()].filter((p) => !known.has(p));
+    const listed = new Set(synced);
+    const added = [...wanted.keys()].filter((p) => !listed.has(p));
     if (added.length > 0) this.writeManifest([...synced, ...added]);
     return result;
   }

@@ -55,7 +55,7 @@ export class AcpWorkingCopy {
       // Before the first sync the working copy is not there yet: the refresh that makes it copies everything.
       if (synced === null) return;
       const content = await this.#run.workspace.read(path);
-      const result = await this.#host.putWorkingCopyFiles(this.#id, [{ path, content }]);
+      const result = await this.#host.putWorkingCopyFiles(this.#id, [{ path, content }], { known: synced.has(path) });
       if (result.skipped.length === 0) synced.set(path, content);
     });
   }
