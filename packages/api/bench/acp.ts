@@ -9,12 +9,15 @@
  *     Tandem's own share (request bytes in on the agent's stdout → answer written to its stdin,
  *     timed on the streams the runner reads), and how many of the slowest 1% overlapped a GC
  *     pause of the agent process or of the server.
+ *   - per `fs/write_text_file` (a whole-file write of src/math.js, last line changing): the same,
+ *     against the built-in agent's write tool (`AgentWorkspace.write` + the changeset event).
+ *     The ACP write also puts the file on the agent's disk (its shell must see what it wrote).
  *   - per `session/update` fan-out: agent stamps a message chunk (wall clock, µs) → the chunk's
  *     `agent.delta` arrives at all 8 participants, against the built-in path (a delta published
  *     by the run, stamped in process → the same 8 participants).
  * Target: ≤ 2 ms p99 added per call / per update. Run: `npm run bench -w @tandem/bench -- acp`.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -32,7 +35,7 @@ import { SearchWorkers } from '../src/search/SearchWorkers.ts';
 import { LiveAgentRun } from '../src/agent/LiveAgentRun.ts';
 import { fixtureAgent } from '../src/agent/acp/testing/fixtureAgentConfig.ts';
 
-const N = 500;
+const N = 1000;
 /** Discarded calls before timing, the same on both sides. */
 const WARMUP = 50;
 const PARTICIPANTS = 8;
@@ -54,6 +57,18 @@ const sync: SyncServer = new SyncServer({ store: new PrismaDocumentStore(db.pris
 const host = new SandboxHost({ rootDir: join(base, 'sandboxes'), cgroupName: 'tandem-acp-bench', log: () => {} });
 // Tandem's share of each call: the agent's request arriving on its stdout → the answer written.
 const served: number[] = [];
+/**
+ * The server's main thread CPU time (user + system, ms; 10 ms ticks, so read over 1000 calls):
+ * what Tandem's own work per call costs, which load hardly changes (unlike the wall clock).
+ */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+  return (utime! + stime!) * 10;
+}
+// Main thread CPU when answer k was written, for the answers that open and close the timed calls.
+const cpuAt = new Map<number, number>();
+const cpuMarks = new Set([2 + WARMUP, 2 + WARMUP + N, 2 + 2 * WARMUP + N, 2 + 2 * WARMUP + 2 * N]);
 const spawn = host.spawn.bind(host);
 host.spawn = async (...args) => {
   const proc = await spawn(...args);
@@ -62,6 +77,7 @@ host.spawn = async (...args) => {
   const write = proc.stdin.write.bind(proc.stdin) as (...a: unknown[]) => boolean;
   proc.stdin.write = ((...a: unknown[]) => {
     if (arrived !== null) served.push(performance.now() - arrived);
+    if (cpuMarks.has(served.length - 1) && !cpuAt.has(served.length - 1)) cpuAt.set(served.length - 1, mainThreadCpuMs());
     arrived = null;
     return write(...a);
   }) as typeof proc.stdin.write;
@@ -97,16 +113,27 @@ try {
   }
   const fanOut = (stamps: string[]) => stamps.map((s) => (Math.max(...arrivals.map((m) => m.get(s) ?? Infinity)) - Number(s.slice(1, -1))) / 1000);
 
-  // Built-in path: the workspace read, and a delta published by the run.
+  // Built-in path: the workspace read and write tool, and a delta published by the run.
   const workspace = new AgentWorkspace({ docs: sync, files, searches: new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 }) }, projectId, []);
-  for (let i = 0; i < WARMUP; i++) await workspace.read('src/math.js');
-  const reads: number[] = [];
-  for (let i = 0; i < N; i++) {
-    const t0 = performance.now();
-    await workspace.read('src/math.js');
-    reads.push(performance.now() - t0);
-  }
   const run = new LiveAgentRun(services.hub, { id: 'builtin-bench', projectId } as never, workspace);
+  const builtinCpu: number[] = [];
+  const timed = async (call: (i: number) => Promise<unknown>): Promise<number[]> => {
+    for (let i = 0; i < WARMUP; i++) await call(i);
+    const out: number[] = [];
+    const cpu0 = mainThreadCpuMs();
+    for (let i = 0; i < N; i++) {
+      const t0 = performance.now();
+      await call(WARMUP + i);
+      out.push(performance.now() - t0);
+    }
+    builtinCpu.push((mainThreadCpuMs() - cpu0) / N);
+    return out;
+  };
+  const reads = await timed(() => workspace.read('src/math.js'));
+  const writes = await timed(async (i) => {
+    await workspace.write('src/math.js', `${MATH}// write ${i}\n`);
+    run.changesetChanged();
+  });
   const item = run.add<Extract<AgentItem, { kind: 'agent_message' }>>({ kind: 'agent_message', text: '', turn: 1 });
   const builtinStamps: string[] = [];
   for (let i = 0; i < N; i++) {
@@ -125,26 +152,46 @@ try {
   for (;;) {
     done = await agent.get(projectId, view.id);
     if (done.run.status !== 'running') break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
   }
   if (done.run.status !== 'ready') throw new Error(`the run ended ${done.run.status}: ${done.run.error}`);
   const thought = done.items.find((i) => i.kind === 'thought');
-  const { rtts, sent, gc: agentGc } = JSON.parse(thought?.kind === 'thought' ? thought.text : '{}') as { rtts: number[]; sent: number[]; gc: number[][] };
-  // The first WARMUP + 2 (initialize, session/new) answers are not timed calls; fs reads follow in order.
-  const tandem = served.slice(2 + WARMUP, 2 + WARMUP + N);
-  const slowest = rtts.map((ms, i) => ({ ms, from: sent[i]!, to: sent[i]! + ms })).sort((a, b) => b.ms - a.ms).slice(0, Math.ceil(N / 100));
-  const overlaps = (pauses: number[][]) => slowest.filter((c) => pauses.some(([at, ms]) => at! < c.to && at! + ms! > c.from)).length;
+  type Timed = { rtts: number[]; sent: number[] };
+  type Sent = { first: number; rtts: number[]; gaps: number[] };
+  const raw = JSON.parse(thought?.kind === 'thought' ? thought.text : '{}') as { reads: Sent; writes: Sent; gc: number[][] };
+  const decode = ({ first, rtts, gaps }: Sent): Timed => {
+    let at = first;
+    return { rtts: rtts.map((u) => u / 100), sent: gaps.map((g) => (at += g / 100)) };
+  };
+  const measured = { reads: decode(raw.reads), writes: decode(raw.writes) };
+  const agentGc = raw.gc;
+  // Answers before the timed reads: initialize, session/new, the first read, WARMUP reads; then the writes' WARMUP.
+  const tandemReads = served.slice(3 + WARMUP, 3 + WARMUP + N);
+  const tandemWrites = served.slice(3 + 2 * WARMUP + N, 3 + 2 * WARMUP + 2 * N);
+  const cpuOver = (from: number) => (cpuAt.get(from + N)! - cpuAt.get(from)!) / N;
+  const acpCpu = [cpuOver(2 + WARMUP), cpuOver(2 + 2 * WARMUP + N)];
+  const tail = ({ rtts, sent }: Timed) => {
+    const slowest = rtts.map((ms, i) => ({ ms, from: sent[i]!, to: sent[i]! + ms })).sort((a, b) => b.ms - a.ms).slice(0, Math.ceil(N / 100));
+    const overlaps = (pauses: number[][]) => slowest.filter((c) => pauses.some(([at, ms]) => at! < c.to && at! + ms! > c.from)).length;
+    return `slowest 1% (${slowest.length}, ${slowest.map((c) => c.ms.toFixed(2)).join(' ')} ms): ${overlaps(agentGc)} overlap a GC pause of the agent (${agentGc.length} pauses in all, max ${Math.max(0, ...agentGc.map((g) => g[1]!)).toFixed(2)} ms), ${overlaps(serverGc)} one of the server`;
+  };
   const message = done.items.find((i) => i.kind === 'agent_message');
   const acpStamps = (message?.kind === 'agent_message' ? message.text : '').split(';').filter(Boolean).map((s) => `${s};`);
   const acpFan = fanOut(acpStamps);
   for (const a of aborts) a.abort();
 
   console.log(`\nACP overhead (${N} calls each, ${PARTICIPANTS} participants, load ${loadBefore.toFixed(1)} on ${cpus().length} cores)`);
-  console.log(`  fs/read_text_file round trip (agent in sandbox) ${fmt(rtts)}`);
-  console.log(`  built-in read (AgentWorkspace.read)            ${fmt(reads)}`);
-  console.log(`  → added per fs call: p50 ${(pct(rtts, 50) - pct(reads, 50)).toFixed(3)} ms, p99 ${(pct(rtts, 99) - pct(reads, 99)).toFixed(3)} ms (target ≤ 2 ms p99)`);
-  console.log(`    of which Tandem (request in → answer written) ${fmt(tandem)}`);
-  console.log(`    slowest 1% (${slowest.length}, ${slowest.map((c) => c.ms.toFixed(2)).join(' ')} ms): ${overlaps(agentGc)} overlap a GC pause of the agent (${agentGc.length} pauses, max ${Math.max(0, ...agentGc.map((g) => g[1]!)).toFixed(2)} ms), ${overlaps(serverGc)} one of the server`);
+  for (const [name, acp, builtin, tandem, what, i] of [
+    ['fs/read_text_file ', measured.reads, reads, tandemReads, 'read (AgentWorkspace.read)     ', 0],
+    ['fs/write_text_file', measured.writes, writes, tandemWrites, 'write (AgentWorkspace.write)   ', 1],
+  ] as const) {
+    console.log(`  ${name} round trip (agent in sandbox) ${fmt(acp.rtts)}`);
+    console.log(`  built-in ${what}      ${fmt(builtin)}`);
+    console.log(`  → added per call: p50 ${(pct(acp.rtts, 50) - pct(builtin, 50)).toFixed(3)} ms, p99 ${(pct(acp.rtts, 99) - pct(builtin, 99)).toFixed(3)} ms (target ≤ 2 ms p99)`);
+    console.log(`    of which Tandem (request in → answer written) ${fmt(tandem)}`);
+    console.log(`    server main thread CPU per call: ${acpCpu[i]!.toFixed(3)} ms over ACP, ${builtinCpu[i]!.toFixed(3)} ms built-in`);
+    console.log(`    ${tail(acp)}`);
+  }
   console.log(`  session/update → all ${PARTICIPANTS} participants    ${fmt(acpFan)}`);
   console.log(`  built-in delta → all ${PARTICIPANTS} participants    ${fmt(builtinFan)}`);
   console.log(`  → added per update: p50 ${(pct(acpFan, 50) - pct(builtinFan, 50)).toFixed(3)} ms, p99 ${(pct(acpFan, 99) - pct(builtinFan, 99)).toFixed(3)} ms (target ≤ 2 ms p99)`);

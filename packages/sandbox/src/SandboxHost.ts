@@ -173,6 +173,20 @@ export class SandboxHost {
     }
   }
 
+  /**
+   * Writes some documents into the working copy (`WorkingCopy.put`), leaving the others as they
+   * are. `known`: every one of them was synced or put before (saves reading the synced list).
+   */
+  async putWorkingCopyFiles(projectId: string, files: readonly ProjectFile[], options: { known?: boolean } = {}): Promise<SyncResult> {
+    const wc = await this.workingCopy(projectId);
+    try {
+      return wc.put(files, options.known);
+    } catch (e) {
+      if (isDiskFullError(e)) throw new AppError('TOO_LARGE', this.disks.fullMessage(), (e as Error).message);
+      throw e;
+    }
+  }
+
   async listGeneratedFiles(projectId: string, knownPaths: Iterable<string>, limits?: Partial<GeneratedFilesLimits>): Promise<GeneratedFilesResult> {
     return (await this.workingCopy(projectId)).listGenerated(knownPaths, { ...DEFAULT_GENERATED_LIMITS, ...limits });
   }

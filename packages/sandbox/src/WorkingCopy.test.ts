@@ -57,6 +57,31 @@ test('a file over the per-file limit is left out and reported; the rest syncs; a
   }
 });
 
+test('put writes some documents and leaves the rest; a later sync removes a put file that is no longer a document', () => {
+  const { wc, work, done } = setup();
+  try {
+    assert.deepEqual(wc.put([{ path: 'main.py', content: 'print(0)' }]).written, ['main.py'], 'a put makes the working dir when it is not there');
+    wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'src/a.js', content: 'x' }]);
+    writeFileSync(join(work, 'main.py'), 'edited by the program');
+    let r = wc.put([{ path: 'src/a.js', content: 'y' }, { path: 'src/new/b.js', content: 'b' }]);
+    assert.deepEqual(r, { written: ['src/a.js', 'src/new/b.js'], unchanged: 0, removed: [], movedAside: [], skipped: [] });
+    assert.equal(readFileSync(join(work, 'src/new/b.js'), 'utf8'), 'b');
+    assert.equal(readFileSync(join(work, 'main.py'), 'utf8'), 'edited by the program', 'put leaves other files alone');
+    r = wc.put([{ path: 'src/a.js', content: 'y' }]);
+    assert.equal(r.unchanged, 1);
+    wc.put([{ path: 'src/new/b.js', content: 'a longer line\nand another' }]);
+    wc.put([{ path: 'src/new/b.js', content: 'short' }]);
+    assert.equal(readFileSync(join(work, 'src/new/b.js'), 'utf8'), 'short', 'a shorter text leaves nothing of the longer one');
+    wc.put([{ path: 'src/a.js', content: 'z' }], true);
+    assert.equal(readFileSync(join(work, 'src/a.js'), 'utf8'), 'z', 'a known path is written too');
+    r = wc.sync([{ path: 'main.py', content: 'print(1)' }, { path: 'src/a.js', content: 'y' }]);
+    assert.deepEqual(r.removed, ['src/new/b.js']);
+    assert.ok(!existsSync(join(work, 'src/new/b.js')));
+  } finally {
+    done();
+  }
+});
+
 test('sync refuses bad paths and file/folder clashes without writing anything', () => {
   const { wc, base, work, done } = setup();
   try {

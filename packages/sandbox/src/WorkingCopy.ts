@@ -108,9 +108,56 @@ export class WorkingCopy {
 
   sync(files: readonly ProjectFile[]): SyncResult {
     const { wanted, skipped } = validateFiles(files);
-    this.ensure();
     const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
-    const dirs = new DirCache(this.openWorkDir());
+    this.writeAll(wanted, result, true, (dirs) => {
+      for (const path of this.readManifest()) {
+        if (wanted.has(path)) continue;
+        const parts = path.split('/');
+        const name = parts.pop()!;
+        const dirFd = dirs.open(parts, (parent, n) => openDir(parent, n));
+        if (dirFd !== null && removeRegularFile(dirFd, name)) result.removed.push(path);
+      }
+    });
+    this.writeManifest([...wanted.keys()]);
+    return result;
+  }
+
+  /**
+   * Writes `files` into the working copy like `sync`, leaving every other file as it is (one
+   * document changed: no pass over the whole project). They join the synced set, so a later
+   * `sync` removes them once they are no longer documents; `known`: the caller knows they are in
+   * it already (synced or put before), so the set is not read.
+   */
+  put(files: readonly ProjectFile[], known = false): SyncResult {
+    const { wanted, skipped } = validateFiles(files);
+    const result: SyncResult = { written: [], unchanged: 0, removed: [], movedAside: [], skipped };
+    this.writeAll(wanted, result, false);
+    if (known) return result;
+    const synced = this.readManifest();
+    const listed = new Set(synced);
+    const added = [...wanted.keys()].filter((p) => !listed.has(p));
+    if (added.length > 0) this.writeManifest([...synced, ...added]);
+    return result;
+  }
+
+  /**
+   * Writes `wanted` (creating folders), then runs `then` with the same open folders. Without
+   * `ensure`, the folders are only made (and chowned) when the working dir is not there yet.
+   */
+  private writeAll(wanted: Map<string, Buffer>, result: SyncResult, ensure: boolean, then?: (dirs: DirCache) => void): void {
+    let root: number | null = null;
+    if (!ensure) {
+      try {
+        root = openSync(this.workDir, DIR_FLAGS);
+      } catch {
+        // made below
+      }
+    }
+    if (root === null) {
+      this.ensure();
+      root = this.openWorkDir();
+    }
+    const dirs = new DirCache(root);
     try {
       for (const [path, content] of wanted) {
         const parts = path.split('/');
@@ -119,18 +166,10 @@ export class WorkingCopy {
         if (this.writeFile(dirFd, name, content, path, result)) result.written.push(path);
         else result.unchanged++;
       }
-      for (const path of this.readManifest()) {
-        if (wanted.has(path)) continue;
-        const parts = path.split('/');
-        const name = parts.pop()!;
-        const dirFd = dirs.open(parts, (parent, n) => openDir(parent, n));
-        if (dirFd !== null && removeRegularFile(dirFd, name)) result.removed.push(path);
-      }
+      then?.(dirs);
     } finally {
       dirs.closeAll();
     }
-    this.writeManifest([...wanted.keys()]);
-    return result;
   }
 
   /**
@@ -303,9 +342,11 @@ export class WorkingCopy {
           continue;
         }
         if (st.size === content.length && readUpTo(fd, content.length + 1).equals(content)) return false;
-        ftruncateSync(fd, 0);
+        // Written over, then cut to length: a truncate to 0 first makes ext4 flush the file to
+        // disk on close (its replace-by-truncate safeguard), milliseconds per write.
         let off = 0;
         while (off < content.length) off += writeSync(fd, content, off, content.length - off, off);
+        if (st.size > content.length) ftruncateSync(fd, content.length);
         this.chown(fd);
         return true;
       } finally {

@@ -226,7 +226,7 @@ export class AgentRunner {
     if (name === 'run_command') return this.#command(run, call.call, call.args, policy, signal, finish);
     const outcome = await runWorkspaceTool(run.workspace, name, call.args);
     if (!outcome.failed && ['edit_file', 'write_file', 'create_file', 'rename_file', 'delete_file'].includes(name)) {
-      run.publish(AGENT_EVENTS.changeset, { runId: run.id });
+      run.changesetChanged();
     }
     return finish(outcome.result, outcome.summary, outcome.failed);
   }

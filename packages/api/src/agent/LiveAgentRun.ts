@@ -16,6 +16,11 @@ export function workingCopyId(runId: string): string {
 export const ITEM_TEXT_LIMIT = 20_000;
 /** Transcript items per run: beyond this the run stops (it cannot be doing anything useful). */
 export const MAX_ITEMS = 2_000;
+/**
+ * At most one changeset event per run per this many ms while an agent writes in a burst: each
+ * event makes every watcher fetch the changeset again (an external agent can write a file per ms).
+ */
+export const CHANGESET_EVENT_MS = 100;
 
 export interface PendingPermission {
   requestId: string;
@@ -41,6 +46,8 @@ export class LiveAgentRun {
   undoneBy: AgentUserRef | null = null;
   loop: Promise<void> | null = null;
   readonly #hub: EventHub;
+  #changesetAt = -Infinity;
+  #changesetTimer: NodeJS.Timeout | null = null;
 
   constructor(hub: EventHub, view: AgentRunView, workspace: AgentWorkspace, items: AgentItem[] = [], turns: AgentTurnMetrics[] = []) {
     this.#hub = hub;
@@ -60,6 +67,26 @@ export class LiveAgentRun {
 
   publish<K extends ProjectStreamEventName>(type: K, data: ProjectStreamEvents[K]): void {
     this.#hub.publish(projectChannel(this.view.projectId), type, data);
+  }
+
+  /**
+   * Tells everyone the changeset changed: at once, or, within CHANGESET_EVENT_MS of the last
+   * time, once at the end of that interval (so a burst of writes costs each watcher a few
+   * fetches, and the last state always follows). `now` sends it at once (a turn's end).
+   */
+  changesetChanged(now = false): void {
+    const wait = now ? 0 : this.#changesetAt + CHANGESET_EVENT_MS - Date.now();
+    if (wait <= 0) {
+      if (this.#changesetTimer) clearTimeout(this.#changesetTimer);
+      this.#changesetTimer = null;
+      this.#changesetAt = Date.now();
+      this.publish(AGENT_EVENTS.changeset, { runId: this.id });
+      return;
+    }
+    this.#changesetTimer ??= setTimeout(() => {
+      this.#changesetTimer = null;
+      this.changesetChanged(true);
+    }, wait).unref();
   }
 
   publishRun(): void {

@@ -3,7 +3,7 @@ import {
   type ClientConnection, type PermissionOption, type ReadTextFileRequest, type RequestPermissionRequest, type RequestPermissionResponse,
   type WriteTextFileRequest,
 } from '@agentclientprotocol/sdk';
-import { AGENT_EVENTS, AppError, type AgentPolicy, type AgentTurnMetrics } from '@tandem/protocol';
+import { AppError, type AgentPolicy, type AgentTurnMetrics } from '@tandem/protocol';
 import type { ProcessExit, SandboxHost, SandboxProcess } from '@tandem/sandbox';
 import { commandAllowed } from '../agentPolicy.ts';
 import { askPermission, type CommandRunner } from '../AgentRunner.ts';
@@ -205,7 +205,7 @@ class AcpSession {
         this.#disarm();
       }
       await this.#wc.refresh();
-      run.publish(AGENT_EVENTS.changeset, { runId: run.id });
+      run.changesetChanged(true);
       run.view = {
         ...run.view,
         steps: run.turns.reduce((n, t) => n + (t.steps ?? 1), 0),
@@ -275,8 +275,8 @@ class AcpSession {
 
   async #write(params: WriteTextFileRequest): Promise<Record<string, never>> {
     const path = this.#path(params.path);
-    await this.#wc.update(() => this.#workspace(() => this.#run.workspace.write(path, params.content)));
-    this.#run.publish(AGENT_EVENTS.changeset, { runId: this.#run.id });
+    await this.#wc.write(() => this.#workspace(() => this.#run.workspace.write(path, params.content)));
+    this.#run.changesetChanged();
     return {};
   }
 

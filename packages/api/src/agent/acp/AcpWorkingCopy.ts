@@ -29,24 +29,34 @@ export class AcpWorkingCopy {
     this.#run = run;
   }
 
-  /** Harvests the disk, then copies documents + changeset onto it. */
+  /** Harvests the disk, then copies documents + changeset onto it. Returns the paths harvested. */
   refresh(): Promise<string[]> {
-    return this.update(async () => undefined);
-  }
-
-  /**
-   * A change to the changeset (an `fs/write_text_file`) between a harvest and a sync, so the disk
-   * the agent's own shell sees always matches what it wrote, and no disk change is lost or undone.
-   */
-  update(change: () => Promise<unknown>): Promise<string[]> {
     return this.#queue.run('wc', async () => {
       const changed = await this.#harvest();
-      await change();
       const files = await this.#run.workspace.snapshot();
       const result = await this.#host.syncWorkingCopy(this.#id, files);
       const skipped = new Set(result.skipped.map((s) => s.path));
       this.#synced = new Map(files.filter((f) => !skipped.has(f.path)).map((f) => [f.path, f.content]));
       return changed;
+    });
+  }
+
+  /**
+   * An `fs/write_text_file`: the change to the changeset, then that one file onto the disk, so
+   * the agent's own shell sees what it wrote. Only that file: a whole harvest + sync per call
+   * would read and write the project each time. Other files changed on disk wait for the next
+   * `refresh` (after each turn, before each command), which compares them with what the last sync
+   * wrote, so nothing is lost; the written file's own disk change is superseded by the write.
+   */
+  write(change: () => Promise<{ path: string }>): Promise<void> {
+    return this.#queue.run('wc', async () => {
+      const { path } = await change();
+      const synced = this.#synced;
+      // Before the first sync the working copy is not there yet: the refresh that makes it copies everything.
+      if (synced === null) return;
+      const content = await this.#run.workspace.read(path);
+      const result = await this.#host.putWorkingCopyFiles(this.#id, [{ path, content }], { known: synced.has(path) });
+      if (result.skipped.length === 0) synced.set(path, content);
     });
   }
 

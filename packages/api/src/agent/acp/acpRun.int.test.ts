@@ -218,9 +218,9 @@ describe('an external agent over ACP in the sandbox', () => {
     const { run, items } = await finished(projectId, view.id);
     assert.equal(run.status, 'ready', String(run.error));
     assert.ok(items.some((i) => i.kind === 'notice' && i.text.includes('directly on disk')));
-    assert.ok(messages(items).includes('Disk had: export const add = (a, b) => a + b; // via fs'), 'fs/* writes reach the disk its shell sees');
+    assert.ok(messages(items).includes('Disk had: export const add = (a, b) => a + b; // via fs Disk kept.'), 'fs/* writes reach the disk its shell sees, and leave its own disk changes there');
     const changeset = await agent.changeset(projectId, view.id);
-    assert.deepEqual(changeset.files.map((f) => [f.path, f.kind]).sort(), [['gen/direct.txt', 'create'], ['src/math.js', 'modify']]);
+    assert.deepEqual(changeset.files.map((f) => [f.path, f.kind]).sort(), [['gen/direct.txt', 'create'], ['src/after.js', 'create'], ['src/math.js', 'modify']]);
     const math = JSON.stringify(changeset.files.find((f) => f.path === 'src/math.js'));
     assert.ok(math.includes('// via fs') && math.includes('// then on disk'), `both changes kept, in order: ${math}`);
     assert.equal(await liveText(projectId, ids['src/math.js']!), MATH, 'still only a proposal');
@@ -256,7 +256,7 @@ describe('an external agent over ACP in the sandbox', () => {
     const reloaded = await restarted.get(projectId, view.id);
     assert.equal(reloaded.run.status, 'interrupted');
     assert.match(reloaded.run.error ?? '', /external agent's process ended with it; an external agent's run cannot be resumed.*changeset stays reviewable/);
-    assert.deepEqual(reloaded.changeset.files.map((f) => f.path).sort(), ['gen/direct.txt', 'src/math.js']);
+    assert.deepEqual(reloaded.changeset.files.map((f) => f.path).sort(), ['gen/direct.txt', 'src/after.js', 'src/math.js']);
     await restarted.close();
   });
 

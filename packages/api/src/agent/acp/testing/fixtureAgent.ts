@@ -6,7 +6,7 @@
  *              reports its token usage with each turn (the others report none).
  *   forbidden  tries .env and a path outside the project, reports the errors it got.
  *   disk       writes a file through fs/*, reads it back from disk, then writes files straight to
- *              /project, bypassing fs/*.
+ *              /project, bypassing fs/*, then one more file through fs/* (and checks the disk kept them).
  *   wait       says it started, then waits for session/cancel and answers `cancelled`.
  *   secret     like wait, first saying the FIXTURE_SECRET it got in its environment.
  *   crash      exits with code 3 in the middle of a turn.
@@ -16,7 +16,8 @@
  *   flood      announces tool calls without end until it is cancelled (the step limit).
  *   huge       sends one 9 MiB frame.
  *   signin     answers the prompt with ACP's auth_required error (what agents without a key do).
- *   bench:<n>:<w>  w warm-up then n timed fs/read_text_file round trips, then n message chunks
+ *   bench:<n>:<w>  w warm-up then n timed fs/read_text_file round trips, the same for
+ *              fs/write_text_file (src/math.js with a changing last line), then n message chunks
  *              stamped with the wall clock (µs), and a last thought with the round trips, their
  *              start times and its own GC pauses as JSON (bench/acp.ts).
  */
@@ -72,29 +73,39 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
   }
   if (task.startsWith('bench:')) {
     const [n, warmup] = task.slice(6).split(':').map(Number) as [number, number];
-    const read = () => client.request(methods.client.fs.readTextFile, { sessionId, path: '/project/src/math.js' });
-    for (let i = 0; i < warmup; i++) await read();
-    // Its own GC pauses during the timed reads (wall clock, ms), so the bench can say where the tail is.
+    const path = '/project/src/math.js';
+    const read = () => client.request(methods.client.fs.readTextFile, { sessionId, path });
+    const original = (await read()).content;
+    let writes = 0;
+    const write = () => client.request(methods.client.fs.writeTextFile, { sessionId, path, content: `${original}// write ${writes++}\n` });
+    // Its own GC pauses during the timed calls (wall clock, ms), so the bench can say where the tail is.
     const gc: number[][] = [];
     const observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) gc.push([performance.timeOrigin + e.startTime, e.duration]);
     });
-    observer.observe({ entryTypes: ['gc'] });
-    const rtts: number[] = [];
-    const sent: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      sent.push(performance.timeOrigin + t0);
-      await read();
-      rtts.push(performance.now() - t0);
-    }
-    observer.disconnect();
+    const timed = async (call: () => Promise<unknown>): Promise<{ first: number | undefined; rtts: number[]; gaps: number[] }> => {
+      for (let i = 0; i < warmup; i++) await call();
+      observer.observe({ entryTypes: ['gc'] });
+      const rtts: number[] = [];
+      const sent: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        sent.push(performance.timeOrigin + t0);
+        await call();
+        rtts.push(performance.now() - t0);
+      }
+      observer.disconnect();
+      // In 10 µs units, the starts as gaps after the first: 1000 calls fit in one transcript item.
+      return { first: sent[0], rtts: rtts.map((ms) => Math.round(ms * 100)), gaps: sent.map((at, i) => Math.round((at - (sent[i - 1] ?? at)) * 100)) };
+    };
+    const reads = await timed(read);
+    const written = await timed(write);
     // Paced like a streaming model (~300 chunks/s), so the latency is not a queue of our own making.
     for (let i = 0; i < n; i++) {
       await send({ sessionUpdate: 'agent_message_chunk', content: text(`@${Math.round((performance.timeOrigin + performance.now()) * 1000)};`) });
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
-    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify({ rtts, sent, gc })) });
+    await send({ sessionUpdate: 'agent_thought_chunk', content: text(JSON.stringify({ reads, writes: written, gc: gc.map(([at, ms]) => [Math.round(at!), Math.round(ms! * 100) / 100]) })) });
     return 'end_turn';
   }
   if (task.includes('elicit')) {
@@ -133,7 +144,11 @@ async function script(client: AgentContext, sessionId: string, task: string): Pr
     writeFileSync('/project/src/math.js', `${seen}// then on disk\n`);
     mkdirSync('/project/gen', { recursive: true });
     writeFileSync('/project/gen/direct.txt', 'written on disk\n');
+    // A later fs/* write of another file leaves those disk changes where they are.
+    await client.request(methods.client.fs.writeTextFile, { sessionId, path: '/project/src/after.js', content: 'export {};\n' });
+    const kept = readFileSync('/project/src/math.js', 'utf8').includes('// then on disk') && readFileSync('/project/gen/direct.txt', 'utf8') === 'written on disk\n';
     await send({ sessionUpdate: 'agent_message_chunk', content: text(`Disk had: ${seen.trim()}`) });
+    await send({ sessionUpdate: 'agent_message_chunk', content: text(kept ? ' Disk kept.' : ' Disk lost.') });
     return 'end_turn';
   }
 
