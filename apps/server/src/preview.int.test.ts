@@ -52,18 +52,23 @@ async function poll<T>(f: () => Promise<T | null>, timeoutMs: number): Promise<T
 }
 
 /** A request to the preview origin as a browser would send it (Host names the project and port). */
-function previewGet(path: string, cookie?: string, port = APP_PORT): Promise<{ status: number; body: string; setCookie: string[]; location?: string }> {
+/** A GET, or a POST of `send` (its parts written one by one: chunked when there are several). */
+function previewGet(path: string, cookie?: string, port = APP_PORT, send?: string[]): Promise<{ status: number; body: string; setCookie: string[]; location?: string; nosniff?: string }> {
   return new Promise((resolve, reject) => {
+    const length = send?.length === 1 ? { 'content-length': String(Buffer.byteLength(send[0]!)) } : {};
     const req = request({
-      host: '127.0.0.1', port: server.preview!.port, path,
-      headers: { host: `${projectId}-${port}.localhost:${server.preview!.port}`, ...(cookie ? { cookie } : {}) },
+      host: '127.0.0.1', port: server.preview!.port, path, method: send ? 'POST' : 'GET',
+      headers: { host: `${projectId}-${port}.localhost:${server.preview!.port}`, ...(cookie ? { cookie } : {}), ...length },
     }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, setCookie: res.headers['set-cookie'] ?? [], location: res.headers.location }));
+      res.on('end', () => resolve({
+        status: res.statusCode!, body, setCookie: res.headers['set-cookie'] ?? [], location: res.headers.location, nosniff: String(res.headers['x-content-type-options']),
+      }));
     });
     req.on('error', reject);
+    for (const part of send ?? []) req.write(part);
     req.end();
   });
 }
@@ -99,6 +104,10 @@ describe('preview', () => {
     const page = await previewGet('/hello?x=1', `${cookie}; other=1`);
     assert.equal(page.status, 200, page.body);
     assert.match(page.body, /hello from the sandbox \/hello\?x=1 cookie=\[other=1\] host=localhost:8000/);
+    assert.equal(page.nosniff, 'nosniff');
+    // Request bodies reach the app, with a length or chunked.
+    assert.equal((await previewGet('/echo', cookie, APP_PORT, ['a=1&b=2'])).body, 'body=[a=1&b=2]');
+    assert.equal((await previewGet('/echo', cookie, APP_PORT, ['first ', 'second'])).body, 'body=[first second]');
     // The cookie is for this project+port only.
     assert.equal((await previewGet('/', cookie, 9999)).status, 401);
 

@@ -24,6 +24,12 @@ const s = http.createServer((q, r) => {
     r.writeHead(200, { 'content-type': 'text/html' });
     return r.end(PROBE);
   }
+  // The request body as the app received it (a POST through the preview).
+  if (q.url === '/echo') {
+    let body = '';
+    q.on('data', (d) => (body += d));
+    return q.on('end', () => r.end('body=[' + body + ']'));
+  }
   // Which connection the request came on; /drop also closes it just after answering.
   if (q.url === '/conn' || q.url === '/drop') {
     r.end(String(q.socket.remotePort));

@@ -106,7 +106,6 @@ export class PreviewServer {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
     const t = this.target(req);
     if (!t) return void page(res, 404, 'Unknown preview', 'This address does not name a preview.');
     // Parsed only when it may be the sign-in path (every other request goes to the app as it is).
@@ -122,7 +121,7 @@ export class PreviewServer {
       const attrs = this.options.secureCookies || host.endsWith('.localhost') ? 'SameSite=None; Secure; Partitioned' : 'SameSite=Lax';
       res.writeHead(302, {
         'Set-Cookie': `${PREVIEW_COOKIE}=${ex.cookie}; Path=/; HttpOnly; ${attrs}; Max-Age=${maxAge}`,
-        Location: '/', 'Cache-Control': 'no-store',
+        Location: '/', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff',
       }).end();
       return;
     }
@@ -148,6 +147,8 @@ export class PreviewServer {
       answer = r;
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+      // In the one headers object (none set before): Node then takes it as it is, without a setHeader per header.
+      headers['x-content-type-options'] = 'nosniff';
       res.writeHead(r.statusCode ?? 502, headers);
       r.pipe(res);
     });
@@ -161,7 +162,8 @@ export class PreviewServer {
       }
       page(res, 502, 'Preview', 'The program closed the connection.');
     });
-    if (retry) req.pipe(up);
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3): no pipe to set up.
+    if (retry && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)) req.pipe(up);
     else up.end();
   }
 
@@ -255,6 +257,6 @@ function stripCookie(header: string | undefined, name: string): string {
 
 function page(res: ServerResponse, status: number, title: string, text: string): void {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
     .end(`<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="font:15px system-ui;margin:3em;color:#333"><h1 style="font-size:18px">${esc(title)}</h1><p>${esc(text)}</p></body>`);
 }

@@ -41,6 +41,9 @@ export class NetworkService {
   readonly tokens: PreviewTokens;
   private readonly cache = new Map<string, { at: number; entries: readonly AllowEntry[] }>();
   private readonly access = new Map<string, number>();
+  /** Membership checks under way, by `projectId:userId` (the epoch they started in). */
+  private readonly checking = new Map<string, { epoch: number; result: Promise<boolean> }>();
+  private accessEpoch = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: NetworkServiceOptions) {
@@ -148,17 +151,45 @@ export class NetworkService {
     if (!c || c.projectId !== projectId || c.port !== port) return false;
     if (c.kind === 'share') return true;
     const key = `${projectId}:${c.userId}`;
-    if ((this.access.get(key) ?? 0) > this.now()) return true;
-    const m = await this.options.prisma.membership.findUnique({ where: { projectId_userId: { projectId, userId: c.userId! } }, select: { role: true } });
-    if (m === null) return false;
-    if (this.access.size > 10_000) this.access.clear();
-    this.access.set(key, this.now() + ACCESS_CACHE_MS);
-    return true;
+    const left = (this.access.get(key) ?? 0) - this.now();
+    if (left > 0) {
+      // Renewed ahead of expiry, off the request path: a viewer's requests do not wait for the
+      // database every few seconds. An entry is never used past its expiry.
+      if (left < ACCESS_CACHE_MS / 2) this.checkMembership(projectId, c.userId!, key).catch(() => {});
+      return true;
+    }
+    return this.checkMembership(projectId, c.userId!, key);
   }
 
   /** A member's access changed (or the project is gone): their next preview request is re-checked. */
   forgetAccess(projectId: string, userId?: string): void {
+    // Checks already under way may have read the old membership: they must not store it.
+    this.accessEpoch++;
     if (userId) this.access.delete(`${projectId}:${userId}`);
     else for (const key of this.access.keys()) if (key.startsWith(`${projectId}:`)) this.access.delete(key);
+  }
+
+  /** One database check per viewer at a time; a positive answer is remembered for ACCESS_CACHE_MS. */
+  private checkMembership(projectId: string, userId: string, key: string): Promise<boolean> {
+    const epoch = this.accessEpoch;
+    const running = this.checking.get(key);
+    if (running?.epoch === epoch) return running.result;
+    const result = this.options.prisma.membership.findUnique({ where: { projectId_userId: { projectId, userId } }, select: { role: true } })
+      .then((m) => {
+        if (m === null) {
+          this.access.delete(key);
+          return false;
+        }
+        if (epoch === this.accessEpoch) {
+          if (this.access.size > 10_000) this.access.clear();
+          this.access.set(key, this.now() + ACCESS_CACHE_MS);
+        }
+        return true;
+      })
+      .finally(() => {
+        if (this.checking.get(key)?.result === result) this.checking.delete(key);
+      });
+    this.checking.set(key, { epoch, result });
+    return result;
   }
 }

@@ -16,11 +16,26 @@ const sep = process.argv.indexOf('--');
 const proxyPort = Number(process.argv[2]);
 const command = process.argv.slice(sep + 1);
 
-function listeningPorts() {
+// Listening sockets are read from /proc/net/tcp{,6}. The kernel walks its whole TCP hash table
+// for that (every namespace's, ~5 ms per file on a 262144-bucket table, more under load), so:
+//  - it is read asynchronously (libuv's thread pool), never on this loop, which also carries every
+//    preview byte: a synchronous read stalled preview traffic for its whole duration;
+//  - it is read only when this namespace's count of TCP sockets (/proc/net/sockstat{,6}, a counter,
+//    no walk) changed, and at least every FULL_CHECK_MS in case one listener replaced another.
+const FULL_CHECK_MS = 5000;
+
+function readText(file) {
+  return new Promise((resolve) => fs.readFile(file, 'latin1', (err, text) => resolve(err ? '' : text)));
+}
+
+async function socketCounts() {
+  const [v4, v6] = await Promise.all([readText('/proc/net/sockstat'), readText('/proc/net/sockstat6')]);
+  return `${/^TCP: inuse (\d+)/m.exec(v4)?.[1]}/${/^TCP6: inuse (\d+)/m.exec(v6)?.[1]}`;
+}
+
+async function listeningPorts() {
   const ports = new Set();
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try { text = fs.readFileSync(f, 'utf8'); } catch { continue; }
+  for (const text of await Promise.all([readText('/proc/net/tcp'), readText('/proc/net/tcp6')])) {
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
       if (cols.length < 4 || cols[3] !== '0A') continue; // LISTEN
@@ -68,14 +83,28 @@ let attempts = 0;
 function control() {
   let last = '';
   let watch;
+  let counts = '';
+  let fullAt = 0;
+  let checking = false;
   const c = net.connect(SOCK, () => {
     c.write('C\n');
-    const check = () => {
-      const ports = listeningPorts();
-      const key = ports.join(',');
-      if (key !== last) { last = key; c.write(`${JSON.stringify({ id: 0, op: 'ports', ports })}\n`); }
+    const check = async () => {
+      if (checking) return;
+      checking = true;
+      try {
+        const now = Date.now();
+        const n = await socketCounts();
+        if (n === counts && now - fullAt < FULL_CHECK_MS) return;
+        counts = n;
+        fullAt = now;
+        const ports = await listeningPorts();
+        const key = ports.join(',');
+        if (key !== last && !c.destroyed) { last = key; c.write(`${JSON.stringify({ id: 0, op: 'ports', ports })}\n`); }
+      } finally {
+        checking = false;
+      }
     };
-    check();
+    void check();
     watch = setInterval(check, PORTS_CHECK_MS);
     watch.unref();
   });
