@@ -16,6 +16,8 @@ export function workingCopyId(runId: string): string {
 export const ITEM_TEXT_LIMIT = 20_000;
 /** Transcript items per run: beyond this the run stops (it cannot be doing anything useful). */
 export const MAX_ITEMS = 2_000;
+/** Longest a run's events are held back (see `hold`): a slow tool shows as it runs. */
+const HOLD_MAX_MS = 20;
 
 export interface PendingPermission {
   requestId: string;
@@ -41,6 +43,8 @@ export class LiveAgentRun {
   undoneBy: AgentUserRef | null = null;
   loop: Promise<void> | null = null;
   readonly #hub: EventHub;
+  #held: Array<() => void> | null = null;
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(hub: EventHub, view: AgentRunView, workspace: AgentWorkspace, items: AgentItem[] = [], turns: AgentTurnMetrics[] = []) {
     this.#hub = hub;
@@ -59,7 +63,28 @@ export class LiveAgentRun {
   }
 
   publish<K extends ProjectStreamEventName>(type: K, data: ProjectStreamEvents[K]): void {
-    this.#hub.publish(projectChannel(this.view.projectId), type, data);
+    if (this.#held) this.#held.push(() => this.#hub.publish(projectChannel(this.view.projectId), type, data));
+    else this.#hub.publish(projectChannel(this.view.projectId), type, data);
+  }
+
+  /**
+   * Keeps this run's events (in order) until `release()`: the runner holds them from the end of a
+   * model's answer until its next request is on the wire, so writing them to every participant
+   * (a socket write each) is not on the run's path. Only quick work may happen while held.
+   */
+  hold(maxMs = HOLD_MAX_MS): void {
+    if (this.#held) return;
+    this.#held = [];
+    this.#holdTimer = setTimeout(() => this.release(), maxMs);
+  }
+
+  /** Sends the events held since `hold()`, in order. */
+  release(): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = null;
+    clearTimeout(this.#holdTimer);
+    for (const send of held) send();
   }
 
   publishRun(): void {
@@ -86,6 +111,7 @@ export class LiveAgentRun {
   }
 
   setStatus(status: AgentRunView['status'], extra: Partial<AgentRunView> = {}): void {
+    this.release(); // a status change (Stop) goes out at once, after what came before it
     const ended = status !== 'running' && status !== 'waiting_permission' && this.view.endedAt === null;
     this.view = { ...this.view, ...extra, status, ...(ended ? { endedAt: new Date().toISOString() } : {}) };
     this.publishRun();
