@@ -14,6 +14,10 @@ export class FakeToolModel {
   readonly #server: Server;
   readonly emittedAt = new Map<number, number>();
   modelTimeMs = 0;
+  /** Each request's span on the bench's clock (request body read → answer ended), in order. */
+  readonly requests: Array<{ begun: number; ended: number }> = [];
+  /** TCP connections Tandem opened to the model (a kept-alive pool reuses one across turns). */
+  connections = 0;
   #turn = 0;
   #marker = 0;
 
@@ -49,11 +53,14 @@ export class FakeToolModel {
             return;
           }
           res.end(`data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":${events.length}}}\n\ndata: [DONE]\n\n`);
-          this.modelTimeMs += performance.now() - begun;
+          const ended = performance.now();
+          this.modelTimeMs += ended - begun;
+          this.requests.push({ begun, ended });
         };
         tick();
       });
     });
+    this.#server.on('connection', () => this.connections++);
   }
 
   #events(turn: number): Array<{ payload: unknown; marker?: number }> {

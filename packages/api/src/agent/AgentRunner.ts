@@ -80,6 +80,7 @@ export class AgentRunner {
     try {
       await this.#loop(run, provider, policy, signal, first);
     } finally {
+      run.release();
       first?.cancel(); // unread when a limit stopped the run before its first turn; a no-op otherwise
     }
   }
@@ -137,6 +138,7 @@ export class AgentRunner {
         const wait = e.retryAfterMs ?? 500 * 2 ** attempt;
         if (wait > this.#deps.maxRetryWaitMs) throw e;
         run.notice(`${e.message} Retrying in ${(wait / 1000).toFixed(1)} s.`, null, 'error');
+        run.release();
         await sleep(wait, signal);
         if (signal.aborted) return null;
       }
@@ -150,6 +152,9 @@ export class AgentRunner {
   async #turn(run: LiveAgentRun, provider: InferenceProvider, messages: readonly ChatMessage[], signal: AbortSignal, turn: number, sent?: SentTurn):
     Promise<{ text: string; calls: TurnCall[] } | null> {
     const stream = sent?.stream ?? meter(provider.generate(this.#request(messages), signal));
+    // The request is written now (before the previous answer's events go out, see LiveAgentRun.hold).
+    const chunks = sent?.chunks ?? requestedNow(stream);
+    run.release();
     let text = '';
     let seq = -1;
     const calls: TurnCall[] = [];
@@ -162,7 +167,7 @@ export class AgentRunner {
       published += t.length;
     });
     try {
-      for await (const chunk of sent?.chunks ?? stream) {
+      for await (const chunk of chunks) {
         if (chunk.type === 'text') {
           if (seq === -1) seq = run.add({ kind: 'agent_message', text: '', turn }).seq;
           const item = run.items[seq] as Extract<AgentItem, { kind: 'agent_message' }>;
@@ -188,6 +193,8 @@ export class AgentRunner {
       }
     }
     const m = await stream.done;
+    // From here to the next request: tools that answer at once, their events held (see run.release).
+    run.hold();
     run.turns.push({
       turn, promptTokens: m.promptTokens, completionTokens: m.completionTokens, ttftMs: m.ttftMs,
       tokensPerSecond: m.tokensPerSecond, durationMs: m.durationMs,
@@ -223,7 +230,10 @@ export class AgentRunner {
       const summary = typeof call.args.summary === 'string' ? call.args.summary : '';
       return finish('Finished. The changes go to review.', summary || 'finished', false);
     }
-    if (name === 'run_command') return this.#command(run, call.call, call.args, policy, signal, finish);
+    if (name === 'run_command') {
+      run.release(); // a command takes its time: everyone sees it start now
+      return this.#command(run, call.call, call.args, policy, signal, finish);
+    }
     const outcome = await runWorkspaceTool(run.workspace, name, call.args);
     if (!outcome.failed && ['edit_file', 'write_file', 'create_file', 'rename_file', 'delete_file'].includes(name)) {
       run.changesetChanged();

@@ -139,9 +139,10 @@ export class AgentService {
 
   // ── Start, steer, stop ──────────────────────────────────────────────────────────────────
 
-  async start(who: AgentReviewer, projectId: string, task: string, engine: AgentEngine): Promise<AgentRunView> {
+  /** `engine` may still be resolving (the project's AI provider): it is awaited together with the policy. */
+  async start(who: AgentReviewer, projectId: string, task: string, pending: AgentEngine | Promise<AgentEngine>): Promise<AgentRunView> {
     if (this.#closed) throw new AppError('UNAVAILABLE', 'The server is shutting down.');
-    const { agent, acpAgents } = await this.policy(projectId);
+    const [{ agent, acpAgents }, engine] = await Promise.all([this.policy(projectId), pending]);
     if (!mayStartOrSteer(agent, who.role)) throw new AppError('FORBIDDEN', agent.starters === 'owner' ? 'Only the owner may start agent runs in this project.' : 'Viewers cannot start agent runs.');
     const driver = this.#driver(engine, acpAgents);
     const live = [...this.#runs.values()].filter((r) => r.view.projectId === projectId && r.live).length;

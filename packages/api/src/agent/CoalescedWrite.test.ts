@@ -7,14 +7,17 @@ test('asks made while a write runs share one next write, which stores the state 
   const stored: number[] = [];
   let release!: () => void;
   let gate = new Promise<void>((r) => (release = r));
+  let started!: () => void;
+  const firstStarted = new Promise<void>((r) => (started = r));
   const writer = new CoalescedWrite(async () => {
     const value = state;
+    started();
     await gate;
     stored.push(value);
   });
   state = 1;
   const first = writer.request();
-  await new Promise((r) => setImmediate(r)); // the first write has started
+  await firstStarted;
   state = 2;
   const second = writer.request();
   state = 3;
@@ -28,6 +31,19 @@ test('asks made while a write runs share one next write, which stores the state 
   release();
   await third;
   assert.deepEqual(stored, [1, 3], 'two writes for three asks; the second stored the latest state');
+});
+
+test('a write does not start in the asker\'s own turn of the event loop', async () => {
+  let writes = 0;
+  const writer = new CoalescedWrite(async () => {
+    writes++;
+  });
+  const done = writer.request();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(writes, 0, 'the asker\'s next steps (its microtasks) go first');
+  await done;
+  assert.equal(writes, 1);
 });
 
 test('an ask after everything finished writes again', async () => {

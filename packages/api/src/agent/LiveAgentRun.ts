@@ -21,6 +21,8 @@ export const MAX_ITEMS = 2_000;
  * event makes every watcher fetch the changeset again (an external agent can write a file per ms).
  */
 export const CHANGESET_EVENT_MS = 100;
+/** Longest a run's events are held back (see `hold`): a slow tool shows as it runs. */
+const HOLD_MAX_MS = 20;
 
 export interface PendingPermission {
   requestId: string;
@@ -48,6 +50,8 @@ export class LiveAgentRun {
   readonly #hub: EventHub;
   #changesetAt = -Infinity;
   #changesetTimer: NodeJS.Timeout | null = null;
+  #held: Array<() => void> | null = null;
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(hub: EventHub, view: AgentRunView, workspace: AgentWorkspace, items: AgentItem[] = [], turns: AgentTurnMetrics[] = []) {
     this.#hub = hub;
@@ -66,7 +70,28 @@ export class LiveAgentRun {
   }
 
   publish<K extends ProjectStreamEventName>(type: K, data: ProjectStreamEvents[K]): void {
-    this.#hub.publish(projectChannel(this.view.projectId), type, data);
+    if (this.#held) this.#held.push(() => this.#hub.publish(projectChannel(this.view.projectId), type, data));
+    else this.#hub.publish(projectChannel(this.view.projectId), type, data);
+  }
+
+  /**
+   * Keeps this run's events (in order) until `release()`: the runner holds them from the end of a
+   * model's answer until its next request is on the wire, so writing them to every participant
+   * (a socket write each) is not on the run's path. Only quick work may happen while held.
+   */
+  hold(maxMs = HOLD_MAX_MS): void {
+    if (this.#held) return;
+    this.#held = [];
+    this.#holdTimer = setTimeout(() => this.release(), maxMs);
+  }
+
+  /** Sends the events held since `hold()`, in order. */
+  release(): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = null;
+    clearTimeout(this.#holdTimer);
+    for (const send of held) send();
   }
 
   /**
@@ -113,6 +138,7 @@ export class LiveAgentRun {
   }
 
   setStatus(status: AgentRunView['status'], extra: Partial<AgentRunView> = {}): void {
+    this.release(); // a status change (Stop) goes out at once, after what came before it
     const ended = status !== 'running' && status !== 'waiting_permission' && this.view.endedAt === null;
     this.view = { ...this.view, ...extra, status, ...(ended ? { endedAt: new Date().toISOString() } : {}) };
     this.publishRun();

@@ -65,7 +65,8 @@ export const agentRouter = router({
       if (who.role === 'viewer') throw new AppError('FORBIDDEN', 'Viewers cannot start agent runs.');
       await ctx.services.ai.admitRequest(ctx.user.id, input.projectId);
       if (input.agent) return service(ctx).start(who, input.projectId, input.task, { acpAgent: input.agent });
-      const provider = ctx.services.ai.resolveProvider((await projectAiSettings(ctx, input.projectId)).providerId);
+      // Resolved while the service reads the agent policy (two reads of the project, not one after the other).
+      const provider = projectAiSettings(ctx, input.projectId).then((s) => ctx.services.ai.resolveProvider(s.providerId));
       return service(ctx).start(who, input.projectId, input.task, provider);
     }),
 

@@ -29,8 +29,13 @@ export interface ProjectTree {
 
 /** Documents read or written at the same time (bounds memory and database load). */
 const PARALLEL_DOCUMENTS = 8;
-/** A document served from here is touched this often, well within the SyncServer's idle time. */
+/**
+ * A document served from here is touched every 5–10 s (at random, well within the SyncServer's
+ * idle time): files read together (a search over a project) are not all touched by one later read,
+ * which would reset a thousand idle timers at once inside it.
+ */
 const TOUCH_EVERY_MS = 5000;
+const nextTouchAt = (now: number): number => now + TOUCH_EVERY_MS * (1 + Math.random());
 
 /**
  * A project's files as they are right now in its Yjs documents (what every participant sees,
@@ -48,7 +53,7 @@ const TOUCH_EVERY_MS = 5000;
 export class LiveProjectFiles {
   private readonly versions = new Map<string, number>();
   private readonly listeners = new Set<(projectId: string) => void>();
-  private readonly decoded = new Map<string, { doc: Y.Doc; value: ProjectTree | string; touchedAt: number }>();
+  private readonly decoded = new Map<string, { doc: Y.Doc; value: ProjectTree | string; touchAt: number }>();
   private readonly watched = new WeakSet<Y.Doc>();
 
   /** Register with the SyncServer: counts every durable change per project, keeps the decoded values current. */
@@ -186,15 +191,15 @@ export class LiveProjectFiles {
     }
     return this.documents.readDocument(documentName, (doc) => {
       const value = decode(doc);
-      if (this.watched.has(doc)) this.decoded.set(documentName, { doc, value, touchedAt: performance.now() });
+      if (this.watched.has(doc)) this.decoded.set(documentName, { doc, value, touchAt: nextTouchAt(performance.now()) });
       return value;
     });
   }
 
-  private touch(documentName: string, kept: { touchedAt: number }): void {
+  private touch(documentName: string, kept: { touchAt: number }): void {
     const now = performance.now();
-    if (now - kept.touchedAt < TOUCH_EVERY_MS) return;
-    kept.touchedAt = now;
+    if (now < kept.touchAt) return;
+    kept.touchAt = nextTouchAt(now);
     this.documents.touch(documentName);
   }
 }

@@ -21,6 +21,25 @@ test('a warm worker keeps keyed texts between searches and sees every change', a
   assert.deepEqual(paths(await workers.run('u', changed, query('beta'), limits, null)), ['a.js', 'moved/b.js']);
 });
 
+test('searching the same list again sends only what changed: edited texts, unkeyed files, and a renamed file are all seen', async () => {
+  const workers = new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 });
+  const files = [
+    { path: 'a.js', key: 'id-a', content: 'const alpha = 1;\n' },
+    { path: 'b.js', key: 'id-b', content: 'const beta = 2;\n' },
+    { path: 'draft.js', content: 'let alpha2;\n' },
+  ];
+  assert.deepEqual(paths(await workers.run('u', files, query('alpha'), limits, null)), ['a.js', 'draft.js']);
+  // The same paths and keys: a keyed text and the unkeyed one changed.
+  const edited = [{ ...files[0]!, content: 'const omega = 1;\n' }, files[1]!, { ...files[2]!, content: 'let omega2;\n' }];
+  assert.deepEqual(paths(await workers.run('u', edited, query('alpha'), limits, null)), []);
+  assert.deepEqual(paths(await workers.run('u', edited, query('omega'), limits, null)), ['a.js', 'draft.js']);
+  // As many files, one of them renamed: the new list is used.
+  const renamed = [edited[0]!, { ...files[1]!, path: 'c.js' }, edited[2]!];
+  assert.deepEqual(paths(await workers.run('u', renamed, query('beta'), limits, null)), ['c.js']);
+  // Back to unchanged texts after the worker held others for those keys.
+  assert.deepEqual(paths(await workers.run('u', files, query('alpha|beta'), limits, null)), ['a.js', 'b.js', 'draft.js']);
+});
+
 test('texts primed ahead of a search are what it searches; a text changed since is sent again', async () => {
   const workers = new SearchWorkers({ maxWorkers: 1, timeoutMs: 5000 });
   const files = [{ path: 'a.js', key: 'id-a', content: 'const alpha = 1;\n' }, { path: 'b.js', key: 'id-b', content: 'const beta = 2;\n' }];

@@ -9,8 +9,12 @@ const CACHE_CHARS = 32 * 1024 * 1024;
 /** A file to search: `key` (the file's document id) lets a warm worker keep its text between searches. */
 export interface KeyedSearchFile extends SearchFile { key?: string }
 
-/** Files as sent to a worker (see #message); `clear`: forget every text held before. */
-interface WireFiles { paths: string[]; keys: string[]; contents: Array<string | null>; clear: boolean }
+/**
+ * Files as sent to a worker (see #message): the list (`paths`, `keys`; left out when it is the
+ * worker's last list again), and the texts it does not hold: `texts[j]` is file `changed[j]`'s.
+ * `clear`: forget every text held before.
+ */
+interface WireFiles { paths?: string[]; keys?: string[]; changed: number[]; texts: string[]; clear: boolean }
 
 /** A worker thread that stays up between searches, with the texts it was sent. */
 interface WarmWorker {
@@ -18,6 +22,8 @@ interface WarmWorker {
   /** What the worker holds for each key (compared by value before sending a text again). */
   sent: Map<string, string>;
   chars: number;
+  /** The file list it was last sent (each message without a list means this one). */
+  list: { paths: string[]; keys: string[] } | null;
   /** The search it is working on, if any. */
   settle: ((outcome: SearchOutcome | Error) => void) | null;
 }
@@ -88,7 +94,9 @@ export class SearchWorkers {
 
   /**
    * The files to send `warm`, as parallel lists (several times cheaper to pass to a thread than a
-   * list of objects): `contents[i]` is null when the worker holds the text of `keys[i]` already.
+   * list of objects), and only the texts it does not hold. A search over the same files as the
+   * worker's last one (an agent searching its project again) sends no list at all: the message is
+   * a few numbers plus the changed texts, not thousands of paths.
    */
   #message(warm: WarmWorker, files: KeyedSearchFile[]): WireFiles {
     const clear = warm.chars > CACHE_CHARS;
@@ -96,28 +104,34 @@ export class SearchWorkers {
       warm.sent.clear();
       warm.chars = 0;
     }
+    const last = warm.list;
+    let same = last !== null && last.paths.length === files.length;
     const paths: string[] = [];
     const keys: string[] = [];
-    const contents: Array<string | null> = [];
-    for (const f of files) {
+    const changed: number[] = [];
+    const texts: string[] = [];
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i]!;
+      const key = f.key ?? '';
+      if (same && (last!.paths[i] !== f.path || last!.keys[i] !== key)) same = false;
       paths.push(f.path);
-      keys.push(f.key ?? '');
+      keys.push(key);
       const held = f.key === undefined ? undefined : warm.sent.get(f.key);
-      if (held === f.content) {
-        contents.push(null);
-        continue;
-      }
-      contents.push(f.content);
+      if (held === f.content) continue;
+      changed.push(i);
+      texts.push(f.content);
       if (f.key === undefined) continue;
       warm.sent.set(f.key, f.content);
       warm.chars += f.content.length - (held?.length ?? 0);
     }
-    return { paths, keys, contents, clear };
+    if (same) return { changed, texts, clear };
+    warm.list = { paths, keys };
+    return { paths, keys, changed, texts, clear };
   }
 
   #spawn(): WarmWorker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 256 } });
-    const warm: WarmWorker = { worker, sent: new Map(), chars: 0, settle: null };
+    const warm: WarmWorker = { worker, sent: new Map(), chars: 0, list: null, settle: null };
     const gone = (error: Error): void => {
       const at = this.#idle.indexOf(warm);
       if (at !== -1) this.#idle.splice(at, 1);
@@ -144,15 +158,24 @@ const { parentPort } = require('node:worker_threads');
 const __name = (f) => f;
 const runSearch = ${runSearch.toString()};
 const cache = new Map();
+let paths = [];
+let keys = [];
+// The last list's files with their texts: a search with the same list patches the changed ones.
+let files = [];
 parentPort.on('message', (m) => {
   if (m.clear) cache.clear();
-  const files = m.paths.map((path, i) => {
-    const key = m.keys[i];
-    let content = m.contents[i];
-    if (content === null) content = cache.get(key) ?? '';
-    else if (key !== '') cache.set(key, content);
-    return { path, content };
-  });
+  if (m.paths) {
+    paths = m.paths;
+    keys = m.keys;
+  }
+  const sent = new Map();
+  for (let j = 0; j < m.changed.length; j++) {
+    const i = m.changed[j];
+    sent.set(i, m.texts[j]);
+    if (keys[i] !== '') cache.set(keys[i], m.texts[j]);
+  }
+  if (m.paths || m.clear) files = paths.map((path, i) => ({ path, content: sent.get(i) ?? cache.get(keys[i]) ?? '' }));
+  else for (const [i, content] of sent) files[i] = { path: paths[i], content };
   if (m.query === null) return; // prime: texts only
   parentPort.postMessage(runSearch(files, m.query, m.limits, m.replacement, m.literal));
 });
