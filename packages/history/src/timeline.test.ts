@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as Y from 'yjs';
 import { SeededRandom, testSeed } from '@tandem/protocol/testing';
 import { DocumentHistory, SPAN_WINDOW_MS, deletionKey, type HistoryChanges, type StoredHistory } from './DocumentHistory.ts';
-import { decodeDeletions, encodeDeletions } from './deletionCodec.ts';
+import { decodeDeletions, deletedCount, encodeDeletions } from './deletionCodec.ts';
 import { FileTimeline, SESSION_GAP_MS } from './timeline.ts';
 
 /**
@@ -128,4 +128,9 @@ test('deletions of one person within a minute are one batch, whatever their plac
   assert.deepEqual(deletions.map((b) => [b.at, b.spans.map((s) => s.text).join(',')]), [[120_000, 'i,f,b'], [200_000, 'a']]);
   const reloaded = decodeDeletions(encodeDeletions(deletions[0]!.spans), 120_000, { userId: 'alice' });
   assert.deepEqual(reloaded.map((s) => [s.from, s.to, s.text]), deletions[0]!.spans.map((s) => [s.from, s.to, s.text]));
+  // Counted from the span list alone (what the project timeline reads), or a lower bound when cut.
+  const encoded = encodeDeletions([{ client: 300, from: 5, to: 9, text: 'abcd' }, { client: 2 ** 31, from: 1, to: 3, text: 'ef' }]);
+  assert.deepEqual(deletedCount(encoded), { chars: 6, exact: true });
+  assert.deepEqual(deletedCount(encoded.subarray(0, 5)), { chars: 4, exact: false });
+  assert.deepEqual(deletedCount(new Uint8Array()), { chars: 0, exact: false });
 });
