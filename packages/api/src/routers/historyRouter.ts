@@ -52,6 +52,14 @@ export const historyRouter = router({
     return timeTravel(ctx).projectSessions(input.projectId);
   }),
 
+  /** The project's changes between two times (a session) as steps across files, with their authors. Read-only. */
+  projectTimeline: protectedProcedure
+    .input(z.object({ projectId: id, from: time, to: time }).refine((i) => i.from <= i.to, 'The range ends before it starts.'))
+    .query(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'viewer');
+      return timeTravel(ctx).projectTimeline(input.projectId, input.from, input.to);
+    }),
+
   checkpoints: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');
     return checkpoints(ctx).list(input.projectId);
