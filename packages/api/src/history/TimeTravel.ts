@@ -94,6 +94,8 @@ export class TimeTravel {
     private readonly documents: HistoryDocuments,
     private readonly historyOf: (documentName: string) => DocumentHistory | undefined,
     private readonly isFile: (projectId: string, fileId: string) => Promise<boolean>,
+    /** Stores the project's pending history rows (so the newest seconds are replayed too). */
+    private readonly flush: (projectId: string) => Promise<void> = async () => {},
   ) {}
 
   async timeline(projectId: string, fileId: string): Promise<FileTimelineView> {
@@ -129,6 +131,7 @@ export class TimeTravel {
   /** The project's sessions (newest last): when, which files, who; from the newest stored history rows. */
   async projectSessions(projectId: string): Promise<ProjectSessionView[]> {
     return this.#bounded(`sessions:${projectId}`, async () => {
+      await this.flush(projectId);
       const { changes } = await projectChanges(this.prisma, projectId, { from: 0, to: 8.64e15 }, TIME_TRAVEL_LIMITS.projectRows);
       const timeline = ProjectTimeline.build(changes);
       const kept = timeline.sessions.slice(-TIME_TRAVEL_LIMITS.sessions);
@@ -147,6 +150,7 @@ export class TimeTravel {
    */
   async projectTimeline(projectId: string, from: number, to: number): Promise<ProjectTimelineView> {
     return this.#bounded(`timeline:${projectId}:${from}:${to}`, async () => {
+      await this.flush(projectId);
       const { changes, truncated } = await projectChanges(this.prisma, projectId, { from, to }, TIME_TRAVEL_LIMITS.projectRows);
       const { steps } = ProjectTimeline.build(changes);
       const kept = steps.slice(-TIME_TRAVEL_LIMITS.projectSteps);
