@@ -2,8 +2,10 @@ import * as Y from 'yjs';
 import { AppError } from '@tandem/protocol';
 import { ownerOf, type Author } from './authors.ts';
 
-/** Consecutive writes of one client id within this window share one span (and one time). */
+/** Consecutive writes of one client id within this window share one span (and one time)... */
 export const SPAN_WINDOW_MS = 60_000;
+/** ...unless they pause longer than this: a span (and a deletion batch) is one burst of typing, one step of time travel. */
+export const BURST_GAP_MS = 5_000;
 
 /** Clocks [from, to) of one client id, written (or deleted) at `at` (ms since epoch, coarse: see SPAN_WINDOW_MS). */
 export interface Span {
@@ -84,6 +86,8 @@ export class DocumentHistory {
   #pendingText = new Map<number, Map<number, string>>();
   #pendingChars = 0;
   readonly #captured = new WeakSet<Y.Transaction>();
+  /** When an insert span or deletion batch last grew (this process only: a reloaded one counts from its start). */
+  readonly #lastWrite = new WeakMap<Span | DeletionBatch, number>();
   #dirtyAuthors = new Set<number>();
   #dirtySpans = new Set<Span>();
   #dirtyBatches = new Set<DeletionBatch>();
@@ -334,13 +338,15 @@ export class DocumentHistory {
     const spans = listOf(this.#inserts, client);
     for (const [a, b] of uncovered(spans, from, to)) {
       const last = spans[spans.length - 1];
-      if (last && last.to === a && at - last.at < SPAN_WINDOW_MS) {
+      if (last && last.to === a && this.#open(last, at)) {
         last.to = b;
+        this.#lastWrite.set(last, at);
         this.#dirtySpans.add(last);
         continue;
       }
       const span = { client, from: a, to: b, at };
       insertSorted(spans, span);
+      this.#lastWrite.set(span, at);
       this.#dirtySpans.add(span);
     }
   }
@@ -349,19 +355,19 @@ export class DocumentHistory {
     const spans = listOf(this.#deletions, client);
     for (const [a, b] of uncovered(spans, from, to)) {
       const text = this.#takeText(client, a, b);
-      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && at - s.at < SPAN_WINDOW_MS;
+      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && this.#open(this.#batchOf.get(s)!, at);
       const before = findSpan(spans, a - 1);
       if (before?.to === a && joins(before)) {
         before.to = b;
         before.text += text;
-        this.#dirtyBatches.add(this.#batchOf.get(before)!);
+        this.#grew(this.#batchOf.get(before)!, at);
         continue;
       }
       const after = findSpan(spans, b);
       if (after?.from === b && joins(after)) {
         after.from = a;
         after.text = text + after.text;
-        this.#dirtyBatches.add(this.#batchOf.get(after)!);
+        this.#grew(this.#batchOf.get(after)!, at);
         continue;
       }
       const batch = this.#batchFor(by, at);
@@ -377,14 +383,28 @@ export class DocumentHistory {
   #batchFor(by: Deleter, at: number): DeletionBatch {
     const who = deletionKey({ by, at: 0 });
     const open = this.#openBatch.get(who);
-    if (open && at - open.at < SPAN_WINDOW_MS && at >= open.at) return open;
+    if (open && this.#open(open, at)) {
+      this.#lastWrite.set(open, at);
+      return open;
+    }
     const batch: DeletionBatch = { by, at, spans: [] };
     const key = deletionKey(batch);
     const existing = this.#batches.get(key);
     if (existing) return existing;
     this.#batches.set(key, batch);
     this.#openBatch.set(who, batch);
+    this.#lastWrite.set(batch, at);
     return batch;
+  }
+
+  /** Whether a span or batch started at `.at` may still grow at `at`: within its window, and no pause over BURST_GAP_MS since it last grew. */
+  #open(row: Span | DeletionBatch, at: number): boolean {
+    return at >= row.at && at - row.at < SPAN_WINDOW_MS && at - (this.#lastWrite.get(row) ?? row.at) <= BURST_GAP_MS;
+  }
+
+  #grew(batch: DeletionBatch, at: number): void {
+    this.#lastWrite.set(batch, at);
+    this.#dirtyBatches.add(batch);
   }
 }
 

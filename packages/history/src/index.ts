@@ -1,6 +1,6 @@
 export { ownerOf, type Author } from './authors.ts';
 export {
-  DocumentHistory, SPAN_WINDOW_MS, deletionKey, freshClientId, writtenClients,
+  BURST_GAP_MS, DocumentHistory, SPAN_WINDOW_MS, deletionKey, freshClientId, writtenClients,
   type DecodedUpdate, type Deleter, type DeletionBatch, type DeletionSpan, type HistoryChanges, type Span, type StoredHistory,
 } from './DocumentHistory.ts';
 export { blameLines, charRuns, type BlameRange, type CharRun } from './blame.ts';

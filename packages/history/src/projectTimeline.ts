@@ -63,16 +63,22 @@ export class ProjectTimeline {
     const sorted = [...changes].filter((c) => c.inserted > 0 || c.deleted > 0).sort((a, b) => a.at - b.at || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const steps: ProjectStep[] = [];
     let key = '';
+    /** The current step's files, by file. */
+    let files = new Map<string, ProjectStepFile>();
     for (const change of sorted) {
       const changeKey = authorsKey(change.authors);
       let step = steps[steps.length - 1];
       if (!step || changeKey !== key || change.at - step.start > PROJECT_BURST_MS) {
         steps.push((step = { at: change.at, start: change.at, files: [], authors: [...change.authors] }));
         key = changeKey;
+        files = new Map();
       }
       step.at = change.at;
-      let file = step.files.find((f) => f.file === change.file);
-      if (!file) step.files.push((file = { file: change.file, inserted: 0, deleted: 0, authors: [] }));
+      let file = files.get(change.file);
+      if (!file) {
+        step.files.push((file = { file: change.file, inserted: 0, deleted: 0, authors: [] }));
+        files.set(change.file, file);
+      }
       file.inserted += change.inserted;
       file.deleted += change.deleted;
       addAuthors(file.authors, change.authors);
@@ -102,13 +108,28 @@ export class ProjectTimeline {
 
 function sessionsOf(steps: readonly ProjectStep[]): ProjectSession[] {
   const sessions: ProjectSession[] = [];
+  let files = new Set<string>();
+  let authors = new Set<string>();
   steps.forEach((step, i) => {
     let last = sessions[sessions.length - 1];
-    if (!last || step.start - last.end > SESSION_GAP_MS) sessions.push((last = { fromStep: i, toStep: i, start: step.start, end: step.at, authors: [], files: [] }));
+    if (!last || step.start - last.end > SESSION_GAP_MS) {
+      sessions.push((last = { fromStep: i, toStep: i, start: step.start, end: step.at, authors: [], files: [] }));
+      files = new Set();
+      authors = new Set();
+    }
     last.toStep = i;
     last.end = step.at;
-    addAuthors(last.authors, step.authors);
-    for (const f of step.files) if (!last.files.includes(f.file)) last.files.push(f.file);
+    for (const a of step.authors) {
+      const key = keyOf(a);
+      if (authors.has(key)) continue;
+      authors.add(key);
+      last.authors.push(a);
+    }
+    for (const f of step.files) {
+      if (files.has(f.file)) continue;
+      files.add(f.file);
+      last.files.push(f.file);
+    }
   });
   return sessions;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Y from 'yjs';
 import { SeededRandom, testSeed } from '@tandem/protocol/testing';
-import { DocumentHistory, SPAN_WINDOW_MS, deletionKey, type HistoryChanges, type StoredHistory } from './DocumentHistory.ts';
+import { BURST_GAP_MS, DocumentHistory, SPAN_WINDOW_MS, deletionKey, type HistoryChanges, type StoredHistory } from './DocumentHistory.ts';
 import { decodeDeletions, deletedCount, encodeDeletions } from './deletionCodec.ts';
 import { FileTimeline, SESSION_GAP_MS } from './timeline.ts';
 
@@ -133,4 +133,35 @@ test('deletions of one person within a minute are one batch, whatever their plac
   assert.deepEqual(deletedCount(encoded), { chars: 6, exact: true });
   assert.deepEqual(deletedCount(encoded.subarray(0, 5)), { chars: 4, exact: false });
   assert.deepEqual(deletedCount(new Uint8Array()), { chars: 0, exact: false });
+});
+
+test('a pause of over BURST_GAP_MS ends a burst: typing and deleting again after it are steps of their own, within the minute', () => {
+  const server = new Y.Doc();
+  const history = new DocumentHistory();
+  server.on('afterTransaction', (t: Y.Transaction) => history.captureDeleted(t));
+  const alice = new Y.Doc();
+  const text = alice.getText('t');
+  const truth: [number, string][] = [];
+  const send = (edit: () => void, at: number) => {
+    const before = Y.encodeStateVector(alice);
+    edit();
+    const update = Y.encodeStateAsUpdate(alice, before);
+    history.admit(update, server, 'alice');
+    Y.applyUpdate(server, update);
+    history.record(update, { userId: 'alice' }, at);
+    truth.push([at, server.getText('t').toString()]);
+  };
+  // Steady typing (a key every second): one burst. Then a pause, more typing, deleting, a pause, deleting.
+  for (let i = 0; i < 6; i++) send(() => text.insert(i, 'abcdef'[i]!), i * 1000);
+  send(() => text.insert(6, 'XY'), 5000 + BURST_GAP_MS + 1);
+  send(() => text.delete(0, 1), 12_000);
+  send(() => text.delete(0, 1), 13_000);
+  send(() => text.delete(0, 1), 13_000 + BURST_GAP_MS + 1);
+  const timeline = FileTimeline.build(server.getText('t'), history);
+  assert.deepEqual(timeline.steps.map((s) => [s.at, s.inserted, s.deleted]), [[0, 6, 0], [10_001, 2, 0], [12_000, 0, 2], [18_001, 0, 1]]);
+  // A step shows its whole burst: the text after the burst's last change.
+  assert.deepEqual(timeline.steps.map((s) => timeline.textAt(s.at)), [truth[5]![1], truth[6]![1], truth[8]![1], truth[9]![1]]);
+  assert.deepEqual(timeline.steps.map((s) => timeline.textAt(s.at)), ['abcdef', 'abcdefXY', 'cdefXY', 'defXY']);
+  const { inserts, deletions } = history.takeDirty();
+  assert.deepEqual([inserts.length, deletions.length], [2, 2], 'one row per burst');
 });
