@@ -43,8 +43,14 @@ export interface ProjectSession {
   files: string[];
 }
 
-const keyOf = (author: Author) => JSON.stringify(author);
-const authorsKey = (authors: readonly Author[]) => authors.map(keyOf).sort().join('\n');
+/** Author keys, computed once per author object (callers that share objects per author pay once). */
+const keys = new WeakMap<Author, string>();
+function keyOf(author: Author): string {
+  let key = keys.get(author);
+  if (key === undefined) keys.set(author, (key = JSON.stringify(author)));
+  return key;
+}
+const authorsKey = (authors: readonly Author[]) => (authors.length === 1 ? keyOf(authors[0]!) : authors.map(keyOf).sort().join('\n'));
 
 function addAuthors(into: Author[], authors: readonly Author[]): void {
   for (const a of authors) if (!into.some((b) => keyOf(b) === keyOf(a))) into.push(a);

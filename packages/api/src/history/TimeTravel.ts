@@ -88,6 +88,7 @@ export class TimeTravel {
   readonly #cache = new Map<string, { revision: number; timeline: FileTimeline }>();
   /** Project-wide builds running, by what they build. */
   readonly #builds = new Map<string, Promise<unknown>>();
+  readonly #buildsBy = new Set<string>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -129,8 +130,8 @@ export class TimeTravel {
   }
 
   /** The project's sessions (newest last): when, which files, who; from the newest stored history rows. */
-  async projectSessions(projectId: string): Promise<ProjectSessionView[]> {
-    return this.#bounded(`sessions:${projectId}`, async () => {
+  async projectSessions(projectId: string, userId: string): Promise<ProjectSessionView[]> {
+    return this.#bounded(`sessions:${projectId}`, userId, async () => {
       await this.flush(projectId);
       const { changes } = await projectChanges(this.prisma, projectId, { from: 0, to: 8.64e15 }, TIME_TRAVEL_LIMITS.projectRows);
       const timeline = ProjectTimeline.build(changes);
@@ -148,8 +149,8 @@ export class TimeTravel {
    * The project's changes between `from` and `to` (a session) as steps across files: which files
    * changed at each, how much, by whom. View a file at a step with `version(…, step.at, …)`.
    */
-  async projectTimeline(projectId: string, from: number, to: number): Promise<ProjectTimelineView> {
-    return this.#bounded(`timeline:${projectId}:${from}:${to}`, async () => {
+  async projectTimeline(projectId: string, from: number, to: number, userId: string): Promise<ProjectTimelineView> {
+    return this.#bounded(`timeline:${projectId}:${from}:${to}`, userId, async () => {
       await this.flush(projectId);
       const { changes, truncated } = await projectChanges(this.prisma, projectId, { from, to }, TIME_TRAVEL_LIMITS.projectRows);
       const { steps } = ProjectTimeline.build(changes);
@@ -183,12 +184,21 @@ export class TimeTravel {
     });
   }
 
-  /** Runs a project-wide build, sharing one already running for the same key; at most TIME_TRAVEL_LIMITS.projectBuilds at once. */
-  #bounded<T>(key: string, build: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a project-wide build, sharing one already running for the same key; one at a time per
+   * person and at most TIME_TRAVEL_LIMITS.projectBuilds at once (each blocks the event loop while
+   * its rows are read and grouped: ~0.2 s for 40,000 rows on a loaded machine).
+   */
+  #bounded<T>(key: string, userId: string, build: () => Promise<T>): Promise<T> {
     const running = this.#builds.get(key);
     if (running) return running as Promise<T>;
+    if (this.#buildsBy.has(userId)) throw new AppError('RATE_LIMITED', 'Your previous history replay is still loading; try again in a moment.');
     if (this.#builds.size >= TIME_TRAVEL_LIMITS.projectBuilds) throw new AppError('RATE_LIMITED', 'The server is busy replaying project histories; try again in a moment.');
-    const promise = build().finally(() => this.#builds.delete(key));
+    this.#buildsBy.add(userId);
+    const promise = build().finally(() => {
+      this.#builds.delete(key);
+      this.#buildsBy.delete(userId);
+    });
     this.#builds.set(key, promise);
     return promise;
   }

@@ -5,7 +5,12 @@ import { authorOfRow, type AuthorRow } from './HistoryStore.ts';
 
 /** A HistoryAuthor row's columns, joined (`kind` null: no author row, as FileTimeline: the system's). */
 type AuthorColumns = Omit<AuthorRow, 'kind'> & { kind: string | null };
-const authorOf = (row: AuthorColumns): Author => (row.kind === null ? { kind: 'system' } : authorOfRow({ ...row, kind: row.kind }));
+function authorOf(row: AuthorColumns, interned: Map<string, Author>): Author {
+  const key = `${row.kind}\0${row.userId}\0${row.model}\0${row.provider}\0${row.requestedBy}\0${row.approvedBy}\0${row.suggestionId}\0${row.agentRunId}\0${row.source}`;
+  let author = interned.get(key);
+  if (!author) interned.set(key, (author = row.kind === null ? { kind: 'system' } : authorOfRow({ ...row, kind: row.kind })));
+  return author;
+}
 
 interface SpanRow extends AuthorColumns { documentName: string; at: Date; spanKind: string; chars: number; byUserId: string | null }
 interface DeletionRow extends AuthorColumns { documentName: string; at: Date; byUserId: string | null; head: Uint8Array }
@@ -45,6 +50,9 @@ export async function projectChanges(prisma: PrismaClient, projectId: string, ra
       ORDER BY d."at" DESC LIMIT ${take + 1}`,
   ]);
   const changes: FileChange[] = [];
+  /** One object per author (the timeline keys authors per object). */
+  const interned = new Map<string, Author>();
+  const person = (userId: string) => authorOf({ kind: 'person', userId, model: null, provider: null, requestedBy: null, approvedBy: null, suggestionId: null, agentRunId: null, source: null }, interned);
   const add = (documentName: string, at: Date, inserted: number, deleted: number, author: Author) => {
     const ref = parseDocName(documentName);
     if (ref?.kind === 'file') changes.push({ file: ref.fileId, at: at.getTime(), inserted, deleted, authors: [author] });
@@ -53,12 +61,12 @@ export async function projectChanges(prisma: PrismaClient, projectId: string, ra
   const cut = Math.max(spans.length > take ? spans[take - 1]!.at.getTime() : -Infinity, deletions.length > take ? deletions[take - 1]!.at.getTime() : -Infinity);
   for (const s of spans.slice(0, take)) {
     if (s.at.getTime() < cut) continue;
-    if (s.spanKind === 'insert') add(s.documentName, s.at, Number(s.chars), 0, authorOf(s));
-    else add(s.documentName, s.at, 0, Math.max(1, Number(s.chars)), s.byUserId !== null ? { kind: 'person', userId: s.byUserId } : authorOf(s));
+    if (s.spanKind === 'insert') add(s.documentName, s.at, Number(s.chars), 0, authorOf(s, interned));
+    else add(s.documentName, s.at, 0, Math.max(1, Number(s.chars)), s.byUserId !== null ? person(s.byUserId) : authorOf(s, interned));
   }
   for (const d of deletions.slice(0, take)) {
     if (d.at.getTime() < cut) continue;
-    add(d.documentName, d.at, 0, Math.max(1, deletedCount(d.head).chars), d.byUserId !== null ? { kind: 'person', userId: d.byUserId } : authorOf(d));
+    add(d.documentName, d.at, 0, Math.max(1, deletedCount(d.head).chars), d.byUserId !== null ? person(d.byUserId) : authorOf(d, interned));
   }
   return { changes, truncated: cut > -Infinity };
 }
