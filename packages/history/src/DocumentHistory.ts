@@ -86,8 +86,8 @@ export class DocumentHistory {
   #pendingText = new Map<number, Map<number, string>>();
   #pendingChars = 0;
   readonly #captured = new WeakSet<Y.Transaction>();
-  /** When an insert span or deletion batch last grew (this process only: a reloaded one counts from its start). */
-  readonly #lastWrite = new WeakMap<Span | DeletionBatch, number>();
+  /** When each writer (deletionKey of its Deleter, time 0) last changed this document (this process only). */
+  readonly #lastActive = new Map<string, number>();
   #dirtyAuthors = new Set<number>();
   #dirtySpans = new Set<Span>();
   #dirtyBatches = new Set<DeletionBatch>();
@@ -213,14 +213,18 @@ export class DocumentHistory {
   record(update: Uint8Array | DecodedUpdate, deleter: Deleter, at: number, claimAs?: Author): void {
     this.#revision++;
     const { structs, ds } = decode(update);
+    // A pause of the writer over BURST_GAP_MS ends its spans and batches: the next change starts new ones.
+    const who = deletionKey({ by: deleter, at: 0 });
+    const burst = at - (this.#lastActive.get(who) ?? -Infinity) <= BURST_GAP_MS;
+    this.#lastActive.set(who, at);
     for (const struct of structs) {
       if (struct instanceof Y.Skip) continue;
       const client = struct.id.client;
       if (claimAs && !this.#authors.has(client) && (this.#owners.get(client) ?? ownerOf(claimAs)) === ownerOf(claimAs)) this.#claim(client, claimAs);
-      this.#inserted(struct.id.client, struct.id.clock, struct.id.clock + struct.length, at);
+      this.#inserted(struct.id.client, struct.id.clock, struct.id.clock + struct.length, at, burst);
     }
     for (const [client, items] of ds.clients) {
-      for (const item of items) this.#deleted(client, item.clock, item.clock + item.len, deleter, at);
+      for (const item of items) this.#deleted(client, item.clock, item.clock + item.len, deleter, at, burst);
     }
   }
 
@@ -244,10 +248,10 @@ export class DocumentHistory {
         const end = Y.getState(doc.store, client);
         const deleted = transaction !== null && transaction.deleteSet.clients.size > 0;
         if (end > 0 || deleted) this.#claim(client, author);
-        if (end > 0) this.#inserted(client, 0, end, at);
+        if (end > 0) this.#inserted(client, 0, end, at, true);
         if (transaction) {
           for (const [c, items] of transaction.deleteSet.clients) {
-            for (const item of items) this.#deleted(c, item.clock, item.clock + item.len, { client }, at);
+            for (const item of items) this.#deleted(c, item.clock, item.clock + item.len, { client }, at, true);
           }
         }
       }
@@ -334,43 +338,42 @@ export class DocumentHistory {
     this.#dirtyAuthors.add(client);
   }
 
-  #inserted(client: number, from: number, to: number, at: number): void {
+  /** `burst`: the writer did not pause over BURST_GAP_MS before this change (else it starts new spans). */
+  #inserted(client: number, from: number, to: number, at: number, burst: boolean): void {
     const spans = listOf(this.#inserts, client);
     for (const [a, b] of uncovered(spans, from, to)) {
       const last = spans[spans.length - 1];
-      if (last && last.to === a && this.#open(last, at)) {
+      if (last && last.to === a && burst && open(last, at)) {
         last.to = b;
-        this.#lastWrite.set(last, at);
         this.#dirtySpans.add(last);
         continue;
       }
       const span = { client, from: a, to: b, at };
       insertSorted(spans, span);
-      this.#lastWrite.set(span, at);
       this.#dirtySpans.add(span);
     }
   }
 
-  #deleted(client: number, from: number, to: number, by: Deleter, at: number): void {
+  #deleted(client: number, from: number, to: number, by: Deleter, at: number, burst: boolean): void {
     const spans = listOf(this.#deletions, client);
     for (const [a, b] of uncovered(spans, from, to)) {
       const text = this.#takeText(client, a, b);
-      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && this.#open(this.#batchOf.get(s)!, at);
+      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && burst && open(this.#batchOf.get(s)!, at);
       const before = findSpan(spans, a - 1);
       if (before?.to === a && joins(before)) {
         before.to = b;
         before.text += text;
-        this.#grew(this.#batchOf.get(before)!, at);
+        this.#dirtyBatches.add(this.#batchOf.get(before)!);
         continue;
       }
       const after = findSpan(spans, b);
       if (after?.from === b && joins(after)) {
         after.from = a;
         after.text = text + after.text;
-        this.#grew(this.#batchOf.get(after)!, at);
+        this.#dirtyBatches.add(this.#batchOf.get(after)!);
         continue;
       }
-      const batch = this.#batchFor(by, at);
+      const batch = this.#batchFor(by, at, burst);
       const span = { client, from: a, to: b, at: batch.at, by, text };
       insertSorted(spans, span);
       batch.spans.push(span);
@@ -379,33 +382,24 @@ export class DocumentHistory {
     }
   }
 
-  /** The deleter's batch whose window is still open at `at`, or a new one. */
-  #batchFor(by: Deleter, at: number): DeletionBatch {
+  /** The deleter's batch whose window is still open at `at` (in a burst), or a new one. */
+  #batchFor(by: Deleter, at: number, burst: boolean): DeletionBatch {
     const who = deletionKey({ by, at: 0 });
-    const open = this.#openBatch.get(who);
-    if (open && this.#open(open, at)) {
-      this.#lastWrite.set(open, at);
-      return open;
-    }
+    const current = this.#openBatch.get(who);
+    if (current && burst && open(current, at)) return current;
     const batch: DeletionBatch = { by, at, spans: [] };
     const key = deletionKey(batch);
     const existing = this.#batches.get(key);
     if (existing) return existing;
     this.#batches.set(key, batch);
     this.#openBatch.set(who, batch);
-    this.#lastWrite.set(batch, at);
     return batch;
   }
+}
 
-  /** Whether a span or batch started at `.at` may still grow at `at`: within its window, and no pause over BURST_GAP_MS since it last grew. */
-  #open(row: Span | DeletionBatch, at: number): boolean {
-    return at >= row.at && at - row.at < SPAN_WINDOW_MS && at - (this.#lastWrite.get(row) ?? row.at) <= BURST_GAP_MS;
-  }
-
-  #grew(batch: DeletionBatch, at: number): void {
-    this.#lastWrite.set(batch, at);
-    this.#dirtyBatches.add(batch);
-  }
+/** Whether a span or batch started at `row.at` may still grow at `at` (within its window). */
+function open(row: Span | DeletionBatch, at: number): boolean {
+  return at >= row.at && at - row.at < SPAN_WINDOW_MS;
 }
 
 function listOf<T extends Span>(map: Map<number, T[]>, client: number): T[] {

@@ -135,7 +135,7 @@ test('deletions of one person within a minute are one batch, whatever their plac
   assert.deepEqual(deletedCount(new Uint8Array()), { chars: 0, exact: false });
 });
 
-test('a pause of over BURST_GAP_MS ends a burst: typing and deleting again after it are steps of their own, within the minute', () => {
+test('a pause of over BURST_GAP_MS ends a burst: typing and deleting after it are steps of their own, within the minute; without one they go on', () => {
   const server = new Y.Doc();
   const history = new DocumentHistory();
   server.on('afterTransaction', (t: Y.Transaction) => history.captureDeleted(t));
@@ -151,17 +151,20 @@ test('a pause of over BURST_GAP_MS ends a burst: typing and deleting again after
     history.record(update, { userId: 'alice' }, at);
     truth.push([at, server.getText('t').toString()]);
   };
-  // Steady typing (a key every second): one burst. Then a pause, more typing, deleting, a pause, deleting.
+  // Steady typing (a key every second): one burst. Then a pause; typing and deleting without a
+  // pause (the deletions 6 s apart, typing between them); a pause, deleting.
   for (let i = 0; i < 6; i++) send(() => text.insert(i, 'abcdef'[i]!), i * 1000);
   send(() => text.insert(6, 'XY'), 5000 + BURST_GAP_MS + 1);
   send(() => text.delete(0, 1), 12_000);
   send(() => text.delete(0, 1), 13_000);
-  send(() => text.delete(0, 1), 13_000 + BURST_GAP_MS + 1);
+  send(() => text.insert(6, 'Z'), 16_000);
+  send(() => text.delete(0, 1), 19_000);
+  send(() => text.delete(0, 1), 19_000 + BURST_GAP_MS + 1);
   const timeline = FileTimeline.build(server.getText('t'), history);
-  assert.deepEqual(timeline.steps.map((s) => [s.at, s.inserted, s.deleted]), [[0, 6, 0], [10_001, 2, 0], [12_000, 0, 2], [18_001, 0, 1]]);
-  // A step shows its whole burst: the text after the burst's last change.
-  assert.deepEqual(timeline.steps.map((s) => timeline.textAt(s.at)), [truth[5]![1], truth[6]![1], truth[8]![1], truth[9]![1]]);
-  assert.deepEqual(timeline.steps.map((s) => timeline.textAt(s.at)), ['abcdef', 'abcdefXY', 'cdefXY', 'defXY']);
+  assert.deepEqual(timeline.steps.map((s) => [s.at, s.inserted, s.deleted]), [[0, 6, 0], [10_001, 3, 0], [12_000, 0, 3], [24_001, 0, 1]]);
+  // A step shows its whole burst (later changes of the same span or batch included).
+  assert.deepEqual(timeline.steps.map((s) => timeline.textAt(s.at)), ['abcdef', 'abcdefXYZ', 'defXYZ', 'efXYZ']);
+  assert.equal(truth.at(-1)![1], 'efXYZ');
   const { inserts, deletions } = history.takeDirty();
   assert.deepEqual([inserts.length, deletions.length], [2, 2], 'one row per burst');
 });
