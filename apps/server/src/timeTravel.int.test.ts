@@ -133,10 +133,21 @@ test('a project session replays step by step across files, with authors; any fil
     a: await server.sync.readDocument(fileDocName(projectId, fileId), (d) => d.getText(FILE_TEXT).toString()),
     b: await server.sync.readDocument(fileDocName(projectId, bFile), (d) => d.getText(FILE_TEXT).toString()),
   });
+  // A change's time is taken when the server records it (its change hooks, later under load): wait
+  // for it, so the next change is recorded after it.
+  const stepsOf = async (file: 'a' | 'b') => (await apiFor(owner).history.timeline.query({ projectId, fileId: files[file] })).steps.length;
+  const recorded = async (file: 'a' | 'b', count: number) => {
+    for (let i = 0; (await stepsOf(file)) < count; i++) {
+      assert.ok(i < 500, `a step of ${file} recorded`);
+      await tick();
+    }
+  };
+  await recorded('b', 1);
   const steps: { who: string; files: ('a' | 'b')[]; texts: { a: string; b: string } }[] = [{ who: 'system', files: ['b'], texts: await texts() }];
   // Each edit from a connection of its own: its own span, so its own step.
   const type = async (who: SignedIn, name: string, file: 'a' | 'b', line: string) => {
     await tick();
+    const count = await stepsOf(file);
     const client = connectSync(server.url, fileDocName(projectId, files[file]), { cookie: who.cookie });
     clients.push(client);
     await client.synced;
@@ -145,6 +156,7 @@ test('a project session replays step by step across files, with authors; any fil
       assert.ok(i < 500, `${name}'s line in ${file}`);
       await tick();
     }
+    await recorded(file, count + 1);
     steps.push({ who: name, files: [file], texts: await texts() });
     client.destroy();
   };
