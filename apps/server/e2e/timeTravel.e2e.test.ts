@@ -1,20 +1,27 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
+import { ARTIFACTS, editorValue, inviteAndJoin, launchBrowser, newUser, openFile, removeDir, screenshot, signUp, startServerProcess, waitFor, type RunningServer } from './harness.ts';
 
 /**
  * Time travel in two real browsers: Ada and Charles each add a line; Ada opens the file's
  * history, moves the slider back to her own change and sees that version (without Charles's
  * line) and its author, then a diff with now; meanwhile Charles keeps typing, undisturbed, and
- * what he types reaches Ada's editor.
+ * what he types reaches Ada's editor. Then the project: Charles changes another file, and Ada
+ * scrubs the session across files (which files each step changed, by whom), views greet.js at
+ * her step and diffs the newest point against it.
  */
+/** Screenshots of the dialog (look at them when changing it). */
+const SHOTS = process.env.TANDEM_SHOTS_DIR ?? join(ARTIFACTS, 'time-travel');
 let server: RunningServer;
 let browser: Browser;
 
 before(async () => {
   server = await startServerProcess({});
   browser = await launchBrowser();
+  mkdirSync(SHOTS, { recursive: true });
 });
 
 after(async () => {
@@ -81,6 +88,59 @@ test('History: the slider replays the file with its authors while someone keeps 
   const his = await editorValue(b.page);
   assert.match(his, /\/\/ Charles too\nk0 k1 /);
   await waitFor('Ada\'s editor has what Charles typed meanwhile', async () => (await editorValue(a.page)) === his);
+
+  // The project: Charles changes another file; Ada replays the session across files.
+  await openFile(b.page, 'src/index.js');
+  await b.page.locator('.monaco-editor .view-lines').click();
+  await b.page.keyboard.press('Control+End');
+  await b.page.keyboard.type('// Charles in index\n');
+  await waitFor('Charles\'s index.js line is stored', async () => (await editorValue(b.page)).includes('// Charles in index'));
+  await a.page.setViewportSize({ width: 1440, height: 900 });
+  await dialog.getByTestId('time-travel-project-tab').click();
+  const replay = dialog.getByTestId('project-replay');
+  const projectSlider = replay.getByTestId('project-slider');
+  await projectSlider.waitFor();
+  const stepText = () => replay.getByTestId('project-step').innerText();
+  const stepFiles = () => replay.getByTestId('project-step-files').innerText();
+  const shownText = () => replay.getByTestId('time-travel-text').innerText();
+  await waitFor('the newest step is Charles\'s, in src/index.js', async () => (await stepText()).includes('Charles Babbage') && (await stepFiles()).includes('src/index.js'));
+  // (His typing in greet.js may be in the same burst: pick index.js among the step's files.)
+  await replay.getByTestId('project-step-file').filter({ hasText: 'src/index.js' }).click();
+  await waitFor('index.js with his line', async () => (await shownText()).includes('// Charles in index'));
+  await a.page.screenshot({ path: join(SHOTS, 'project-replay-newest-1440.png') });
+  await replay.getByTestId('project-file').selectOption('');
+
+  // The first step: Ada created the project, every file of the template at once.
+  await projectSlider.focus();
+  await a.page.keyboard.press('Home');
+  await waitFor('the first step is Ada\'s project creation', async () => (await stepText()).includes('Ada Lovelace') && (await stepFiles()).includes('package.json') && (await stepFiles()).includes('src/greet.js'));
+  // Scrub forward to Ada's line in greet.js: shown without Charles's, then diffed against now.
+  let found = false;
+  for (let i = 0; i < 10 && !found; i++) {
+    await a.page.keyboard.press('ArrowRight');
+    await a.page.waitForTimeout(150);
+    found = (await stepText()).includes('Ada Lovelace') && (await stepFiles()).includes('src/greet.js') && !(await stepFiles()).includes('package.json');
+  }
+  assert.ok(found, 'a step with Ada\'s change to greet.js');
+  await waitFor('greet.js then: Ada\'s line, not Charles\'s', async () => {
+    const text = await shownText();
+    return text.includes('// Ada was here') && !text.includes('// Charles too');
+  });
+  await a.page.screenshot({ path: join(SHOTS, 'project-replay-1440.png') });
+  await replay.getByTestId('project-pin').click();
+  await projectSlider.focus();
+  await a.page.keyboard.press('End');
+  await waitFor('the newest step again', async () => (await stepText()).includes('Charles Babbage'));
+  await replay.getByTestId('project-file').selectOption({ label: 'src/greet.js' });
+  await replay.getByTestId('project-diff').click();
+  await replay.getByTestId('time-travel-hunks').getByText('- // Charles too').waitFor();
+  await a.page.setViewportSize({ width: 800, height: 900 });
+  await a.page.screenshot({ path: join(SHOTS, 'project-replay-diff-800.png') });
+
   await dialog.getByRole('button', { name: 'Close' }).click();
   await dialog.waitFor({ state: 'hidden' });
+  await waitFor('Ada\'s index.js has Charles\'s line', async () => {
+    await openFile(a.page, 'src/index.js');
+    return (await editorValue(a.page)).includes('// Charles in index');
+  });
 });

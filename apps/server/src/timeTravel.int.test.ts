@@ -117,6 +117,91 @@ test('time travel is for members only; unknown files are NOT_FOUND; times are bo
   assert.deepEqual(sessions[0]!.authors.map(nameOf).sort(), ['Eddie', 'Olivia', 'system']);
 });
 
+/**
+ * The project's replay: changes across two files by two people and a project restore (one step
+ * touching both files), each step with its files and authors; every changed file viewed at every
+ * step equals what everyone saw then; two points diff; members only; nothing live is touched.
+ */
+test('a project session replays step by step across files, with authors; any file at any step, diffed against another', async () => {
+  const since = Date.now();
+  const bFile = randomUUID();
+  await server.sync.editDocument(treeDocName(projectId), (doc) => doc.getMap<TreeEntry>(TREE_MAP).set(bFile, { path: 'b.js', kind: 'file' }));
+  await server.sync.editDocument(fileDocName(projectId, bFile), (doc) => doc.getText(FILE_TEXT).insert(0, 'export {};\n'));
+  const checkpoint = await apiFor(owner).history.createCheckpoint.mutate({ projectId, name: 'before b' });
+  const files = { a: fileId, b: bFile };
+  const texts = async () => ({
+    a: await server.sync.readDocument(fileDocName(projectId, fileId), (d) => d.getText(FILE_TEXT).toString()),
+    b: await server.sync.readDocument(fileDocName(projectId, bFile), (d) => d.getText(FILE_TEXT).toString()),
+  });
+  // A change's time is taken when the server records it (its change hooks, later under load): wait
+  // for it, so the next change is recorded after it.
+  const stepsOf = async (file: 'a' | 'b') => (await apiFor(owner).history.timeline.query({ projectId, fileId: files[file] })).steps.length;
+  const recorded = async (file: 'a' | 'b', count: number) => {
+    for (let i = 0; (await stepsOf(file)) < count; i++) {
+      assert.ok(i < 500, `a step of ${file} recorded`);
+      await tick();
+    }
+  };
+  await recorded('b', 1);
+  const steps: { who: string; files: ('a' | 'b')[]; texts: { a: string; b: string } }[] = [{ who: 'system', files: ['b'], texts: await texts() }];
+  // Each edit from a connection of its own: its own span, so its own step.
+  const type = async (who: SignedIn, name: string, file: 'a' | 'b', line: string) => {
+    await tick();
+    const count = await stepsOf(file);
+    const client = connectSync(server.url, fileDocName(projectId, files[file]), { cookie: who.cookie });
+    clients.push(client);
+    await client.synced;
+    client.text.insert(0, line);
+    for (let i = 0; !(await texts())[file].startsWith(line); i++) {
+      assert.ok(i < 500, `${name}'s line in ${file}`);
+      await tick();
+    }
+    await recorded(file, count + 1);
+    steps.push({ who: name, files: [file], texts: await texts() });
+    client.destroy();
+  };
+  await type(editor, 'Eddie', 'b', '// eddie in b\n');
+  await type(owner, 'Olivia', 'b', '// olivia in b\n');
+  await type(editor, 'Eddie', 'a', '// eddie in a\n');
+  await tick();
+  const before = await texts();
+  await apiFor(owner).history.restore.mutate({ projectId, checkpointId: checkpoint.id });
+  const after = await texts();
+  assert.ok(after.a !== before.a && after.b !== before.b, 'the restore changed both files');
+  steps.push({ who: 'Olivia', files: ['a', 'b'], texts: after });
+
+  const api = apiFor(editor);
+  const sessions = await api.history.projectSessions.query({ projectId });
+  const session = sessions.at(-1)!;
+  assert.deepEqual(session.files.map((f) => f.path).sort(), ['a.js', 'b.js']);
+  const timeline = await api.history.projectTimeline.query({ projectId, from: session.start, to: session.end });
+  const ours = timeline.steps.filter((s) => s.start >= since);
+  const paths = { a: 'a.js', b: 'b.js' };
+  assert.deepEqual(
+    ours.map((s) => [s.authors.map((i) => nameOf(timeline.authors[i]!)), s.files.map((f) => f.path).sort()]),
+    steps.map((s) => [[s.who], s.files.map((f) => paths[f]).sort()]),
+    'one step per burst, with its files and author',
+  );
+  assert.ok(ours.every((s) => s.files.every((f) => f.inserted + f.deleted > 0)));
+  for (const [i, step] of ours.entries()) {
+    for (const f of ['a', 'b'] as const) {
+      const version = await api.history.version.query({ projectId, fileId: files[f], at: step.at });
+      assert.equal(version.text, steps[i]!.texts[f], `${f} at step ${i}`);
+    }
+  }
+  const diff = await api.history.version.query({ projectId, fileId: bFile, at: ours[1]!.at, compareTo: ours[2]!.at });
+  assert.deepEqual(diff.hunks, [{ line: 1, removed: '', inserted: '// olivia in b\n' }], 'a point against another');
+  const toNow = await api.history.version.query({ projectId, fileId: bFile, at: ours[2]!.at });
+  assert.deepEqual(toNow.hunks.map((h) => [h.removed, h.inserted]), [['// olivia in b\n// eddie in b\n', '']], 'a point against now');
+  assert.deepEqual(await texts(), after, 'reading history changed no live document');
+
+  const code = (e: unknown) => (e as { data?: { code?: string } }).data?.code;
+  await assert.rejects(apiFor(outsider).history.projectTimeline.query({ projectId, from: session.start, to: session.end }), (e) => code(e) === 'NOT_FOUND');
+  await assert.rejects(api.history.projectTimeline.query({ projectId, from: session.end, to: session.start - 1 }), (e) => code(e) === 'BAD_REQUEST');
+  const empty = await api.history.projectTimeline.query({ projectId, from: 0, to: 1000 });
+  assert.deepEqual([empty.steps, empty.truncated], [[], false]);
+});
+
 async function checkReplay(): Promise<void> {
   const api = apiFor(owner);
   const timeline = await api.history.timeline.query({ projectId, fileId });

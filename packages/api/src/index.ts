@@ -36,5 +36,5 @@ export { HistoryService, type HistoryDocuments, type EditOptions, type AuthorVie
 export { GitImport, GIT_IMPORT_LIMITS, type GitImportResult } from './history/GitImport.ts';
 export { GitPush, DEFAULT_PUSH_BRANCH, type GitRemoteView } from './history/GitPush.ts';
 export { DEFAULT_GIT_REMOTE_POLICY, type GitRemotePolicy } from './history/gitCli.ts';
-export { TimeTravel, TIME_TRAVEL_LIMITS, type FileTimelineView, type StepView, type SessionView, type VersionView, type ProjectSessionView } from './history/TimeTravel.ts';
+export { TimeTravel, TIME_TRAVEL_LIMITS, type FileTimelineView, type StepView, type SessionView, type VersionView, type ProjectSessionView, type ProjectStepView, type ProjectTimelineView, type ProjectFileRef } from './history/TimeTravel.ts';
 export { CheckpointService, CHECKPOINT_LIMITS, type CheckpointView, type CheckpointReason, type CheckpointComparison } from './history/CheckpointService.ts';

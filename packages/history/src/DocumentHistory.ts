@@ -2,8 +2,10 @@ import * as Y from 'yjs';
 import { AppError } from '@tandem/protocol';
 import { ownerOf, type Author } from './authors.ts';
 
-/** Consecutive writes of one client id within this window share one span (and one time). */
+/** Consecutive writes of one client id within this window share one span (and one time)... */
 export const SPAN_WINDOW_MS = 60_000;
+/** ...unless they pause longer than this: a span (and a deletion batch) is one burst of typing, one step of time travel. */
+export const BURST_GAP_MS = 5_000;
 
 /** Clocks [from, to) of one client id, written (or deleted) at `at` (ms since epoch, coarse: see SPAN_WINDOW_MS). */
 export interface Span {
@@ -84,6 +86,8 @@ export class DocumentHistory {
   #pendingText = new Map<number, Map<number, string>>();
   #pendingChars = 0;
   readonly #captured = new WeakSet<Y.Transaction>();
+  /** When each writer (deletionKey of its Deleter, time 0) last changed this document (this process only). */
+  readonly #lastActive = new Map<string, number>();
   #dirtyAuthors = new Set<number>();
   #dirtySpans = new Set<Span>();
   #dirtyBatches = new Set<DeletionBatch>();
@@ -209,14 +213,18 @@ export class DocumentHistory {
   record(update: Uint8Array | DecodedUpdate, deleter: Deleter, at: number, claimAs?: Author): void {
     this.#revision++;
     const { structs, ds } = decode(update);
+    // A pause of the writer over BURST_GAP_MS ends its spans and batches: the next change starts new ones.
+    const who = deletionKey({ by: deleter, at: 0 });
+    const burst = at - (this.#lastActive.get(who) ?? -Infinity) <= BURST_GAP_MS;
+    this.#lastActive.set(who, at);
     for (const struct of structs) {
       if (struct instanceof Y.Skip) continue;
       const client = struct.id.client;
       if (claimAs && !this.#authors.has(client) && (this.#owners.get(client) ?? ownerOf(claimAs)) === ownerOf(claimAs)) this.#claim(client, claimAs);
-      this.#inserted(struct.id.client, struct.id.clock, struct.id.clock + struct.length, at);
+      this.#inserted(struct.id.client, struct.id.clock, struct.id.clock + struct.length, at, burst);
     }
     for (const [client, items] of ds.clients) {
-      for (const item of items) this.#deleted(client, item.clock, item.clock + item.len, deleter, at);
+      for (const item of items) this.#deleted(client, item.clock, item.clock + item.len, deleter, at, burst);
     }
   }
 
@@ -240,10 +248,10 @@ export class DocumentHistory {
         const end = Y.getState(doc.store, client);
         const deleted = transaction !== null && transaction.deleteSet.clients.size > 0;
         if (end > 0 || deleted) this.#claim(client, author);
-        if (end > 0) this.#inserted(client, 0, end, at);
+        if (end > 0) this.#inserted(client, 0, end, at, true);
         if (transaction) {
           for (const [c, items] of transaction.deleteSet.clients) {
-            for (const item of items) this.#deleted(c, item.clock, item.clock + item.len, { client }, at);
+            for (const item of items) this.#deleted(c, item.clock, item.clock + item.len, { client }, at, true);
           }
         }
       }
@@ -330,11 +338,12 @@ export class DocumentHistory {
     this.#dirtyAuthors.add(client);
   }
 
-  #inserted(client: number, from: number, to: number, at: number): void {
+  /** `burst`: the writer did not pause over BURST_GAP_MS before this change (else it starts new spans). */
+  #inserted(client: number, from: number, to: number, at: number, burst: boolean): void {
     const spans = listOf(this.#inserts, client);
     for (const [a, b] of uncovered(spans, from, to)) {
       const last = spans[spans.length - 1];
-      if (last && last.to === a && at - last.at < SPAN_WINDOW_MS) {
+      if (last && last.to === a && burst && open(last, at)) {
         last.to = b;
         this.#dirtySpans.add(last);
         continue;
@@ -345,11 +354,11 @@ export class DocumentHistory {
     }
   }
 
-  #deleted(client: number, from: number, to: number, by: Deleter, at: number): void {
+  #deleted(client: number, from: number, to: number, by: Deleter, at: number, burst: boolean): void {
     const spans = listOf(this.#deletions, client);
     for (const [a, b] of uncovered(spans, from, to)) {
       const text = this.#takeText(client, a, b);
-      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && at - s.at < SPAN_WINDOW_MS;
+      const joins = (s: DeletionSpan | null): s is DeletionSpan => s !== null && this.#batchOf.has(s) && sameDeleter(s.by, by) && burst && open(this.#batchOf.get(s)!, at);
       const before = findSpan(spans, a - 1);
       if (before?.to === a && joins(before)) {
         before.to = b;
@@ -364,7 +373,7 @@ export class DocumentHistory {
         this.#dirtyBatches.add(this.#batchOf.get(after)!);
         continue;
       }
-      const batch = this.#batchFor(by, at);
+      const batch = this.#batchFor(by, at, burst);
       const span = { client, from: a, to: b, at: batch.at, by, text };
       insertSorted(spans, span);
       batch.spans.push(span);
@@ -373,11 +382,11 @@ export class DocumentHistory {
     }
   }
 
-  /** The deleter's batch whose window is still open at `at`, or a new one. */
-  #batchFor(by: Deleter, at: number): DeletionBatch {
+  /** The deleter's batch whose window is still open at `at` (in a burst), or a new one. */
+  #batchFor(by: Deleter, at: number, burst: boolean): DeletionBatch {
     const who = deletionKey({ by, at: 0 });
-    const open = this.#openBatch.get(who);
-    if (open && at - open.at < SPAN_WINDOW_MS && at >= open.at) return open;
+    const current = this.#openBatch.get(who);
+    if (current && burst && open(current, at)) return current;
     const batch: DeletionBatch = { by, at, spans: [] };
     const key = deletionKey(batch);
     const existing = this.#batches.get(key);
@@ -386,6 +395,11 @@ export class DocumentHistory {
     this.#openBatch.set(who, batch);
     return batch;
   }
+}
+
+/** Whether a span or batch started at `row.at` may still grow at `at` (within its window). */
+function open(row: Span | DeletionBatch, at: number): boolean {
+  return at >= row.at && at - row.at < SPAN_WINDOW_MS;
 }
 
 function listOf<T extends Span>(map: Map<number, T[]>, client: number): T[] {

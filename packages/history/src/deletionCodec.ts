@@ -38,6 +38,27 @@ export function decodeDeletions(bytes: Uint8Array, at: number, by: DeletionSpan[
   });
 }
 
+/**
+ * Characters a batch deleted, read from the first bytes of its encoding only (`head`: the start
+ * of what `encodeDeletions` wrote, maybe cut; the deleted text is not needed). When the head is
+ * cut inside its span list, the spans read so far (`exact: false`).
+ */
+export function deletedCount(head: Uint8Array): { chars: number; exact: boolean } {
+  const position = { offset: 0 };
+  let chars = 0;
+  try {
+    const count = readVarUint(head, position);
+    for (let i = 0; i < count; i++) {
+      readVarUint(head, position);
+      readVarUint(head, position);
+      chars += readVarUint(head, position);
+    }
+  } catch {
+    return { chars, exact: false };
+  }
+  return { chars, exact: true };
+}
+
 function writeVarUint(out: number[], value: number): void {
   while (value > 0x7f) {
     out.push((value % 0x80) | 0x80);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as Y from 'yjs';
 import { SeededRandom, testSeed } from '@tandem/protocol/testing';
-import { DocumentHistory, SPAN_WINDOW_MS, deletionKey, type HistoryChanges, type StoredHistory } from './DocumentHistory.ts';
-import { decodeDeletions, encodeDeletions } from './deletionCodec.ts';
+import { BURST_GAP_MS, DocumentHistory, SPAN_WINDOW_MS, deletionKey, type HistoryChanges, type StoredHistory } from './DocumentHistory.ts';
+import { decodeDeletions, deletedCount, encodeDeletions } from './deletionCodec.ts';
 import { FileTimeline, SESSION_GAP_MS } from './timeline.ts';
 
 /**
@@ -128,4 +128,43 @@ test('deletions of one person within a minute are one batch, whatever their plac
   assert.deepEqual(deletions.map((b) => [b.at, b.spans.map((s) => s.text).join(',')]), [[120_000, 'i,f,b'], [200_000, 'a']]);
   const reloaded = decodeDeletions(encodeDeletions(deletions[0]!.spans), 120_000, { userId: 'alice' });
   assert.deepEqual(reloaded.map((s) => [s.from, s.to, s.text]), deletions[0]!.spans.map((s) => [s.from, s.to, s.text]));
+  // Counted from the span list alone (what the project timeline reads), or a lower bound when cut.
+  const encoded = encodeDeletions([{ client: 300, from: 5, to: 9, text: 'abcd' }, { client: 2 ** 31, from: 1, to: 3, text: 'ef' }]);
+  assert.deepEqual(deletedCount(encoded), { chars: 6, exact: true });
+  assert.deepEqual(deletedCount(encoded.subarray(0, 5)), { chars: 4, exact: false });
+  assert.deepEqual(deletedCount(new Uint8Array()), { chars: 0, exact: false });
+});
+
+test('a pause of over BURST_GAP_MS ends a burst: typing and deleting after it are steps of their own, within the minute; without one they go on', () => {
+  const server = new Y.Doc();
+  const history = new DocumentHistory();
+  server.on('afterTransaction', (t: Y.Transaction) => history.captureDeleted(t));
+  const alice = new Y.Doc();
+  const text = alice.getText('t');
+  const truth: [number, string][] = [];
+  const send = (edit: () => void, at: number) => {
+    const before = Y.encodeStateVector(alice);
+    edit();
+    const update = Y.encodeStateAsUpdate(alice, before);
+    history.admit(update, server, 'alice');
+    Y.applyUpdate(server, update);
+    history.record(update, { userId: 'alice' }, at);
+    truth.push([at, server.getText('t').toString()]);
+  };
+  // Steady typing (a key every second): one burst. Then a pause; typing and deleting without a
+  // pause (the deletions 6 s apart, typing between them); a pause, deleting.
+  for (let i = 0; i < 6; i++) send(() => text.insert(i, 'abcdef'[i]!), i * 1000);
+  send(() => text.insert(6, 'XY'), 5000 + BURST_GAP_MS + 1);
+  send(() => text.delete(0, 1), 12_000);
+  send(() => text.delete(0, 1), 13_000);
+  send(() => text.insert(6, 'Z'), 16_000);
+  send(() => text.delete(0, 1), 19_000);
+  send(() => text.delete(0, 1), 19_000 + BURST_GAP_MS + 1);
+  const timeline = FileTimeline.build(server.getText('t'), history);
+  assert.deepEqual(timeline.steps.map((s) => [s.at, s.inserted, s.deleted]), [[0, 6, 0], [10_001, 3, 0], [12_000, 0, 3], [24_001, 0, 1]]);
+  // A step shows its whole burst (later changes of the same span or batch included).
+  assert.deepEqual(timeline.steps.map((s) => timeline.textAt(s.at)), ['abcdef', 'abcdefXYZ', 'defXYZ', 'efXYZ']);
+  assert.equal(truth.at(-1)![1], 'efXYZ');
+  const { inserts, deletions } = history.takeDirty();
+  assert.deepEqual([inserts.length, deletions.length], [2, 2], 'one row per burst');
 });

@@ -129,7 +129,7 @@ export class HistoryService {
     this.#sync = sync;
     this.checkpoints = new CheckpointService(this.prisma, documents, this.options.automaticCheckpointsKept);
     this.git = new GitExport(this.checkpoints, this);
-    this.timeTravel = new TimeTravel(this.prisma, documents, (name) => this.#live.get(name), (projectId, fileId) => this.isFile(projectId, fileId));
+    this.timeTravel = new TimeTravel(this.prisma, documents, (name) => this.#live.get(name), (projectId, fileId) => this.isFile(projectId, fileId), (projectId) => this.flush(projectId));
     return documents;
   }
 
@@ -137,6 +137,12 @@ export class HistoryService {
   readFilesFrom(files: LiveProjectFiles): void {
     this.#files = files;
     if (this.checkpoints) this.checkpoints.files = files;
+  }
+
+  /** Stores what is pending for the project's loaded documents (project time travel reads the stored rows). */
+  async flush(projectId: string): Promise<void> {
+    const names = [...this.#live.keys()].filter((name) => parseDocName(name)?.projectId === projectId);
+    await Promise.all(names.map((name) => this.#persist(name)));
   }
 
   /** Whether `fileId` is a file in the project's tree now. */

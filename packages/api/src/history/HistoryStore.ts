@@ -26,7 +26,7 @@ export class HistoryStore {
       const by = deleterOf(b);
       deletions.push({ by, at: b.at.getTime(), spans: decodeDeletions(b.data, b.at.getTime(), by) });
     }
-    return { authors: authors.map((a) => ({ client: Number(a.clientId), author: authorOf(a) })), inserts, deletions };
+    return { authors: authors.map((a) => ({ client: Number(a.clientId), author: authorOfRow(a) })), inserts, deletions };
   }
 
   /** Writes what changed; spans are upserted by (document, kind, client, key): a span that grew is rewritten. */
@@ -61,7 +61,7 @@ export class HistoryStore {
   }
 }
 
-interface AuthorRow {
+export interface AuthorRow {
   kind: string;
   userId: string | null;
   model: string | null;
@@ -87,7 +87,7 @@ function deleterOf(row: { byUserId: string | null; byClientId: bigint | null }):
   return row.byUserId !== null ? { userId: row.byUserId } : { client: Number(row.byClientId) };
 }
 
-function authorOf(row: AuthorRow): Author {
+export function authorOfRow(row: AuthorRow): Author {
   if (row.kind === 'person' && row.userId !== null) return { kind: 'person', userId: row.userId };
   if (row.kind === 'ai') {
     return {

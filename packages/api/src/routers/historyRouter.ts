@@ -49,8 +49,16 @@ export const historyRouter = router({
   /** The project's editing sessions: when, which files, who. */
   projectSessions: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');
-    return timeTravel(ctx).projectSessions(input.projectId);
+    return timeTravel(ctx).projectSessions(input.projectId, ctx.user.id);
   }),
+
+  /** The project's changes between two times (a session) as steps across files, with their authors. Read-only. */
+  projectTimeline: protectedProcedure
+    .input(z.object({ projectId: id, from: time, to: time }).refine((i) => i.from <= i.to, 'The range ends before it starts.'))
+    .query(async ({ ctx, input }) => {
+      await requireRole(ctx, input.projectId, 'viewer');
+      return timeTravel(ctx).projectTimeline(input.projectId, input.from, input.to, ctx.user.id);
+    }),
 
   checkpoints: protectedProcedure.input(z.object({ projectId: id })).query(async ({ ctx, input }) => {
     await requireRole(ctx, input.projectId, 'viewer');

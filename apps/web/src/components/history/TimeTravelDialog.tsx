@@ -1,22 +1,22 @@
 'use client';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { AuthorView, FileTimelineView, ProjectSessionView, VersionView } from '@tandem/api';
+import { useEffect, useRef, useState } from 'react';
+import type { FileTimelineView, ProjectSessionView, VersionView } from '@tandem/api';
 import { errorMessage, trpc } from '@/lib/trpc';
+import { ProjectReplay } from './ProjectReplay';
+import { VersionPane, when, whenExact, who } from './VersionPane';
 
 export interface TimeTravelDialogProps {
   projectId: string;
-  /** The file whose history to replay; null shows the project's sessions only. */
+  /** The file whose history to replay; null shows the project's replay only. */
   file: { id: string; path: string } | null;
   onClose(): void;
 }
 
-const when = (at: number) => new Date(at).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-const who = (a: AuthorView) => (a.kind === 'person' ? a.user.name : a.kind === 'ai' ? `AI · ${a.model}${a.approvedBy ? ` (accepted by ${a.approvedBy.name})` : ''}` : 'Tandem');
-
 /**
- * Time travel (read-only): the file's edits as steps grouped into sessions; a slider replays them
- * with their authors; any point is shown, or diffed against now or a pinned point. Nothing here
- * touches the live document: versions are computed by the server from the stored history.
+ * Time travel (read-only), per file or per project. File: the file's edits as steps grouped into
+ * sessions; a slider replays them with their authors; any point is shown, or diffed against now
+ * or a pinned point. Project: the same across files (ProjectReplay). Nothing here touches the
+ * live documents: versions are computed by the server from the stored history.
  */
 export function TimeTravelDialog({ projectId, file, onClose }: TimeTravelDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -29,6 +29,9 @@ export function TimeTravelDialog({ projectId, file, onClose }: TimeTravelDialogP
   const [version, setVersion] = useState<VersionView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const fileId = file?.id ?? null;
+  const [tab, setTab] = useState<'file' | 'project'>(fileId ? 'file' : 'project');
+  /** The project replay stays mounted once opened (switching tabs keeps its place). */
+  const [projectOpened, setProjectOpened] = useState(!fileId);
 
   useEffect(() => {
     ref.current?.showModal();
@@ -53,19 +56,26 @@ export function TimeTravelDialog({ projectId, file, onClose }: TimeTravelDialogP
     };
   }, [projectId, fileId, step, pinned]);
 
-  const lines = useMemo(() => (version ? version.text.split('\n') : []), [version]);
-
   return (
     <dialog ref={ref} className="confirm-dialog time-travel-dialog" aria-labelledby="time-travel-title" onCancel={onClose} onClick={(e) => { if (e.target === e.currentTarget) onClose(); }} data-testid="time-travel">
       <div className="row">
-        <h2 id="time-travel-title">History{file ? ` of ${file.path}` : ''}</h2>
+        <h2 id="time-travel-title">History</h2>
+        <div className="time-travel-tabs" role="tablist" aria-label="Replay">
+          {file && <button type="button" role="tab" aria-selected={tab === 'file'} className={`small-button${tab === 'file' ? ' on' : ''}`} onClick={() => setTab('file')} data-testid="time-travel-file-tab" title={file.path}>{file.path}</button>}
+          <button type="button" role="tab" aria-selected={tab === 'project'} className={`small-button${tab === 'project' ? ' on' : ''}`} onClick={() => { setTab('project'); setProjectOpened(true); }} data-testid="time-travel-project-tab">Project</button>
+        </div>
         <span className="spacer" />
         <button type="button" className="small-button" onClick={onClose}>Close</button>
       </div>
+      {projectOpened && (
+        <div className="time-travel-tab" hidden={tab !== 'project'}>
+          {sessions ? <ProjectReplay projectId={projectId} sessions={sessions} /> : !error && <div className="muted">Loading…</div>}
+        </div>
+      )}
       {error && <div className="error" role="alert">{error}</div>}
-      {file && timeline === null && !error && <div className="muted">Loading…</div>}
-      {timeline && timeline.steps.length === 0 && <div className="muted">No recorded edits of this file yet.</div>}
-      {timeline && current && (
+      {tab === 'file' && file && timeline === null && !error && <div className="muted">Loading…</div>}
+      {tab === 'file' && timeline && timeline.steps.length === 0 && <div className="muted">No recorded edits of this file yet.</div>}
+      {tab === 'file' && timeline && current && (
         <>
           <label className="row time-travel-session">
             <span className="muted">Session</span>
@@ -82,7 +92,7 @@ export function TimeTravelDialog({ projectId, file, onClose }: TimeTravelDialogP
           </div>
           {step && (
             <div className="row time-travel-step" data-testid="time-travel-step">
-              <strong>{when(step.at)}</strong>
+              <strong>{whenExact(step.at)}</strong>
               <span>{step.authors.map(who).join(', ')}</span>
               <span className="muted">{step.inserted > 0 ? `+${step.inserted}` : ''}{step.deleted > 0 ? ` −${step.deleted}` : ''} chars</span>
               <span className="spacer" />
@@ -95,44 +105,9 @@ export function TimeTravelDialog({ projectId, file, onClose }: TimeTravelDialogP
               </button>
             </div>
           )}
-          {version && mode === 'text' && (
-            <pre className="time-travel-text" data-testid="time-travel-text" aria-label="The file at this point">
-              {lines.map((l, i) => <span key={i} className="time-travel-line"><span className="muted line-no">{i + 1}</span>{l}{'\n'}</span>)}
-              {version.truncated && <span className="muted">… (cut: the file was longer)</span>}
-            </pre>
-          )}
-          {version && mode === 'diff' && (
-            <section className="checkpoint-diff" aria-label="Changes from this point" data-testid="time-travel-hunks">
-              {version.hunks.length === 0 && <div className="muted">No differences.</div>}
-              {version.hunks.map((h, i) => (
-                <pre key={i} className="checkpoint-hunk">
-                  <span className="diff-at muted">@@ line {h.line}</span>
-                  {split(h.removed).map((l, j) => <span key={`r${j}`} className="diff-removed">- {l}</span>)}
-                  {split(h.inserted).map((l, j) => <span key={`a${j}`} className="diff-added">+ {l}</span>)}
-                </pre>
-              ))}
-              {version.hunksTruncated && <div className="muted">More changes are not shown.</div>}
-            </section>
-          )}
+          {version && <VersionPane version={version} mode={mode} label="The file at this point" against={pinned === null ? 'now' : whenExact(pinned)} />}
         </>
-      )}
-      {sessions && sessions.length > 0 && (
-        <details className="time-travel-project" data-testid="time-travel-project">
-          <summary>Project sessions ({sessions.length})</summary>
-          <ul>
-            {[...sessions].reverse().map((s, i) => (
-              <li key={i}><strong>{when(s.start)}</strong> <span className="muted">· {s.authors.map(who).join(', ')} · {s.files.map((f) => f.path ?? 'deleted file').join(', ')}</span></li>
-            ))}
-          </ul>
-        </details>
       )}
     </dialog>
   );
-}
-
-function split(text: string): string[] {
-  if (text === '') return [];
-  const out = text.split('\n');
-  if (out[out.length - 1] === '') out.pop();
-  return out;
 }

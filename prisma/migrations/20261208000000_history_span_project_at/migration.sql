@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "HistorySpan_projectId_at_idx" ON "HistorySpan"("projectId", "at");
