@@ -6,8 +6,17 @@ const monacoAlias = {
   // The language services' worker factory, without its import of every editor contribution
   // (see src/lib/ide/monacoWebWorker.ts). Their worker managers import it by this relative path.
   '../../../internal/common/workers.js': './src/lib/ide/monacoWebWorker.ts',
-  // The multi-file diff editor, which the IDE never creates (see the stub).
-  '../../browser/widget/multiDiffEditor/multiDiffEditorWidget.js': './src/lib/ide/monacoMultiDiffStub.ts',
+  // What the IDE never constructs: the diff editors, the GPU renderer, tree-sitter, the minimap, inline "next edit" views
+  // (see src/lib/ide/monacoUnused.ts). Each key is the specifier exactly as Monaco's importer spells it.
+  '../../browser/widget/multiDiffEditor/multiDiffEditorWidget.js': './src/lib/ide/monacoUnused.ts',
+  '../../browser/widget/diffEditor/diffEditorWidget.js': './src/lib/ide/monacoUnused.ts',
+  './gpu/viewGpuContext.js': './src/lib/ide/monacoUnused.ts',
+  './viewParts/viewLinesGpu/viewLinesGpu.js': './src/lib/ide/monacoUnused.ts',
+  './viewParts/rulersGpu/rulersGpu.js': './src/lib/ide/monacoUnused.ts',
+  './viewParts/gpuMark/gpuMark.js': './src/lib/ide/monacoUnused.ts',
+  './inlineEdits/inlineEditsViewProducer.js': './src/lib/ide/monacoUnused.ts',
+  './treeSitter/treeSitterSyntaxTokenBackend.js': './src/lib/ide/monacoUnused.ts',
+  './viewParts/minimap/minimap.js': './src/lib/ide/monacoUnused.ts',
 };
 
 const config: NextConfig = {

@@ -6,3 +6,21 @@ declare module 'monaco-editor/base/common/marked/marked.js' {
 declare module 'monaco-editor/base/browser/dompurify/dompurify.js' {
   export { default } from 'dompurify';
 }
+
+// Monaco internals the IDE builds on (ide/monacoUnused.ts, ide/inlineCompletionsFeature.ts); Monaco ships no types for them.
+declare module 'monaco-editor/base/browser/fastDomNode.js' {
+  export interface FastDomNode<T extends HTMLElement> {
+    readonly domNode: T;
+  }
+  export function createFastDomNode<T extends HTMLElement>(domNode: T): FastDomNode<T>;
+}
+declare module 'monaco-editor/editor/browser/view/viewPart.js' {
+  export abstract class ViewPart {
+    constructor(context: unknown);
+    dispose(): void;
+  }
+}
+declare module 'monaco-editor/editor/browser/editorExtensions.js' {
+  export const EditorExtensionsRegistry: { getEditorContributions(): { id: string }[] };
+}
+declare module 'monaco-editor/editor/contrib/inlineCompletions/browser/inlineCompletions.contribution.js';

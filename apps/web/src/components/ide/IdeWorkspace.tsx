@@ -47,8 +47,6 @@ import { useAutoOpen, useEditorTabs, useFollowMode } from '@/lib/ide/useEditorTa
 import { useRoleNotice } from '@/lib/ide/useRoleNotice';
 import { useWorkspaceCommands } from '@/lib/ide/useWorkspaceCommands';
 import { useBlame } from '@/lib/history/useBlame';
-import { CheckpointsDialog } from '@/components/history/CheckpointsDialog';
-import { TimeTravelDialog } from '@/components/history/TimeTravelDialog';
 import './ide.css';
 
 // Monaco touches `window` on import: load it in the browser only.
@@ -59,6 +57,9 @@ const CodeEditor = dynamic(() => import('@/lib/ide/editorChunk').then((m) => m.C
 // Not needed for the first editable editor: loaded when shown.
 const MarkdownPreview = dynamic(() => import('./MarkdownPreview').then((m) => m.MarkdownPreview), { ssr: false });
 const AgentPanel = dynamic(() => import('@/components/agent/AgentPanel').then((m) => m.AgentPanel), { ssr: false });
+// Dialogs: loaded when first opened (with checkpoints comes the Git push panel).
+const CheckpointsDialog = dynamic(() => import('@/components/history/CheckpointsDialog').then((m) => m.CheckpointsDialog), { ssr: false });
+const TimeTravelDialog = dynamic(() => import('@/components/history/TimeTravelDialog').then((m) => m.TimeTravelDialog), { ssr: false });
 
 /** The IDE: file tree, tabs, the shared editor, presence and follow mode for one project. */
 export function IdeWorkspace({ projectId }: { projectId: string }) {

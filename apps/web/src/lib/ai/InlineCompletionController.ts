@@ -1,5 +1,6 @@
 'use client';
 import * as monaco from '@/lib/ide/monaco';
+import { loadInlineCompletions } from '@/lib/ide/inlineCompletionsFeature';
 import { acquireProjectStream } from '@/lib/useProjectStream';
 import type { ProjectStream, StreamEvent } from '@/lib/ProjectStream';
 import { errorMessage, trpc } from '@/lib/trpc';
@@ -77,8 +78,11 @@ export class InlineCompletionController {
   async refreshAvailability(): Promise<void> {
     try {
       const status = await trpc.ai.status.query({ projectId: this.#host.projectId });
+      const available = status.canComplete && status.effective !== null;
+      // Ghost text is Monaco's to draw: its contribution loads now, before completions count as ready.
+      if (available && !this.#disposed) await loadInlineCompletions();
       if (this.#disposed) return;
-      this.#available = status.canComplete && status.effective !== null;
+      this.#available = available;
       this.#status.update({
         availability: !status.canComplete ? 'viewer' : status.effective ? 'ready' : 'unavailable',
         provider: status.effective ? { label: status.effective.label, model: status.effective.model, fim: status.effective.fim } : null,

@@ -7,7 +7,9 @@
  * list follows `monaco-editor/editor/editor.main.js` without what no IDE feature uses: the diff
  * editor and its breadcrumbs, code lens, inlay hints and semantic tokens (no provider registers
  * any), the GPU renderer, the minimap's section headers, the floating menu, middle-click scroll,
- * the token inspector, the high-contrast toggle and the iPad keyboard button. Monaco 0.57's
+ * the token inspector, the high-contrast toggle and the iPad keyboard button. Inline completions
+ * (ghost text) load once AI completions are available (inlineCompletionsFeature.ts); the parts of
+ * Monaco no IDE editor constructs are stubbed (monacoUnused.ts). Monaco 0.57's
  * language services still import every contribution when they start (internal/common/workers.js),
  * so leaving these out keeps them off the editor, not out of the download.
  */
@@ -33,7 +35,6 @@ import 'monaco-editor/editor/standalone/browser/quickAccess/standaloneGotoLineQu
 import 'monaco-editor/editor/contrib/gotoSymbol/browser/link/goToDefinitionAtPosition.js';
 import 'monaco-editor/editor/contrib/hover/browser/hoverContribution.js';
 import 'monaco-editor/editor/contrib/indentation/browser/indentation.js';
-import 'monaco-editor/editor/contrib/inlineCompletions/browser/inlineCompletions.contribution.js';
 import 'monaco-editor/editor/contrib/inlineProgress/browser/inlineProgress.js';
 import 'monaco-editor/editor/contrib/inPlaceReplace/browser/inPlaceReplace.js';
 import 'monaco-editor/editor/contrib/insertFinalNewLine/browser/insertFinalNewLine.js';
