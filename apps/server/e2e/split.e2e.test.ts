@@ -89,6 +89,7 @@ test('the right editor group shows remote cursors, AI suggestions and comment ma
   await waitFor('undone for B too', async () => (await editorValue(b.page)) === GREET);
 
   // Go to definition from the right group opens the definition there; the left group keeps its file.
+  await a.page.getByTestId('sidebar-files').click(); // (the comment showed the Comments view)
   await openFile(a.page, 'src/index.js');
   await a.page.getByTestId('split-right').click();
   await waitFor('index.js on the right', async () => ((await rightEditor.locator('.view-lines').textContent()) ?? '').includes('console.log'));

@@ -38,12 +38,16 @@ test('History: the slider replays the file with its authors while someone keeps 
   await a.page.getByLabel('Template').selectOption('node');
   await a.page.getByRole('button', { name: 'Create project' }).click();
   await a.page.waitForURL(/\/projects\/[\w-]+$/);
+  const created = Date.now();
   const projectUrl = a.page.url();
   const b = await newUser(browser, server.url);
   await inviteAndJoin(a.page, projectUrl, 'editor', b.page, 'Charles Babbage', 'charles@example.com');
   await Promise.all([openFile(a.page, 'src/greet.js'), openFile(b.page, 'src/greet.js')]);
   await waitFor('the file is loaded', async () => (await editorValue(b.page)).includes('greet'));
 
+  // A project step is one author's changes with pauses of at most 5 s: Ada's line must be a step
+  // of its own, after the one that created the project.
+  await a.page.waitForTimeout(Math.max(0, created + 5_500 - Date.now()));
   await a.page.locator('.monaco-editor .view-lines').click();
   await a.page.keyboard.press('Control+Home');
   await a.page.keyboard.type('// Ada was here\n');
