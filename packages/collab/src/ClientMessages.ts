@@ -11,6 +11,11 @@ import { decodeClientMessage } from './wireProtocol.ts';
 
 /** Message bytes one connection may have handled in a turn of the event loop before the rest wait for the next (`receive`). */
 const SLICE_BYTES = 64 * 1024;
+/**
+ * …or milliseconds spent on them: a few bytes can cost much more to judge and apply than to
+ * receive (a tree update of a thousand small entries is ~50 KB but thousands of structs).
+ */
+const SLICE_MS = 8;
 
 export interface ClientMessagesOptions {
   limits: SyncLimits;
@@ -32,9 +37,10 @@ export class ClientMessages {
 
   /**
    * Handles a live connection's message, in slices: once its messages in this turn of the event
-   * loop add up to SLICE_BYTES, its socket is paused and the rest wait for the next turn, so a
-   * burst of large updates from one client (the socket delivers up to megabytes at once) cannot
-   * hold the event loop from everyone else. Order is kept; typing never fills a slice.
+   * loop add up to SLICE_BYTES or took SLICE_MS, its socket is paused and the rest wait for the
+   * next turn, so a burst of large or costly updates from one client (the socket delivers up to
+   * megabytes at once) cannot hold the event loop from everyone else. Order is kept; typing never
+   * fills a slice.
    */
   receive(connection: SyncConnection, message: Uint8Array): void {
     if (connection.waiting.length > 0 || connection.sliceBytes >= SLICE_BYTES) {
@@ -44,9 +50,14 @@ export class ClientMessages {
       connection.waiting.push(message);
       return;
     }
-    if (connection.sliceBytes === 0) setImmediate(() => this.nextSlice(connection));
+    if (connection.sliceBytes === 0) {
+      setImmediate(() => this.nextSlice(connection));
+      connection.sliceStartedAt = performance.now();
+    }
     connection.sliceBytes += Math.max(1, message.byteLength);
     this.handle(connection, connection.document!, message);
+    // Time spent counts as a full slice: the next message waits for the next turn.
+    if (performance.now() - connection.sliceStartedAt >= SLICE_MS) connection.sliceBytes = Math.max(connection.sliceBytes, SLICE_BYTES);
     if (connection.sliceBytes >= SLICE_BYTES && connection.phase === 'live') connection.socket.pause();
   }
 
