@@ -143,9 +143,12 @@ export class ClientMessages {
     }
     const { maxDocumentBytes } = this.o.limits;
     if (document.byteSize + bytes.byteLength > maxDocumentBytes) {
-      const limit = `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
+      const limit = maxDocumentBytes < 1024 * 1024
+        ? `${Math.round(maxDocumentBytes / 1024)} KiB`
+        : `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
       this.chargeRefusal(connection);
-      close(connection, CLOSE_CODES.TOO_LARGE, `This file would exceed the ${limit} limit: the change was not saved.`);
+      const what = connection.documentRef?.kind === 'tree' ? 'The project\'s file tree' : 'This file';
+      close(connection, CLOSE_CODES.TOO_LARGE, `${what} would exceed the ${limit} limit: the change was not saved.`);
       return null;
     }
     const update = new ClientUpdate(bytes);
