@@ -30,6 +30,8 @@ export class SyncConnection implements DocumentPeer {
   readonly waiting: Uint8Array[] = [];
   sliceBytes = 0;
   sliceStartedAt = 0;
+  /** How long the last slice took, if it took SLICE_MS or more (it then rests as long). */
+  sliceSpentMs = 0;
   /** Resolves when the socket is closed at the transport level. */
   readonly socketClosed: Promise<void>;
 
