@@ -21,6 +21,7 @@ import { request } from 'node:http';
 import { loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import * as Y from 'yjs';
 import { textOf, treeOf } from '@tandem/collab';
 import { treeDocName } from '@tandem/protocol';
@@ -84,6 +85,18 @@ export async function runAbuseBenchmark(): Promise<void> {
     // Before measuring: building 50 MB of updates and 100,000 tree entries takes this process seconds.
     const updates = attackUpdates();
     const treeUpdates = treeAttackUpdates();
+    // The attackers' threads start (and take their updates) now: starting one during its phase
+    // would take this thread's and this core's time just when it measures.
+    const treeSize = TREE_BULK_ENTRIES + TREE_SMALL_UPDATES * TREE_SMALL_ENTRIES;
+    const documentAttacker = await prepareAttacker(syncUrl, `${projectId}/file/${crypto.randomUUID()}`, cookies[0]!, updates);
+    const treeAttacker = await prepareAttacker(syncUrl, treeDocName(projectId), cookies.at(-1)!, treeUpdates, 'tree');
+    // This thread's own event-loop delay per phase: a stall here would delay the timestamps too.
+    const loopDelay: Partial<Record<Phase, IntervalHistogram>> = {};
+    const watchLoop = (p: Phase) => {
+      for (const h of Object.values(loopDelay)) h.disable();
+      loopDelay[p] = monitorEventLoopDelay({ resolution: 5 });
+      loopDelay[p].enable();
+    };
 
     // Open loop: update k of document d is due at t0 + k / rate, whatever happened before.
     const t0 = performance.now();
@@ -107,13 +120,26 @@ export async function runAbuseBenchmark(): Promise<void> {
       }, () => samples[at].healthFailures++);
     }, HEALTH_INTERVAL_MS);
 
+    // With BENCH_TANDEM_NODE_ARGS (e.g. --cpu-prof), when each phase began on the monotonic clock
+    // the server's profile uses (µs), to line the profile up with the phases.
+    const mark = (p: Phase | 'end') => {
+      if (process.env.BENCH_TANDEM_NODE_ARGS) console.error(`phase ${p} at ${process.hrtime.bigint() / 1000n} µs`);
+    };
+    mark('quiet');
+    watchLoop('quiet');
     await sleep(QUIET_MS);
     phase = 'document';
-    const attack = await runAttacker(syncUrl, `${projectId}/file/${crypto.randomUUID()}`, cookies[0]!, updates);
+    mark(phase);
+    watchLoop(phase);
+    const attack = await documentAttacker.run();
     await sleep(TAIL_MS);
     phase = 'tree';
-    const treeAttack = await runAttacker(syncUrl, treeDocName(projectId), cookies.at(-1)!, treeUpdates, 'tree');
+    mark(phase);
+    watchLoop(phase);
+    const treeAttack = await treeAttacker.run();
     await sleep(TAIL_MS);
+    mark('end');
+    for (const h of Object.values(loopDelay)) h.disable();
     clearInterval(writerTimer);
     clearInterval(healthTimer);
     await sleep(500);
@@ -140,7 +166,7 @@ export async function runAbuseBenchmark(): Promise<void> {
     console.log(`Attacker: offered ${ATTACK_UPDATES} × ${ATTACK_UPDATE_BYTES / 1024} KiB in ${attack.connections} connections; `
       + `the server applied ${(storedText / 1024 / 1024).toFixed(2)} MiB of text to the document.`);
     for (const [reason, count] of attack.closes) console.log(`  closed ${count}×: ${reason}`);
-    console.log(`Tree attacker: offered ${(TREE_BULK_ENTRIES + TREE_SMALL_UPDATES * TREE_SMALL_ENTRIES).toLocaleString('en')} entries in ${treeUpdates.length} updates over ${treeAttack.connections} connections; `
+    console.log(`Tree attacker: offered ${treeSize.toLocaleString('en')} entries in ${treeUpdates.length} updates over ${treeAttack.connections} connections; `
       + `the tree holds ${storedEntries.toLocaleString('en')} entries.`);
     for (const [reason, count] of treeAttack.closes) console.log(`  closed ${count}×: ${reason}`);
     for (const [p, goal] of [['document', 'issue 16 item 4'], ['tree', 'issue 12 item 14']] as const) {
@@ -148,6 +174,8 @@ export async function runAbuseBenchmark(): Promise<void> {
       console.log(`Goals (${goal}): during the ${label[p].split(' (')[0]} attack, other documents' fan-out p99 ≤ ${GOAL_MS} ms → ${ms(fanoutP99)} ms ${fanoutP99 <= GOAL_MS ? 'MET' : 'NOT MET'}; `
         + `/api/health p99 ≤ ${GOAL_MS} ms → ${ms(healthP99)} ms ${healthP99 <= GOAL_MS ? 'MET' : 'NOT MET'}`);
     }
+    console.log(`Measuring thread's event-loop delay, max per phase (a stall there delays its timestamps too): ${(['quiet', 'document', 'tree'] as const)
+      .map((p) => `${p} ${ms((loopDelay[p]?.max ?? NaN) / 1e6)} ms`).join(', ')}`);
     console.log(`Machine load average (1 min) at the end: ${loadavg()[0]!.toFixed(2)} on 2 cores.`);
   } finally {
     for (const c of clients) c.close();
@@ -203,7 +231,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { WebSocket } = require('ws');
 const { url, cookie, updates } = workerData;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-(async () => {
+parentPort.postMessage('ready');
+parentPort.once('message', async () => {
   const started = performance.now();
   const closes = new Map();
   let next = 0;
@@ -228,15 +257,29 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     await closed;
   }
   parentPort.postMessage({ durationMs: performance.now() - started, connections, closes: [...closes] });
-})();
+});
 `;
 
-/** Sends every update, reconnecting after each close (the stock client reconnects too); then reads what the server kept. */
-async function runAttacker(syncUrl: string, documentName: string, cookie: string, updates: Uint8Array[], kind: 'text' | 'tree' = 'text'): Promise<AttackResult> {
-  const worker = new Worker(ATTACKER_SOURCE, { eval: true, workerData: { url: `${syncUrl}/sync/${documentName}`, cookie, updates } });
+/**
+ * Starts an attacker thread holding `updates` (moved to it, not copied); `run` sends every update,
+ * reconnecting after each close (the stock client reconnects too), then reads what the server kept.
+ */
+async function prepareAttacker(syncUrl: string, documentName: string, cookie: string, updates: Uint8Array[], kind: 'text' | 'tree' = 'text'): Promise<{ run: () => Promise<AttackResult> }> {
+  const worker = new Worker(ATTACKER_SOURCE, {
+    eval: true, workerData: { url: `${syncUrl}/sync/${documentName}`, cookie, updates }, transferList: updates.map((u) => u.buffer as ArrayBuffer),
+  });
+  await new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return { run: () => runAttacker(worker, syncUrl, documentName, cookie, kind) };
+}
+
+async function runAttacker(worker: Worker, syncUrl: string, documentName: string, cookie: string, kind: 'text' | 'tree'): Promise<AttackResult> {
   const result = await new Promise<{ durationMs: number; connections: number; closes: [string, number][] }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
+    worker.postMessage('go');
   });
   await worker.terminate();
   return { durationMs: result.durationMs, connections: result.connections, closes: new Map(result.closes), read: () => storedSize(syncUrl, documentName, cookie, kind) };

@@ -11,6 +11,13 @@ import { decodeClientMessage } from './wireProtocol.ts';
 
 /** Message bytes one connection may have handled in a turn of the event loop before the rest wait for the next (`receive`). */
 const SLICE_BYTES = 64 * 1024;
+/**
+ * …or milliseconds spent on them: a few bytes can cost much more to judge and apply than to
+ * receive (a tree update of a thousand small entries is ~50 KB but thousands of structs).
+ */
+const SLICE_MS = 8;
+/** After a slice that took SLICE_MS or more, the connection rests about as long (at most this) before its next. */
+const MAX_REST_MS = 100;
 
 export interface ClientMessagesOptions {
   limits: SyncLimits;
@@ -32,9 +39,10 @@ export class ClientMessages {
 
   /**
    * Handles a live connection's message, in slices: once its messages in this turn of the event
-   * loop add up to SLICE_BYTES, its socket is paused and the rest wait for the next turn, so a
-   * burst of large updates from one client (the socket delivers up to megabytes at once) cannot
-   * hold the event loop from everyone else. Order is kept; typing never fills a slice.
+   * loop add up to SLICE_BYTES or took SLICE_MS, its socket is paused and the rest wait for a later
+   * turn (`nextSlice`), so a burst of large or costly updates from one client (the socket delivers up to
+   * megabytes at once) cannot hold the event loop from everyone else. Order is kept; typing never
+   * fills a slice.
    */
   receive(connection: SyncConnection, message: Uint8Array): void {
     if (connection.waiting.length > 0 || connection.sliceBytes >= SLICE_BYTES) {
@@ -44,13 +52,33 @@ export class ClientMessages {
       connection.waiting.push(message);
       return;
     }
-    if (connection.sliceBytes === 0) setImmediate(() => this.nextSlice(connection));
+    if (connection.sliceBytes === 0) {
+      setImmediate(() => this.nextSlice(connection));
+      connection.sliceStartedAt = performance.now();
+    }
     connection.sliceBytes += Math.max(1, message.byteLength);
     this.handle(connection, connection.document!, message);
+    // Time spent counts as a full slice: the next message waits (see nextSlice).
+    const spent = performance.now() - connection.sliceStartedAt;
+    if (spent >= SLICE_MS) {
+      connection.sliceBytes = Math.max(connection.sliceBytes, SLICE_BYTES);
+      connection.sliceSpentMs = spent;
+    }
     if (connection.sliceBytes >= SLICE_BYTES && connection.phase === 'live') connection.socket.pause();
   }
 
+  /**
+   * Starts the connection's next slice. After a costly one it first rests about as long: the event
+   * loop then turns freely in between, so work that needs several turns (a health check or a page
+   * is accepted, read and answered in different turns) is not held up by one costly message per turn.
+   */
   private nextSlice(connection: SyncConnection): void {
+    const spent = connection.sliceSpentMs;
+    if (spent > 0) {
+      connection.sliceSpentMs = 0;
+      setTimeout(() => this.nextSlice(connection), Math.min(spent, MAX_REST_MS)).unref();
+      return;
+    }
     connection.sliceBytes = 0;
     // A closed or draining connection is no longer read (as in `received`).
     if (connection.phase !== 'live') return;
@@ -132,9 +160,12 @@ export class ClientMessages {
     }
     const { maxDocumentBytes } = this.o.limits;
     if (document.byteSize + bytes.byteLength > maxDocumentBytes) {
-      const limit = `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
+      const limit = maxDocumentBytes < 1024 * 1024
+        ? `${Math.round(maxDocumentBytes / 1024)} KiB`
+        : `${Math.round((maxDocumentBytes / 1024 / 1024) * 10) / 10} MiB`;
       this.chargeRefusal(connection);
-      close(connection, CLOSE_CODES.TOO_LARGE, `This file would exceed the ${limit} limit: the change was not saved.`);
+      const what = connection.documentRef?.kind === 'tree' ? 'The project\'s file tree' : 'This file';
+      close(connection, CLOSE_CODES.TOO_LARGE, `${what} would exceed the ${limit} limit: the change was not saved.`);
       return null;
     }
     const update = new ClientUpdate(bytes);

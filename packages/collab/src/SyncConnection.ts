@@ -26,9 +26,12 @@ export class SyncConnection implements DocumentPeer {
   readonly accessChanges = new Map<string, Role | null>();
   /** revokeCredentials() calls that arrived while onAuthenticate was still running. */
   readonly revokedCredentials = new Set<string>();
-  /** Live messages waiting for the next turn of the event loop, and the bytes handled in this one (SyncServer.handleLive). */
+  /** Live messages waiting for the next turn of the event loop, the bytes handled in this one and when it began (ClientMessages.receive). */
   readonly waiting: Uint8Array[] = [];
   sliceBytes = 0;
+  sliceStartedAt = 0;
+  /** How long the last slice took, if it took SLICE_MS or more (it then rests as long). */
+  sliceSpentMs = 0;
   /** Resolves when the socket is closed at the transport level. */
   readonly socketClosed: Promise<void>;
 

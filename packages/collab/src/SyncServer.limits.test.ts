@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { WebSocket } from 'ws';
-import { AppError, CLOSE_CODES } from '@tandem/protocol';
+import { AppError, CLOSE_CODES, fileDocName, treeDocName } from '@tandem/protocol';
 import { MemoryDocumentStore } from './MemoryDocumentStore.ts';
 import { startTestServer } from './testing/TestServer.ts';
 import { TestClient } from './testing/TestClient.ts';
@@ -321,6 +321,30 @@ test('a refused update costs its user a second of update budget: one who keeps r
     // The burst holds three refusals (10,000 each); then the budget is spent and stays spent (the clock stands still).
     assert.deepEqual(codes, [4413, 4413, 4413, CLOSE_CODES.RATE_LIMITED, CLOSE_CODES.RATE_LIMITED]);
     assert.equal(judged, 3, 'rate-limited attempts are refused before validateUpdate reads them');
+  } finally {
+    await server.close();
+  }
+});
+
+test('an update past the document size limit is refused with a message naming the limit and what would exceed it: a file or the project\'s file tree', async () => {
+  const server = await startTestServer({ limits: { maxDocumentBytes: 2048 } });
+  const big = new Y.Doc();
+  big.getMap('tree').set('e1', { path: 'x'.repeat(4096), kind: 'file' });
+  const update = encodeUpdate(Y.encodeStateAsUpdate(big));
+  try {
+    const reasons: string[] = [];
+    for (const name of [fileDocName('p1', 'f-big'), treeDocName('p1')]) {
+      const client = new RawClient(server.url, name, 'alice-token');
+      await client.answered();
+      client.send(update);
+      assert.equal(await client.closed(), CLOSE_CODES.TOO_LARGE);
+      reasons.push(client.closeReason);
+      client.close();
+    }
+    assert.deepEqual(reasons, [
+      'This file would exceed the 2 KiB limit: the change was not saved.',
+      'The project\'s file tree would exceed the 2 KiB limit: the change was not saved.',
+    ]);
   } finally {
     await server.close();
   }

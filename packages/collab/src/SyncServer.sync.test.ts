@@ -77,6 +77,40 @@ test('unknown document names are refused with 4404', async () => {
   }
 });
 
+test('a burst of small but costly updates from one client is handled in slices too: another client\'s update is judged before the burst ends', async () => {
+  const judged: string[] = [];
+  const server = await startTestServer({
+    // Each of alice's updates costs ~12 ms to judge, though it is a few bytes.
+    validateUpdate: ({ user }) => {
+      judged.push(user.id);
+      if (user.id !== 'alice') return;
+      const until = performance.now() + 12;
+      while (performance.now() < until);
+    },
+  });
+  const alice = new RawClient(server.url, DOC, 'alice-token');
+  const bob = new RawClient(server.url, DOC, 'bob-token');
+  try {
+    await alice.answered();
+    await bob.answered();
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 20; i++) source.getText('content').insert(i, 'a');
+    for (const update of updates) alice.send(encodeUpdate(update));
+    const other = new Y.Doc();
+    other.getText('content').insert(0, 'b');
+    bob.send(encodeUpdate(Y.encodeStateAsUpdate(other)));
+    await waitFor(() => judged.length === 21, 'every update judged', 15_000);
+    assert.ok(judged.indexOf('bob') < 20, `bob's update waited for alice's whole burst: ${judged.join(',')}`);
+    assert.deepEqual(server.logger.errors, []);
+  } finally {
+    alice.close();
+    bob.close();
+    await server.close();
+  }
+});
+
 test('a burst of large updates from one client is handled in slices: in order, complete, and another client is served meanwhile', async () => {
   const server = await startTestServer();
   const raw = new RawClient(server.url, DOC, 'alice-token');

@@ -10,10 +10,13 @@ import { treeOf } from './projectDocuments.ts';
  * tree's size. The one place tree updates are judged; add checks of entry values (`written`) here.
  */
 export interface TreeChange {
-  /** Entries (files and folders) the tree holds now. */
-  entriesBefore: number;
-  /** Entries it would hold after the update. */
-  entriesAfter: number;
+  /** Keys the update would add to the tree, and entries it would remove. */
+  added: number;
+  removed: number;
+  /** Entries (files and folders) the tree holds now: counted when read, O(tree). */
+  readonly entriesBefore: number;
+  /** Entries it would hold after the update (likewise). */
+  readonly entriesAfter: number;
   /** The values the update writes, by entry id (as sent: not yet checked for shape). */
   written: Map<string, unknown>;
 }
@@ -26,15 +29,20 @@ export interface TreeChange {
  * `max` values is refused after reading `max + 1` of them (an honest client's update holds the
  * values it writes, old ones being collected as garbage, so it never holds more than a tree can;
  * its header alone tells when it cannot hold that many); otherwise it is read once (`decoded`) and
- * judged by `treeChange`, without copying the tree.
+ * judged by `treeChange`, without copying the tree. The tree's entries are counted (O(tree)) only
+ * when an update grows it and its keys, deleted ones included, could then pass `max`.
  */
 export function limitTreeEntries(max: number): ValidateUpdateHook {
   const refuse = () => new AppError('TOO_LARGE', `A project holds at most ${max} files and folders: the change was not saved.`);
   return (payload) => {
     if (payload.document.kind !== 'tree') return;
     if (structsBound(payload.update) > max && countItems(payload.update, max) > max) throw refuse();
-    const { entriesBefore, entriesAfter } = treeChange(payload.ydoc, payload.decoded);
-    if (entriesAfter > max && entriesAfter > entriesBefore) throw refuse();
+    const change = treeChange(payload.ydoc, payload.decoded);
+    const growth = change.added - change.removed;
+    if (growth <= 0) return;
+    // Every key the map ever held (deleted ones too) bounds its entries from above, in O(1).
+    if (treeOf(payload.ydoc)._map.size + growth <= max) return;
+    if (change.entriesAfter > max) throw refuse();
   };
 }
 
@@ -106,6 +114,15 @@ export function treeChange(ydoc: Y.Doc, { structs, ds }: DecodedUpdate): TreeCha
       }
     }
   }
-  const entriesBefore = tree.size;
-  return { entriesBefore, entriesAfter: entriesBefore + added.size - removed, written };
+  return {
+    added: added.size,
+    removed,
+    get entriesBefore() {
+      return tree.size;
+    },
+    get entriesAfter() {
+      return tree.size + added.size - removed;
+    },
+    written,
+  };
 }

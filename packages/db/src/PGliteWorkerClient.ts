@@ -83,7 +83,7 @@ export class PGliteWorkerClient {
   query<T>(sql: string, params: unknown[] = [], options?: QueryOptions, tx?: number): Promise<Results<T>> {
     const parsers = options?.parsers;
     const raw = parsers ? this.rawOidsOf(parsers) : undefined;
-    return this.call<WireResults>({ op: 'query', sql, params, raw, ...(tx ? { tx } : {}) }).then((r) => {
+    return this.call<WireResults>({ op: 'query', sql, params: params.map(ownBytes), raw, ...(tx ? { tx } : {}) }).then((r) => {
       if (parsers) parseRaw(r, parsers);
       const rows = options?.rowMode === 'array' ? r.rows : r.rows.map((row) => Object.fromEntries(r.fields.map((f, i) => [f.name, row[i]])));
       return { rows: rows as T[], fields: r.fields, ...(r.affectedRows === undefined ? {} : { affectedRows: r.affectedRows }) };
@@ -133,6 +133,17 @@ export class PGliteWorkerClient {
     if (!oids) this.rawOids.set(parsers, (oids = Object.keys(parsers).map(Number)));
     return oids;
   }
+}
+
+/**
+ * A parameter as it should cross to the worker: posting a typed array copies its whole
+ * ArrayBuffer, and a document update is usually a small view of a large one (ws hands out each
+ * message as a slice of its 64 KiB socket read): a 30-byte keystroke would cost a 64 KiB copy on
+ * this thread and a 64 KiB allocation in the worker. Such a view is copied to its own bytes first.
+ */
+export function ownBytes(param: unknown): unknown {
+  if (!(param instanceof Uint8Array) || param.byteLength === param.buffer.byteLength) return param;
+  return new Uint8Array(param.buffer, param.byteOffset, param.byteLength).slice();
 }
 
 /** Applies the caller's parsers to the columns the worker left as text. */

@@ -6,13 +6,15 @@ export class RawClient {
   readonly socket: WebSocket;
   readonly received: Uint8Array[] = [];
   closeCode: number | null = null;
+  closeReason = '';
 
   constructor(url: string, documentName: string, token: string) {
     this.socket = new WebSocket(`${url}/${documentName}?token=${token}`);
     this.socket.binaryType = 'nodebuffer';
     this.socket.on('message', (data: Buffer) => this.received.push(new Uint8Array(data)));
-    this.socket.on('close', (code) => {
+    this.socket.on('close', (code, reason) => {
       this.closeCode = code;
+      this.closeReason = reason.toString();
     });
     this.socket.on('error', () => {});
   }
