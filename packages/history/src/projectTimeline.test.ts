@@ -108,3 +108,28 @@ test('a project step keeps per file what was inserted and deleted, and changes t
   ]);
   assert.deepEqual(timeline.sessions, [{ fromStep: 0, toStep: 1, start: 10, end: 14, authors: [ana, bo], files: ['a', 'b'] }]);
 });
+
+/**
+ * `building` sorts tens of thousands of changes in pieces (runs, then merges, yielding between
+ * them): the result equals building from the changes sorted at once by `Array.prototype.sort`
+ * (stable: changes at the same time in the same file keep their order, which decides authors'
+ * order and steps), and the generator yields many times (a caller can pause between pieces).
+ */
+test('a large project timeline built in pieces equals one built from changes sorted at once', () => {
+  const rng = new SeededRandom(testSeed());
+  const authors = [ana, bo, ai];
+  const changes = Array.from({ length: 30_000 }, () => ({
+    file: rng.pick(['a', 'b', 'c']), at: rng.int(0, 60_000), inserted: rng.int(0, 2), deleted: rng.int(0, 1), authors: [rng.pick(authors)],
+  }));
+  const sortedAtOnce = [...changes].sort((a, b) => a.at - b.at || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const work = ProjectTimeline.building(changes);
+  let pieces = 0;
+  let next = work.next();
+  for (; !next.done; next = work.next()) pieces++;
+  const expected = ProjectTimeline.build(sortedAtOnce);
+  assert.ok(pieces > 100, `yields between pieces of work (${pieces})`);
+  assert.ok(expected.steps.length > 1000);
+  assert.deepEqual(next.value.steps, expected.steps);
+  assert.deepEqual(next.value.sessions, expected.sessions);
+  assert.deepEqual(ProjectTimeline.build(changes).steps, expected.steps);
+});

@@ -66,12 +66,31 @@ export class ProjectTimeline {
   private constructor(readonly steps: ProjectStep[], readonly sessions: ProjectSession[]) {}
 
   static build(changes: Iterable<FileChange>): ProjectTimeline {
-    const sorted = [...changes].filter((c) => c.inserted > 0 || c.deleted > 0).sort((a, b) => a.at - b.at || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const work = ProjectTimeline.building(changes);
+    for (let next = work.next(); ; next = work.next()) if (next.done) return next.value;
+  }
+
+  /**
+   * `build` in slices: the generator yields after every ~CHUNK changes (or elements merged) of
+   * work, so a caller can pause between slices (let other work of its event loop run) and resume
+   * with `next()`; its return value is what `build` returns. No clock here: the caller decides
+   * when to pause.
+   */
+  static *building(changes: Iterable<FileChange>): Generator<void, ProjectTimeline, void> {
+    const kept: FileChange[] = [];
+    let read = 0;
+    for (const c of changes) {
+      if (c.inserted > 0 || c.deleted > 0) kept.push(c);
+      if (++read % CHUNK === 0) yield;
+    }
+    const sorted = yield* sortedByTime(kept);
     const steps: ProjectStep[] = [];
     let key = '';
     /** The current step's files, by file. */
     let files = new Map<string, ProjectStepFile>();
-    for (const change of sorted) {
+    for (let i = 0; i < sorted.length; i++) {
+      if (i % CHUNK === CHUNK - 1) yield;
+      const change = sorted[i]!;
       const changeKey = authorsKey(change.authors);
       let step = steps[steps.length - 1];
       if (!step || changeKey !== key || change.at - step.start > PROJECT_BURST_MS) {
@@ -89,7 +108,7 @@ export class ProjectTimeline {
       file.deleted += change.deleted;
       addAuthors(file.authors, change.authors);
     }
-    return new ProjectTimeline(steps, sessionsOf(steps));
+    return new ProjectTimeline(steps, yield* sessionsOf(steps));
   }
 
   /** From files' timelines (file id → its FileTimeline). */
@@ -112,11 +131,48 @@ export class ProjectTimeline {
   }
 }
 
-function sessionsOf(steps: readonly ProjectStep[]): ProjectSession[] {
+/** Items of work between two yields of `ProjectTimeline.building`. */
+const CHUNK = 512;
+
+const byTime = (a: FileChange, b: FileChange) => a.at - b.at || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+
+/**
+ * The changes sorted by time, then file, stably (as `Array.prototype.sort` would): sorted runs of
+ * CHUNK, then merged pairwise, yielding between chunks of work.
+ */
+function* sortedByTime(changes: FileChange[]): Generator<void, FileChange[], void> {
+  let from = changes;
+  for (let i = 0; i < from.length; i += CHUNK) {
+    const run = from.slice(i, i + CHUNK).sort(byTime);
+    for (let j = 0; j < run.length; j++) from[i + j] = run[j]!;
+    yield;
+  }
+  let to = new Array<FileChange>(from.length);
+  for (let width = CHUNK; width < from.length; width *= 2) {
+    let done = 0;
+    for (let lo = 0; lo < from.length; lo += 2 * width) {
+      const mid = Math.min(lo + width, from.length);
+      const hi = Math.min(lo + 2 * width, from.length);
+      let a = lo;
+      let b = mid;
+      for (let k = lo; k < hi; k++) {
+        // Ties keep the earlier run's change first: stable.
+        to[k] = a < mid && (b >= hi || byTime(from[a]!, from[b]!) <= 0) ? from[a++]! : from[b++]!;
+        if (++done % CHUNK === 0) yield;
+      }
+    }
+    [from, to] = [to, from];
+  }
+  return from;
+}
+
+function* sessionsOf(steps: readonly ProjectStep[]): Generator<void, ProjectSession[], void> {
   const sessions: ProjectSession[] = [];
   let files = new Set<string>();
   let authors = new Set<string>();
-  steps.forEach((step, i) => {
+  for (let i = 0; i < steps.length; i++) {
+    if (i % CHUNK === CHUNK - 1) yield;
+    const step = steps[i]!;
     let last = sessions[sessions.length - 1];
     if (!last || step.start - last.end > SESSION_GAP_MS) {
       sessions.push((last = { fromStep: i, toStep: i, start: step.start, end: step.at, authors: [], files: [] }));
@@ -136,6 +192,6 @@ function sessionsOf(steps: readonly ProjectStep[]): ProjectSession[] {
       files.add(f.file);
       last.files.push(f.file);
     }
-  });
+  }
   return sessions;
 }

@@ -6,6 +6,7 @@ import { authorViews, type AuthorView } from './authorViews.ts';
 import type { HistoryDocuments } from './HistoryService.ts';
 import { lineAt } from './CheckpointService.ts';
 import { projectChanges } from './projectChanges.ts';
+import { runSliced } from './slices.ts';
 
 export const TIME_TRAVEL_LIMITS = {
   /** Newest sessions and steps a timeline lists. */
@@ -134,7 +135,7 @@ export class TimeTravel {
     return this.#bounded(`sessions:${projectId}`, userId, async () => {
       await this.flush(projectId);
       const { changes } = await projectChanges(this.prisma, projectId, { from: 0, to: 8.64e15 }, TIME_TRAVEL_LIMITS.projectRows);
-      const timeline = ProjectTimeline.build(changes);
+      const timeline = await runSliced(ProjectTimeline.building(changes));
       const kept = timeline.sessions.slice(-TIME_TRAVEL_LIMITS.sessions);
       const [paths, view] = await Promise.all([this.#paths(projectId), authorViews(this.prisma, kept.flatMap((s) => s.authors))]);
       return kept.map((s) => ({
@@ -153,7 +154,7 @@ export class TimeTravel {
     return this.#bounded(`timeline:${projectId}:${from}:${to}`, userId, async () => {
       await this.flush(projectId);
       const { changes, truncated } = await projectChanges(this.prisma, projectId, { from, to }, TIME_TRAVEL_LIMITS.projectRows);
-      const { steps } = ProjectTimeline.build(changes);
+      const { steps } = await runSliced(ProjectTimeline.building(changes));
       const kept = steps.slice(-TIME_TRAVEL_LIMITS.projectSteps);
       const authors = new Map<string, { index: number; author: Author }>();
       const indexOf = (a: Author) => {
@@ -163,12 +164,19 @@ export class TimeTravel {
         return entry.index;
       };
       const paths = await this.#paths(projectId);
-      const views = kept.map((s) => ({
-        start: s.start, at: s.at, authors: s.authors.map(indexOf), moreFiles: Math.max(0, s.files.length - TIME_TRAVEL_LIMITS.stepFiles),
-        files: s.files.slice(0, TIME_TRAVEL_LIMITS.stepFiles).map((f) => ({
-          fileId: f.file, path: paths.get(f.file) ?? null, inserted: f.inserted, deleted: f.deleted, authors: f.authors.map(indexOf),
-        })),
-      }));
+      const views = await runSliced((function* viewsOf() {
+        const views: ProjectStepView[] = [];
+        for (const s of kept) {
+          if (views.length % 64 === 63) yield;
+          views.push({
+            start: s.start, at: s.at, authors: s.authors.map(indexOf), moreFiles: Math.max(0, s.files.length - TIME_TRAVEL_LIMITS.stepFiles),
+            files: s.files.slice(0, TIME_TRAVEL_LIMITS.stepFiles).map((f) => ({
+              fileId: f.file, path: paths.get(f.file) ?? null, inserted: f.inserted, deleted: f.deleted, authors: f.authors.map(indexOf),
+            })),
+          });
+        }
+        return views;
+      })());
       const list = [...authors.values()].map((e) => e.author);
       const view = await authorViews(this.prisma, list);
       return { authors: list.map(view), steps: views, truncated: truncated || kept.length < steps.length };
@@ -186,8 +194,8 @@ export class TimeTravel {
 
   /**
    * Runs a project-wide build, sharing one already running for the same key; one at a time per
-   * person and at most TIME_TRAVEL_LIMITS.projectBuilds at once (each blocks the event loop while
-   * its rows are read and grouped: ~0.2 s for 40,000 rows on a loaded machine).
+   * person and at most TIME_TRAVEL_LIMITS.projectBuilds at once (each reads up to 40,000 rows and
+   * groups them in slices of a few ms, see runSliced: it takes CPU time, not the event loop).
    */
   #bounded<T>(key: string, userId: string, build: () => Promise<T>): Promise<T> {
     const running = this.#builds.get(key);
