@@ -17,6 +17,8 @@ const monacoAlias = {
   './inlineEdits/inlineEditsViewProducer.js': './src/lib/ide/monacoUnused.ts',
   './treeSitter/treeSitterSyntaxTokenBackend.js': './src/lib/ide/monacoUnused.ts',
   './viewParts/minimap/minimap.js': './src/lib/ide/monacoUnused.ts',
+  // The quick input service (F1 palette, go to line…) loads when a picker first opens (src/lib/ide/lazyQuickInput.ts).
+  './quickInput/standaloneQuickInputService.js': './src/lib/ide/lazyQuickInput.ts',
 };
 
 const config: NextConfig = {

@@ -222,6 +222,26 @@ test('code intelligence across files: go to definition opens the other file, typ
     return found.includes('src/greet.js');
   }, 15_000);
 
+  // Ctrl+G (Monaco's quick input, which loads when first opened): what is typed while it loads goes
+  // into the picker, not into the file; Enter moves the cursor to that line.
+  await a.page.locator('.monaco-editor .view-lines').click();
+  await a.page.keyboard.press('Control+Home');
+  const beforeGoTo = await editorValue(a.page);
+  await a.page.keyboard.press('Control+g');
+  await a.page.keyboard.type('3');
+  await a.page.locator('.quick-input-widget').waitFor();
+  await waitFor('the picker to read line 3', async () => (await a.page.locator('.quick-input-widget input').inputValue()) === ':3');
+  await a.page.keyboard.press('Enter');
+  await a.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  await a.page.keyboard.type('/*3*/');
+  await waitFor('the mark at the start of line 3', async () => (await editorValue(a.page)).split('\n')[2]?.startsWith('/*3*/') ?? false);
+  assert.equal((await editorValue(a.page)).replace('/*3*/', ''), beforeGoTo);
+  await waitFor('the mark to be undone', async () => {
+    if ((await editorValue(a.page)) === beforeGoTo) return true;
+    await a.page.keyboard.press('Control+z');
+    return false;
+  });
+
   // TS: the error in main.ts comes from util.ts's type; it is listed without opening main.ts.
   await waitFor('the cross-file type error in Problems', async () => /⊗ 1/.test(await a.page.getByTestId('problems-button').textContent() ?? ''), 30_000);
   await a.page.getByTestId('problems-button').click();

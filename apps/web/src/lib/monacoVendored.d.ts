@@ -24,3 +24,12 @@ declare module 'monaco-editor/editor/browser/editorExtensions.js' {
   export const EditorExtensionsRegistry: { getEditorContributions(): { id: string }[] };
 }
 declare module 'monaco-editor/editor/contrib/inlineCompletions/browser/inlineCompletions.contribution.js';
+declare module 'monaco-editor/editor/standalone/browser/quickInput/standaloneQuickInputService.js' {
+  export const StandaloneQuickInputService: new (...args: never[]) => unknown;
+}
+declare module 'monaco-editor/editor/browser/services/codeEditorService.js' {
+  export const ICodeEditorService: (target: object, key: undefined, index: number) => void;
+}
+declare module 'monaco-editor/platform/instantiation/common/instantiation.js' {
+  export const IInstantiationService: (target: object, key: undefined, index: number) => void;
+}

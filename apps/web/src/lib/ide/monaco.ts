@@ -8,7 +8,8 @@
  * editor and its breadcrumbs, code lens, inlay hints and semantic tokens (no provider registers
  * any), the GPU renderer, the minimap's section headers, the floating menu, middle-click scroll,
  * the token inspector, the high-contrast toggle and the iPad keyboard button. Inline completions
- * (ghost text) load once AI completions are available (inlineCompletionsFeature.ts); the parts of
+ * (ghost text) load once AI completions are available (inlineCompletionsFeature.ts), the quick input
+ * (F1, Ctrl+G) when a picker first opens (lazyQuickInput.ts); the parts of
  * Monaco no IDE editor constructs are stubbed (monacoUnused.ts). Monaco 0.57's
  * language services still import every contribution when they start (internal/common/workers.js),
  * so leaving these out keeps them off the editor, not out of the download.

@@ -36,3 +36,21 @@ test('every Monaco module aliased to monacoUnused.ts exists, and the stub export
     }
   }
 });
+
+test("the quick input alias still matches Monaco: standaloneServices imports the service by that specifier, and the real module lazyQuickInput.ts loads still exists", () => {
+  const specifier = './quickInput/standaloneQuickInputService.js';
+  assert.match(config, new RegExp(`^ {2}'${specifier.replace(/[./]/g, '\\$&')}': '\\./src/lib/ide/lazyQuickInput\\.ts',$`, 'm'));
+  const services = join(monacoEsm, 'vs/editor/standalone/browser/standaloneServices.js');
+  const text = readFileSync(services, 'utf8');
+  assert.ok(text.includes(`import { StandaloneQuickInputService } from '${specifier}';`), 'standaloneServices.js no longer imports the quick input service by the aliased specifier');
+  // The lazy service asks for these two services by position; the real one must still take the same.
+  const real = readFileSync(resolve(dirname(services), specifier), 'utf8');
+  assert.match(real, /StandaloneQuickInputService = __decorate\(\[\s*__param\(0, IInstantiationService\),\s*__param\(1, ICodeEditorService\)\s*\], StandaloneQuickInputService\);/);
+  assert.match(real, /^export \{[^}]*\bStandaloneQuickInputService\b[^}]*\};$/m);
+  // Every way Monaco's editor reaches the service: the lazy one implements each of these.
+  const lazy = readFileSync(join(web, 'src/lib/ide/lazyQuickInput.ts'), 'utf8');
+  for (const member of ['currentQuickInput', 'quickAccess', 'pick', 'input', 'createQuickPick', 'createInputBox', 'toggle', 'toggleHover']) {
+    assert.match(real, new RegExp(`^    (get )?${member}\\(`, 'm'), `the real service no longer has ${member}`);
+    assert.match(lazy, new RegExp(`^  (get )?${member}\\(`, 'm'), `lazyQuickInput.ts lacks ${member}`);
+  }
+});
