@@ -18,6 +18,12 @@ const SLICE_BYTES = 64 * 1024;
 const SLICE_MS = 8;
 /** After a slice that took SLICE_MS or more, the connection rests about as long (at most this) before its next. */
 const MAX_REST_MS = 100;
+/**
+ * Bytes a live connection may have waiting for its next slice. Its socket is paused then, so what
+ * still arrives is what ws had already read: bounded by bytes, never by count (a fast client's
+ * one socket read can hold thousands of small updates, and refusing them stalled it).
+ */
+const MAX_WAITING_BYTES = 16 * 1024 * 1024;
 
 export interface ClientMessagesOptions {
   limits: SyncLimits;
@@ -46,7 +52,8 @@ export class ClientMessages {
    */
   receive(connection: SyncConnection, message: Uint8Array): void {
     if (connection.waiting.length > 0 || connection.sliceBytes >= SLICE_BYTES) {
-      if (connection.waiting.length >= this.o.limits.maxHeldMessages) {
+      connection.waitingBytes += message.byteLength;
+      if (connection.waitingBytes > MAX_WAITING_BYTES) {
         return this.o.close(connection, CLOSE_CODES.RATE_LIMITED, 'Too many messages at once.');
       }
       connection.waiting.push(message);
@@ -82,6 +89,7 @@ export class ClientMessages {
     connection.sliceBytes = 0;
     // A closed or draining connection is no longer read (as in `received`).
     if (connection.phase !== 'live') return;
+    connection.waitingBytes = 0;
     for (const message of connection.waiting.splice(0)) {
       if (connection.phase !== 'live') return;
       this.receive(connection, message);

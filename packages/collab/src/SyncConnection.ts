@@ -28,6 +28,7 @@ export class SyncConnection implements DocumentPeer {
   readonly revokedCredentials = new Set<string>();
   /** Live messages waiting for the next turn of the event loop, the bytes handled in this one and when it began (ClientMessages.receive). */
   readonly waiting: Uint8Array[] = [];
+  waitingBytes = 0;
   sliceBytes = 0;
   sliceStartedAt = 0;
   /** How long the last slice took, if it took SLICE_MS or more (it then rests as long). */
@@ -130,6 +131,7 @@ export class SyncConnection implements DocumentPeer {
     this.phase = 'closed';
     this.queue = [];
     this.waiting.length = 0;
+    this.waitingBytes = 0;
     if (this.socket.isPaused) this.socket.resume(); // the close handshake needs the client's close frame
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
       this.socket.close(code, truncateReason(reason));

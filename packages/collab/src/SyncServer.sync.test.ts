@@ -111,6 +111,32 @@ test('a burst of small but costly updates from one client is handled in slices t
   }
 });
 
+test('thousands of small updates sent at once are all applied, in slices, and the writer stays connected', async () => {
+  const server = await startTestServer();
+  const raw = new RawClient(server.url, DOC, 'alice-token');
+  const observer = new TestClient(server.url, DOC, 'bob-token');
+  try {
+    await raw.answered();
+    await observer.synced();
+    // A fast writer (an editing trace replayed as fast as the client can): 5,000 one-character
+    // updates written at once; one socket read holds thousands of them, far more than a slice.
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 5_000; i++) source.getText('content').insert(i, String.fromCharCode(97 + (i % 26)));
+    for (const update of updates) raw.send(encodeUpdate(update));
+    const sent = source.getText('content').toString();
+    await waitFor(() => observer.content === sent || raw.closeCode !== null, 'the observer has every update', 30_000);
+    assert.equal(raw.closeCode, null, `the writer was closed: ${raw.closeReason}`);
+    assert.equal(observer.content, sent);
+    assert.deepEqual(server.logger.errors, []);
+  } finally {
+    raw.close();
+    observer.destroy();
+    await server.close();
+  }
+});
+
 test('a burst of large updates from one client is handled in slices: in order, complete, and another client is served meanwhile', async () => {
   const server = await startTestServer();
   const raw = new RawClient(server.url, DOC, 'alice-token');
