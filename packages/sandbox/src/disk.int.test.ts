@@ -121,6 +121,8 @@ test('processes left behind with nohup, setsid or & die when the run ends or the
     term.onData((d) => (seen += d));
     term.write('nohup sleep 7201 >/dev/null 2>&1 & setsid sleep 7202 & disown -a; echo "bg-$((6*7))"\n');
     for (let i = 0; i < 300 && !seen.includes('bg-42'); i++) await sleep(20);
+    // A backgrounded child may not have exec'd `sleep` yet when the echo runs.
+    for (let i = 0; i < 150 && processesMatching('sleep 720').length < 2; i++) await sleep(20);
     assert.equal(processesMatching('sleep 720').length, 2, `both background sleeps run (${close})`);
     if (close === 'kill') term.kill();
     else term.write('exit\n');
